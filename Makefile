@@ -1,0 +1,54 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test test-postgres test-browser lint format bench clean
+
+# Reinstall whenever pyproject.toml changes. uv is used when it installs; pip otherwise.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip uv >/dev/null 2>&1 || true
+	if $(VENV)/bin/uv --version >/dev/null 2>&1; then \
+		$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev]'; \
+	else \
+		$(PY) -m pip install -q -e '.[dev]'; \
+	fi
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The suite on PostgreSQL with Redis as broker (services must be running; see README).
+test-postgres: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
+	PORTAL_REQUIRE=$${PORTAL_REQUIRE:-postgres,redis} \
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+test-browser: install
+	PORTAL_REQUIRE=$${PORTAL_REQUIRE:-browser} $(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3

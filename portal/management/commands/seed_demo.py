@@ -1,0 +1,27 @@
+"""`manage.py seed_demo [--password P]`: idempotent demo data for every part of the portal."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+from portal.demo import seed_people
+
+# Each app's demo data, in dependency order; each is idempotent and takes the people by name.
+APP_SEEDERS = ("registry.demo.seed_registry",)
+
+
+class Command(BaseCommand):
+    help = "Create demo teams, users for each role, and demo data. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default="portal-demo", help="password for every user")
+
+    def handle(self, *args, password: str, **options):
+        with transaction.atomic():
+            logins = seed_people(password)
+            for path in APP_SEEDERS:
+                import_string(path)()
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at /accounts/login/ as:"))
+        width = max(len(username) for username, _ in logins)
+        for username, role in logins:
+            self.stdout.write(f"  {username.ljust(width)}  {password}  ({role})")

@@ -1,0 +1,24 @@
+"""Maps domain errors raised under HTML views to a page that says what went wrong."""
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from portal.errors import ApplicationError
+
+
+class ApplicationErrorMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
+            return None
+        return render(
+            request,
+            "error.html",
+            {"message": exception.message, "code": exception.code},
+            status=exception.status_code,
+        )

@@ -1,0 +1,41 @@
+"""The navigation bar: each entry shows only to roles that may use what it leads to."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from portal.permissions import Action, AnyUser, can
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    action: Action
+
+
+NAV_ENTRIES: tuple[NavEntry, ...] = (
+    NavEntry("Dashboard", "dashboard", Action.VIEW_PORTAL),
+    NavEntry("Agents", "registry:agent-list", Action.VIEW_PORTAL),
+    NavEntry("Policy", "registry:policy", Action.VIEW_PORTAL),
+    NavEntry("My requests", "registry:request-list", Action.REQUEST_ACCESS),
+    NavEntry("Approvals", "registry:approvals", Action.APPROVE),
+    NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
+    NavEntry("Review", "registry:review", Action.REVIEW_ACTIVITY),
+    NavEntry("Compliance", "compliance:index", Action.VIEW_PORTAL),
+    NavEntry("Audit trail", "audit-trail", Action.VIEW_AUDIT_TRAIL),
+)
+
+
+def entries_for(user: AnyUser, current_path: str = "") -> list[dict[str, object]]:
+    entries = []
+    for entry in NAV_ENTRIES:
+        if not can(user, entry.action):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue  # the page arrives with a later issue
+        active = current_path == url if url == "/" else current_path.startswith(url)
+        entries.append({"label": entry.label, "url": url, "active": active})
+    return entries

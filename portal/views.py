@@ -1,0 +1,45 @@
+from django.contrib.auth.decorators import login_required
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from portal.dashboard import dashboard_context
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers and monitoring."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError as exc:
+        return JsonResponse(
+            {"status": "error", "database": "unavailable", "error": exc.__class__.__name__},
+            status=503,
+        )
+    return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "dashboard.html", dashboard_context(request.user))
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = (
+        str(exception) if exception and str(exception) else "Your role may not open this page."
+    )
+    return render(request, "error.html", {"message": message, "code": "forbidden"}, status=403)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(
+        request,
+        "error.html",
+        {"message": "There is nothing at this address.", "code": "not_found"},
+        status=404,
+    )

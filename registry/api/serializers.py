@@ -1,0 +1,189 @@
+"""Output shapes of the registry API, and input validation that carries no business rule."""
+
+from rest_framework import serializers
+
+from registry.models import (
+    Agent,
+    Capability,
+    PolicyRule,
+    PolicyVersion,
+    Team,
+    Tier,
+    Tool,
+    ToolCategory,
+)
+from registry.selectors import agents as agent_selectors
+
+
+class TeamOut(serializers.ModelSerializer):
+    members = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "business_unit", "members"]
+
+
+class TeamIn(serializers.Serializer):
+    slug = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    business_unit = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    members = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class AgentOut(serializers.ModelSerializer):
+    owner = serializers.CharField(source="owner.username")
+    team = serializers.CharField(source="team.slug")
+    attestation_stale = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Agent
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "owner",
+            "team",
+            "tier",
+            "status",
+            "vendor",
+            "workload_identity",
+            "repositories",
+            "last_attested_at",
+            "attestation_stale",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_attestation_stale(self, agent: Agent) -> bool:
+        return agent_selectors.is_stale(agent)
+
+
+class AgentIn(serializers.Serializer):
+    slug = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    team = serializers.CharField(max_length=64, help_text="team slug")
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    workload_identity = serializers.CharField(max_length=255)
+    description = serializers.CharField(required=False, allow_blank=True)
+    vendor = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    repositories = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100
+    )
+    owner = serializers.CharField(required=False, help_text="username; defaults to the caller")
+
+
+class AgentPatchIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    team = serializers.CharField(max_length=64, required=False)
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False)
+    workload_identity = serializers.CharField(max_length=255, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    vendor = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    repositories = serializers.ListField(
+        child=serializers.CharField(max_length=200), required=False, max_length=100
+    )
+
+
+class CapabilityOut(serializers.ModelSerializer):
+    tool = serializers.CharField(source="tool.slug")
+
+    class Meta:
+        model = Capability
+        fields = ["key", "tool", "action", "high_risk", "description"]
+
+
+class CapabilityNested(serializers.ModelSerializer):
+    class Meta:
+        model = Capability
+        fields = ["key", "action", "high_risk", "description"]
+
+
+class ToolOut(serializers.ModelSerializer):
+    capabilities = CapabilityNested(many=True, read_only=True)
+
+    class Meta:
+        model = Tool
+        fields = ["slug", "name", "category", "description", "capabilities"]
+
+
+class ToolIn(serializers.Serializer):
+    slug = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200)
+    category = serializers.ChoiceField(choices=ToolCategory.choices)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ToolPatchIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    category = serializers.ChoiceField(choices=ToolCategory.choices, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class CapabilityIn(serializers.Serializer):
+    tool = serializers.CharField(max_length=64, help_text="tool slug")
+    action = serializers.CharField(max_length=64)
+    high_risk = serializers.BooleanField(default=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class CapabilityPatchIn(serializers.Serializer):
+    high_risk = serializers.BooleanField(required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class PolicyRuleOut(serializers.ModelSerializer):
+    capability = serializers.CharField(source="capability.key")
+
+    class Meta:
+        model = PolicyRule
+        fields = ["tier", "capability", "effect", "max_duration_hours"]
+
+
+class PolicyVersionSummaryOut(serializers.ModelSerializer):
+    created_by = serializers.CharField(source="created_by.username")
+    published_by = serializers.CharField(source="published_by.username", default=None)
+    based_on = serializers.IntegerField(source="based_on.number", default=None)
+
+    class Meta:
+        model = PolicyVersion
+        fields = [
+            "number",
+            "status",
+            "notes",
+            "based_on",
+            "created_by",
+            "created_at",
+            "published_by",
+            "published_at",
+        ]
+
+
+class PolicyVersionOut(PolicyVersionSummaryOut):
+    rules = PolicyRuleOut(many=True, read_only=True)
+
+    class Meta(PolicyVersionSummaryOut.Meta):
+        fields = [*PolicyVersionSummaryOut.Meta.fields, "rules"]
+
+
+class PolicyDraftIn(serializers.Serializer):
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PolicyRuleIn(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    capability = serializers.CharField(help_text="tool:action")
+    effect = serializers.CharField()
+    max_duration_hours = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class PolicyRuleKeyIn(serializers.Serializer):
+    tier = serializers.ChoiceField(choices=Tier.choices)
+    capability = serializers.CharField(help_text="tool:action")
+
+
+class RuleChangeOut(serializers.Serializer):
+    tier = serializers.CharField()
+    capability = serializers.CharField()
+    change = serializers.ChoiceField(choices=["added", "removed", "changed"])
+    before = serializers.DictField(allow_null=True)
+    after = serializers.DictField(allow_null=True)

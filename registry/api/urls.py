@@ -1,0 +1,31 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from registry.api.views import policy
+from registry.api.views.agents import AgentViewSet
+from registry.api.views.catalogue import CapabilityViewSet, TeamViewSet, ToolViewSet
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("agents", AgentViewSet, basename="agent")
+router.register("teams", TeamViewSet, basename="team")
+router.register("tools", ToolViewSet, basename="tool")
+router.register("capabilities", CapabilityViewSet, basename="capability")
+
+urlpatterns = [
+    path("policy/", policy.policy_current, name="policy-current"),
+    path("policy/versions/", policy.PolicyVersionList.as_view(), name="policy-versions"),
+    path(
+        "policy/versions/<int:number>/",
+        policy.PolicyVersionDetail.as_view(),
+        name="policy-version",
+    ),
+    path(
+        "policy/versions/<int:number>/rules/",
+        policy.PolicyVersionRules.as_view(),
+        name="policy-version-rules",
+    ),
+    path("policy/versions/<int:number>/publish/", policy.policy_publish, name="policy-publish"),
+    path("policy/versions/<int:number>/diff/", policy.policy_diff, name="policy-diff"),
+    *router.urls,
+]

@@ -1,0 +1,180 @@
+"""Registering agents, editing them, attesting them, and moving them between statuses."""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from portal.audit import audit_actor
+from portal.errors import ApplicationError, Forbidden
+from portal.permissions import AnyUser
+from registry import permissions
+from registry.models import Agent, AgentStatus, Team
+
+# Status pipeline: which statuses an agent may move to from each status.
+ALLOWED_STATUS = {
+    AgentStatus.ACTIVE: {AgentStatus.SUSPENDED, AgentStatus.RETIRED},
+    AgentStatus.SUSPENDED: {AgentStatus.ACTIVE, AgentStatus.RETIRED},
+    AgentStatus.RETIRED: set(),
+}
+
+EDITABLE_FIELDS = frozenset(
+    {"name", "description", "team", "tier", "vendor", "workload_identity", "repositories"}
+)
+MAX_REPOSITORIES = 100
+
+
+def _clean_repositories(repositories: Any) -> list[str]:
+    if repositories is None:
+        return []
+    if not isinstance(repositories, list) or not all(isinstance(r, str) for r in repositories):
+        raise ApplicationError(
+            "repositories must be a list of strings such as 'acme/payments'.", field="repositories"
+        )
+    cleaned = [r.strip() for r in repositories if r.strip()]
+    if len(cleaned) > MAX_REPOSITORIES or any(len(r) > 200 for r in cleaned):
+        raise ApplicationError(
+            f"At most {MAX_REPOSITORIES} repositories of at most 200 characters each.",
+            field="repositories",
+        )
+    return list(dict.fromkeys(cleaned))
+
+
+def _check_team_choice(actor: AnyUser, team: Team) -> None:
+    # An engineer files agents under their own teams; otherwise they could hand edit rights
+    # to strangers or hide an agent in a team that does not know about it.
+    if permissions.can_manage_catalogue(actor):
+        return
+    if not team.members.filter(pk=actor.pk).exists():
+        raise Forbidden(
+            f"You are not a member of team '{team.slug}': pick one of your teams.", field="team"
+        )
+
+
+def _save(agent: Agent, **kwargs: Any) -> Agent:
+    agent.full_clean()
+    try:
+        with transaction.atomic():
+            agent.save(**kwargs)
+    except IntegrityError as exc:  # lost a race with a concurrent registration
+        raise ApplicationError(
+            "An agent with this slug or workload identity already exists.", code="duplicate"
+        ) from exc
+    return agent
+
+
+@transaction.atomic
+def agent_register(
+    *,
+    actor: User,
+    slug: str,
+    name: str,
+    team: Team,
+    tier: str,
+    workload_identity: str,
+    description: str = "",
+    vendor: str = "",
+    repositories: list[str] | None = None,
+    owner: User | None = None,
+) -> Agent:
+    """Register an agent owned by `owner` (default: the actor). Registering counts as attesting."""
+    if not permissions.can_register_agent(actor):
+        raise Forbidden("Only engineers and security register agents.")
+    owner = owner or actor
+    if owner.pk != actor.pk and not permissions.can_manage_catalogue(actor):
+        raise Forbidden("You register agents that you own; security can assign another owner.")
+    _check_team_choice(actor, team)
+    agent = Agent(
+        slug=slug,
+        name=name,
+        team=team,
+        tier=tier,
+        workload_identity=workload_identity,
+        description=description,
+        vendor=vendor,
+        repositories=_clean_repositories(repositories),
+        owner=owner,
+        last_attested_at=timezone.now(),
+    )
+    with audit_actor(actor):
+        return _save(agent)
+
+
+@transaction.atomic
+def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
+    """Edit an agent's descriptive fields.
+
+    Tier changes are security's: a lower tier means a looser policy for the same agent.
+    """
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.", code="read_only"
+        )
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    if not permissions.can_edit_agent(actor, agent):
+        raise Forbidden("Only the agent's owner, its team's members and security edit this agent.")
+    tier_changes = "tier" in changes and changes["tier"] != agent.tier
+    if tier_changes and not permissions.can_manage_catalogue(actor):
+        raise Forbidden(
+            "Only security changes an agent's tier (another tier means another policy).",
+            field="tier",
+        )
+    if "team" in changes and changes["team"].pk != agent.team_id:
+        _check_team_choice(actor, changes["team"])
+    if "repositories" in changes:
+        changes["repositories"] = _clean_repositories(changes["repositories"])
+    for field, value in changes.items():
+        setattr(agent, field, value)
+    with audit_actor(actor):
+        return _save(agent)
+
+
+@transaction.atomic
+def agent_attest(*, actor: User, agent: Agent) -> Agent:
+    """The owner or a team member confirms the agent is still needed and still theirs."""
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    if not permissions.can_attest_agent(actor, agent):
+        raise Forbidden("Only the agent's owner or a member of its team can attest it.")
+    if agent.status == AgentStatus.RETIRED:
+        raise ApplicationError("A retired agent cannot be attested.", code="invalid_transition")
+    agent.last_attested_at = timezone.now()
+    with audit_actor(actor):
+        agent.save(update_fields=["last_attested_at", "updated_at"])
+    return agent
+
+
+def _set_status(*, actor: User, agent: Agent, status: AgentStatus) -> Agent:
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    if status not in ALLOWED_STATUS[AgentStatus(agent.status)]:
+        raise ApplicationError(
+            f"Agent '{agent.slug}' is {agent.status}; it cannot become {status}.",
+            code="invalid_transition",
+        )
+    agent.status = status
+    with audit_actor(actor):
+        agent.save(update_fields=["status", "updated_at"])
+    return agent
+
+
+@transaction.atomic
+def agent_suspend(*, actor: User, agent: Agent) -> Agent:
+    """Suspend: every decision for the agent is `deny` from the next request on."""
+    if not permissions.can_suspend_agent(actor):
+        raise Forbidden("Only security suspends agents.")
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED)
+
+
+@transaction.atomic
+def agent_reactivate(*, actor: User, agent: Agent) -> Agent:
+    if not permissions.can_suspend_agent(actor):
+        raise Forbidden("Only security reactivates agents.")
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.ACTIVE)
+
+
+@transaction.atomic
+def agent_retire(*, actor: User, agent: Agent) -> Agent:
+    if not permissions.can_edit_agent(actor, agent):
+        raise Forbidden("Only the agent's owner, its team's members and security retire it.")
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.RETIRED)

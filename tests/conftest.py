@@ -1,0 +1,161 @@
+"""Role fixtures, API clients, and the rules for tests that need a real service.
+
+A test marked `postgres`, `celery_worker` or `browser` skips when its service is absent,
+unless PORTAL_REQUIRE names that service (CI does): then it fails.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from portal.celery import app as celery_app
+from portal.roles import Role
+from tests.portal.factories import make_user
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
+
+CHROMIUM = os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium")
+REQUIRED = {s.strip() for s in os.environ.get("PORTAL_REQUIRE", "").split(",") if s.strip()}
+
+
+def _redis_reachable() -> bool:
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith("redis"):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=2).ping())
+    except redis.RedisError:
+        return False
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres":
+        engine = settings.DATABASES["default"]["ENGINE"]
+        return None if engine.endswith("postgresql") else "needs DATABASE_URL on PostgreSQL"
+    if marker == "celery_worker":
+        return None if _redis_reachable() else "needs CELERY_BROKER_URL on a reachable Redis"
+    if marker == "browser":
+        found = Path(CHROMIUM).exists() or shutil.which(CHROMIUM)
+        return None if found else f"needs Chromium at {CHROMIUM}"
+    return None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Hashing is deliberately slow; tests create many users and prove nothing about PBKDF2.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+SERVICE_OF_MARKER = {"postgres": "postgres", "celery_worker": "redis", "browser": "browser"}
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for marker, service in SERVICE_OF_MARKER.items():
+        if item.get_closest_marker(marker) is None:
+            continue
+        missing = _service_missing(marker)
+        if missing is None:
+            continue
+        if service in REQUIRED:
+            pytest.fail(f"{missing} (required here: PORTAL_REQUIRE={','.join(sorted(REQUIRED))})")
+        pytest.skip(missing)
+
+
+@pytest.fixture(autouse=True)
+def _eager_celery_unless_worker(request):
+    """Tasks run in-process, except in tests that prove a real worker runs them."""
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def engineer(db):
+    return make_user("eve", Role.ENGINEER, first_name="Eve")
+
+
+@pytest.fixture
+def other_engineer(db):
+    return make_user("oscar", Role.ENGINEER, first_name="Oscar")
+
+
+@pytest.fixture
+def security(db):
+    return make_user("sec1", Role.SECURITY, first_name="Sec")
+
+
+@pytest.fixture
+def second_security(db):
+    return make_user("sec2", Role.SECURITY, first_name="Second")
+
+
+@pytest.fixture
+def auditor(db):
+    return make_user("aud", Role.AUDITOR, first_name="Aud")
+
+
+@pytest.fixture
+def gateway(db):
+    return make_user("gw", Role.GATEWAY)
+
+
+@pytest.fixture
+def no_role_user(db):
+    return make_user("norole")
+
+
+@pytest.fixture
+def role_users(engineer, security, auditor, gateway, no_role_user):
+    return {
+        "engineer": engineer,
+        "security": security,
+        "auditor": auditor,
+        "gateway": gateway,
+        "norole": no_role_user,
+    }
+
+
+@pytest.fixture
+def api():
+    """An API client; `api.as_user(user)` authenticates it with a real token."""
+    from rest_framework.authtoken.models import Token
+
+    client = APIClient()
+
+    def as_user(user):
+        if user is None:
+            client.credentials()
+        else:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    client.as_user = as_user
+    return client
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

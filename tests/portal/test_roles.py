@@ -1,0 +1,73 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from portal.permissions import ACTION_ROLES, Action, allowed_actions, can, roles_of
+from portal.roles import Role
+from tests.portal.factories import make_user
+
+# Expected answers, written out by hand: the matrix the product promises (DESIGN.md, Roles).
+EXPECTED = {
+    "engineer": {
+        Action.VIEW_PORTAL,
+        Action.REGISTER_AGENT,
+        Action.REQUEST_ACCESS,
+        Action.REQUEST_EXCEPTION,
+    },
+    "security": {
+        Action.VIEW_PORTAL,
+        Action.REGISTER_AGENT,
+        Action.REQUEST_ACCESS,
+        Action.REQUEST_EXCEPTION,
+        Action.APPROVE,
+        Action.MANAGE_POLICY,
+        Action.SUSPEND_AGENT,
+        Action.REVIEW_ACTIVITY,
+        Action.MANAGE_CONTROLS,
+        Action.VIEW_AUDIT_TRAIL,
+        Action.EXPORT_EVIDENCE,
+        Action.CALL_DECISION_API,
+    },
+    "auditor": {Action.VIEW_PORTAL, Action.VIEW_AUDIT_TRAIL, Action.EXPORT_EVIDENCE},
+    "gateway": {Action.CALL_DECISION_API, Action.REPORT_ACTIVITY},
+    "norole": set(),
+}
+
+
+@pytest.mark.django_db
+def test_data_migration_created_the_four_groups_with_model_permissions():
+    groups = {g.name: g for g in Group.objects.prefetch_related("permissions__content_type")}
+    assert {"engineer", "security", "auditor", "gateway"} <= set(groups)
+    codenames = {name: {p.codename for p in g.permissions.all()} for name, g in groups.items()}
+    assert "change_agent" in codenames["engineer"]
+    assert "change_policyversion" not in codenames["engineer"]
+    assert "change_policyversion" in codenames["security"]
+    assert "view_logentry" in codenames["auditor"]
+    assert not any(c.startswith(("add_", "change_", "delete_")) for c in codenames["auditor"])
+
+
+@pytest.mark.parametrize("role", list(EXPECTED))
+@pytest.mark.parametrize("action", list(Action))
+def test_role_action_matrix(role_users, role, action):
+    user = role_users[role]
+    assert can(user, action) is (action in EXPECTED[role])
+
+
+def test_every_action_has_an_answer_for_every_role():
+    assert set(ACTION_ROLES) == set(Action)
+
+
+@pytest.mark.django_db
+def test_anonymous_and_inactive_users_can_do_nothing(django_user_model):
+    from django.contrib.auth.models import AnonymousUser
+
+    inactive = make_user("gone", Role.SECURITY, is_active=False)
+    assert allowed_actions(AnonymousUser()) == frozenset()
+    assert allowed_actions(inactive) == frozenset()
+
+
+@pytest.mark.django_db
+def test_superuser_holds_security_and_auditor_powers_but_not_the_gateways():
+    admin = make_user("root", is_superuser=True, is_staff=True)
+    assert roles_of(admin) == {Role.SECURITY, Role.AUDITOR}
+    assert can(admin, Action.APPROVE)
+    assert not can(admin, Action.REPORT_ACTIVITY)
