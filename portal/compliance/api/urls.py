@@ -1,0 +1,3 @@
+"""API of compliance: frameworks, controls, reports, evidence packages."""
+
+urlpatterns: list = []

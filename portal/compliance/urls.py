@@ -1,0 +1,5 @@
+"""HTML pages of compliance (frameworks, controls, reports)."""
+
+app_name = "compliance"
+
+urlpatterns: list = []

@@ -1,0 +1,76 @@
+"""HTML forms of the registry: they validate input; services decide and write."""
+
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from portal.permissions import AnyUser
+from registry import permissions
+from registry.models import AgentStatus, Effect, Team, Tier
+
+
+def teams_for(user: AnyUser) -> QuerySet[Team]:
+    """Teams a person may file an agent under: their own (security: any)."""
+    if permissions.can_manage_catalogue(user):
+        return Team.objects.order_by("slug")
+    return Team.objects.filter(members=user).order_by("slug")
+
+
+class RepositoriesField(forms.CharField):
+    widget = forms.Textarea(
+        attrs={"rows": 3, "placeholder": "one per line, e.g. acme/payments-api"}
+    )
+
+    def to_python(self, value):
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def prepare_value(self, value):
+        return "\n".join(value) if isinstance(value, list) else value
+
+
+class AgentForm(forms.Form):
+    slug = forms.SlugField(max_length=64, help_text="URL key, e.g. payments-fixer; cannot change")
+    name = forms.CharField(max_length=200)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="slug")
+    tier = forms.ChoiceField(choices=Tier.choices)
+    workload_identity = forms.CharField(
+        max_length=255, help_text="SPIFFE ID or service principal, unique per agent"
+    )
+    vendor = forms.CharField(max_length=200, required=False, help_text="e.g. claude-code")
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    repositories = RepositoriesField(required=False)
+
+    def __init__(self, *args, user: AnyUser, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_for(user)
+        if editing:
+            del self.fields["slug"]
+            if not permissions.can_manage_catalogue(user):
+                # Tier is security's after registration; shown on the page, not editable.
+                del self.fields["tier"]
+
+
+class AgentFilterForm(forms.Form):
+    search = forms.CharField(required=False, label="Search")
+    tier = forms.ChoiceField(choices=[("", "All tiers"), *Tier.choices], required=False)
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label="All teams",
+    )
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.filter(owned_agents__isnull=False).distinct().order_by("username"),
+        to_field_name="username",
+        required=False,
+        empty_label="All owners",
+    )
+    status = forms.ChoiceField(choices=[("", "All statuses"), *AgentStatus.choices], required=False)
+
+
+class PolicyRuleForm(forms.Form):
+    tier = forms.ChoiceField(choices=Tier.choices)
+    capability = forms.CharField(max_length=130)
+    effect = forms.ChoiceField(choices=[("", "No rule (deny)"), *Effect.choices], required=False)
+    max_duration_hours = forms.IntegerField(required=False, min_value=1)

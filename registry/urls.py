@@ -1,0 +1,20 @@
+"""HTML pages of the registry (the API lives in registry/api/urls.py)."""
+
+from django.urls import path
+
+from registry.views import agents, policy
+
+app_name = "registry"
+
+urlpatterns = [
+    path("agents/", agents.agent_list, name="agent-list"),
+    path("agents/new/", agents.agent_create, name="agent-create"),
+    path("agents/<slug:slug>/", agents.agent_detail, name="agent-detail"),
+    path("agents/<slug:slug>/edit/", agents.agent_edit, name="agent-edit"),
+    path("agents/<slug:slug>/<str:transition>/", agents.agent_transition, name="agent-transition"),
+    path("policy/", policy.policy_overview, name="policy"),
+    path("policy/draft/", policy.policy_draft_open, name="policy-draft-open"),
+    path("policy/draft/<int:number>/rule/", policy.policy_draft_rule, name="policy-draft-rule"),
+    path("policy/draft/<int:number>/publish/", policy.policy_draft_publish, name="policy-publish"),
+    path("policy/draft/<int:number>/discard/", policy.policy_draft_discard, name="policy-discard"),
+]

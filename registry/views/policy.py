@@ -1,0 +1,114 @@
+"""The policy page: the published matrix, history, diffs, and security's draft editor."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from portal.errors import ApplicationError
+from registry import permissions
+from registry.forms import PolicyRuleForm
+from registry.models import Effect, Tier
+from registry.selectors import policy as selectors
+from registry.selectors.catalogue import capability_get
+from registry.services import policy as services
+
+
+@login_required
+def policy_overview(request: HttpRequest) -> HttpResponse:
+    if not permissions.can_view_inventory(request.user):
+        raise PermissionDenied("Your role may not read the policy.")
+    versions = list(selectors.policy_versions())
+    published = selectors.policy_latest_published()
+    shown = published
+    if request.GET.get("version"):
+        shown = selectors.policy_version_get(request.GET["version"])
+    draft = selectors.policy_draft()
+    diff = None
+    if request.GET.get("diff") and request.GET.get("against"):
+        new = selectors.policy_version_get(request.GET["diff"])
+        old = selectors.policy_version_get(request.GET["against"])
+        diff = {"new": new, "old": old, "changes": selectors.policy_diff(new, old)}
+    can_manage = permissions.can_manage_policy(request.user)
+    return render(
+        request,
+        "registry/policy.html",
+        {
+            "tiers": Tier.choices,
+            "effects": Effect.choices,
+            "published": published,
+            "shown": shown,
+            "matrix": selectors.policy_matrix(shown),
+            "draft": draft,
+            "draft_matrix": selectors.policy_matrix(draft) if draft and can_manage else None,
+            "versions": versions,
+            "diff": diff,
+            "can_manage": can_manage,
+        },
+    )
+
+
+def _require_policy_owner(request: HttpRequest) -> None:
+    if not permissions.can_manage_policy(request.user):
+        raise PermissionDenied("Only security edits and publishes policy.")
+
+
+@login_required
+@require_POST
+def policy_draft_open(request: HttpRequest) -> HttpResponse:
+    _require_policy_owner(request)
+    draft = services.policy_draft_create(actor=request.user, notes=request.POST.get("notes", ""))
+    messages.success(request, f"Draft v{draft.number} opened from the published rules.")
+    return redirect(reverse("registry:policy") + "#draft")
+
+
+@login_required
+@require_POST
+def policy_draft_rule(request: HttpRequest, number: int) -> HttpResponse:
+    _require_policy_owner(request)
+    version = selectors.policy_version_get(number)
+    form = PolicyRuleForm(request.POST)
+    if not form.is_valid():
+        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        raise ApplicationError(f"The rule was not saved: {errors}")
+    data = form.cleaned_data
+    capability = capability_get(data["capability"])
+    if data["effect"]:
+        services.policy_rule_set(
+            actor=request.user,
+            version=version,
+            tier=data["tier"],
+            capability=capability,
+            effect=data["effect"],
+            max_duration_hours=data["max_duration_hours"],
+        )
+        messages.success(request, f"Draft v{number}: {data['tier']} {capability.key} saved.")
+    else:
+        services.policy_rule_remove(
+            actor=request.user, version=version, tier=data["tier"], capability=capability
+        )
+        messages.success(request, f"Draft v{number}: {data['tier']} {capability.key} removed.")
+    return redirect(reverse("registry:policy") + "#draft")
+
+
+@login_required
+@require_POST
+def policy_draft_publish(request: HttpRequest, number: int) -> HttpResponse:
+    _require_policy_owner(request)
+    version = services.policy_publish(
+        actor=request.user, version=selectors.policy_version_get(number)
+    )
+    messages.success(request, f"Policy v{version.number} published: decisions use it from now on.")
+    return redirect("registry:policy")
+
+
+@login_required
+@require_POST
+def policy_draft_discard(request: HttpRequest, number: int) -> HttpResponse:
+    _require_policy_owner(request)
+    services.policy_draft_discard(actor=request.user, version=selectors.policy_version_get(number))
+    messages.success(request, f"Draft v{number} discarded.")
+    return redirect("registry:policy")
