@@ -21,13 +21,12 @@ def audit_actor(actor: AnyUser | None) -> Iterator[None]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         yield
         return
-    if previous is not None and previous.get("actor") == actor:
-        yield
-        return
     try:
         with set_actor(actor):
             yield
     finally:
-        # auditlog's set_actor does not restore an outer context (e.g. the middleware's).
+        # auditlog's set_actor neither restores an outer context (e.g. the middleware's) nor
+        # clears its own, so a finished context would linger: always open a fresh one, and
+        # put the outer one back afterwards.
         if previous is not None:
             auditlog_value.set(previous)

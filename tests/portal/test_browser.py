@@ -5,9 +5,9 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED_NAV = {
-    "alice": (["Dashboard", "Agents", "Policy", "Exceptions"], ["Approvals", "Audit trail"]),
-    "sam": (["Dashboard", "Agents", "Policy", "Approvals", "Audit trail"], []),
-    "audrey": (["Dashboard", "Agents", "Compliance", "Audit trail"], ["Approvals", "My requests"]),
+    "alice": (["Dashboard", "Agents", "Policy"], ["Approvals", "Audit trail", "Review"]),
+    "sam": (["Dashboard", "Agents", "Policy"], []),
+    "audrey": (["Dashboard", "Agents", "Policy"], ["Approvals", "My requests", "Review"]),
 }
 
 

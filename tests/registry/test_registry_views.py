@@ -1,0 +1,213 @@
+import pytest
+from django.urls import reverse
+
+from registry.models import Agent, PolicyVersion
+from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(engineer, security):
+    team = TeamFactory(slug="payments", members=[engineer])
+    agent = AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="production")
+    demo_policy(security)
+    return {"team": team, "agent": agent}
+
+
+PAGES = ["/agents/", "/agents/pay-bot/", "/policy/"]
+
+
+@pytest.mark.parametrize("url", PAGES)
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("engineer", 200), ("security", 200), ("auditor", 200), ("gateway", 200), ("norole", 403)],
+)
+def test_read_pages_per_role(client, role_users, world, url, role, status):
+    client.force_login(role_users[role])
+    assert client.get(url).status_code == status
+
+
+@pytest.mark.parametrize("url", [*PAGES, "/agents/new/"])
+def test_anonymous_gets_the_login_page(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("engineer", 200), ("security", 200), ("auditor", 403), ("gateway", 403)]
+)
+def test_register_page_per_role(client, role_users, world, role, status):
+    client.force_login(role_users[role])
+    assert client.get("/agents/new/").status_code == status
+
+
+def test_engineer_registers_an_agent_through_the_form(client, engineer, world):
+    client.force_login(engineer)
+    response = client.post(
+        "/agents/new/",
+        {
+            "slug": "form-bot",
+            "name": "Form bot",
+            "team": "payments",
+            "tier": "internal",
+            "workload_identity": "spiffe://acme/form-bot",
+            "repositories": "acme/a\nacme/b\n",
+        },
+        follow=True,
+    )
+    assert response.redirect_chain[-1][0] == "/agents/form-bot/"
+    assert b"Agent form-bot registered" in response.content
+    agent = Agent.objects.get(slug="form-bot")
+    assert (agent.owner, agent.repositories) == (engineer, ["acme/a", "acme/b"])
+
+
+def test_form_shows_a_duplicate_slug_on_the_field(client, engineer, world):
+    client.force_login(engineer)
+    response = client.post(
+        "/agents/new/",
+        {
+            "slug": "pay-bot",
+            "name": "Dup",
+            "team": "payments",
+            "tier": "sandbox",
+            "workload_identity": "spiffe://acme/dup",
+        },
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["form"].errors["slug"])
+    assert Agent.objects.count() == 1
+
+
+def test_engineer_cannot_pick_a_team_they_are_not_in(client, engineer, world):
+    TeamFactory(slug="strangers")
+    client.force_login(engineer)
+    response = client.post(
+        "/agents/new/",
+        {
+            "slug": "sneaky",
+            "name": "S",
+            "team": "strangers",
+            "tier": "sandbox",
+            "workload_identity": "spiffe://acme/sneaky",
+        },
+    )
+    assert "team" in response.context["form"].errors
+    assert not Agent.objects.filter(slug="sneaky").exists()
+
+
+def test_owner_sees_attest_and_edit_outsider_does_not(client, engineer, other_engineer, world):
+    client.force_login(engineer)
+    page = client.get("/agents/pay-bot/").content
+    assert b"Attest: still needed" in page
+    assert b">Edit<" in page
+    client.force_login(other_engineer)
+    page = client.get("/agents/pay-bot/").content
+    assert b"Attest: still needed" not in page
+    assert b">Edit<" not in page
+    assert client.get("/agents/pay-bot/edit/").status_code == 403
+    response = client.post("/agents/pay-bot/attest/")
+    assert response.status_code == 403
+    assert b"owner or a member of its team" in response.content
+
+
+def test_security_suspends_from_the_agent_page(client, security, world):
+    client.force_login(security)
+    response = client.post("/agents/pay-bot/suspend/", follow=True)
+    assert b"suspended: every decision is now deny" in response.content
+    assert Agent.objects.get(slug="pay-bot").status == "suspended"
+
+
+def test_engineer_cannot_suspend(client, engineer, world):
+    client.force_login(engineer)
+    response = client.post("/agents/pay-bot/suspend/")
+    assert response.status_code == 403
+    assert Agent.objects.get(slug="pay-bot").status == "active"
+
+
+def test_unknown_agent_and_transition_are_404_and_400(client, engineer, world):
+    client.force_login(engineer)
+    assert client.get("/agents/ghost/").status_code == 404
+    assert client.post("/agents/pay-bot/explode/").status_code == 400
+
+
+def test_agent_list_filters_and_stale_badge(client, engineer, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    AgentFactory(
+        slug="old-bot",
+        team=world["team"],
+        tier="sandbox",
+        last_attested_at=timezone.now() - timedelta(days=120),
+    )
+    client.force_login(engineer)
+    page = client.get("/agents/?tier=sandbox").content.decode()
+    assert "old-bot" in page
+    assert "pay-bot" not in page
+    assert 'class="badge stale"' in page
+
+
+def test_agent_list_page_query_count_is_constant(
+    client, engineer, world, django_assert_num_queries
+):
+    client.force_login(engineer)
+    client.get("/agents/")
+    # session, user, roles, count, page, owner filter choices, team filter choices
+    with django_assert_num_queries(7):
+        client.get("/agents/")
+    AgentFactory.create_batch(60, team=world["team"])
+    with django_assert_num_queries(7):
+        response = client.get("/agents/")
+    assert len(response.context["page"].object_list) == 25
+    assert b"Page 1 of 3" in response.content
+
+
+def test_policy_page_shows_the_matrix(client, auditor, world):
+    client.force_login(auditor)
+    page = client.get("/policy/").content.decode()
+    assert "Showing <strong>v1</strong>" in page
+    assert 'data-tier="production" data-capability="deploy:release"' in page
+    assert "Open a draft" not in page  # auditors read, never edit
+
+
+def test_security_edits_a_draft_and_publishes_in_the_browser_forms(client, security, world):
+    client.force_login(security)
+    client.post(reverse("registry:policy-draft-open"), {"notes": "tighten"})
+    client.post(
+        reverse("registry:policy-draft-rule", args=[2]),
+        {
+            "tier": "sandbox",
+            "capability": "github:write",
+            "effect": "approval",
+            "max_duration_hours": "2",
+        },
+    )
+    response = client.post(reverse("registry:policy-publish", args=[2]), follow=True)
+    assert b"Policy v2 published" in response.content
+    v2 = PolicyVersion.objects.get(number=2)
+    assert v2.rules.get(tier="sandbox", capability__key="github:write").effect == "approval"
+    diff = client.get("/policy/?diff=2&against=1").content.decode()
+    assert "Changes from v1 to v2" in diff
+    assert "github:write" in diff
+
+
+def test_bad_draft_rule_is_refused_with_a_message(client, security, world):
+    client.force_login(security)
+    client.post(reverse("registry:policy-draft-open"))
+    response = client.post(
+        reverse("registry:policy-draft-rule", args=[2]),
+        {"tier": "sandbox", "capability": "github:write", "effect": "jit"},
+    )
+    assert response.status_code == 400
+    assert b"needs max_duration_hours" in response.content
+
+
+@pytest.mark.parametrize("role", ["engineer", "auditor"])
+def test_non_security_cannot_touch_policy(client, role_users, world, role):
+    client.force_login(role_users[role])
+    assert client.post(reverse("registry:policy-draft-open")).status_code == 403
+    assert client.post(reverse("registry:policy-publish", args=[1])).status_code == 403
+    assert PolicyVersion.objects.count() == 1
