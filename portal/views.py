@@ -1,10 +1,12 @@
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.audit_trail import ACTION_NAMES, audit_events, object_types, require_audit_reader
 from portal.dashboard import dashboard_context
 
 
@@ -42,4 +44,36 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
         "error.html",
         {"message": "There is nothing at this address.", "code": "not_found"},
         status=404,
+    )
+
+
+@login_required
+def audit_trail(request: HttpRequest) -> HttpResponse:
+    """Every change to domain objects, newest first; security and auditors only."""
+    require_audit_reader(request.user)
+    filters = {
+        "object_type": request.GET.get("object_type", ""),
+        "actor": request.GET.get("actor", ""),
+        "from": request.GET.get("from", ""),
+        "to": request.GET.get("to", ""),
+    }
+    entries = audit_events(
+        object_type=filters["object_type"] or None,
+        actor=filters["actor"] or None,
+        date_from=filters["from"] or None,
+        date_to=filters["to"] or None,
+    )
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/trail.html",
+        {
+            "page": page,
+            "filters": filters,
+            "object_types": object_types(),
+            "action_names": ACTION_NAMES,
+            "query": query.urlencode(),
+        },
     )

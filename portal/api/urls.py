@@ -1,10 +1,17 @@
 from django.urls import include, path, re_path
 
+from rest_framework.routers import SimpleRouter
+
+from portal.api.audit import AuditEventViewSet
 from portal.api.views import TokenView, api_not_found, api_root
+
+router = SimpleRouter()
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
 urlpatterns = [
     path("", api_root, name="api-root"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    *router.urls,
     path("", include("registry.api.urls")),
     path("", include("portal.compliance.api.urls")),
     re_path(r"^.*$", api_not_found),  # an unknown API address is a JSON 404, not an HTML page
