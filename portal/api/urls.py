@@ -1,5 +1,4 @@
 from django.urls import include, path, re_path
-
 from rest_framework.routers import SimpleRouter
 
 from portal.api.audit import AuditEventViewSet
