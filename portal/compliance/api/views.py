@@ -10,13 +10,13 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from portal.api.inputs import referenced, validated
-from portal.api.permissions import requires
-from portal.compliance import selectors, services
+from portal.compliance import permissions, selectors, services
 from portal.compliance.api.serializers import (
     ControlDetailOut,
     ControlIn,
@@ -30,11 +30,18 @@ from portal.compliance.api.serializers import (
     MappingPatchIn,
 )
 from portal.compliance.models import Control
-from portal.permissions import Action
 from registry.selectors.catalogue import team_get
 
-# Reads for every human role (the gateway is a machine and gets 403); writes for security.
-ComplianceAccess = requires(Action.MANAGE_CONTROLS, safe_action=Action.VIEW_PORTAL)
+
+class ComplianceAccess(BasePermission):
+    """Reads for every human role (the gateway is a machine and gets 403); writes for security."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            self.message = "Your role may not read compliance data."
+            return permissions.can_view_compliance(request.user)
+        self.message = "Only security edits controls, mappings and evidence."
+        return permissions.can_manage_controls(request.user)
 
 
 class ItemFilter(filters.FilterSet):
