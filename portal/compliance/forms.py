@@ -41,8 +41,8 @@ class MappingForm(MappingFieldsMixin):
         super().__init__(*args, **kwargs)
         groups: dict[str, list[tuple[int, str]]] = {}
         for item in selectors.items_for_choice():
-            label = f"{item.ref_id} — {item.title}"
-            groups.setdefault(item.framework.name, []).append((item.pk, label[:120]))
+            label = item.label if len(item.label) <= 120 else f"{item.label[:119]}…"
+            groups.setdefault(item.framework.name, []).append((item.pk, label))
         self.fields["item"].choices = [("", "Choose an item"), *groups.items()]
 
 

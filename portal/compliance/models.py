@@ -69,6 +69,13 @@ class FrameworkItem(models.Model):
     def __str__(self) -> str:
         return f"{self.framework.key} {self.ref_id}"
 
+    @property
+    def label(self) -> str:
+        """`ref_id — title`, without repeating a title the ref_id already carries (MAESTRO)."""
+        if self.title == self.ref_id or self.ref_id.endswith(f"/ {self.title}"):
+            return self.ref_id
+        return f"{self.ref_id} — {self.title}"
+
 
 class Control(models.Model):
     ref_id = models.CharField(max_length=16, unique=True, validators=[control_ref_validator])

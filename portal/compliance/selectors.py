@@ -69,10 +69,17 @@ class MatrixRow:
     item: FrameworkItem
     depth: int
     cells: list[Mapping | None]
+    covered_below: bool = False  # a descendant has an active control
+
+    @property
+    def covered(self) -> bool:
+        return any(cell is not None and cell.control.active for cell in self.cells)
 
     @property
     def is_gap(self) -> bool:
-        return not any(cell is not None and cell.control.active for cell in self.cells)
+        """No active control on the item nor on anything under it (a NIST function whose
+        subcategories are mapped is not a gap; an unmapped subcategory is)."""
+        return not self.covered and not self.covered_below
 
 
 @dataclass
@@ -95,9 +102,16 @@ def framework_matrix(framework: Framework) -> Matrix:
         cells[mapping.item_id][column[mapping.control_id]] = mapping
     matrix = Matrix(framework=framework, controls=controls)
     depth: dict[int, int] = {}
+    rows: dict[int, MatrixRow] = {}
     for item in FrameworkItem.objects.filter(framework=framework).order_by("order"):
         depth[item.pk] = depth.get(item.parent_id, -1) + 1 if item.parent_id else 0
-        matrix.rows.append(MatrixRow(item=item, depth=depth[item.pk], cells=cells[item.pk]))
+        rows[item.pk] = MatrixRow(item=item, depth=depth[item.pk], cells=cells[item.pk])
+        matrix.rows.append(rows[item.pk])
+    # Children follow their parents in document order, so one backward pass propagates up.
+    for row in reversed(matrix.rows):
+        parent = rows.get(row.item.parent_id)
+        if parent is not None and (row.covered or row.covered_below):
+            parent.covered_below = True
     return matrix
 
 

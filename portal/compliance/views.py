@@ -88,21 +88,19 @@ def crosswalk(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def control_list(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
-    can_manage = permissions.can_manage_controls(request.user)
-    form = None
-    if can_manage:
-        form = ControlForm(request.POST or None, initial={"active": True})
     if request.method == "POST":
         _require_control_owner(request)
-        if form.is_valid():
-            try:
-                control = services.control_create(actor=request.user, **form.cleaned_data)
-            except ApplicationError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            else:
-                messages.success(request, f"Control {control.ref_id} created. Now map it.")
-                return redirect(control)
+    _require_reader(request)
+    can_manage = permissions.can_manage_controls(request.user)
+    form = ControlForm(request.POST or None, initial={"active": True}) if can_manage else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            control = services.control_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Control {control.ref_id} created. Now map it.")
+            return redirect(control)
     return render(
         request,
         "compliance/control_list.html",
