@@ -207,6 +207,11 @@ def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
     if not permissions.can_download_evidence(request.user):
         raise PermissionDenied("Only security and auditors download evidence files.")
     evidence = selectors.evidence_get(pk)
-    return FileResponse(
-        evidence.file.open("rb"), as_attachment=True, filename=evidence.original_name
-    )
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound(
+            f"The stored file of {evidence.original_name} is missing; its SHA-256 was "
+            f"{evidence.sha256}. Ask security to upload it again."
+        ) from None
+    return FileResponse(handle, as_attachment=True, filename=evidence.original_name)

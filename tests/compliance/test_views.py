@@ -9,7 +9,12 @@ from django.utils import timezone
 
 from portal.compliance.models import Control, EvidenceFile, FrameworkItem, Mapping
 from registry.models import Team
-from tests.compliance.factories import ControlFactory, FrameworkItemFactory, MappingFactory
+from tests.compliance.factories import (
+    ControlFactory,
+    EvidenceFileFactory,
+    FrameworkItemFactory,
+    MappingFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +294,12 @@ def test_pages_use_a_constant_number_of_queries(
 def test_control_detail_path_accepts_quoted_ref_id(client, auditor):
     client.force_login(auditor)
     assert client.get(f"/compliance/controls/{quote('AGC-01')}/").status_code == 200
+
+
+def test_a_missing_evidence_file_is_a_404_that_says_so(client, auditor):
+    evidence = EvidenceFileFactory()
+    evidence.file.delete(save=False)
+    client.force_login(auditor)
+    response = client.get(f"/compliance/evidence/{evidence.pk}/download/")
+    assert response.status_code == 404
+    assert b"is missing" in response.content
