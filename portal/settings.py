@@ -201,3 +201,10 @@ LOGGING = {
 
 # The longest time box a jit/approval policy rule may allow: no standing access in disguise.
 POLICY_MAX_DURATION_HOURS = env_int("POLICY_MAX_DURATION_HOURS", 168)
+
+# A pending access request not decided within this many days expires by itself.
+ACCESS_REQUEST_STALE_DAYS = env_int("ACCESS_REQUEST_STALE_DAYS", 7)
+# Break-glass grants last at most this long.
+BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 1)
+# An allow decision covers an agent's reported action for this long after it was given.
+DECISION_COVERS_ACTIVITY_SECONDS = env_int("DECISION_COVERS_ACTIVITY_SECONDS", 300)

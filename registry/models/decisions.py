@@ -1,0 +1,102 @@
+"""What gateways asked (decisions) and what agents then did (activity)."""
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+
+from registry.models.inventory import Agent, Capability
+
+
+class DecisionOutcome(models.TextChoices):
+    ALLOW = "allow", "Allow"
+    DENY = "deny", "Deny"
+
+
+class Decision(models.Model):
+    """One answer of the decision API: audit evidence, written before the answer is sent.
+
+    Slugs and keys are kept as asked, so a decision about an unknown agent or capability is
+    evidence too. Grant and exception are plain ids: the log is append-only and hot, and
+    neither grants nor exceptions are ever deleted.
+    """
+
+    request_id = models.UUIDField(unique=True)
+    agent = models.ForeignKey(
+        Agent, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    agent_slug = models.CharField(max_length=200)
+    capability = models.ForeignKey(
+        Capability, null=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    capability_key = models.CharField(max_length=200)
+    scope = models.CharField(max_length=500, blank=True)
+    decision = models.CharField(max_length=8, choices=DecisionOutcome.choices)
+    reason = models.CharField(max_length=500)
+    policy_version = models.PositiveIntegerField(null=True)
+    grant_id = models.PositiveBigIntegerField(null=True)
+    exception_id = models.PositiveBigIntegerField(null=True)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["agent", "capability", "decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.decision} {self.agent_slug} {self.capability_key} @ {self.decided_at}"
+
+
+class ReviewStatus(models.TextChoices):
+    NOT_NEEDED = "not_needed", "Covered (no review needed)"
+    PENDING = "pending", "Awaiting review"
+    EXPECTED = "expected", "Reviewed: expected"
+    INCIDENT = "incident", "Reviewed: incident"
+
+
+class Activity(models.Model):
+    """An action an agent took, as a gateway reported it. Flagged when nothing covered it."""
+
+    agent = models.ForeignKey(Agent, null=True, on_delete=models.PROTECT, related_name="activities")
+    agent_slug = models.CharField(max_length=200)
+    capability = models.ForeignKey(
+        Capability, null=True, on_delete=models.PROTECT, related_name="activities"
+    )
+    capability_key = models.CharField(max_length=200)
+    target = models.CharField(max_length=500, blank=True)
+    outcome = models.CharField(max_length=32)
+    occurred_at = models.DateTimeField()
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    reported_at = models.DateTimeField(auto_now_add=True)
+    covered_by = models.CharField(max_length=200, blank=True)
+    flagged = models.BooleanField(default=False)
+    flag_reason = models.CharField(max_length=500, blank=True)
+    review_status = models.CharField(
+        max_length=16, choices=ReviewStatus.choices, default=ReviewStatus.NOT_NEEDED
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["flagged", "review_status"]),
+            models.Index(fields=["occurred_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agent_slug} {self.capability_key} {self.outcome} @ {self.occurred_at}"
+
+
+auditlog.register(Activity, exclude_fields=["reported_at"])
