@@ -1,12 +1,12 @@
-"""HTML pages of compliance (frameworks, controls, crosswalk).
+"""HTML pages of compliance (frameworks, controls, crosswalk, the audit report).
 
-Fixed words (controls, crosswalk, evidence) come before `<key>/`, so no framework key may be
-one of them. `/compliance/<key>/report/` is reserved for the audit report.
+Fixed words (controls, crosswalk, evidence, packages) come before `<key>/`, so no framework
+key may be one of them.
 """
 
 from django.urls import path
 
-from portal.compliance import views
+from portal.compliance import report_views, views
 
 app_name = "compliance"
 
@@ -25,5 +25,10 @@ urlpatterns = [
     ),
     path("controls/<str:ref_id>/evidence/", views.evidence_add, name="evidence-add"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence-download"),
+    path("packages/<int:pk>/", report_views.package_status, name="package"),
+    path("packages/<int:pk>/download/", report_views.package_download, name="package-download"),
     path("<str:key>/", views.framework_detail, name="framework"),
+    path("<str:key>/report/", report_views.report, name="report"),
+    path("<str:key>/report/package/", report_views.package_request, name="package-request"),
+    path("<str:key>/report/<str:fmt>/", report_views.report_export, name="report-export"),
 ]

@@ -1,0 +1,39 @@
+"""Evidence collectors: one per shipped control, by ref_id. See base.py for the status rule.
+
+A control without a collector here (one security added, or one whose records the portal
+does not hold yet) is reported from uploaded evidence files alone, and says so.
+"""
+
+from portal.compliance.collectors.base import Collector, Evidence, Sample, Status, Unavailable
+from portal.compliance.collectors.inventory import InventoryOwnership, PeriodicAttestation
+from portal.compliance.collectors.policy import (
+    CentralPolicyOwnership,
+    TieredPosture,
+    ToolAllowlists,
+)
+
+__all__ = ["COLLECTORS", "Collector", "Evidence", "Sample", "Status", "collector_for"]
+
+COLLECTORS: dict[str, Collector] = {
+    collector.ref_id: collector
+    for collector in (
+        CentralPolicyOwnership(),
+        ToolAllowlists(),
+        Unavailable("AGC-03", "Not collected: the portal records no grants yet."),
+        Unavailable("AGC-04", "Not collected: the portal records no access requests yet."),
+        Unavailable("AGC-05", "Not collected: the portal records no decisions yet."),
+        TieredPosture(),
+        Unavailable("AGC-07", "Not collected: the portal records no policy exceptions yet."),
+        InventoryOwnership(),
+        PeriodicAttestation(),
+        Unavailable("AGC-10", "Not collected: the portal records no agent activity yet."),
+    )
+}
+
+NO_COLLECTOR = (
+    "No automated collector for this control: its status rests on uploaded evidence files."
+)
+
+
+def collector_for(ref_id: str) -> Collector:
+    return COLLECTORS.get(ref_id) or Unavailable(ref_id, NO_COLLECTOR)
