@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from portal.compliance.models import Control, EvidenceFile, Framework, FrameworkItem, Mapping
 from portal.errors import NotFound
+from registry.models import Capability
 
 # The crosswalk shown when none is asked for: the two frameworks auditors compare most.
 DEFAULT_CROSSWALK = ("owasp-agentic-top10-2026", "nist-ai-rmf-1.0")
@@ -238,3 +239,18 @@ def evidence_get(pk: int) -> EvidenceFile:
 def items_for_choice() -> QuerySet[FrameworkItem]:
     """Every item, grouped by framework, for a mapping form's select."""
     return FrameworkItem.objects.select_related("framework").order_by("framework__key", "order")
+
+
+# The controls a policy rule on a capability implements: allowlists/deny rules and
+# just-in-time access for every capability, approval as well for a high-risk one.
+CAPABILITY_CONTROLS = ("AGC-02", "AGC-03")
+HIGH_RISK_CONTROLS = ("AGC-04",)
+
+
+def default_controls_for_capability(capability: Capability | None) -> QuerySet[Control]:
+    """The active controls an exception on this capability deviates from, by default
+    (the exception form pre-selects them; the requester may change the choice)."""
+    if capability is None:
+        return Control.objects.none()
+    refs = CAPABILITY_CONTROLS + (HIGH_RISK_CONTROLS if capability.high_risk else ())
+    return Control.objects.filter(ref_id__in=refs, active=True).order_by("ref_id")

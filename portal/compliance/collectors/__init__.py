@@ -4,6 +4,8 @@ A control without a collector here (one security added, or one whose records the
 does not hold yet) is reported from uploaded evidence files alone, and says so.
 """
 
+from portal.compliance.collectors.access import HighRiskApproval, JustInTimeAccess
+from portal.compliance.collectors.activity import DriftReview, TrustBoundaryLogging
 from portal.compliance.collectors.base import Collector, Evidence, Sample, Status, Unavailable
 from portal.compliance.collectors.inventory import InventoryOwnership, PeriodicAttestation
 from portal.compliance.collectors.policy import (
@@ -19,14 +21,14 @@ COLLECTORS: dict[str, Collector] = {
     for collector in (
         CentralPolicyOwnership(),
         ToolAllowlists(),
-        Unavailable("AGC-03", "Not collected: the portal records no grants yet."),
-        Unavailable("AGC-04", "Not collected: the portal records no access requests yet."),
-        Unavailable("AGC-05", "Not collected: the portal records no decisions yet."),
+        JustInTimeAccess(),
+        HighRiskApproval(),
+        TrustBoundaryLogging(),
         TieredPosture(),
         Unavailable("AGC-07", "Not collected: the portal records no policy exceptions yet."),
         InventoryOwnership(),
         PeriodicAttestation(),
-        Unavailable("AGC-10", "Not collected: the portal records no agent activity yet."),
+        DriftReview(),
     )
 }
 
