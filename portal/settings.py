@@ -187,6 +187,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "portal-heartbeat": {"task": "portal.tasks.heartbeat", "schedule": crontab(minute="*/5")},
+    "registry-expire-grants": {"task": "registry.tasks.expire_grants", "schedule": 60.0},
+    "registry-remind-expiring-grants": {
+        "task": "registry.tasks.remind_expiring_grants",
+        "schedule": 300.0,
+    },
+    "registry-expire-stale-requests": {
+        "task": "registry.tasks.expire_stale_requests",
+        "schedule": crontab(minute=7),
+    },
 }
 
 # Agents not attested within this window are stale (DESIGN.md: 90 days).

@@ -9,7 +9,9 @@ from django.utils.module_loading import import_string
 from portal.permissions import AnyUser
 from registry.models import Agent
 
-SECTION_PROVIDERS: list[str] = []
+SECTION_PROVIDERS: list[str] = [
+    "registry.sections.agent_access_section",
+]
 
 
 def sections_for(agent: Agent, user: AnyUser) -> list[dict]:

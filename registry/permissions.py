@@ -54,3 +54,28 @@ def agents_editable_by(user: AnyUser) -> QuerySet[Agent]:
     if not can(user, Action.REGISTER_AGENT):
         return Agent.objects.none()
     return Agent.objects.filter(Q(owner=user) | Q(team__members=user)).distinct()
+
+
+def can_request_for(user: AnyUser, agent: Agent) -> bool:
+    """Access is asked for by the people who run the agent: its owner or its team."""
+    return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)
+
+
+def approval_refusal(user: AnyUser, access_request) -> str | None:
+    """Why this person may not approve this request, or None when they may (SoD rules)."""
+    if not can(user, Action.APPROVE):
+        return "Only security approves access requests."
+    if access_request.requested_by_id == user.pk:
+        return "You cannot approve your own request."
+    if access_request.agent.owner_id == user.pk:
+        return "You own this agent: someone else in security must approve."
+    return None
+
+
+def agents_with_records_visible_to(user: AnyUser) -> QuerySet[Agent] | None:
+    """Agents whose requests and grants this user may read; None means all of them."""
+    if can(user, Action.APPROVE) or can(user, Action.VIEW_AUDIT_TRAIL):
+        return None
+    if not can(user, Action.REQUEST_ACCESS):
+        return Agent.objects.none()
+    return Agent.objects.filter(Q(owner=user) | Q(team__members=user))

@@ -2,6 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from registry.api.views import policy
+from registry.api.views.access import AccessRequestViewSet, GrantViewSet
 from registry.api.views.agents import AgentViewSet
 from registry.api.views.catalogue import CapabilityViewSet, TeamViewSet, ToolViewSet
 
@@ -11,6 +12,8 @@ router.register("agents", AgentViewSet, basename="agent")
 router.register("teams", TeamViewSet, basename="team")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("capabilities", CapabilityViewSet, basename="capability")
+router.register("access-requests", AccessRequestViewSet, basename="access-request")
+router.register("grants", GrantViewSet, basename="grant")
 
 urlpatterns = [
     path("policy/", policy.policy_current, name="policy-current"),

@@ -7,7 +7,10 @@ from django.utils.module_loading import import_string
 from portal.demo import seed_people
 
 # Each app's demo data, in dependency order; each is idempotent and takes the people by name.
-APP_SEEDERS = ("registry.demo.seed_registry",)
+APP_SEEDERS = (
+    "registry.demo.seed_registry",
+    "registry.demo_access.seed_access",
+)
 
 
 class Command(BaseCommand):
