@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.compliance import permissions, selectors, services
 from portal.compliance.forms import (
@@ -37,6 +37,7 @@ def _form_errors(form) -> str:
 
 
 @login_required
+@require_GET
 def index(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     frameworks = list(selectors.framework_list())
@@ -50,6 +51,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
     _require_reader(request)
     framework = selectors.framework_get(key)
@@ -62,6 +64,7 @@ def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def crosswalk(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     frameworks = list(selectors.framework_list())
@@ -87,6 +90,7 @@ def crosswalk(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def control_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         _require_control_owner(request)
@@ -109,6 +113,7 @@ def control_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_GET
 def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
     _require_reader(request)
     control = selectors.control_detail(ref_id)
