@@ -56,6 +56,7 @@ def seed_access() -> None:
         "approval",
         required=2,
         justification="Merge the hotfix for the ledger bug.",
+        scope="acme/ledger",
     )
     Approval.objects.create(request=merge, approver=users["sam"], comment="Looks right.")
     request(

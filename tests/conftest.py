@@ -79,6 +79,12 @@ def _eager_celery_unless_worker(request):
 
 
 @pytest.fixture
+def committed(django_capture_on_commit_callbacks):
+    """`with committed(execute=True):` runs what the block queued for after commit."""
+    return django_capture_on_commit_callbacks
+
+
+@pytest.fixture
 def engineer(db):
     return make_user("eve", Role.ENGINEER, first_name="Eve")
 

@@ -1,0 +1,260 @@
+import pytest
+
+from registry.models import AccessRequest, Approval, Grant
+from tests.portal.factories import make_user
+from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
+
+pytestmark = pytest.mark.django_db
+
+ROLES = [
+    "engineer",
+    "other_engineer",
+    "security",
+    "second_security",
+    "auditor",
+    "gateway",
+    "anonymous",
+]
+
+
+@pytest.fixture
+def users(engineer, other_engineer, security, second_security, auditor, gateway):
+    return {
+        "engineer": engineer,
+        "other_engineer": other_engineer,
+        "security": security,
+        "second_security": second_security,
+        "auditor": auditor,
+        "gateway": gateway,
+        "anonymous": None,
+    }
+
+
+@pytest.fixture
+def world(engineer, other_engineer, security):
+    team = TeamFactory(slug="payments", members=[engineer])
+    demo_policy(security)
+    AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="production")
+    AgentFactory(slug="docs-bot", owner=engineer, team=team, tier="sandbox")
+    AgentFactory(
+        slug="other-bot", owner=other_engineer, team=TeamFactory(slug="platform"), tier="sandbox"
+    )
+
+
+def body(**overrides):
+    return {
+        "agent": "pay-bot",
+        "capability": "github:merge",
+        "justification": "hotfix",
+        "duration_hours": 2,
+        **overrides,
+    }
+
+
+def post(api, user, url, data=None):
+    return api.as_user(user).post(url, data or {}, format="json")
+
+
+def test_submit_returns_the_documented_shape(api, engineer, world):
+    response = post(api, engineer, "/api/v1/access-requests/", body(ticket="PAY-1", scope="acme/*"))
+    assert response.status_code == 201
+    data = response.json()
+    assert data["status"] == "pending"
+    assert data["required_approvals"] == 2
+    assert data["approvals"] == []
+    assert data["grant"] is None
+    assert (data["agent"], data["capability"], data["scope"]) == (
+        "pay-bot",
+        "github:merge",
+        "acme/*",
+    )
+
+
+def test_jit_returns_its_grant(api, engineer, world):
+    response = post(
+        api,
+        engineer,
+        "/api/v1/access-requests/",
+        body(agent="docs-bot", capability="github:write", duration_hours=8),
+    )
+    assert response.status_code == 201
+    grant = response.json()["grant"]
+    assert grant["active"] is True
+    assert grant["capability"] == "github:write"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "status", "field", "message"),
+    [
+        ({"capability": "vault:read_secret"}, 400, "capability", "policy exception"),
+        (
+            {"agent": "docs-bot", "capability": "github:read"},
+            400,
+            "capability",
+            "Nothing to request",
+        ),
+        ({"duration_hours": 9}, 400, "duration_hours", "the maximum is 4 hours"),
+        ({"duration_hours": "two"}, 400, "duration_hours", "valid integer"),
+        ({"duration_hours": 10**9}, 400, "duration_hours", "less than or equal"),
+        ({"justification": ""}, 400, "justification", "may not be blank"),
+        ({"agent": "ghost"}, 400, "agent", "No agent with slug 'ghost'"),
+        ({"capability": "github"}, 400, "capability", "tool:action"),
+        ({"capability": "github:fly"}, 400, "capability", "No capability 'github:fly'"),
+        ({"agent": "other-bot", "capability": "github:merge"}, 403, None, "Only the owner"),
+    ],
+)
+def test_bad_submissions(api, engineer, world, overrides, status, field, message):
+    response = post(api, engineer, "/api/v1/access-requests/", body(**overrides))
+    assert response.status_code == status, response.content
+    data = response.json()
+    assert message in data["detail"]
+    if field:
+        assert field in data["errors"]
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_submit_per_role(api, users, world, role):
+    response = post(api, users[role], "/api/v1/access-requests/", body())
+    expected = {"engineer": 201, "anonymous": 401}.get(role, 403)
+    assert response.status_code == expected
+    assert AccessRequest.objects.count() == (1 if expected == 201 else 0)
+
+
+@pytest.fixture
+def pending(api, engineer, world):
+    return post(api, engineer, "/api/v1/access-requests/", body()).json()["id"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_approve_per_role(api, users, pending, role):
+    response = post(api, users[role], f"/api/v1/access-requests/{pending}/approve/")
+    expected = {
+        "security": 200,
+        "second_security": 200,
+        "anonymous": 401,
+        "other_engineer": 404,
+    }.get(role, 403)
+    assert response.status_code == expected, response.content
+    assert Approval.objects.count() == (1 if expected == 200 else 0)
+
+
+def test_two_security_approvals_issue_the_grant(api, security, second_security, engineer, pending):
+    first = post(api, security, f"/api/v1/access-requests/{pending}/approve/", {"comment": "ok"})
+    assert (first.json()["status"], len(first.json()["approvals"])) == ("pending", 1)
+    again = post(api, security, f"/api/v1/access-requests/{pending}/approve/")
+    assert again.status_code == 400
+    assert "already" in again.json()["detail"]
+    second = post(api, second_security, f"/api/v1/access-requests/{pending}/approve/")
+    data = second.json()
+    assert data["status"] == "approved"
+    assert [a["approver"] for a in data["approvals"]] == ["sec1", "sec2"]
+    assert data["grant"]["active"] is True
+    mine = api.as_user(engineer).get("/api/v1/grants/?active=true&agent=pay-bot").json()
+    assert [g["id"] for g in mine["results"]] == [data["grant"]["id"]]
+
+
+def test_deny_requires_a_comment(api, security, pending):
+    response = post(api, security, f"/api/v1/access-requests/{pending}/deny/")
+    assert response.status_code == 400
+    assert "comment" in response.json()["errors"]
+    assert AccessRequest.objects.get(pk=pending).status == "pending"
+    denied = post(api, security, f"/api/v1/access-requests/{pending}/deny/", {"comment": "no"})
+    assert denied.json()["status"] == "denied"
+
+
+def test_cancel_then_approve_is_refused(api, engineer, security, pending):
+    assert post(api, engineer, f"/api/v1/access-requests/{pending}/cancel/").status_code == 200
+    response = post(api, security, f"/api/v1/access-requests/{pending}/approve/")
+    assert response.status_code == 400
+    assert "cancelled" in response.json()["detail"]
+    assert not Grant.objects.exists()
+
+
+def test_requests_of_another_team_are_invisible(api, other_engineer, pending):
+    client = api.as_user(other_engineer)
+    assert client.get(f"/api/v1/access-requests/{pending}/").status_code == 404
+    assert client.get("/api/v1/access-requests/").json()["count"] == 0
+    assert client.get("/api/v1/access-requests/abc/").status_code == 404
+
+
+def test_filters_mine_awaiting_me_status(api, engineer, security, second_security, pending):
+    post(
+        api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability="github:write")
+    )
+    client = api.as_user(engineer)
+    assert client.get("/api/v1/access-requests/?mine=true").json()["count"] == 2
+    assert client.get("/api/v1/access-requests/?status=pending").json()["count"] == 1
+    post(api, security, f"/api/v1/access-requests/{pending}/approve/")
+    sec1 = api.as_user(security).get("/api/v1/access-requests/?awaiting_me=true").json()
+    sec2 = api.as_user(second_security).get("/api/v1/access-requests/?awaiting_me=true").json()
+    assert (sec1["count"], sec2["count"]) == (0, 1)
+    bad = api.as_user(engineer).get("/api/v1/access-requests/?status=maybe")
+    assert bad.status_code == 400
+
+
+def test_revoke_through_the_api(api, engineer, security, world):
+    grant_id = post(
+        api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability="github:write")
+    ).json()["grant"]["id"]
+    refused = post(api, engineer, f"/api/v1/grants/{grant_id}/revoke/", {"reason": "x"})
+    assert refused.status_code == 403
+    no_reason = post(api, security, f"/api/v1/grants/{grant_id}/revoke/")
+    assert no_reason.status_code == 400
+    done = post(api, security, f"/api/v1/grants/{grant_id}/revoke/", {"reason": "leak"})
+    assert (done.status_code, done.json()["active"]) == (200, False)
+    assert api.as_user(engineer).get("/api/v1/grants/?active=true").json()["count"] == 0
+
+
+def test_break_glass_through_the_api(api, engineer, security, world):
+    response = post(
+        api,
+        engineer,
+        "/api/v1/access-requests/",
+        body(capability="deploy:release", duration_hours=1, break_glass=True, incident="INC-9"),
+    )
+    assert response.status_code == 201
+    data = response.json()
+    assert (data["status"], data["break_glass"], data["grant"]["active"]) == (
+        "approved",
+        True,
+        True,
+    )
+    queue = api.as_user(security).get("/api/v1/access-requests/?break_glass=true").json()
+    assert queue["count"] == 1
+    reviewed = post(
+        api,
+        security,
+        f"/api/v1/access-requests/{data['id']}/review-break-glass/",
+        {"note": "rollback was right"},
+    )
+    assert reviewed.json()["break_glass_reviewed_at"]
+
+
+def test_list_query_counts_are_constant(api, engineer, security, world, django_assert_num_queries):
+    client = api.as_user(security)
+    post(api, engineer, "/api/v1/access-requests/", body())
+    # token, roles, count, requests (+agent, capability, users, grant), approvals prefetch
+    with django_assert_num_queries(5):
+        client.get("/api/v1/access-requests/")
+    mate = make_user("mate", "engineer")
+    for i in range(30):
+        AccessRequest.objects.create(
+            agent_id=AccessRequest.objects.first().agent_id,
+            capability_id=AccessRequest.objects.first().capability_id,
+            scope=f"s{i}",
+            justification="j",
+            duration_hours=1,
+            requested_by=mate,
+            effect="approval",
+            policy_version=1,
+            required_approvals=1,
+        )
+    client = api.as_user(security)
+    with django_assert_num_queries(5):
+        assert client.get("/api/v1/access-requests/").json()["count"] == 31
+    for key in ("github:write", "github:merge"):
+        post(api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability=key))
+    client = api.as_user(engineer)
+    with django_assert_num_queries(4):  # token, roles, count, grants with agent and capability
+        assert client.get("/api/v1/grants/").json()["count"] == 1
