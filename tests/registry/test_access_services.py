@@ -74,7 +74,7 @@ def test_deny_rule_names_tier_capability_and_the_exception_route(engineer, world
 
 def test_no_rule_is_treated_as_deny(engineer, world):
     capability("slack:post")
-    with pytest.raises(ApplicationError, match="has no rule for .* slack:post"):
+    with pytest.raises(ApplicationError, match=r"has no rule for .* slack:post"):
         submit(engineer, world["sandbox"], "slack:post")
 
 

@@ -69,7 +69,8 @@ def test_filing_through_the_form_and_approving_in_the_queue(
     assert Grant.objects.filter(request=request).exists()
     client.force_login(engineer)
     detail = client.get(f"/requests/{request.pk}/").content.decode()
-    assert "sec1 approved" in detail and "sec2 approved" in detail
+    assert "sec1 approved" in detail
+    assert "sec2 approved" in detail
     assert 'data-testid="grant"' in detail
 
 
