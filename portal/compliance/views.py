@@ -59,7 +59,11 @@ def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
     return render(
         request,
         "compliance/framework_detail.html",
-        {"framework": framework, "matrix": selectors.framework_matrix(framework)},
+        {
+            "framework": framework,
+            "matrix": selectors.framework_matrix(framework),
+            "can_export": permissions.can_download_evidence(request.user),
+        },
     )
 
 
