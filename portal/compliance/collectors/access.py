@@ -35,6 +35,7 @@ from registry.models import (
     Grant,
     PolicyRule,
     PolicyStatus,
+    PolicyVersion,
     RequestStatus,
     Tier,
 )
@@ -55,12 +56,11 @@ def grants_with_limits(period: Period) -> QuerySet[Grant]:
     BREAK_GLASS_MAX_HOURS. No limit means no jit/approval rule allowed a grant at all.
     """
     in_force_then = (
-        PolicyRule.objects.filter(
-            version__status=PolicyStatus.PUBLISHED,
-            version__published_at__lte=OuterRef("starts_at"),
+        PolicyVersion.objects.filter(
+            status=PolicyStatus.PUBLISHED, published_at__lte=OuterRef("starts_at")
         )
-        .order_by("-version__number")
-        .values("version__number")[:1]
+        .order_by("-number")
+        .values("number")[:1]
     )
     rule_max = PolicyRule.objects.filter(
         version__number=OuterRef("judged_under"),

@@ -1,0 +1,263 @@
+"""Report benchmark: the audit report over a year of 1,000,000 decisions and 100,000 grants.
+
+Data (on PostgreSQL, database `portal_bench_report` unless BENCH_REPORT_DATABASE_URL says
+otherwise; created if missing, filled once): the demo data, 1,000 agents, BENCH_DECISIONS
+decisions (COPY), BENCH_GRANTS grants and BENCH_ACTIVITY reported actions spread over the
+last 365 days. Measures, for the NIST AI RMF report over that year: the time to build the
+report and serialize it as JSON, and to build it and stream the CSV; peak Python memory
+(tracemalloc) and the process's peak RSS. Run with `make bench` or `python bench/report.py`.
+"""
+
+import json
+import os
+import random
+import resource
+import sys
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = os.environ.get(
+    "BENCH_REPORT_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench_report"
+)
+os.environ["DATABASE_URL"] = BENCH_DB
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.pop("CELERY_BROKER_URL", None)
+
+AGENTS = int(os.environ.get("BENCH_AGENTS", 1_000))
+DECISIONS = int(os.environ.get("BENCH_DECISIONS", 1_000_000))
+GRANTS = int(os.environ.get("BENCH_GRANTS", 100_000))
+ACTIVITY = int(os.environ.get("BENCH_ACTIVITY", 20_000))
+RUNS = int(os.environ.get("BENCH_RUNS", 3))
+FRAMEWORK = os.environ.get("BENCH_FRAMEWORK", "nist-ai-rmf-1.0")
+TIERS = ("sandbox", "internal", "production")
+YEAR = timedelta(days=365)
+RESULTS = ROOT / "bench" / "results"
+
+
+def ensure_database() -> None:
+    import psycopg
+    from dj_database_url import parse
+
+    config = parse(BENCH_DB)
+    admin = psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        dbname="postgres",
+        autocommit=True,
+    )
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+    if exists.fetchone() is None:
+        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    admin.close()
+
+
+def _copy(table: str, columns: list[str], rows) -> None:
+    """COPY rows into a table through the Django connection's psycopg cursor."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
+        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
+def populate() -> dict[str, float]:
+    """Idempotent: data is generated once per bench database. Returns generation timings."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from registry.models import Activity, Agent, Capability, Decision, Grant, Team
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    timings: dict[str, float] = {}
+    if Decision.objects.count() >= DECISIONS and Grant.objects.count() >= GRANTS:
+        return timings
+    rng = random.Random(42)
+    now = timezone.now()
+    alice = User.objects.get(username="alice")
+    gateway = User.objects.get(username="gateway")
+    team = Team.objects.get(slug="payments")
+    started = time.perf_counter()
+    Agent.objects.bulk_create(
+        [
+            Agent(
+                slug=f"rbench-{i:05d}",
+                name=f"Report bench {i}",
+                owner=alice,
+                team=team,
+                tier=TIERS[i % 3],
+                workload_identity=f"spiffe://bench-report/{i}",
+                last_attested_at=now - timedelta(days=rng.randint(0, 120)),
+            )
+            for i in range(AGENTS)
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    agents = list(Agent.objects.values_list("pk", "slug"))
+    capabilities = list(Capability.objects.values_list("pk", "key"))
+    timings["agents_s"] = round(time.perf_counter() - started, 2)
+
+    print(f"generating {GRANTS:,} grants …", flush=True)
+    started = time.perf_counter()
+    batch = []
+    for _ in range(GRANTS):
+        agent_id, _ = rng.choice(agents)
+        capability_id, _ = rng.choice(capabilities)
+        start = now - YEAR * rng.random()
+        batch.append(
+            Grant(
+                agent_id=agent_id,
+                capability_id=capability_id,
+                starts_at=start,
+                expires_at=start + timedelta(hours=rng.choice((1, 2, 4, 8, 24))),
+            )
+        )
+        if len(batch) == 10_000:
+            Grant.objects.bulk_create(batch)
+            batch = []
+    Grant.objects.bulk_create(batch)
+    timings["grants_s"] = round(time.perf_counter() - started, 2)
+
+    print(f"generating {DECISIONS:,} decisions (COPY) …", flush=True)
+    started = time.perf_counter()
+    columns = [
+        "request_id", "agent_id", "agent_slug", "capability_id", "capability_key", "scope",
+        "decision", "reason", "policy_version", "grant_id", "exception_id", "caller_id",
+        "decided_at",
+    ]  # fmt: skip
+
+    def decisions():
+        for _ in range(DECISIONS):
+            agent_id, slug = rng.choice(agents)
+            capability_id, key = rng.choice(capabilities)
+            allowed = rng.random() < 0.7
+            yield (
+                uuid.UUID(int=rng.getrandbits(128)), agent_id, slug, capability_id, key, "",
+                "allow" if allowed else "deny", "bench", 1, None, None, gateway.pk,
+                now - YEAR * rng.random(),
+            )  # fmt: skip
+
+    _copy(Decision._meta.db_table, columns, decisions())
+    timings["decisions_copy_s"] = round(time.perf_counter() - started, 2)
+
+    print(f"generating {ACTIVITY:,} reported actions …", flush=True)
+    started = time.perf_counter()
+    activity = []
+    for _ in range(ACTIVITY):
+        agent_id, slug = rng.choice(agents)
+        capability_id, key = rng.choice(capabilities)
+        flagged = rng.random() < 0.05
+        activity.append(
+            Activity(
+                agent_id=agent_id,
+                agent_slug=slug,
+                capability_id=capability_id,
+                capability_key=key,
+                outcome="success",
+                occurred_at=now - YEAR * rng.random(),
+                reported_by=gateway,
+                flagged=flagged,
+                review_status=rng.choice(("pending", "expected")) if flagged else "not_needed",
+            )
+        )
+    Activity.objects.bulk_create(activity, batch_size=5000)
+    timings["activity_s"] = round(time.perf_counter() - started, 2)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return timings
+
+
+def _measure(label: str, work) -> dict[str, float]:
+    """Run `work` RUNS times; wall time and tracemalloc peak of each run, best and worst."""
+    from django.db import connection, reset_queries
+
+    seconds, peaks, queries = [], [], []
+    for _ in range(RUNS):
+        reset_queries()
+        tracemalloc.start()
+        started = time.perf_counter()
+        size = work()
+        seconds.append(time.perf_counter() - started)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        queries.append(len(connection.queries))
+    result = {
+        "runs": RUNS,
+        "best_s": round(min(seconds), 3),
+        "worst_s": round(max(seconds), 3),
+        "peak_python_mib": round(max(peaks) / 2**20, 2),
+        "output_bytes": size,
+        "queries": max(queries),
+    }
+    print(f"{label}: best {result['best_s']} s, worst {result['worst_s']} s, "
+          f"peak {result['peak_python_mib']} MiB (tracemalloc), {result['queries']} queries, "
+          f"{size:,} bytes")  # fmt: skip
+    return result
+
+
+def main() -> dict:
+    ensure_database()
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.utils import timezone
+
+    from portal.compliance.models import Framework
+    from portal.compliance.period import Period
+    from portal.compliance.reports.build import report_build
+    from portal.compliance.reports.export import report_csv_lines, report_json
+    from registry.models import Activity, Decision, Grant
+
+    generation = populate()
+    settings.DEBUG = True  # count queries (connection.queries), reset per run
+    today = timezone.now().date()
+    period = Period(start=today - timedelta(days=364), end=today)
+    framework = Framework.objects.get(key=FRAMEWORK)
+
+    def as_json() -> int:
+        return len(report_json(report_build(framework, period)))
+
+    def as_csv() -> int:
+        return sum(len(line) for line in report_csv_lines(report_build(framework, period)))
+
+    as_json()  # warm caches (the catalogue, PostgreSQL's buffers)
+    figures = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "machine": f"{os.cpu_count()} cores",
+        "database": "PostgreSQL",
+        "framework": FRAMEWORK,
+        "period": {"from": period.start.isoformat(), "to": period.end.isoformat()},
+        "data": {
+            "decisions": Decision.objects.count(),
+            "grants": Grant.objects.count(),
+            "activity": Activity.objects.count(),
+        },
+        "generation": generation,
+        "json": _measure("report → JSON", as_json),
+        "csv": _measure("report → streamed CSV", as_csv),
+        "max_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "report.json"
+    if not generation and path.exists():  # data made by an earlier run: keep its timings
+        figures["generation"] = json.loads(path.read_text()).get("generation", {})
+    path.write_text(json.dumps(figures, indent=2))
+    print(f"process peak RSS {figures['max_rss_mib']} MiB; report benchmark → {path}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
