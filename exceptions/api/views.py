@@ -1,0 +1,98 @@
+"""GET/POST /api/v1/exceptions/ and the approve, reject, revoke and renew actions."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from exceptions import selectors, services
+from exceptions.api.serializers import (
+    CommentIn,
+    ExceptionDetailOut,
+    ExceptionIn,
+    ExceptionOut,
+    ReasonIn,
+    RenewIn,
+    RequiredCommentIn,
+)
+from exceptions.filters import ExceptionFilter
+from exceptions.models import PolicyException
+from portal.api.inputs import referenced, validated
+from portal.permissions import Action, can
+from registry.selectors.agents import agent_get
+from registry.selectors.catalogue import capability_get
+
+
+class ReadsExceptions(BasePermission):
+    """Every human role reads (scoped by selectors); services decide every write."""
+
+    message = "Your role does not work with policy exceptions."
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, Action.VIEW_PORTAL)
+
+
+class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Time-boxed policy exceptions. POST files one; approve/reject/revoke/renew move it on."""
+
+    serializer_class = ExceptionOut
+    permission_classes = [ReadsExceptions]
+    filterset_class = ExceptionFilter
+
+    queryset = PolicyException.objects.none()  # for the schema; rows come from selectors
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PolicyException.objects.none()
+        return selectors.exceptions_visible_to(self.request.user)
+
+    def get_object(self) -> PolicyException:
+        return selectors.exception_get_for_user(self.request.user, self.kwargs["pk"])
+
+    def _out(self, exception: PolicyException, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.exception_get_for_user(self.request.user, exception.pk)
+        return Response(ExceptionDetailOut(fresh).data, status=code)
+
+    @extend_schema(responses=ExceptionDetailOut)
+    def retrieve(self, request, pk=None):
+        return Response(ExceptionDetailOut(self.get_object()).data)
+
+    @extend_schema(request=ExceptionIn, responses={201: ExceptionDetailOut})
+    def create(self, request):
+        if not can(request.user, Action.REQUEST_EXCEPTION):
+            self.permission_denied(request, "Only engineers and security request exceptions.")
+        data = validated(ExceptionIn, request.data)
+        data["agent"] = referenced(agent_get, data["agent"], "agent")
+        data["capability"] = referenced(capability_get, data["capability"], "capability")
+        exception = services.exception_request(actor=request.user, **data)
+        return self._out(exception, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CommentIn, responses=ExceptionDetailOut)
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        target = self.get_object()
+        data = validated(CommentIn, request.data)
+        return self._out(services.exception_approve(actor=request.user, exception=target, **data))
+
+    @extend_schema(request=RequiredCommentIn, responses=ExceptionDetailOut)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        target = self.get_object()
+        data = validated(RequiredCommentIn, request.data)
+        return self._out(services.exception_reject(actor=request.user, exception=target, **data))
+
+    @extend_schema(request=ReasonIn, responses=ExceptionDetailOut)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        target = self.get_object()
+        data = validated(ReasonIn, request.data)
+        return self._out(services.exception_revoke(actor=request.user, exception=target, **data))
+
+    @extend_schema(request=RenewIn, responses={201: ExceptionDetailOut})
+    @action(detail=True, methods=["post"])
+    def renew(self, request, pk=None):
+        target = self.get_object()
+        data = validated(RenewIn, request.data)
+        renewal = services.exception_renew(actor=request.user, exception=target, **data)
+        return self._out(renewal, status.HTTP_201_CREATED)

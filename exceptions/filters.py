@@ -1,0 +1,44 @@
+"""List filters shared by the /exceptions/ page and GET /api/v1/exceptions/."""
+
+from django import forms
+from django_filters import rest_framework as filters
+
+from exceptions.models import ExceptionStatus, PolicyException, Risk
+from exceptions.selectors import expiring_within_q
+
+
+class WholeNumberFilter(filters.Filter):
+    field_class = forms.IntegerField
+
+
+class ExceptionFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(choices=ExceptionStatus.choices, empty_label="Any status")
+    risk = filters.ChoiceFilter(choices=Risk.choices, empty_label="Any risk")
+    agent = filters.CharFilter(field_name="agent__slug", label="Agent (slug)")
+    capability = filters.CharFilter(field_name="capability__key", label="Capability")
+    expiring_within_days = WholeNumberFilter(
+        method="filter_expiring",
+        min_value=0,
+        max_value=366,
+        label="Expiring within (days)",
+        help_text="active exceptions ending within this many days",
+    )
+    mine = filters.BooleanFilter(
+        method="filter_mine",
+        label="Requested by",
+        widget=forms.Select(choices=[("", "Anyone"), ("true", "Me"), ("false", "Others")]),
+    )
+
+    class Meta:
+        model = PolicyException
+        fields = ["status", "risk", "agent", "capability", "expiring_within_days", "mine"]
+
+    def filter_expiring(self, queryset, name, value):
+        return queryset if value is None else queryset.filter(expiring_within_q(value))
+
+    def filter_mine(self, queryset, name, value):
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(requested_by=self.request.user)
+        return queryset.exclude(requested_by=self.request.user)

@@ -1,0 +1,62 @@
+"""HTML forms of the exceptions app: they validate input; services decide and write."""
+
+from django import forms
+from django.db.models import Q, QuerySet
+
+from exceptions.models import MAX_DAYS, Risk
+from portal.permissions import Action, AnyUser, can
+from registry.models import Agent, AgentStatus, Capability
+
+MAX_DAYS_HELP = "Longest allowed: " + ", ".join(
+    f"{risk} {days} days" for risk, days in MAX_DAYS.items()
+)
+
+
+def agents_for(user: AnyUser) -> QuerySet[Agent]:
+    """Agents a person may ask an exception for: their own or their team's (security: any)."""
+    agents = Agent.objects.filter(status=AgentStatus.ACTIVE)
+    if not can(user, Action.APPROVE):
+        agents = agents.filter(Q(owner=user) | Q(team__members=user)).distinct()
+    return agents.order_by("slug")
+
+
+class DateTimeInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ExceptionForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), to_field_name="slug")
+    capability = forms.ModelChoiceField(
+        queryset=Capability.objects.order_by("key"),
+        to_field_name="key",
+        help_text="the capability whose policy rule this exception deviates from",
+    )
+    risk = forms.ChoiceField(choices=Risk.choices, help_text=MAX_DAYS_HELP)
+    starts_at = forms.DateTimeField(
+        required=False, widget=DateTimeInput(), label="Starts at (UTC)", help_text="empty = now"
+    )
+    expires_at = forms.DateTimeField(widget=DateTimeInput(), label="Expires at (UTC)")
+    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    compensating_controls = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        required=False,
+        help_text="required for high and critical risk",
+    )
+
+    def __init__(self, *args, user: AnyUser, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agent"].queryset = agents_for(user)
+
+
+class RenewForm(forms.Form):
+    expires_at = forms.DateTimeField(widget=DateTimeInput(), label="New expiry (UTC)")
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text="why the deviation is still needed",
+    )

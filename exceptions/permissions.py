@@ -1,0 +1,69 @@
+"""Who may do what to which exception. Services, views, the API and the queue call these."""
+
+from django.db.models import Q, QuerySet
+
+from exceptions.models import PolicyException
+from portal.permissions import Action, AnyUser, can
+from registry.models import Agent
+from registry.permissions import agents_with_records_visible_to, is_owner_or_member
+
+
+def can_request_exception_for(user: AnyUser, agent: Agent) -> bool:
+    """The people who run the agent (its owner or team) ask; security may ask for any agent."""
+    if not can(user, Action.REQUEST_EXCEPTION):
+        return False
+    return can(user, Action.APPROVE) or is_owner_or_member(user, agent)
+
+
+def request_refusal(user: AnyUser, agent: Agent) -> str | None:
+    if can_request_exception_for(user, agent):
+        return None
+    if not can(user, Action.REQUEST_EXCEPTION):
+        return "Only engineers and security request policy exceptions."
+    return (
+        f"Only the owner of '{agent.slug}', a member of team '{agent.team.slug}' or security "
+        "requests exceptions for it."
+    )
+
+
+def approval_refusal(user: AnyUser, exception: PolicyException) -> str | None:
+    """Why this person may not approve this exception, or None when they may (SoD rules)."""
+    if not can(user, Action.APPROVE):
+        return "Only security approves exceptions."
+    if exception.requested_by_id == user.pk:
+        return "You requested this exception: someone else in security must approve it."
+    if exception.agent.owner_id == user.pk:
+        return "You own this agent: someone else in security must approve."
+    return None
+
+
+def can_reject(user: AnyUser) -> bool:
+    return can(user, Action.APPROVE)
+
+
+def can_revoke(user: AnyUser) -> bool:
+    return can(user, Action.APPROVE)
+
+
+def renewal_refusal(user: AnyUser, exception: PolicyException) -> str | None:
+    """Renewal is asked for by whoever is accountable: the requester or the agent's owner."""
+    if not can(user, Action.REQUEST_EXCEPTION):
+        return "Only engineers and security request policy exceptions."
+    if user.pk not in (exception.requested_by_id, exception.agent.owner_id):
+        return "Only the person who requested this exception or the agent's owner renews it."
+    return None
+
+
+def exceptions_visible_to(user: AnyUser) -> QuerySet[PolicyException]:
+    """Security and auditors see every exception; engineers those of their agents or their own.
+
+    Anyone else (the gateway, people without a role) sees none.
+    """
+    agents = agents_with_records_visible_to(user)
+    if agents is None:
+        return PolicyException.objects.all()
+    if not can(user, Action.VIEW_PORTAL):
+        return PolicyException.objects.none()
+    return PolicyException.objects.filter(
+        Q(agent_id__in=agents.values("pk")) | Q(requested_by=user)
+    )

@@ -1,0 +1,386 @@
+"""Policy exceptions: every transition, and nothing else.
+
+Pipeline: pending → active | rejected; active → expired | revoked (ALLOWED below). Each
+transition runs in one transaction that re-reads the row with SELECT … FOR UPDATE, so two
+security members pressing the final Approve at once activate the exception exactly once, and a
+rejected exception can never be approved. Notifications go out on commit.
+"""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from exceptions import notifications, permissions
+from exceptions.models import (
+    ELEVATED_RISKS,
+    MAX_DAYS,
+    ExceptionApproval,
+    ExceptionReminder,
+    ExceptionStatus,
+    PolicyException,
+    ReminderKind,
+    Risk,
+)
+from portal.audit import audit_actor
+from portal.errors import ApplicationError, Forbidden
+from registry.models import Agent, AgentStatus, Capability
+
+ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
+    ExceptionStatus.PENDING: {ExceptionStatus.ACTIVE, ExceptionStatus.REJECTED},
+    ExceptionStatus.ACTIVE: {ExceptionStatus.EXPIRED, ExceptionStatus.REVOKED},
+    ExceptionStatus.REJECTED: set(),
+    ExceptionStatus.EXPIRED: set(),
+    ExceptionStatus.REVOKED: set(),
+}
+
+# How far in the past `starts_at` may be (clock skew, a form left open): not a backdating tool.
+START_TOLERANCE = timedelta(minutes=5)
+# Reminders before expiry; the nearer one is checked first so an exception that enters both
+# windows at once gets only the one that matters.
+REMINDERS = (
+    (ReminderKind.ONE_DAY, timedelta(days=1)),
+    (ReminderKind.SEVEN_DAYS, timedelta(days=7)),
+)
+
+
+def set_status(exception: PolicyException, status: ExceptionStatus) -> None:
+    """The one place a status changes; refuses every move the pipeline does not allow."""
+    current = ExceptionStatus(exception.status)
+    if status not in ALLOWED[current]:
+        raise ApplicationError(
+            f"Exception #{exception.pk} is {current.value}; it cannot become {status.value}.",
+            code="invalid_transition",
+        )
+    exception.status = status
+
+
+def _lock(exception: PolicyException) -> PolicyException:
+    return (
+        PolicyException.objects.select_for_update(of=("self",))
+        .select_related("agent", "agent__team")
+        .get(pk=exception.pk)
+    )
+
+
+def _text(value: object, field: str, message: str, limit: int = 4000) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ApplicationError(message, field=field)
+    if len(value) > limit:
+        raise ApplicationError(f"{field} is limited to {limit} characters.", field=field)
+    return value.strip()
+
+
+def _aware(value: object, field: str) -> datetime:
+    if not isinstance(value, datetime):
+        raise ApplicationError(f"{field} must be an ISO 8601 date and time.", field=field)
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+def required_approvals_for(risk: str) -> int:
+    """Two distinct security approvers for high and critical risk, else one."""
+    return 2 if risk in ELEVATED_RISKS else 1
+
+
+def check_window(*, risk: str, starts_at: datetime, expires_at: datetime) -> None:
+    """expires_at after starts_at, and at most MAX_DAYS[risk] days after it."""
+    if expires_at <= starts_at:
+        raise ApplicationError(
+            "expires_at must be after starts_at.", field="expires_at", code="invalid_window"
+        )
+    limit = MAX_DAYS[risk]
+    if expires_at - starts_at > timedelta(days=limit):
+        raise ApplicationError(
+            f"A {risk}-risk exception lasts at most {limit} days: expires_at must be on or "
+            f"before {starts_at + timedelta(days=limit):%Y-%m-%d %H:%M} UTC.",
+            field="expires_at",
+            code="too_long",
+            max_days=limit,
+        )
+
+
+def _file(
+    *,
+    actor: User,
+    title: str,
+    agent: Agent,
+    capability: Capability | None,
+    justification: str,
+    risk: str,
+    compensating_controls: str,
+    starts_at: datetime,
+    expires_at: datetime,
+    renews: PolicyException | None,
+) -> PolicyException:
+    refusal = permissions.request_refusal(actor, agent)
+    if refusal:
+        raise Forbidden(refusal)
+    if agent.status != AgentStatus.ACTIVE:
+        raise ApplicationError(
+            f"Agent '{agent.slug}' is {agent.status}: it cannot receive an exception.",
+            code="agent_inactive",
+            field="agent",
+        )
+    if capability is None:
+        # Exceptions to controls (without a capability) arrive with the compliance link.
+        raise ApplicationError(
+            "Name the capability whose policy rule this exception deviates from.",
+            field="capability",
+        )
+    title = _text(title, "title", "Give the exception a title.", limit=200)
+    justification = _text(justification, "justification", "Say why the deviation is needed.")
+    if risk not in Risk.values:
+        raise ApplicationError(
+            f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
+        )
+    if not isinstance(compensating_controls, str) or len(compensating_controls) > 4000:
+        raise ApplicationError(
+            "compensating_controls is text of at most 4000 characters.",
+            field="compensating_controls",
+        )
+    compensating_controls = compensating_controls.strip()
+    if risk in ELEVATED_RISKS and not compensating_controls:
+        raise ApplicationError(
+            f"A {risk}-risk exception needs compensating controls: say what limits the damage "
+            "while it is in force (e.g. extra monitoring, a narrower scope).",
+            field="compensating_controls",
+            code="compensating_controls_required",
+        )
+    check_window(risk=risk, starts_at=starts_at, expires_at=expires_at)
+    duplicate = (
+        PolicyException.objects.filter(
+            agent=agent, capability=capability, status=ExceptionStatus.PENDING
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if duplicate is not None:
+        raise ApplicationError(
+            f"Exception #{duplicate} for {capability.key} on {agent.slug} is already pending.",
+            code="duplicate_exception",
+        )
+    exception = PolicyException(
+        title=title,
+        agent=agent,
+        capability=capability,
+        justification=justification,
+        risk=risk,
+        compensating_controls=compensating_controls,
+        requested_by=actor,
+        starts_at=starts_at,
+        expires_at=expires_at,
+        required_approvals=required_approvals_for(risk),
+        renews=renews,
+    )
+    with audit_actor(actor):
+        exception.save()
+    notifications.on_commit(notifications.exception_waiting, exception.pk)
+    return exception
+
+
+@transaction.atomic
+def exception_request(
+    *,
+    actor: User,
+    title: str,
+    agent: Agent,
+    capability: Capability | None,
+    justification: str,
+    risk: str,
+    expires_at: datetime,
+    compensating_controls: str = "",
+    starts_at: datetime | None = None,
+) -> PolicyException:
+    """File a pending exception; it needs one security approval, two for high and critical."""
+    now = timezone.now()
+    starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
+    expires_at = _aware(expires_at, "expires_at")
+    if starts_at < now - START_TOLERANCE:
+        raise ApplicationError(
+            "starts_at is in the past: an exception cannot be backdated.",
+            field="starts_at",
+            code="starts_in_past",
+        )
+    return _file(
+        actor=actor,
+        title=title,
+        agent=agent,
+        capability=capability,
+        justification=justification,
+        risk=risk,
+        compensating_controls=compensating_controls,
+        starts_at=starts_at,
+        expires_at=expires_at,
+        renews=None,
+    )
+
+
+@transaction.atomic
+def exception_renew(
+    *, actor: User, exception: PolicyException, expires_at: datetime, justification: str
+) -> PolicyException:
+    """File a new pending exception that continues this one from its expiry.
+
+    The old one stays active until its own expiry; the renewal starts then, so there is no gap
+    and no overlap, and its maximum length is counted from there. It is approved like any other.
+    """
+    old = _lock(exception)
+    refusal = permissions.renewal_refusal(actor, old)
+    if refusal:
+        raise Forbidden(refusal)
+    now = timezone.now()
+    if old.status != ExceptionStatus.ACTIVE or old.revoked_at or old.expires_at <= now:
+        raise ApplicationError(
+            f"Exception #{old.pk} is not active (it is {old.status}): only an active exception is "
+            "renewed. File a new one instead.",
+            code="not_renewable",
+        )
+    return _file(
+        actor=actor,
+        title=old.title,
+        agent=old.agent,
+        capability=old.capability,
+        justification=justification,
+        risk=old.risk,
+        compensating_controls=old.compensating_controls,
+        starts_at=old.expires_at,
+        expires_at=_aware(expires_at, "expires_at"),
+        renews=old,
+    )
+
+
+@transaction.atomic
+def exception_approve(
+    *, actor: User, exception: PolicyException, comment: str = ""
+) -> PolicyException:
+    """Record one approval; the last required one activates the exception."""
+    exception = _lock(exception)
+    refusal = permissions.approval_refusal(actor, exception)
+    if refusal:
+        raise Forbidden(refusal)
+    if exception.status != ExceptionStatus.PENDING:
+        set_status(exception, ExceptionStatus.ACTIVE)  # raises, naming the current status
+    now = timezone.now()
+    if exception.expires_at <= now:
+        raise ApplicationError(
+            f"Exception #{exception.pk} would have expired at {exception.expires_at:%Y-%m-%d %H:%M}"
+            " UTC: reject it and ask for a new one.",
+            code="window_passed",
+        )
+    if exception.approvals.filter(approver=actor).exists():
+        raise ApplicationError(
+            "You have approved this exception already; another security member must approve.",
+            code="already_approved",
+        )
+    if not isinstance(comment, str) or len(comment) > 4000:
+        raise ApplicationError("comment is text of at most 4000 characters.", field="comment")
+    with audit_actor(actor):
+        try:
+            with transaction.atomic():
+                ExceptionApproval.objects.create(
+                    exception=exception, approver=actor, comment=comment.strip()
+                )
+        except IntegrityError as exc:
+            raise ApplicationError(
+                "You have approved this exception already.", code="already_approved"
+            ) from exc
+        if exception.approvals.count() >= exception.required_approvals:
+            set_status(exception, ExceptionStatus.ACTIVE)
+            exception.activated_at = now
+            exception.save(update_fields=["status", "activated_at"])
+            notifications.on_commit(notifications.exception_decided, exception.pk)
+    return exception
+
+
+@transaction.atomic
+def exception_reject(*, actor: User, exception: PolicyException, comment: str) -> PolicyException:
+    exception = _lock(exception)
+    if not permissions.can_reject(actor):
+        raise Forbidden("Only security rejects exceptions.")
+    comment = _text(comment, "comment", "Say why the exception is rejected (comment).")
+    set_status(exception, ExceptionStatus.REJECTED)
+    exception.rejected_at = timezone.now()
+    exception.rejected_by = actor
+    exception.rejection_comment = comment
+    with audit_actor(actor):
+        exception.save(update_fields=["status", "rejected_at", "rejected_by", "rejection_comment"])
+    notifications.on_commit(notifications.exception_decided, exception.pk)
+    return exception
+
+
+@transaction.atomic
+def exception_revoke(*, actor: User, exception: PolicyException, reason: str) -> PolicyException:
+    """Security ends an active exception now: decisions stop honouring it from this moment."""
+    exception = _lock(exception)
+    if not permissions.can_revoke(actor):
+        raise Forbidden("Only security revokes exceptions.")
+    reason = _text(reason, "reason", "Say why the exception is revoked (reason).")
+    now = timezone.now()
+    if exception.status == ExceptionStatus.ACTIVE and exception.expires_at <= now:
+        raise ApplicationError(
+            f"Exception #{exception.pk} has expired already.", code="invalid_transition"
+        )
+    set_status(exception, ExceptionStatus.REVOKED)
+    exception.revoked_at = now
+    exception.revoked_by = actor
+    exception.revoke_reason = reason
+    with audit_actor(actor):
+        exception.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
+    notifications.on_commit(notifications.exception_decided, exception.pk)
+    return exception
+
+
+@transaction.atomic
+def exceptions_mark_expired(*, now: datetime | None = None) -> int:
+    """Move active exceptions past their expiry to `expired`.
+
+    Bookkeeping for lists and reports: decisions never wait for it (selectors.in_force_q).
+    """
+    now = now or timezone.now()
+    due = list(
+        PolicyException.objects.select_for_update(skip_locked=True)
+        .filter(status=ExceptionStatus.ACTIVE, expires_at__lte=now)
+        .order_by("pk")
+    )
+    for exception in due:
+        set_status(exception, ExceptionStatus.EXPIRED)
+        exception.expired_at = now
+        exception.save(update_fields=["status", "expired_at"])
+    return len(due)
+
+
+@transaction.atomic
+def exceptions_send_reminders(*, now: datetime | None = None) -> int:
+    """Remind requester, agent owner and security 7 days and 1 day before expiry, once each.
+
+    The ExceptionReminder row is the record that a reminder went out; its unique constraint
+    keeps two overlapping runs from sending the same reminder twice.
+    """
+    now = now or timezone.now()
+    sent = 0
+    for kind, ahead in REMINDERS:
+        nearer = [delta for _, delta in REMINDERS if delta < ahead]
+        due = (
+            PolicyException.objects.filter(
+                status=ExceptionStatus.ACTIVE,
+                revoked_at__isnull=True,
+                expires_at__gt=now + (max(nearer) if nearer else timedelta(0)),
+                expires_at__lte=now + ahead,
+            )
+            .exclude(reminders__kind=kind)
+            .order_by("pk")
+        )
+        for exception_id in due.values_list("pk", flat=True):
+            try:
+                with transaction.atomic():
+                    reminder = ExceptionReminder.objects.create(
+                        exception_id=exception_id, kind=kind, sent_at=now
+                    )
+            except IntegrityError:
+                continue  # another run recorded (and sends) it
+            notifications.on_commit(notifications.exception_expiring, reminder.pk)
+            sent += 1
+    return sent

@@ -1,0 +1,22 @@
+"""Periodic and queued work of the exceptions app. Each task fetches and calls a service."""
+
+from celery import shared_task
+
+from exceptions import services
+
+
+@shared_task(name="exceptions.tasks.notify")
+def notify(notifier: str, pk: int) -> int:
+    from exceptions.notifications import NOTIFIERS
+
+    return NOTIFIERS[notifier](pk)
+
+
+@shared_task(name="exceptions.tasks.expire_exceptions")
+def expire_exceptions() -> int:
+    return services.exceptions_mark_expired()
+
+
+@shared_task(name="exceptions.tasks.remind_expiring_exceptions")
+def remind_expiring_exceptions() -> int:
+    return services.exceptions_send_reminders()
