@@ -13,6 +13,7 @@ from portal.permissions import AnyUser, roles_of
 DASHBOARD_PROVIDERS: list[str] = [
     "registry.dashboard.inventory_panels",
     "registry.dashboard.access_panels",
+    "exceptions.dashboard.exception_panels",
 ]
 
 

@@ -196,6 +196,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "registry.tasks.expire_stale_requests",
         "schedule": crontab(minute=7),
     },
+    "exceptions-expire": {"task": "exceptions.tasks.expire_exceptions", "schedule": 300.0},
+    "exceptions-remind-expiring": {
+        "task": "exceptions.tasks.remind_expiring_exceptions",
+        "schedule": crontab(minute=17),
+    },
 }
 
 # Agents not attested within this window are stale (DESIGN.md: 90 days).

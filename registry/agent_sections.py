@@ -11,6 +11,7 @@ from registry.models import Agent
 
 SECTION_PROVIDERS: list[str] = [
     "registry.sections.agent_access_section",
+    "exceptions.sections.agent_exceptions_section",
 ]
 
 

@@ -13,5 +13,6 @@ urlpatterns = [
     *router.urls,
     path("", include("registry.api.urls")),
     path("", include("portal.compliance.api.urls")),
+    path("", include("exceptions.api.urls")),
     re_path(r"^.*$", api_not_found),  # an unknown API address is a JSON 404, not an HTML page
 ]

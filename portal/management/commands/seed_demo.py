@@ -10,6 +10,7 @@ from portal.demo import seed_people
 APP_SEEDERS = (
     "registry.demo.seed_registry",
     "registry.demo_access.seed_access",
+    "exceptions.demo.seed_exceptions",
 )
 
 
