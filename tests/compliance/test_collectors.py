@@ -451,3 +451,86 @@ def test_default_controls_for_capability():
     Control.objects.filter(ref_id="AGC-03").update(active=False)
     assert [c.ref_id for c in default_controls_for_capability(high)] == ["AGC-02", "AGC-04"]
     assert not default_controls_for_capability(None).exists()
+
+
+# --- AGC-07 exception governance, and exceptions making a control excepted ------------------
+
+
+def _exception(agent, requester, *, risk="low", days=30, key="github:merge", **kwargs):
+    from exceptions.models import PolicyException
+
+    start = kwargs.pop("starts_at", timezone.now() - timedelta(days=1))
+    return PolicyException.objects.create(
+        title=f"{risk} exception",
+        agent=agent,
+        capability=capability(key, high_risk=key == "github:merge"),
+        justification="needed",
+        risk=risk,
+        requested_by=requester,
+        starts_at=start,
+        expires_at=start + timedelta(days=days),
+        status=kwargs.pop("status", "active"),
+        **kwargs,
+    )
+
+
+def _approve(exception, *approvers):
+    from exceptions.models import ExceptionApproval
+
+    for approver in approvers:
+        ExceptionApproval.objects.create(exception=exception, approver=approver)
+
+
+def test_agc07_statuses(engineer, security, second_security):
+    assert collect("AGC-07").status == Status.NO_EVIDENCE
+    agent = AgentFactory(owner=engineer)
+    _approve(_exception(agent, engineer), security)
+    _approve(
+        _exception(agent, engineer, risk="high", compensating_controls="extra review"),
+        security,
+        second_security,
+    )
+    _exception(agent, engineer, status="pending")  # never approved: not in force
+    _exception(agent, engineer, status="rejected")
+    evidence = collect("AGC-07")
+    assert (evidence.status, evidence.checked) == (Status.EFFECTIVE, 2)
+    long_one = _exception(agent, engineer, risk="critical", days=20, compensating_controls="x")
+    _approve(long_one, security, second_security)
+    evidence = collect("AGC-07")
+    assert (evidence.status, evidence.figures["longer_than_risk_maximum"]) == (
+        Status.PARTIALLY_EFFECTIVE,
+        1,
+    )
+    assert evidence.samples[0].id == str(long_one.pk)
+
+
+def test_agc07_not_effective(engineer, security):
+    agent = AgentFactory(owner=engineer)
+    _approve(_exception(agent, engineer, risk="high"), security)  # one approver, no comp.
+    stale = _exception(
+        agent, security, days=10, starts_at=timezone.now() - timedelta(days=20)
+    )  # still marked active after it expired, approved by its own requester
+    _approve(stale, security)
+    _exception(agent, engineer, starts_at=timezone.now() - timedelta(days=300))  # before
+    evidence = collect("AGC-07")
+    assert (evidence.status, evidence.checked) == (Status.NOT_EFFECTIVE, 2)
+    assert evidence.figures["expired_but_not_closed"] == 1
+    assert evidence.figures["approved_by_requester"] == 1
+    assert evidence.figures["without_compensating_controls"] == 1
+
+
+def test_an_exception_in_force_makes_a_failing_control_excepted(engineer, security):
+    publish_policy({"sandbox": {"github:merge": ("allow", None)}}, security)
+    report = collect_controls(list(Control.objects.filter(ref_id__in=["AGC-02", "AGC-04"])),
+                              default_period())  # fmt: skip
+    assert report["AGC-02"].status == Status.PARTIALLY_EFFECTIVE
+    exception = _exception(AgentFactory(owner=engineer), engineer)
+    _approve(exception, security)
+    report = collect_controls(list(Control.objects.filter(ref_id__in=["AGC-02", "AGC-04"])),
+                              default_period())  # fmt: skip
+    assert report["AGC-02"].status == Status.EXCEPTED
+    assert [s.id for s in report["AGC-02"].exceptions] == [str(exception.pk)]
+    assert "Deviation accepted" in " ".join(report["AGC-02"].notes)
+    # A high-risk capability's exception is shown on AGC-04 too (nothing failed there).
+    assert report["AGC-04"].exceptions
+    assert report["AGC-04"].status == Status.NO_EVIDENCE

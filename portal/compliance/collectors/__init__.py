@@ -7,6 +7,7 @@ does not hold yet) is reported from uploaded evidence files alone, and says so.
 from portal.compliance.collectors.access import HighRiskApproval, JustInTimeAccess
 from portal.compliance.collectors.activity import DriftReview, TrustBoundaryLogging
 from portal.compliance.collectors.base import Collector, Evidence, Sample, Status, Unavailable
+from portal.compliance.collectors.exceptions import ExceptionGovernance
 from portal.compliance.collectors.inventory import InventoryOwnership, PeriodicAttestation
 from portal.compliance.collectors.policy import (
     CentralPolicyOwnership,
@@ -25,7 +26,7 @@ COLLECTORS: dict[str, Collector] = {
         HighRiskApproval(),
         TrustBoundaryLogging(),
         TieredPosture(),
-        Unavailable("AGC-07", "Not collected: the portal records no policy exceptions yet."),
+        ExceptionGovernance(),
         InventoryOwnership(),
         PeriodicAttestation(),
         DriftReview(),

@@ -106,6 +106,7 @@ class Report:
     items: list[ItemResult]
     controls: dict[str, ControlResult]
     exceptions_recorded: bool
+    exceptions_name_controls: bool = False
 
     def summary_rows(self) -> list[tuple[str, str, int, int]]:
         """(status, label, items, controls) for the summary table."""
@@ -254,4 +255,5 @@ def report_build(framework: Framework, period: Period) -> Report:
         items=items,
         controls=results,
         exceptions_recorded=report_exceptions.exceptions_recorded(),
+        exceptions_name_controls=report_exceptions.exceptions_name_controls(),
     )

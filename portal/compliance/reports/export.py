@@ -98,6 +98,7 @@ def report_as_dict(report: Report) -> dict[str, Any]:
         "url": report_url(report),
         "status_rule": STATUS_RULE,
         "exceptions_recorded": report.exceptions_recorded,
+        "exceptions_name_controls": report.exceptions_name_controls,
         "summary": {"items": report.item_counts(), "controls": report.control_counts()},
         "controls": [control_as_dict(result) for result in report.controls.values()],
         "items": [
