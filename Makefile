@@ -48,6 +48,8 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install
+	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev,bench]' 2>/dev/null || $(PY) -m pip install -q -e '.[dev,bench]'
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(PY) bench/run.py
 
 clean:

@@ -14,6 +14,7 @@ DASHBOARD_PROVIDERS: list[str] = [
     "registry.dashboard.inventory_panels",
     "registry.dashboard.access_panels",
     "exceptions.dashboard.exception_panels",
+    "registry.dashboard.drift_panels",
 ]
 
 

@@ -8,7 +8,15 @@ from django.utils import timezone
 
 from portal.permissions import Action, AnyUser, can
 from registry import permissions
-from registry.models import AccessRequest, Agent, AgentStatus, RequestStatus
+from registry.models import (
+    AccessRequest,
+    Activity,
+    Agent,
+    AgentStatus,
+    Decision,
+    RequestStatus,
+    ReviewStatus,
+)
 from registry.selectors.access import (
     active_q,
     break_glass_awaiting_review,
@@ -109,6 +117,34 @@ def access_panels(user: AnyUser) -> list[dict]:
                 "value": expiring.count(),
                 "link": reverse("registry:request-list") + "?all=1",
                 "link_label": "Requests",
+            }
+        )
+    return panels
+
+
+def drift_panels(user: AnyUser) -> list[dict]:
+    """Security: flagged activity nobody has reviewed yet; everyone with the log: decisions."""
+    panels = []
+    if can(user, Action.REVIEW_ACTIVITY):
+        panels.append(
+            {
+                "key": "drift",
+                "title": "Flagged activity to review",
+                "value": Activity.objects.filter(
+                    flagged=True, review_status=ReviewStatus.PENDING
+                ).count(),
+                "link": reverse("registry:review"),
+                "link_label": "Drift review",
+            }
+        )
+    if can(user, Action.VIEW_AUDIT_TRAIL):
+        panels.append(
+            {
+                "key": "decisions-24h",
+                "title": "Decisions in the last 24 hours",
+                "value": Decision.objects.filter(
+                    decided_at__gte=timezone.now() - timedelta(hours=24)
+                ).count(),
             }
         )
     return panels

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from registry.views import agents, policy, requests
+from registry.views import agents, policy, requests, review
 
 app_name = "registry"
 
@@ -24,6 +24,8 @@ urlpatterns = [
     ),
     path("grants/<int:pk>/revoke/", requests.grant_revoke, name="grant-revoke"),
     path("approvals/", requests.approvals, name="approvals"),
+    path("review/", review.review_queue, name="review"),
+    path("review/<int:pk>/", review.review_submit, name="review-submit"),
     path("agents/<slug:slug>/<str:transition>/", agents.agent_transition, name="agent-transition"),
     path("policy/", policy.policy_overview, name="policy"),
     path("policy/draft/", policy.policy_draft_open, name="policy-draft-open"),

@@ -165,3 +165,13 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_policy_snapshot():
+    """Each test builds its own database; no process-wide policy snapshot may leak across."""
+    from registry import policy_cache
+
+    policy_cache.clear()
+    yield
+    policy_cache.clear()

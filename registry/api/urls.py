@@ -5,6 +5,7 @@ from registry.api.views import policy
 from registry.api.views.access import AccessRequestViewSet, GrantViewSet
 from registry.api.views.agents import AgentViewSet
 from registry.api.views.catalogue import CapabilityViewSet, TeamViewSet, ToolViewSet
+from registry.api.views.decisions import ActivityViewSet, DecisionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -14,6 +15,8 @@ router.register("tools", ToolViewSet, basename="tool")
 router.register("capabilities", CapabilityViewSet, basename="capability")
 router.register("access-requests", AccessRequestViewSet, basename="access-request")
 router.register("grants", GrantViewSet, basename="grant")
+router.register("decisions", DecisionViewSet, basename="decision")
+router.register("activity", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("policy/", policy.policy_current, name="policy-current"),

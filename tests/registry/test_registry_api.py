@@ -234,10 +234,10 @@ def test_invalid_filter_value_is_a_400(api, engineer, world):
 def test_agent_list_query_count_is_constant(api, engineer, world, django_assert_num_queries):
     client = api.as_user(engineer)
     client.get("/api/v1/agents/")  # warm the token and role lookups' code paths
-    with django_assert_num_queries(4):  # token, roles, count, page
+    with django_assert_num_queries(3):  # token with roles, count, page
         assert len(client.get("/api/v1/agents/").json()["results"]) == 1
     AgentFactory.create_batch(49, team=world["team"])
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         assert len(client.get("/api/v1/agents/").json()["results"]) == 50
 
 
@@ -245,7 +245,7 @@ def test_tools_list_includes_capabilities_in_constant_queries(
     api, engineer, world, django_assert_num_queries
 ):
     client = api.as_user(engineer)
-    with django_assert_num_queries(5):  # token, roles, count, tools, capabilities
+    with django_assert_num_queries(4):  # token with roles, count, tools, capabilities
         tools = client.get("/api/v1/tools/").json()["results"]
     github = next(t for t in tools if t["slug"] == "github")
     assert {c["key"]: c["high_risk"] for c in github["capabilities"]} == {

@@ -1,0 +1,338 @@
+"""Decision benchmark: the in-process decision, the HTTP endpoint, and Cedar side by side.
+
+Data (on PostgreSQL, database `portal_bench` unless BENCH_DATABASE_URL says otherwise):
+10,000 agents, 100,000 grants (90% expired), 1,000 exceptions, the demo policy v1.
+Measures (a) the in-process decision service (evaluation, recording, both), (b) the HTTP
+endpoint under gunicorn with concurrent clients (wrk), against the portal's /healthz, and
+(c) the same decisions by the Cedar engine (cedarpy.is_authorized), checking that both
+engines agree on every one. Run with `make bench` or `python bench/decisions.py`.
+"""
+
+import os
+import random
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DB = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal_bench")
+os.environ["DATABASE_URL"] = BENCH_DB
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+os.environ.pop("CELERY_BROKER_URL", None)
+
+AGENTS = int(os.environ.get("BENCH_AGENTS", 10_000))
+GRANTS = int(os.environ.get("BENCH_GRANTS", 100_000))
+EXCEPTIONS = int(os.environ.get("BENCH_EXCEPTIONS", 1_000))
+SAMPLES = int(os.environ.get("BENCH_SAMPLES", 5_000))
+HTTP_SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", 10))
+TIERS = ("sandbox", "internal", "production")
+
+
+def ensure_database() -> None:
+    import psycopg
+    from dj_database_url import parse
+
+    config = parse(BENCH_DB)
+    admin = psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        dbname="postgres",
+        autocommit=True,
+    )
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+    if exists.fetchone() is None:
+        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    admin.close()
+
+
+def populate() -> None:
+    """Idempotent: data is generated once per bench database."""
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from exceptions.models import PolicyException
+    from registry.models import Agent, Capability, Grant, Team
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    if Agent.objects.count() >= AGENTS:
+        return
+    rng = random.Random(42)
+    alice = User.objects.get(username="alice")
+    team = Team.objects.get(slug="payments")
+    now = timezone.now()
+    print(f"generating {AGENTS} agents, {GRANTS} grants, {EXCEPTIONS} exceptions …", flush=True)
+    Agent.objects.bulk_create(
+        [
+            Agent(
+                slug=f"bench-{i:05d}",
+                name=f"Bench {i}",
+                owner=alice,
+                team=team,
+                tier=TIERS[i % 3],
+                status="suspended" if i % 50 == 0 else "active",
+                workload_identity=f"spiffe://bench/{i}",
+                last_attested_at=now,
+            )
+            for i in range(AGENTS)
+        ],
+        batch_size=2000,
+    )
+    agent_ids = list(Agent.objects.filter(slug__startswith="bench-").values_list("pk", flat=True))
+    capability_ids = list(Capability.objects.values_list("pk", flat=True))
+    grants = []
+    for i in range(GRANTS):
+        active = i % 10 == 0
+        start = now - timedelta(hours=rng.randint(0, 2) if active else rng.randint(48, 24 * 300))
+        grants.append(
+            Grant(
+                agent_id=rng.choice(agent_ids),
+                capability_id=rng.choice(capability_ids),
+                starts_at=start,
+                expires_at=start + timedelta(hours=8),
+                scope="",
+            )
+        )
+    Grant.objects.bulk_create(grants, batch_size=5000)
+    exceptions = [
+        PolicyException(
+            title=f"bench exception {i}",
+            agent_id=rng.choice(agent_ids),
+            capability_id=rng.choice(capability_ids),
+            justification="bench",
+            risk="low",
+            requested_by=alice,
+            status="active" if i % 2 == 0 else "expired",
+            starts_at=now - timedelta(days=10),
+            expires_at=now + timedelta(days=20) if i % 2 == 0 else now - timedelta(days=1),
+        )
+        for i in range(EXCEPTIONS)
+    ]
+    PolicyException.objects.bulk_create(exceptions, batch_size=1000)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def requests_sample(n: int) -> list[tuple[str, str]]:
+    from registry.models import Agent, Capability
+
+    rng = random.Random(7)
+    slugs = list(Agent.objects.filter(slug__startswith="bench-").values_list("slug", flat=True))
+    keys = list(Capability.objects.values_list("key", flat=True))
+    return [(rng.choice(slugs), rng.choice(keys)) for _ in range(n)]
+
+
+def bench_in_process(sample: list[tuple[str, str]]) -> dict:
+    from django.contrib.auth.models import User
+    from django.db import connection, reset_queries
+    from django.test.utils import CaptureQueriesContext
+
+    from bench.harness import summarize
+    from registry.services.decision_log import decision_record
+    from registry.services.decisions import evaluate
+
+    gateway = User.objects.get(username="gateway")
+    for agent, key in sample[:200]:  # warm caches and the policy snapshot
+        evaluate(agent_slug=agent, capability_key=key)
+    evaluation, recording, total, queries, results = [], [], [], [], []
+    for agent, key in sample:
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as captured:
+            result = evaluate(agent_slug=agent, capability_key=key)
+        evaluated = time.perf_counter()
+        decision_record(result=result, caller=gateway)
+        done = time.perf_counter()
+        evaluation.append(evaluated - started)
+        recording.append(done - evaluated)
+        total.append(done - started)
+        queries.append(len(captured))
+        results.append(result)
+    reset_queries()
+    return {
+        "evaluation": summarize(evaluation),
+        "recording": summarize(recording),
+        "evaluation_plus_recording": summarize(total),
+        "max_queries_per_evaluation": max(queries),
+        "allowed_share": round(sum(r.allowed for r in results) / len(results), 3),
+        "_results": results,
+    }
+
+
+def agent_entities(sample: list[tuple[str, str]]) -> dict[str, dict]:
+    """The data Cedar needs per agent (tier, status, active grants and exceptions), prefetched."""
+    from django.utils import timezone
+
+    from exceptions.models import PolicyException
+    from registry.models import Agent, Grant
+
+    now = timezone.now()
+    slugs = {agent for agent, _ in sample}
+    agents = {
+        a.slug: {
+            "id": a.pk,
+            "tier": a.tier,
+            "status": a.status,
+            "grants": set(),
+            "exceptions": set(),
+        }
+        for a in Agent.objects.filter(slug__in=slugs)
+    }
+    by_id = {data["id"]: data for data in agents.values()}
+    for agent_id, key in Grant.objects.filter(
+        agent_id__in=by_id, revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now
+    ).values_list("agent_id", "capability__key"):
+        by_id[agent_id]["grants"].add(key)
+    for agent_id, key in PolicyException.objects.filter(
+        agent_id__in=by_id,
+        status="active",
+        revoked_at__isnull=True,
+        starts_at__lte=now,
+        expires_at__gt=now,
+    ).values_list("agent_id", "capability__key"):
+        by_id[agent_id]["exceptions"].add(key)
+    return agents
+
+
+def bench_cedar(sample: list[tuple[str, str]], ours: list) -> dict:
+    import cedarpy
+
+    from bench.cedar_policy import cedar_policies, cedar_request
+    from bench.harness import summarize
+    from registry.selectors.policy import policy_latest_published, policy_rules
+
+    version = policy_latest_published()
+    policies = cedar_policies([(r.tier, r.capability.key, r.effect) for r in policy_rules(version)])
+    entities = agent_entities(sample)
+    timings, disagreements = [], []
+    for (agent, key), our in zip(sample, ours, strict=True):
+        data = entities[agent]
+        request, cedar_entities = cedar_request(
+            agent=agent,
+            tier=data["tier"],
+            status=data["status"],
+            capability=key,
+            grants=sorted(data["grants"]),
+            exceptions=sorted(data["exceptions"]),
+        )
+        started = time.perf_counter()
+        answer = cedarpy.is_authorized(request, policies, cedar_entities)
+        timings.append(time.perf_counter() - started)
+        if answer.allowed != our.allowed:
+            disagreements.append((agent, key, our.decision, our.reason))
+    return {
+        "is_authorized": summarize(timings),
+        "policies": policies.count(";"),
+        "disagreements": len(disagreements),
+        "disagreement_samples": disagreements[:5],
+    }
+
+
+def bench_http(sample: list[tuple[str, str]]) -> dict:
+    from rest_framework.authtoken.models import Token
+
+    from bench.harness import gunicorn, wrk
+
+    token = Token.objects.get_or_create(
+        user__username="gateway",
+        defaults={
+            "user": __import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(
+                username="gateway"
+            )
+        },
+    )[0].key
+    bodies = [{"agent": agent, "capability": key} for agent, key in sample[:2000]]
+    env = {
+        "DATABASE_URL": BENCH_DB,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_CONN_MAX_AGE": "600",
+    }
+    workers = int(os.environ.get("BENCH_WORKERS", 4))
+    connections = int(os.environ.get("BENCH_CONNECTIONS", 16))
+    with gunicorn(env, workers=workers) as base:
+        wrk(f"{base}/healthz", seconds=2, connections=connections)  # warm up
+        wrk(
+            base + "/api/v1/decisions/",
+            seconds=2,
+            connections=connections,
+            bodies=bodies,
+            token=token,
+            path="/api/v1/decisions/",
+        )
+        healthz = wrk(f"{base}/healthz", seconds=HTTP_SECONDS, connections=connections)
+        decisions = wrk(
+            base + "/api/v1/decisions/",
+            seconds=HTTP_SECONDS,
+            connections=connections,
+            bodies=bodies,
+            token=token,
+            path="/api/v1/decisions/",
+        )
+    return {
+        "workers": workers,
+        "connections": connections,
+        "healthz": healthz,
+        "decisions": decisions,
+        "decisions_vs_healthz": round(
+            decisions["requests_per_second"] / healthz["requests_per_second"], 3
+        ),
+    }
+
+
+def main() -> dict:
+    ensure_database()
+    import django
+
+    django.setup()
+    from bench.harness import save
+
+    populate()
+    sample = requests_sample(SAMPLES)
+    in_process = bench_in_process(sample)
+    ours = in_process.pop("_results")
+    cedar = bench_cedar(sample, ours)
+    http = bench_http(sample)
+    ratio = round(
+        in_process["evaluation_plus_recording"]["median_ms"] / cedar["is_authorized"]["median_ms"],
+        3,
+    )
+    figures = {
+        "data": {"agents": AGENTS, "grants": GRANTS, "exceptions": EXCEPTIONS, "samples": SAMPLES},
+        "in_process": in_process,
+        "cedar": cedar,
+        "portal_median_over_cedar_median": ratio,
+        "http": http,
+    }
+    path = save("decisions", figures)
+    print(f"decisions benchmark → {path}")
+    print(
+        f"in-process: evaluation median {in_process['evaluation']['median_ms']} ms, "
+        f"p99 {in_process['evaluation']['p99_ms']} ms; with recording median "
+        f"{in_process['evaluation_plus_recording']['median_ms']} ms; "
+        f"≤{in_process['max_queries_per_evaluation']} queries"
+    )
+    print(
+        f"cedar is_authorized: median {cedar['is_authorized']['median_ms']} ms, "
+        f"p99 {cedar['is_authorized']['p99_ms']} ms; disagreements {cedar['disagreements']}"
+    )
+    print(f"portal/cedar median ratio: {ratio}")
+    print(
+        f"http: {http['decisions']['requests_per_second']} decisions/s "
+        f"(p50 {http['decisions']['p50_ms']} ms, p99 {http['decisions']['p99_ms']} ms), "
+        f"healthz {http['healthz']['requests_per_second']} req/s, "
+        f"ratio {http['decisions_vs_healthz']}"
+    )
+    return figures
+
+
+if __name__ == "__main__":
+    main()

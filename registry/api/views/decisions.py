@@ -1,0 +1,206 @@
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from portal.api.inputs import validated
+from portal.errors import Forbidden, NotFound
+from portal.permissions import Action, can
+from registry.models.decisions import Activity, Decision, DecisionOutcome, ReviewStatus
+from registry.services.activity import activity_report, activity_review
+from registry.services.decision_log import decide_and_record
+
+
+class DecisionIn(serializers.Serializer):
+    agent = serializers.CharField(max_length=200, help_text="agent slug")
+    capability = serializers.CharField(max_length=200, help_text="tool:action")
+    scope = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class DecisionOut(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
+    reason = serializers.CharField()
+    policy_version = serializers.IntegerField(allow_null=True)
+    grant = serializers.IntegerField(allow_null=True, source="grant_id")
+    exception = serializers.IntegerField(allow_null=True, source="exception_id")
+    decision_id = serializers.IntegerField(source="id")
+
+
+class DecisionLogOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent_slug")
+    capability = serializers.CharField(source="capability_key")
+    caller = serializers.CharField(source="caller.username", default=None)
+    grant = serializers.IntegerField(source="grant_id")
+    exception = serializers.IntegerField(source="exception_id")
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "request_id",
+            "agent",
+            "capability",
+            "scope",
+            "decision",
+            "reason",
+            "policy_version",
+            "grant",
+            "exception",
+            "caller",
+            "decided_at",
+        ]
+
+
+class ReadsEvidence(BasePermission):
+    """Decision and activity logs are audit evidence: security and auditors read them."""
+
+    message = "Only security and auditors read decisions and activity."
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, Action.VIEW_AUDIT_TRAIL)
+
+
+class DecisionFilter(filters.FilterSet):
+    agent = filters.CharFilter(field_name="agent_slug")
+    capability = filters.CharFilter(field_name="capability_key")
+    decision = filters.ChoiceFilter(choices=DecisionOutcome.choices)
+    since = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="lt")
+
+    class Meta:
+        model = Decision
+        fields = ["agent", "capability", "decision", "since", "until"]
+
+
+class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """`POST`: may this agent use this capability now? `GET`: the decision log."""
+
+    serializer_class = DecisionLogOut
+    filterset_class = DecisionFilter
+    queryset = Decision.objects.select_related("caller").order_by("-decided_at", "-id")
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return []  # the service-level check below names the rule
+        return [ReadsEvidence()]
+
+    @extend_schema(request=DecisionIn, responses=DecisionOut)
+    def create(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        if not can(request.user, Action.CALL_DECISION_API):
+            raise Forbidden("Only gateways (and security) ask for decisions.")
+        data = validated(DecisionIn, request.data)
+        result, record = decide_and_record(
+            agent_slug=data["agent"],
+            capability_key=data["capability"],
+            scope=data["scope"],
+            caller=request.user,
+        )
+        return Response(
+            {
+                "decision": result.decision,
+                "reason": result.reason,
+                "policy_version": result.policy_version,
+                "grant": result.grant_id,
+                "exception": result.exception_id,
+                "decision_id": record,
+            }
+        )
+
+
+class ActivityOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent_slug")
+    capability = serializers.CharField(source="capability_key")
+    reported_by = serializers.CharField(source="reported_by.username")
+    reviewed_by = serializers.CharField(source="reviewed_by.username", default=None)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "agent",
+            "capability",
+            "target",
+            "outcome",
+            "occurred_at",
+            "reported_by",
+            "reported_at",
+            "covered_by",
+            "flagged",
+            "flag_reason",
+            "review_status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+
+
+class ActivityFilter(filters.FilterSet):
+    flagged = filters.BooleanFilter()
+    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices)
+    agent = filters.CharFilter(field_name="agent_slug")
+    capability = filters.CharFilter(field_name="capability_key")
+
+    class Meta:
+        model = Activity
+        fields = ["flagged", "review_status", "agent", "capability"]
+
+
+class ReviewIn(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
+    note = serializers.CharField(max_length=4000)
+
+
+class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """`POST` one activity or a list (gateway). `GET` with `?flagged=true` for drift."""
+
+    serializer_class = ActivityOut
+    filterset_class = ActivityFilter
+    queryset = Activity.objects.select_related("reported_by", "reviewed_by").order_by(
+        "-occurred_at", "-id"
+    )
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return []  # services check: gateways report, security reviews
+        return [ReadsEvidence()]
+
+    def _require_login(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+
+    @extend_schema(
+        request=inline_serializer(
+            "ActivityIn",
+            {
+                "agent": serializers.CharField(),
+                "capability": serializers.CharField(),
+                "target": serializers.CharField(required=False),
+                "outcome": serializers.CharField(),
+                "occurred_at": serializers.DateTimeField(),
+            },
+        ),
+        responses={201: ActivityOut(many=True)},
+    )
+    def create(self, request):
+        self._require_login(request)
+        activities = activity_report(actor=request.user, items=request.data)
+        return Response(ActivityOut(activities, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewIn, responses=ActivityOut)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        self._require_login(request)
+        if not can(request.user, Action.REVIEW_ACTIVITY):
+            raise Forbidden("Only security reviews flagged activity.")
+        data = validated(ReviewIn, request.data)
+        try:
+            activity = Activity.objects.get(pk=int(pk))
+        except (Activity.DoesNotExist, ValueError):
+            raise NotFound(f"No activity #{pk}.") from None
+        activity = activity_review(actor=request.user, activity=activity, **data)
+        return Response(ActivityOut(activity).data)
