@@ -27,7 +27,7 @@ def _sql(vendor: str) -> tuple[str, list[str]]:
     memberships = quote(User.groups.through._meta.db_table)
     select = ", ".join(f"u.{quote(column)}" for column in columns)
     sql = (
-        f"SELECT {select}, g.{quote('name')} FROM {quote(Token._meta.db_table)} t "  # noqa: S608
+        f"SELECT {select}, g.{quote('name')} FROM {quote(Token._meta.db_table)} t "
         f"INNER JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
         f"LEFT JOIN {memberships} ug ON ug.user_id = u.id "
         f"LEFT JOIN {quote(Group._meta.db_table)} g ON g.id = ug.group_id "

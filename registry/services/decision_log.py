@@ -38,7 +38,7 @@ def _insert_sql(vendor: str) -> str:
     columns = ", ".join(quote(column) for column in _COLUMNS)
     marks = ", ".join(["%s"] * len(_COLUMNS))
     return (
-        f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) "  # noqa: S608
+        f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) "
         f"VALUES ({marks}) RETURNING {quote('id')}"
     )
 
