@@ -2,11 +2,14 @@
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from exceptions.models import ExceptionStatus, PolicyException, Risk
 from exceptions.selectors import expiring_within_q
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class WholeNumberFilter(filters.Filter):
     field_class = forms.IntegerField
 

@@ -141,6 +141,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def exception_renew(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.REQUEST_EXCEPTION, "Only engineers and security renew exceptions.")
     exception = selectors.exception_get_for_user(request.user, pk)
     refusal = permissions.renewal_refusal(request.user, exception)
     if refusal:
@@ -176,6 +177,7 @@ def _back(request: HttpRequest, fallback) -> HttpResponse:
 @login_required
 @require_POST
 def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security approves exceptions.")
     target = selectors.exception_get_for_user(request.user, pk)
     done = services.exception_approve(
         actor=request.user, exception=target, comment=request.POST.get("comment", "")
@@ -192,6 +194,7 @@ def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def exception_reject(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security rejects exceptions.")
     target = selectors.exception_get_for_user(request.user, pk)
     services.exception_reject(
         actor=request.user, exception=target, comment=request.POST.get("comment", "")
@@ -203,6 +206,7 @@ def exception_reject(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def exception_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security revokes exceptions.")
     target = selectors.exception_get_for_user(request.user, pk)
     services.exception_revoke(
         actor=request.user, exception=target, reason=request.POST.get("reason", "")

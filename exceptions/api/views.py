@@ -7,19 +7,12 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from exceptions import selectors, services
-from exceptions.api.serializers import (
-    CommentIn,
-    ExceptionDetailOut,
-    ExceptionIn,
-    ExceptionOut,
-    ReasonIn,
-    RenewIn,
-    RequiredCommentIn,
-)
+from exceptions.api.serializers import ExceptionDetailOut, ExceptionIn, ExceptionOut, RenewIn
 from exceptions.filters import ExceptionFilter
 from exceptions.models import PolicyException
 from portal.api.inputs import referenced, validated
 from portal.permissions import Action, can
+from registry.api.serializers import CommentIn, ReasonIn, RequiredCommentIn
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 

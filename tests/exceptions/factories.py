@@ -1,0 +1,34 @@
+"""Exceptions made directly in any state, for tests that start from a given status."""
+
+from datetime import timedelta
+
+import factory
+from django.utils import timezone
+
+from exceptions.models import ExceptionApproval, PolicyException
+from tests.portal.factories import UserFactory
+from tests.registry.factories import AgentFactory, capability
+
+
+class ExceptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PolicyException
+
+    title = factory.Sequence(lambda n: f"Exception {n}")
+    agent = factory.SubFactory(AgentFactory)
+    capability = factory.LazyFunction(lambda: capability("vault:read_secret", high_risk=True))
+    justification = "needed for the test"
+    risk = "low"
+    compensating_controls = "alerting"
+    requested_by = factory.LazyAttribute(lambda e: e.agent.owner)
+    starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
+    expires_at = factory.LazyAttribute(lambda e: e.starts_at + timedelta(days=10))
+    status = "pending"
+    required_approvals = factory.LazyAttribute(lambda e: 2 if e.risk in ("high", "critical") else 1)
+
+
+def active_exception(**kwargs) -> PolicyException:
+    approver = kwargs.pop("approver", None) or UserFactory(role="security")
+    exception = ExceptionFactory(status="active", activated_at=timezone.now(), **kwargs)
+    ExceptionApproval.objects.create(exception=exception, approver=approver)
+    return exception

@@ -1,0 +1,70 @@
+"""In a real browser: alice asks for a high-risk exception, sam and sara approve, it is active."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo(transactional_db):
+    call_command("seed_demo")
+
+
+def login(page: Page, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("portal-demo")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("whoami")).to_have_text(username)
+
+
+def approve_on_the_page(page: Page, base: str, exception_id: str, comment: str) -> None:
+    page.goto(f"{base}/exceptions/{exception_id}/")
+    page.get_by_label("approval comment").fill(comment)
+    page.get_by_role("button", name="Approve").click()
+    expect(page.get_by_role("status").first).to_contain_text(f"#{exception_id}")
+
+
+def test_alice_asks_sam_and_sara_approve_alice_sees_it_active(live_server, page: Page, demo):
+    base = live_server.url
+    login(page, base, "alice")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Exceptions").click()
+    page.get_by_role("link", name="Request an exception").click()
+    page.get_by_label("Title").fill("Rotate the payments signing key")
+    page.get_by_label("Agent").select_option("payments-fixer")
+    page.get_by_label("Capability").select_option("vault:read_secret")
+    page.get_by_label("Risk", exact=True).select_option("high")
+    expect(page.get_by_test_id("risk-hint")).to_contain_text("high risk: at most 30 days")
+    expect(page.get_by_test_id("risk-hint")).to_contain_text("two distinct security approvers")
+    expires = (timezone.now() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    page.get_by_label("Expires at (UTC)").fill(expires)
+    page.get_by_label("Justification").fill("Key rotation after INC-2041.")
+    page.get_by_label("Compensating controls").fill("Every read alerts #sec-alerts.")
+    page.get_by_role("button", name="Submit exception").click()
+    expect(page.get_by_role("status").first).to_contain_text("needs 2 security approval(s)")
+    expect(page.get_by_test_id("exception-status")).to_have_text("pending")
+    exception_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+
+    login(page, base, "sam")
+    approve_on_the_page(page, base, exception_id, "Scope is right.")
+    expect(page.get_by_test_id("exception-status")).to_have_text("pending")
+    expect(page.get_by_role("button", name="Approve")).to_have_count(0)
+
+    login(page, base, "sara")
+    approve_on_the_page(page, base, exception_id, "Agreed.")
+    expect(page.get_by_test_id("exception-status")).to_have_text("active")
+    expect(page.get_by_test_id("approvals")).to_contain_text("sam approved")
+    expect(page.get_by_test_id("approvals")).to_contain_text("sara approved")
+
+    login(page, base, "alice")
+    page.goto(f"{base}/agents/payments-fixer/")
+    row = page.locator(f'[data-section="exceptions"] tr[data-exception="{exception_id}"]')
+    expect(row).to_contain_text("Rotate the payments signing key")
+    expect(row).to_contain_text("vault:read_secret")
+    expect(row.get_by_test_id("exception-status")).to_have_text("active")

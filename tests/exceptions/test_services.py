@@ -1,0 +1,478 @@
+"""Every rule of exceptions, at the service layer: limits, SoD, transitions, renewal, time."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.utils import timezone
+
+from exceptions import services
+from exceptions.models import (
+    MAX_DAYS,
+    ExceptionApproval,
+    ExceptionReminder,
+    ExceptionStatus,
+    PolicyException,
+)
+from exceptions.selectors import exception_active_for, is_in_force
+from portal.errors import ApplicationError, Forbidden
+from tests.exceptions.conftest import in_days
+from tests.exceptions.factories import ExceptionFactory, active_exception
+from tests.portal.factories import make_user
+from tests.registry.factories import AgentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def file(actor, world, **overrides):
+    data = {
+        "title": "Read the payments signing key",
+        "agent": world["agent"],
+        "capability": world["vault"],
+        "justification": "Key rotation INC-7",
+        "risk": "high",
+        "compensating_controls": "Alert on every read",
+        "expires_at": in_days(10),
+        **overrides,
+    }
+    return services.exception_request(actor=actor, **data)
+
+
+# --- filing -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("risk", "approvals"), [("low", 1), ("medium", 1), ("high", 2), ("critical", 2)]
+)
+def test_filing_is_pending_and_needs_approvals_by_risk(engineer, world, risk, approvals):
+    exception = file(engineer, world, risk=risk)
+    assert exception.status == "pending"
+    assert exception.required_approvals == approvals
+    assert exception.requested_by == engineer
+    assert not is_in_force(exception)
+
+
+@pytest.mark.parametrize("risk", list(MAX_DAYS))
+def test_the_maximum_length_is_allowed_and_a_minute_more_is_refused(engineer, world, risk):
+    start = in_days(1)
+    file(
+        engineer,
+        world,
+        risk=risk,
+        starts_at=start,
+        expires_at=start + timedelta(days=MAX_DAYS[risk]),
+    )
+    PolicyException.objects.all().delete()
+    with pytest.raises(ApplicationError) as refused:
+        file(
+            engineer,
+            world,
+            risk=risk,
+            starts_at=start,
+            expires_at=start + timedelta(days=MAX_DAYS[risk], minutes=1),
+        )
+    assert refused.value.code == "too_long"
+    assert refused.value.field == "expires_at"
+    assert f"at most {MAX_DAYS[risk]} days" in refused.value.message
+    assert refused.value.extra == {"max_days": MAX_DAYS[risk]}
+    assert not PolicyException.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("risk", "required"), [("low", False), ("medium", False), ("high", True), ("critical", True)]
+)
+def test_compensating_controls_are_required_for_high_and_critical(engineer, world, risk, required):
+    if required:
+        with pytest.raises(ApplicationError) as refused:
+            file(engineer, world, risk=risk, compensating_controls="   ")
+        assert refused.value.code == "compensating_controls_required"
+        assert not PolicyException.objects.exists()
+    else:
+        assert file(engineer, world, risk=risk, compensating_controls="").pk
+
+
+@pytest.mark.parametrize(
+    ("starts", "expires", "field", "code"),
+    [
+        (1, 0.5, "expires_at", "invalid_window"),
+        (1, 1, "expires_at", "invalid_window"),
+        (-1, 3, "starts_at", "starts_in_past"),
+        (-0.01, 3, "starts_at", "starts_in_past"),  # 14 minutes ago: beyond the tolerance
+    ],
+)
+def test_bad_windows_are_refused(engineer, world, starts, expires, field, code):
+    now = timezone.now()
+    with pytest.raises(ApplicationError) as refused:
+        file(
+            engineer,
+            world,
+            starts_at=now + timedelta(days=starts),
+            expires_at=now + timedelta(days=expires),
+        )
+    assert (refused.value.field, refused.value.code) == (field, code)
+    assert not PolicyException.objects.exists()
+
+
+def test_a_start_a_moment_ago_is_tolerated_and_a_future_start_waits(
+    engineer, world, security, second_security
+):
+    assert file(engineer, world, starts_at=timezone.now() - timedelta(minutes=2)).pk
+    PolicyException.objects.all().delete()
+    later = file(engineer, world, starts_at=in_days(2), expires_at=in_days(5))
+    services.exception_approve(actor=security, exception=later)
+    services.exception_approve(actor=second_security, exception=later)
+    later.refresh_from_db()
+    assert later.status == "active"
+    assert not is_in_force(later)
+    with time_machine.travel(in_days(2.1)):
+        assert is_in_force(later)
+
+
+@pytest.mark.parametrize(
+    ("who", "allowed"),
+    [
+        ("engineer", True),  # owner
+        ("team_member", True),
+        ("security", True),
+        ("other_engineer", False),
+        ("auditor", False),
+        ("gateway", False),
+    ],
+)
+def test_who_may_request_for_an_agent(world, users, who, allowed):
+    actor = users.get(who) or make_user("tina", "engineer")
+    if who == "team_member":
+        world["agent"].team.members.add(actor)
+    if allowed:
+        assert file(actor, world).requested_by == actor
+    else:
+        with pytest.raises(Forbidden):
+            file(actor, world)
+        assert not PolicyException.objects.exists()
+
+
+def test_inactive_agents_and_duplicates_are_refused(engineer, world):
+    file(engineer, world)
+    with pytest.raises(ApplicationError) as duplicate:
+        file(engineer, world)
+    assert duplicate.value.code == "duplicate_exception"
+    suspended = AgentFactory(slug="off-bot", owner=engineer, status="suspended")
+    with pytest.raises(ApplicationError) as inactive:
+        file(engineer, world, agent=suspended)
+    assert inactive.value.code == "agent_inactive"
+    assert PolicyException.objects.count() == 1
+
+
+# --- approval -----------------------------------------------------------------------------
+
+
+def test_high_risk_needs_two_distinct_security_approvers(
+    engineer, security, second_security, world
+):
+    exception = file(engineer, world)
+    services.exception_approve(actor=security, exception=exception, comment="ok")
+    exception.refresh_from_db()
+    assert exception.status == "pending"
+    with pytest.raises(ApplicationError) as twice:
+        services.exception_approve(actor=security, exception=exception)
+    assert twice.value.code == "already_approved"
+    assert exception_active_for(agent_id=world["agent"].pk, capability_id=world["vault"].pk) is None
+    services.exception_approve(actor=second_security, exception=exception)
+    exception.refresh_from_db()
+    assert exception.status == "active"
+    assert exception.activated_at is not None
+    assert (
+        exception_active_for(agent_id=world["agent"].pk, capability_id=world["vault"].pk)
+        == exception
+    )
+    assert ExceptionApproval.objects.filter(exception=exception).count() == 2
+
+
+def test_low_risk_is_active_after_one_approval(engineer, security, world):
+    exception = file(engineer, world, risk="low")
+    services.exception_approve(actor=security, exception=exception)
+    exception.refresh_from_db()
+    assert exception.status == "active"
+
+
+def test_nobody_approves_their_own_exception_nor_one_for_an_agent_they_own(security, world):
+    own_request = file(security, world, risk="low")
+    with pytest.raises(Forbidden, match="You requested"):
+        services.exception_approve(actor=security, exception=own_request)
+    own_agent = AgentFactory(slug="sec-bot", owner=make_user("secowner", "security"))
+    exception = file(security, world, risk="low", agent=own_agent)
+    with pytest.raises(Forbidden, match="You own this agent"):
+        services.exception_approve(actor=own_agent.owner, exception=exception)
+    assert not ExceptionApproval.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["engineer", "other_engineer", "auditor", "gateway"])
+def test_only_security_approves_rejects_and_revokes(users, world, who):
+    pending = ExceptionFactory(agent=world["agent"], requested_by=users["engineer"])
+    active = active_exception(agent=world["agent"], capability=world["merge"])
+    with pytest.raises(Forbidden):
+        services.exception_approve(actor=users[who], exception=pending)
+    with pytest.raises(Forbidden):
+        services.exception_reject(actor=users[who], exception=pending, comment="no")
+    with pytest.raises(Forbidden):
+        services.exception_revoke(actor=users[who], exception=active, reason="no")
+    pending.refresh_from_db()
+    active.refresh_from_db()
+    assert (pending.status, active.status) == ("pending", "active")
+
+
+def test_reject_needs_a_comment(engineer, security, world):
+    exception = file(engineer, world)
+    for blank in ["", "   ", None]:
+        with pytest.raises(ApplicationError) as refused:
+            services.exception_reject(actor=security, exception=exception, comment=blank)
+        assert refused.value.field == "comment"
+    services.exception_reject(actor=security, exception=exception, comment="Use a vault role.")
+    exception.refresh_from_db()
+    assert (exception.status, exception.rejected_by, exception.rejection_comment) == (
+        "rejected",
+        security,
+        "Use a vault role.",
+    )
+    with pytest.raises(ApplicationError, match="cannot become active"):
+        services.exception_approve(actor=security, exception=exception)
+
+
+def test_an_approval_after_the_window_passed_is_refused(engineer, security, world):
+    exception = file(engineer, world, risk="low", expires_at=in_days(1))
+    with time_machine.travel(in_days(1.5)), pytest.raises(ApplicationError) as refused:
+        services.exception_approve(actor=security, exception=exception)
+    assert refused.value.code == "window_passed"
+
+
+# --- revocation and expiry --------------------------------------------------------------
+
+
+def test_revocation_takes_effect_at_once_and_needs_a_reason(security, world):
+    exception = active_exception(agent=world["agent"], capability=world["vault"])
+    key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
+    assert exception_active_for(**key) == exception
+    with pytest.raises(ApplicationError) as refused:
+        services.exception_revoke(actor=security, exception=exception, reason=" ")
+    assert refused.value.field == "reason"
+    before = timezone.now()
+    services.exception_revoke(actor=security, exception=exception, reason="Key leaked")
+    exception.refresh_from_db()
+    assert (exception.status, exception.revoked_by, exception.revoke_reason) == (
+        "revoked",
+        security,
+        "Key leaked",
+    )
+    assert exception_active_for(**key) is None
+    # It was in force before the revocation, and stays readable.
+    assert exception_active_for(**key, at=before - timedelta(seconds=1)) == exception
+    assert PolicyException.objects.filter(pk=exception.pk).exists()
+
+
+def test_expiry_takes_effect_without_the_beat_task(world):
+    exception = active_exception(
+        agent=world["agent"], capability=world["vault"], expires_at=in_days(2)
+    )
+    key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
+    with time_machine.travel(in_days(2) + timedelta(seconds=1)):
+        assert exception_active_for(**key) is None  # nothing marked it expired yet
+        exception.refresh_from_db()
+        assert exception.status == "active"
+        assert services.exceptions_mark_expired() == 1
+        assert services.exceptions_mark_expired() == 0
+    exception.refresh_from_db()
+    assert exception.status == "expired"
+    assert exception.expired_at is not None
+    assert exception_active_for(**key, at=in_days(1)) == exception  # history still answers
+
+
+def test_an_expired_exception_cannot_be_revoked(security, world):
+    exception = active_exception(agent=world["agent"], expires_at=in_days(1))
+    with time_machine.travel(in_days(1.5)), pytest.raises(ApplicationError):
+        services.exception_revoke(actor=security, exception=exception, reason="late")
+
+
+def test_the_active_exception_lookup_is_one_query_and_exact(world, django_assert_num_queries):
+    agent, vault = world["agent"], world["vault"]
+    ExceptionFactory(agent=agent, capability=vault)  # pending: never counts
+    ExceptionFactory(agent=agent, capability=vault, status="rejected")
+    active_exception(agent=world["other_agent"], capability=vault)
+    active_exception(agent=agent, capability=world["merge"])
+    assert exception_active_for(agent_id=agent.pk, capability_id=vault.pk) is None
+    wanted = active_exception(agent=agent, capability=vault)
+    with django_assert_num_queries(1):
+        found = exception_active_for(agent_id=agent.pk, capability_id=vault.pk, at=timezone.now())
+    assert found == wanted
+
+
+# --- renewal ------------------------------------------------------------------------------
+
+
+def test_renewal_files_a_linked_pending_exception_from_the_old_expiry(
+    engineer, security, second_security, world
+):
+    old = active_exception(
+        agent=world["agent"], requested_by=engineer, risk="high", expires_at=in_days(3)
+    )
+    renewal = services.exception_renew(
+        actor=engineer, exception=old, expires_at=in_days(20), justification="Rotation continues"
+    )
+    old.refresh_from_db()
+    assert (renewal.status, renewal.renews, renewal.starts_at) == ("pending", old, old.expires_at)
+    assert (renewal.risk, renewal.required_approvals, renewal.title) == ("high", 2, old.title)
+    assert old.status == "active"
+    assert is_in_force(old)
+    # The maximum counts from the renewal's own start (the old expiry).
+    with pytest.raises(ApplicationError, match="at most 30 days"):
+        services.exception_renew(
+            actor=engineer, exception=old, expires_at=in_days(34), justification="x"
+        )
+    services.exception_approve(actor=security, exception=renewal)
+    services.exception_approve(actor=second_security, exception=renewal)
+    key = {"agent_id": world["agent"].pk, "capability_id": old.capability_id}
+    assert exception_active_for(**key) == old
+    with time_machine.travel(in_days(3) + timedelta(minutes=1)):
+        assert exception_active_for(**key) == renewal
+
+
+@pytest.mark.parametrize("who", ["requester", "owner"])
+def test_renewal_by_requester_or_owner(engineer, world, who):
+    requester = make_user("rita", "engineer")
+    world["agent"].team.members.add(requester)
+    old = active_exception(agent=world["agent"], requested_by=requester)
+    actor = requester if who == "requester" else engineer
+    renewal = services.exception_renew(
+        actor=actor, exception=old, expires_at=old.expires_at + timedelta(days=5), justification="j"
+    )
+    assert renewal.requested_by == actor
+
+
+@pytest.mark.parametrize("who", ["other_engineer", "security", "auditor", "gateway"])
+def test_renewal_by_anyone_else_is_refused(users, world, who):
+    old = active_exception(agent=world["agent"], requested_by=users["engineer"])
+    with pytest.raises(Forbidden):
+        services.exception_renew(
+            actor=users[who], exception=old, expires_at=in_days(15), justification="j"
+        )
+    assert PolicyException.objects.count() == 1
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected", "expired", "revoked"])
+def test_only_active_exceptions_are_renewed(engineer, world, status):
+    old = ExceptionFactory(agent=world["agent"], status=status)
+    with pytest.raises(ApplicationError) as refused:
+        services.exception_renew(
+            actor=engineer, exception=old, expires_at=in_days(15), justification="j"
+        )
+    assert refused.value.code == "not_renewable"
+
+
+# --- the transition table -----------------------------------------------------------------
+
+STATUSES = list(ExceptionStatus)
+ALLOWED_PAIRS = {
+    ("pending", "active"),
+    ("pending", "rejected"),
+    ("active", "expired"),
+    ("active", "revoked"),
+}
+
+
+@pytest.mark.parametrize("source", STATUSES)
+@pytest.mark.parametrize("target", STATUSES)
+def test_transition_table(source, target):
+    exception = PolicyException(pk=1, status=source)
+    if (source, target) in ALLOWED_PAIRS:
+        services.set_status(exception, target)
+        assert exception.status == target
+    else:
+        with pytest.raises(ApplicationError) as refused:
+            services.set_status(exception, target)
+        assert refused.value.code == "invalid_transition"
+        assert exception.status == source
+
+
+def _move(action, exception, security):
+    if action == "active":
+        return services.exception_approve(actor=security, exception=exception)
+    if action == "rejected":
+        return services.exception_reject(actor=security, exception=exception, comment="c")
+    if action == "revoked":
+        return services.exception_revoke(actor=security, exception=exception, reason="r")
+    with time_machine.travel(exception.expires_at + timedelta(seconds=1)):
+        if services.exceptions_mark_expired() == 0:
+            raise ApplicationError("nothing expired", code="invalid_transition")
+    return exception
+
+
+@pytest.mark.parametrize("source", STATUSES)
+@pytest.mark.parametrize("target", ["active", "rejected", "revoked", "expired"])
+def test_every_service_follows_the_table(security, world, source, target):
+    exception = ExceptionFactory(agent=world["agent"], status=source, risk="low")
+    if (source, target) in ALLOWED_PAIRS:
+        _move(target, exception, security)
+        exception.refresh_from_db()
+        assert exception.status == target
+    else:
+        with pytest.raises(ApplicationError):
+            _move(target, exception, security)
+        exception.refresh_from_db()
+        assert exception.status == source
+
+
+# --- reminders ----------------------------------------------------------------------------
+
+
+def test_reminders_go_out_seven_days_and_one_day_before_expiry_once_each(
+    engineer, security, world, committed
+):
+    requester = make_user("rita", "engineer", email="rita@example.com")
+    start = timezone.now()
+    exception = active_exception(
+        agent=world["agent"],
+        requested_by=requester,
+        approver=security,
+        expires_at=start + timedelta(days=10),
+    )
+
+    def run(at):
+        with time_machine.travel(at), committed(execute=True):
+            return services.exceptions_send_reminders()
+
+    assert run(start) == 0
+    assert run(start + timedelta(days=2, hours=23)) == 0  # 7 days and 1 hour left
+    assert run(start + timedelta(days=3, hours=1)) == 1  # 6 days 23 hours left
+    assert len(mail.outbox) == 1
+    assert set(mail.outbox[0].to) == {"rita@example.com", engineer.email, security.email}
+    assert f"Exception #{exception.pk} expires in 6 day(s)" in mail.outbox[0].subject
+    assert run(start + timedelta(days=5)) == 0  # sent once
+    assert run(start + timedelta(days=8, hours=23)) == 0  # 25 hours left
+    assert run(start + timedelta(days=9, hours=1)) == 1  # 23 hours left
+    assert run(start + timedelta(days=9, hours=12)) == 0
+    assert len(mail.outbox) == 2
+    assert sorted(exception.reminders.values_list("kind", flat=True)) == ["1d", "7d"]
+    assert run(start + timedelta(days=11)) == 0  # over: nothing more
+
+
+def test_a_short_exception_gets_only_the_one_day_reminder(world, committed):
+    active_exception(agent=world["agent"], expires_at=in_days(0.5))
+    with committed(execute=True):
+        assert services.exceptions_send_reminders() == 1
+    assert list(ExceptionReminder.objects.values_list("kind", flat=True)) == ["1d"]
+
+
+def test_revoked_and_pending_exceptions_get_no_reminder(security, world):
+    revoked = active_exception(agent=world["agent"], expires_at=in_days(3))
+    services.exception_revoke(actor=security, exception=revoked, reason="done")
+    ExceptionFactory(agent=world["agent"], capability=world["merge"], expires_at=in_days(3))
+    assert services.exceptions_send_reminders() == 0
+
+
+def test_tasks_call_the_services(world):
+    from exceptions import tasks
+
+    active_exception(agent=world["agent"], expires_at=in_days(2))
+    assert tasks.remind_expiring_exceptions.delay().get() == 1
+    with time_machine.travel(in_days(3)):
+        assert tasks.expire_exceptions.delay().get() == 1
