@@ -4,7 +4,7 @@ from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portal.audit_trail import ACTION_NAMES, audit_events, object_types, require_audit_reader
 from portal.dashboard import dashboard_context
@@ -26,6 +26,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
 
 
+@require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard.html", dashboard_context(request.user))
@@ -47,6 +48,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     )
 
 
+@require_safe
 @login_required
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Every change to domain objects, newest first; security and auditors only."""

@@ -12,6 +12,7 @@ from registry.selectors.access import break_glass_awaiting_review, requests_awai
 APPROVAL_QUEUE_PROVIDERS: list[str] = [
     "registry.approval_queue.access_requests_section",
     "registry.approval_queue.break_glass_section",
+    "exceptions.approvals.approval_queue_section",
 ]
 
 

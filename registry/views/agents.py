@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.errors import ApplicationError
 from registry import permissions
@@ -32,6 +32,7 @@ def form_error(form, exc: ApplicationError | ValidationError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+@require_safe
 @login_required
 def agent_list(request: HttpRequest) -> HttpResponse:
     _require_inventory_reader(request)
@@ -77,6 +78,7 @@ def agent_create(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/agent_form.html", {"form": form, "agent": None})
 
 
+@require_safe
 @login_required
 def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
     _require_inventory_reader(request)

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.errors import ApplicationError
 from registry import permissions
@@ -17,6 +17,7 @@ from registry.selectors.catalogue import capability_get
 from registry.services import policy as services
 
 
+@require_safe
 @login_required
 def policy_overview(request: HttpRequest) -> HttpResponse:
     if not permissions.can_view_inventory(request.user):

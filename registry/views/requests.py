@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.errors import ApplicationError
 from portal.permissions import Action, can
@@ -24,6 +24,7 @@ def _require(request: HttpRequest, action: Action, message: str) -> None:
         raise PermissionDenied(message)
 
 
+@require_safe
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
     _require(request, Action.VIEW_PORTAL, "Your role does not work with access requests.")
@@ -89,6 +90,7 @@ def request_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, Action.VIEW_PORTAL, "Your role does not work with access requests.")
@@ -118,6 +120,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@require_safe
 @login_required
 def approvals(request: HttpRequest) -> HttpResponse:
     _require(request, Action.APPROVE, "Only security approves.")

@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from portal.errors import NotFound
 from portal.permissions import Action, can
@@ -13,6 +13,7 @@ from registry.models.decisions import Activity, ReviewStatus
 from registry.services.activity import activity_review
 
 
+@require_safe
 @login_required
 def review_queue(request: HttpRequest) -> HttpResponse:
     if not can(request.user, Action.REVIEW_ACTIVITY):

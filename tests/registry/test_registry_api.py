@@ -359,3 +359,22 @@ def test_diff_needs_an_existing_other_version(api, engineer, world):
     assert missing.status_code == 400
     assert "No policy version 9" in missing.json()["detail"]
     assert client.get("/api/v1/policy/versions/7/").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("method", "url"),
+    [
+        ("post", "/api/v1/agents/"),
+        ("patch", "/api/v1/agents/pay-bot/"),
+        ("post", "/api/v1/teams/"),
+        ("post", "/api/v1/tools/"),
+        ("post", "/api/v1/capabilities/"),
+        ("post", "/api/v1/policy/versions/"),
+        ("put", "/api/v1/policy/versions/1/rules/"),
+        ("post", "/api/v1/access-requests/"),
+    ],
+)
+def test_wrong_role_is_403_even_with_a_bad_body(api, auditor, world, method, url):
+    response = getattr(api.as_user(auditor), method)(url, {"nonsense": True}, format="json")
+    assert response.status_code == 403
+    assert response.json()["detail"]

@@ -211,3 +211,10 @@ def test_non_security_cannot_touch_policy(client, role_users, world, role):
     assert client.post(reverse("registry:policy-draft-open")).status_code == 403
     assert client.post(reverse("registry:policy-publish", args=[1])).status_code == 403
     assert PolicyVersion.objects.count() == 1
+
+
+@pytest.mark.parametrize("url", ["/", "/agents/", "/agents/pay-bot/", "/policy/", "/requests/"])
+def test_read_only_pages_refuse_other_methods(client, security, world, url):
+    client.force_login(security)
+    for method in ("post", "put", "patch", "delete"):
+        assert getattr(client, method)(url).status_code == 405

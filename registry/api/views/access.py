@@ -24,10 +24,15 @@ from registry.services import access as services
 
 
 class ReadsAccess(BasePermission):
+    """Reads: the human roles (scoped by selectors). Writes: roles that request or approve
+    access at all, so a wrong role is refused before its body is validated."""
+
     message = "Your role does not work with access requests."
 
     def has_permission(self, request, view) -> bool:
-        return can(request.user, Action.VIEW_PORTAL)
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return can(request.user, Action.VIEW_PORTAL)
+        return can(request.user, Action.REQUEST_ACCESS) or can(request.user, Action.APPROVE)
 
 
 class AccessRequestFilter(filters.FilterSet):

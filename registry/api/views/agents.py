@@ -6,6 +6,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from portal.api.inputs import referenced, user_by_username, validated
+from portal.permissions import Action, can
 from registry import permissions
 from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn
 from registry.models import Agent, AgentStatus, Tier
@@ -42,8 +43,10 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = AgentOut
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
-    permission_classes = [CanViewInventory]
     filterset_class = AgentFilter
+
+    def get_permissions(self):
+        return [inventory_reads_and(Action.REGISTER_AGENT)()]
 
     def get_queryset(self):
         return selectors.agent_list()
@@ -90,3 +93,19 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def retire(self, request, slug=None):
         return self._out(services.agent_retire(actor=request.user, agent=self.get_object()))
+
+
+def inventory_reads_and(action: Action) -> type[BasePermission]:
+    """Reads: anyone who reads the inventory. Writes: roles that may `action` at all, so a
+    wrong role is refused (403) before its body is even validated; services check again."""
+
+    class _Permission(CanViewInventory):
+        message = "Your role may not change this."
+
+        def has_permission(self, request, view) -> bool:
+            if request.method in ("GET", "HEAD", "OPTIONS"):
+                return super().has_permission(request, view)
+            return can(request.user, action)
+
+    _Permission.__name__ = f"InventoryReadsAnd_{action.value}"
+    return _Permission

@@ -3,6 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from portal.api.inputs import referenced, user_by_username, validated
+from portal.permissions import Action
 from registry.api.serializers import (
     CapabilityIn,
     CapabilityOut,
@@ -13,7 +14,7 @@ from registry.api.serializers import (
     ToolOut,
     ToolPatchIn,
 )
-from registry.api.views.agents import CanViewInventory
+from registry.api.views.agents import inventory_reads_and
 from registry.models import Capability
 from registry.selectors import catalogue as selectors
 from registry.services import catalogue as services
@@ -22,7 +23,7 @@ from registry.services import catalogue as services
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TeamOut
     lookup_field = "slug"
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
 
     def get_queryset(self):
         return selectors.team_list()
@@ -56,7 +57,7 @@ class ToolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = ToolOut
     lookup_field = "slug"
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
 
     def get_queryset(self):
         return selectors.tool_list()
@@ -82,7 +83,7 @@ class CapabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = CapabilityOut
     lookup_field = "key"
     lookup_value_regex = "[^/]+"
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
     queryset = Capability.objects.select_related("tool").order_by("key")
 
     def get_object(self):

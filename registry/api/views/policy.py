@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 
 from portal.api.inputs import referenced, validated
 from portal.errors import ApplicationError, NotFound
+from portal.permissions import Action
 from registry.api.serializers import (
     PolicyDraftIn,
     PolicyRuleIn,
@@ -15,7 +16,7 @@ from registry.api.serializers import (
     PolicyVersionSummaryOut,
     RuleChangeOut,
 )
-from registry.api.views.agents import CanViewInventory
+from registry.api.views.agents import CanViewInventory, inventory_reads_and
 from registry.models import PolicyVersion
 from registry.selectors import policy as selectors
 from registry.selectors.catalogue import capability_get
@@ -50,7 +51,7 @@ def policy_current(request: Request) -> Response:
 
 
 class PolicyVersionList(APIView):
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
 
     @extend_schema(responses=PolicyVersionSummaryOut(many=True))
     def get(self, request: Request) -> Response:
@@ -66,7 +67,7 @@ class PolicyVersionList(APIView):
 
 
 class PolicyVersionDetail(APIView):
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
 
     @extend_schema(responses=PolicyVersionOut)
     def get(self, request: Request, number: int) -> Response:
@@ -82,7 +83,7 @@ class PolicyVersionDetail(APIView):
 
 
 class PolicyVersionRules(APIView):
-    permission_classes = [CanViewInventory]
+    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
 
     @extend_schema(request=PolicyRuleIn, responses=PolicyVersionOut)
     def put(self, request: Request, number: int) -> Response:
@@ -110,7 +111,7 @@ class PolicyVersionRules(APIView):
 
 @extend_schema(request=None, responses=PolicyVersionOut)
 @api_view(["POST"])
-@permission_classes([CanViewInventory])
+@permission_classes([inventory_reads_and(Action.MANAGE_POLICY)])
 def policy_publish(request: Request, number: int) -> Response:
     version = services.policy_publish(
         actor=request.user, version=selectors.policy_version_get(number)
