@@ -5,9 +5,28 @@ from playwright.sync_api import Page, expect
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED_NAV = {
-    "alice": (["Dashboard", "Agents", "Policy"], ["Approvals", "Audit trail", "Review"]),
-    "sam": (["Dashboard", "Agents", "Policy"], []),
-    "audrey": (["Dashboard", "Agents", "Policy"], ["Approvals", "My requests", "Review"]),
+    "alice": (
+        ["Dashboard", "Agents", "Policy", "My requests", "Exceptions", "Compliance"],
+        ["Approvals", "Audit trail", "Review"],
+    ),
+    "sam": (
+        [
+            "Dashboard",
+            "Agents",
+            "Policy",
+            "My requests",
+            "Approvals",
+            "Exceptions",
+            "Review",
+            "Compliance",
+            "Audit trail",
+        ],
+        [],
+    ),
+    "audrey": (
+        ["Dashboard", "Agents", "Policy", "Exceptions", "Compliance", "Audit trail"],
+        ["Approvals", "My requests", "Review"],
+    ),
 }
 
 
