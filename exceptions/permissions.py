@@ -54,6 +54,13 @@ def renewal_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     return None
 
 
+def can_view_exceptions_of(user: AnyUser, agent: Agent) -> bool:
+    """Whether this person reads an agent's exceptions (the scope of exceptions_visible_to)."""
+    if agents_with_records_visible_to(user) is None:
+        return True
+    return can(user, Action.VIEW_PORTAL) and is_owner_or_member(user, agent)
+
+
 def exceptions_visible_to(user: AnyUser) -> QuerySet[PolicyException]:
     """Security and auditors see every exception; engineers those of their agents or their own.
 

@@ -18,6 +18,7 @@ def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
         "template": "exceptions/_agent_section.html",
         "agent": agent,
         "exceptions": list(exceptions_in_force_for_agent(agent.pk, user)),
+        "visible": permissions.can_view_exceptions_of(user, agent),
         "can_request": permissions.can_request_exception_for(user, agent),
         "now": timezone.now(),
     }

@@ -278,6 +278,16 @@ def test_agent_page_lists_active_exceptions_only(client, engineer, security, wor
     assert f'data-exception="{shown.pk}"' in section
 
 
+def test_agent_page_of_another_team_says_who_sees_its_exceptions(client, other_engineer, world):
+    active_exception(agent=world["agent"], title="Hidden one")
+    client.force_login(other_engineer)
+    page = client.get("/agents/pay-bot/").content.decode()
+    section = page[page.index('data-section="exceptions"') :]
+    assert "Hidden one" not in section
+    assert "visible to its owner, its team, security and auditors" in section
+    assert "Request an exception for this agent" not in section
+
+
 def test_dashboard_shows_active_exceptions_by_risk_and_expiring(client, security, auditor, world):
     active_exception(agent=world["agent"], risk="high", expires_at=in_days(3))
     active_exception(agent=world["agent"], risk="low", capability=world["jira"])
