@@ -307,3 +307,17 @@ def test_dashboard_shows_active_exceptions_by_risk_and_expiring(client, security
 def test_navigation_links_the_exceptions_page(client, auditor):
     client.force_login(auditor)
     assert 'href="/exceptions/"' in client.get("/").content.decode()
+
+
+def test_approving_from_the_queue_returns_to_the_queue(client, security, world):
+    exception = ExceptionFactory(agent=world["agent"], risk="low")
+    client.force_login(security)
+    queue = client.get("/approvals/").content.decode()
+    assert f'tr data-exception="{exception.pk}"' in queue
+    response = client.post(
+        f"/exceptions/{exception.pk}/approve/", {"comment": "", "next": "/approvals/"}
+    )
+    assert response["Location"] == "/approvals/"
+    exception.refresh_from_db()
+    assert exception.status == "active"
+    assert f'tr data-exception="{exception.pk}"' not in client.get("/approvals/").content.decode()
