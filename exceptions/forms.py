@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import Q, QuerySet
 
 from exceptions.models import MAX_DAYS, Risk
+from portal.compliance.models import Control
 from portal.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
 
@@ -46,6 +47,14 @@ class ExceptionForm(forms.Form):
         max_length=4000,
         required=False,
         help_text="required for high and critical risk",
+    )
+    controls = forms.ModelMultipleChoiceField(
+        queryset=Control.objects.filter(active=True).order_by("ref_id"),
+        to_field_name="ref_id",
+        required=False,
+        label="Controls it deviates from",
+        help_text="Leave empty for the controls that govern the capability "
+        "(AGC-02 and AGC-03; AGC-04 too for a high-risk capability).",
     )
 
     def __init__(self, *args, user: AnyUser, **kwargs):

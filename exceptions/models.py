@@ -61,6 +61,11 @@ class PolicyException(models.Model):
     justification = models.TextField()
     risk = models.CharField(max_length=16, choices=Risk.choices)
     compensating_controls = models.TextField(blank=True)
+    # The internal controls this exception deviates from (compliance reports show it as
+    # "excepted" while it is in force). Defaults to those governing its capability.
+    controls = models.ManyToManyField(
+        "compliance.Control", blank=True, related_name="policy_exceptions"
+    )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="policy_exceptions"
     )

@@ -97,7 +97,8 @@ def exceptions_visible_to(user: AnyUser) -> QuerySet[PolicyException]:
         permissions.exceptions_visible_to(user)
         .select_related("agent", "capability", "requested_by")
         .prefetch_related(
-            Prefetch("approvals", queryset=ExceptionApproval.objects.select_related("approver"))
+            Prefetch("approvals", queryset=ExceptionApproval.objects.select_related("approver")),
+            "controls",
         )
         .order_by("-created_at", "-id")
     )

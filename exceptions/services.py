@@ -114,6 +114,7 @@ def _file(
     starts_at: datetime,
     expires_at: datetime,
     renews: PolicyException | None,
+    controls: list | None = None,
 ) -> PolicyException:
     refusal = permissions.request_refusal(actor, agent)
     if refusal:
@@ -175,8 +176,13 @@ def _file(
         required_approvals=required_approvals_for(risk),
         renews=renews,
     )
+    if controls is None or not list(controls):
+        from portal.compliance.selectors import default_controls_for_capability
+
+        controls = list(default_controls_for_capability(capability))
     with audit_actor(actor):
         exception.save()
+        exception.controls.set(controls)
     notifications.on_commit(notifications.exception_waiting, exception.pk)
     return exception
 
@@ -193,8 +199,13 @@ def exception_request(
     expires_at: datetime,
     compensating_controls: str = "",
     starts_at: datetime | None = None,
+    controls: list | None = None,
 ) -> PolicyException:
-    """File a pending exception; it needs one security approval, two for high and critical."""
+    """File a pending exception; it needs one security approval, two for high and critical.
+
+    `controls` are the internal controls it deviates from; none given means those that
+    govern its capability (portal.compliance.selectors.default_controls_for_capability).
+    """
     now = timezone.now()
     starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
     expires_at = _aware(expires_at, "expires_at")
@@ -215,6 +226,7 @@ def exception_request(
         starts_at=starts_at,
         expires_at=expires_at,
         renews=None,
+        controls=controls,
     )
 
 
@@ -249,6 +261,7 @@ def exception_renew(
         starts_at=old.expires_at,
         expires_at=_aware(expires_at, "expires_at"),
         renews=old,
+        controls=list(old.controls.all()),
     )
 
 

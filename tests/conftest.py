@@ -46,6 +46,15 @@ def _service_missing(marker: str) -> str | None:
     return None
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: they are transactional and flush the database afterwards, which
+    would remove what data migrations loaded (catalogues, controls) for the tests after them.
+    pytest-django orders transactional tests last, but the browser plugin's parametrisation
+    can undo that."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Hashing is deliberately slow; tests create many users and prove nothing about PBKDF2.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

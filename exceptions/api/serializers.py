@@ -25,6 +25,13 @@ class ExceptionIn(serializers.Serializer):
     expires_at = serializers.DateTimeField(
         help_text="at most 180/90/30/14 days after starts_at for low/medium/high/critical"
     )
+    controls = serializers.ListField(
+        child=serializers.CharField(max_length=32),
+        required=False,
+        max_length=50,
+        help_text="ref_ids of the controls it deviates from (e.g. AGC-03); default: those "
+        "governing the capability",
+    )
 
 
 class RenewIn(serializers.Serializer):
@@ -60,6 +67,7 @@ class ExceptionOut(serializers.ModelSerializer):
     renews = serializers.IntegerField(source="renews_id", allow_null=True)
     rejected_by = serializers.CharField(source="rejected_by.username", default=None)
     revoked_by = serializers.CharField(source="revoked_by.username", default=None)
+    controls = serializers.SlugRelatedField(slug_field="ref_id", many=True, read_only=True)
 
     class Meta:
         model = PolicyException
@@ -71,6 +79,7 @@ class ExceptionOut(serializers.ModelSerializer):
             "justification",
             "risk",
             "compensating_controls",
+            "controls",
             "status",
             "in_force",
             "starts_at",

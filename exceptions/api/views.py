@@ -11,6 +11,7 @@ from exceptions.api.serializers import ExceptionDetailOut, ExceptionIn, Exceptio
 from exceptions.filters import ExceptionFilter
 from exceptions.models import PolicyException
 from portal.api.inputs import referenced, validated
+from portal.compliance.selectors import control_get
 from portal.permissions import Action, can
 from registry.api.serializers import CommentIn, ReasonIn, RequiredCommentIn
 from registry.selectors.agents import agent_get
@@ -58,6 +59,10 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         data = validated(ExceptionIn, request.data)
         data["agent"] = referenced(agent_get, data["agent"], "agent")
         data["capability"] = referenced(capability_get, data["capability"], "capability")
+        if "controls" in data:
+            data["controls"] = [
+                referenced(control_get, ref, "controls") for ref in data["controls"]
+            ]
         exception = services.exception_request(actor=request.user, **data)
         return self._out(exception, status.HTTP_201_CREATED)
 

@@ -296,8 +296,8 @@ def test_list_endpoint_query_count_is_constant(
         )
     client = api.as_user(security)
     client.get(URL)  # warm the token and content types
-    # token with user and roles, count, page, approvals (prefetch)
-    with django_assert_num_queries(4):
+    # token with user and roles, count, page, approvals and controls (prefetches)
+    with django_assert_num_queries(5):
         response = client.get(URL)
     assert response.json()["count"] == rows
 
@@ -307,5 +307,5 @@ def test_list_endpoint_query_count_for_an_engineer(api, engineer, world, django_
         ExceptionFactory(agent=world["agent"], status="active")
     client = api.as_user(engineer)
     client.get(URL)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         assert client.get(URL).json()["count"] == 10

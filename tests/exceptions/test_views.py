@@ -227,8 +227,8 @@ def test_list_page_query_count_is_constant(
         )
     client.force_login(security)
     client.get("/exceptions/")
-    # session, user, roles, count, page, approvals
-    with django_assert_num_queries(6):
+    # session, user, roles, count, page, approvals, controls
+    with django_assert_num_queries(7):
         assert client.get("/exceptions/").status_code == 200
 
 

@@ -8,6 +8,10 @@ from portal.demo import seed_people
 
 # Each app's demo data, in dependency order; each is idempotent and takes the people by name.
 APP_SEEDERS = (
+    # The shipped catalogues and controls normally arrive by migration; loading them again is
+    # a no-op, and restores them on a database that was flushed.
+    "portal.compliance.catalogue.load_frameworks",
+    "portal.compliance.catalogue.load_controls",
     "registry.demo.seed_registry",
     "registry.demo_access.seed_access",
     "exceptions.demo.seed_exceptions",
