@@ -12,6 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from exceptions.models import PolicyException
+from exceptions.selectors import in_force_q
 from registry.models import Agent, Grant, PolicyStatus, PolicyVersion
 
 
@@ -29,13 +30,7 @@ def _exceptions_active_at(
     *, agent_id: int, capability_id: int, at: datetime
 ) -> QuerySet[PolicyException]:
     return PolicyException.objects.filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
-        agent_id=agent_id,
-        capability_id=capability_id,
-        status__in=PolicyException.EVER_ACTIVE_STATUSES,
-        activated_at__isnull=False,
-        starts_at__lte=at,
-        expires_at__gt=at,
+        in_force_q(at), agent_id=agent_id, capability_id=capability_id
     )
 
 
@@ -90,8 +85,9 @@ def _facts_sql(vendor: str) -> str:
             "AND (g.revoked_at IS NULL OR g.revoked_at > %s)",
             f"SELECT 'e', {as_text.format('e.id')}, NULL, NULL FROM {exceptions} e "
             f"INNER JOIN {agents} a ON a.id = e.agent_id WHERE a.slug = %s "
+            # The same rule as exceptions.selectors.in_force_q, in SQL (tested against it).
             f"AND e.capability_id = %s AND e.status IN ({ever_active}) "
-            "AND e.activated_at IS NOT NULL AND e.starts_at <= %s AND e.expires_at > %s "
+            "AND e.starts_at <= %s AND e.expires_at > %s "
             "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
         ]
     )

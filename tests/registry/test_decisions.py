@@ -228,3 +228,32 @@ def test_decide_and_record_commits_the_evidence(world, gateway):
     assert (stored.agent_id, stored.caller, stored.scope) == (agent.pk, gateway, "acme/x")
     assert stored.request_id == result.request_id
     assert stored.reason == result.reason
+
+
+def test_the_decision_query_agrees_with_the_exceptions_rule(world):
+    """decision_facts writes in SQL what exceptions.selectors.in_force_q says: check both agree
+    for exceptions in every status and window."""
+    from exceptions.models import PolicyException
+    from exceptions.selectors import exception_active_for
+    from registry.selectors.decisions import decision_facts
+
+    agent = world["agents"]["sandbox"]
+    deploy = capability("deploy:release")
+    now = timezone.now()
+    cases = [
+        ("active", now - timedelta(days=1), now + timedelta(days=1), None),
+        ("active", now + timedelta(days=1), now + timedelta(days=2), None),  # not yet started
+        ("expired", now - timedelta(days=2), now - timedelta(days=1), None),
+        ("revoked", now - timedelta(days=1), now + timedelta(days=1), now - timedelta(hours=1)),
+        ("pending", now - timedelta(days=1), now + timedelta(days=1), None),
+        ("rejected", now - timedelta(days=1), now + timedelta(days=1), None),
+    ]
+    for status, starts, expires, revoked in cases:
+        PolicyException.objects.all().delete()
+        exception = make_exception(agent, "deploy:release")
+        PolicyException.objects.filter(pk=exception.pk).update(
+            status=status, starts_at=starts, expires_at=expires, revoked_at=revoked
+        )
+        expected = exception_active_for(agent_id=agent.pk, capability_id=deploy.pk, at=now)
+        facts = decision_facts(agent_slug=agent.slug, capability_id=deploy.pk, at=now)
+        assert facts.exception_ids == ([expected.pk] if expected else []), status
