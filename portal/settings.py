@@ -103,6 +103,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"].setdefault(
         "server_side_binding", env_bool("DATABASE_SERVER_SIDE_BINDING", default=True)
     )
+    # Prepare a statement after it ran this many times on a connection (0 or empty: never,
+    # e.g. behind a transaction-pooling PgBouncer).
+    _threshold = env_str("DATABASE_PREPARE_THRESHOLD", "5").strip()
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "prepare_threshold", int(_threshold) if _threshold not in ("", "0") else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
