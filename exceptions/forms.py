@@ -60,6 +60,9 @@ class ExceptionForm(forms.Form):
     def __init__(self, *args, user: AnyUser, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agent"].queryset = agents_for(user)
+        self.fields["controls"].label_from_instance = lambda control: (
+            f"{control.ref_id} {control.title}"
+        )
 
 
 class RenewForm(forms.Form):
