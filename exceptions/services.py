@@ -25,6 +25,7 @@ from exceptions.models import (
 )
 from portal.audit import audit_actor
 from portal.errors import ApplicationError, Forbidden
+from portal.validation import required_text
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
@@ -62,14 +63,6 @@ def _lock(exception: PolicyException) -> PolicyException:
         .select_related("agent", "agent__team")
         .get(pk=exception.pk)
     )
-
-
-def _text(value: object, field: str, message: str, limit: int = 4000) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ApplicationError(message, field=field)
-    if len(value) > limit:
-        raise ApplicationError(f"{field} is limited to {limit} characters.", field=field)
-    return value.strip()
 
 
 def _aware(value: object, field: str) -> datetime:
@@ -131,8 +124,10 @@ def _file(
             "Name the capability whose policy rule this exception deviates from.",
             field="capability",
         )
-    title = _text(title, "title", "Give the exception a title.", limit=200)
-    justification = _text(justification, "justification", "Say why the deviation is needed.")
+    title = required_text(title, "title", "Give the exception a title.", limit=200)
+    justification = required_text(
+        justification, "justification", "Say why the deviation is needed."
+    )
     if risk not in Risk.values:
         raise ApplicationError(
             f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
@@ -313,7 +308,7 @@ def exception_reject(*, actor: User, exception: PolicyException, comment: str) -
     exception = _lock(exception)
     if not permissions.can_reject(actor):
         raise Forbidden("Only security rejects exceptions.")
-    comment = _text(comment, "comment", "Say why the exception is rejected (comment).")
+    comment = required_text(comment, "comment", "Say why the exception is rejected (comment).")
     set_status(exception, ExceptionStatus.REJECTED)
     exception.rejected_at = timezone.now()
     exception.rejected_by = actor
@@ -330,7 +325,7 @@ def exception_revoke(*, actor: User, exception: PolicyException, reason: str) ->
     exception = _lock(exception)
     if not permissions.can_revoke(actor):
         raise Forbidden("Only security revokes exceptions.")
-    reason = _text(reason, "reason", "Say why the exception is revoked (reason).")
+    reason = required_text(reason, "reason", "Say why the exception is revoked (reason).")
     now = timezone.now()
     if exception.status == ExceptionStatus.ACTIVE and exception.expires_at <= now:
         raise ApplicationError(

@@ -23,6 +23,7 @@ from exceptions.models import (
     PolicyException,
 )
 from portal.errors import ApplicationError
+from portal.http import redirect_back
 from portal.permissions import Action, can
 from registry.views.agents import form_error
 
@@ -167,13 +168,6 @@ def exception_renew(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _back(request: HttpRequest, fallback) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
@@ -188,7 +182,7 @@ def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"Approval recorded on exception #{pk}; another approval is needed."
         )
-    return _back(request, done)
+    return redirect_back(request, done)
 
 
 @login_required
@@ -200,7 +194,7 @@ def exception_reject(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, exception=target, comment=request.POST.get("comment", "")
     )
     messages.success(request, f"Exception #{pk} rejected.")
-    return _back(request, target)
+    return redirect_back(request, target)
 
 
 @login_required
@@ -212,4 +206,4 @@ def exception_revoke(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, exception=target, reason=request.POST.get("reason", "")
     )
     messages.success(request, f"Exception #{pk} revoked: decisions stop honouring it now.")
-    return _back(request, target)
+    return redirect_back(request, target)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from registry.services import access
+from registry.services import access, grant_upkeep
 
 
 @shared_task(name="registry.tasks.notify")
@@ -14,7 +14,7 @@ def notify(notifier: str, pk: int) -> int:
 
 @shared_task(name="registry.tasks.expire_grants")
 def expire_grants() -> int:
-    return access.grants_mark_expired()
+    return grant_upkeep.grants_mark_expired()
 
 
 @shared_task(name="registry.tasks.expire_stale_requests")
@@ -24,4 +24,4 @@ def expire_stale_requests() -> int:
 
 @shared_task(name="registry.tasks.remind_expiring_grants")
 def remind_expiring_grants() -> int:
-    return access.grants_remind_expiring()
+    return grant_upkeep.grants_remind_expiring()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.audit import audit_actor
 from portal.errors import ApplicationError, Forbidden
 from portal.permissions import Action, can
+from portal.validation import required_text
 from registry import notifications, permissions
 from registry.models import (
     AccessRequest,
@@ -76,14 +77,6 @@ def _required_approvals(agent: Agent, capability: Capability) -> int:
     return 2 if capability.high_risk and agent.tier == Tier.PRODUCTION else 1
 
 
-def _check_text(value: object, field: str, message: str, limit: int = 4000) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ApplicationError(message, field=field)
-    if len(value) > limit:
-        raise ApplicationError(f"{field} is limited to {limit} characters.", field=field)
-    return value.strip()
-
-
 @transaction.atomic
 def access_request_submit(
     *,
@@ -112,7 +105,7 @@ def access_request_submit(
             f"Agent '{agent.slug}' is {agent.status}: it cannot receive access.",
             code="agent_inactive",
         )
-    justification = _check_text(
+    justification = required_text(
         justification, "justification", "Say why the agent needs this access (justification)."
     )
     if isinstance(duration_hours, bool) or not isinstance(duration_hours, int):
@@ -216,7 +209,7 @@ def _break_glass(
         )
     if agent.owner_id != actor.pk:
         raise Forbidden("Only the agent's owner may break glass.")
-    incident = _check_text(
+    incident = required_text(
         incident, "incident", "Break-glass needs an incident reference.", limit=100
     )
     ceiling = settings.BREAK_GLASS_MAX_HOURS
@@ -294,7 +287,7 @@ def access_request_deny(
     access_request = _lock(access_request)
     if not can(actor, Action.APPROVE):
         raise Forbidden("Only security denies access requests.")
-    comment = _check_text(comment, "comment", "Say why the request is denied (comment).")
+    comment = required_text(comment, "comment", "Say why the request is denied (comment).")
     _set_status(access_request, RequestStatus.DENIED)
     access_request.decided_at = timezone.now()
     access_request.decided_by = actor
@@ -354,7 +347,7 @@ def break_glass_review(*, actor: User, access_request: AccessRequest, note: str)
         raise ApplicationError(
             "This break-glass access was reviewed already.", code="already_reviewed"
         )
-    access_request.break_glass_review_note = _check_text(
+    access_request.break_glass_review_note = required_text(
         note, "note", "Say what the review found (note)."
     )
     access_request.break_glass_reviewed_by = actor
@@ -375,7 +368,7 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
     """Security ends a grant now. Decisions stop allowing it from this moment."""
     if not can(actor, Action.APPROVE):
         raise Forbidden("Only security revokes grants.")
-    reason = _check_text(reason, "reason", "Say why the grant is revoked (reason).")
+    reason = required_text(reason, "reason", "Say why the grant is revoked (reason).")
     grant = Grant.objects.select_for_update().get(pk=grant.pk)
     now = timezone.now()
     if grant.revoked_at is not None:
@@ -388,31 +381,3 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
     with audit_actor(actor):
         grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
     return grant
-
-
-@transaction.atomic
-def grants_mark_expired(*, now=None) -> int:
-    """Bookkeeping for reports: nothing that decides access reads this flag."""
-    now = now or timezone.now()
-    return Grant.objects.filter(expired=False, expires_at__lte=now).update(expired=True)
-
-
-@transaction.atomic
-def grants_remind_expiring(*, now=None) -> int:
-    """Tell owners an hour before a grant expires, once per grant."""
-    now = now or timezone.now()
-    due = list(
-        Grant.objects.select_for_update(skip_locked=True)
-        .filter(
-            revoked_at__isnull=True,
-            expiry_reminder_sent_at__isnull=True,
-            expires_at__gt=now,
-            expires_at__lte=now + timedelta(hours=1),
-        )
-        .order_by("pk")
-    )
-    for grant in due:
-        grant.expiry_reminder_sent_at = now
-        grant.save(update_fields=["expiry_reminder_sent_at"])
-        notifications.on_commit(notifications.grant_expiring, grant.pk)
-    return len(due)

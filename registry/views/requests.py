@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from portal.errors import ApplicationError
+from portal.http import redirect_back
 from portal.permissions import Action, can
 from registry import permissions
 from registry.approval_queue import queue_for
@@ -127,13 +128,6 @@ def approvals(request: HttpRequest) -> HttpResponse:
     return render(request, "registry/approvals.html", {"sections": queue_for(request.user)})
 
 
-def _back(request: HttpRequest, fallback) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(fallback)
-
-
 @login_required
 @require_POST
 def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
@@ -147,7 +141,7 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(
             request, f"Approval recorded on request #{pk}; another approval is needed."
         )
-    return _back(request, done)
+    return redirect_back(request, done)
 
 
 @login_required
@@ -158,7 +152,7 @@ def request_deny(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, access_request=target, comment=request.POST.get("comment", "")
     )
     messages.success(request, f"Request #{pk} denied.")
-    return _back(request, target)
+    return redirect_back(request, target)
 
 
 @login_required
@@ -178,7 +172,7 @@ def request_review_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
         actor=request.user, access_request=target, note=request.POST.get("note", "")
     )
     messages.success(request, f"Break-glass request #{pk} reviewed.")
-    return _back(request, target)
+    return redirect_back(request, target)
 
 
 @login_required
@@ -187,4 +181,4 @@ def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     grant = selectors.grant_get_for_user(request.user, pk)
     services.grant_revoke(actor=request.user, grant=grant, reason=request.POST.get("reason", ""))
     messages.success(request, f"Grant #{pk} revoked: decisions deny it from now on.")
-    return _back(request, grant.agent)
+    return redirect_back(request, grant.agent)

@@ -9,6 +9,7 @@ from portal.errors import ApplicationError, Forbidden
 from registry.models import AccessRequest, Approval, Grant
 from registry.selectors.access import grant_is_active, requests_awaiting
 from registry.services import access as services
+from registry.services import grant_upkeep
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
 
@@ -240,7 +241,7 @@ def test_grant_expires_by_time_without_the_task(engineer, world):
         assert grant_is_active(grant)
     with time_machine.travel(grant.expires_at):
         assert not grant_is_active(grant)
-        assert services.grants_mark_expired() == 1
+        assert grant_upkeep.grants_mark_expired() == 1
     grant.refresh_from_db()
     assert grant.expired
 
@@ -279,13 +280,13 @@ def test_stale_pending_requests_expire_and_requesters_are_told(
 def test_owner_is_reminded_once_an_hour_before_expiry(engineer, world, committed):
     grant = Grant.objects.get(request=submit(engineer, world["sandbox"], "github:write", hours=8))
     with time_machine.travel(grant.expires_at - timedelta(hours=2)):
-        assert services.grants_remind_expiring() == 0
+        assert grant_upkeep.grants_remind_expiring() == 0
     with (
         time_machine.travel(grant.expires_at - timedelta(minutes=50), tick=False),
         committed(execute=True),
     ):
-        assert services.grants_remind_expiring() == 1
-        assert services.grants_remind_expiring() == 0
+        assert grant_upkeep.grants_remind_expiring() == 1
+        assert grant_upkeep.grants_remind_expiring() == 0
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["eve@example.com"]
     assert "expires in 50 minutes" in mail.outbox[0].subject
