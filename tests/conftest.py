@@ -158,6 +158,47 @@ def api():
     return client
 
 
+@pytest.fixture
+def worker_queue(settings):
+    """A real `celery worker` process on a queue of its own, on the test database and media
+    directory; yields the queue name to send tasks to (`apply_async(queue=...)`)."""
+    import subprocess
+    import sys
+    import uuid
+
+    from django.db import connection
+
+    queue = f"portal-test-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "portal",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-Q",
+        queue,
+        "--loglevel=WARNING",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+    ]
+    process = subprocess.Popen(command, cwd=Path(__file__).resolve().parents[1], env=env)  # noqa: S603
+    try:
+        yield queue
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

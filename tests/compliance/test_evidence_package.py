@@ -3,17 +3,12 @@
 import hashlib
 import io
 import json
-import os
-import subprocess
-import sys
 import time
-import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from django.utils import timezone
 
 from portal.compliance import packages, services
@@ -254,43 +249,6 @@ def test_engineers_get_no_package_pages(client, engineer, auditor):
 
 
 # --- a real worker ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def worker_queue(settings, tmp_path):
-    """`celery worker` on a queue of its own, on the test database and media directory."""
-    queue = f"portal-test-{uuid.uuid4().hex[:8]}"
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-    }
-    process = subprocess.Popen(  # noqa: S603
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        yield queue
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @pytest.mark.celery_worker
