@@ -4,15 +4,11 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from portal import views
-from registry.api.views.decisions import DecisionViewSet
+from registry.api.views.decisions import decisions_endpoint
 
 urlpatterns = [
     # First: the decision API sits in every agent action's path; resolve it before the rest.
-    path(
-        "api/v1/decisions/",
-        DecisionViewSet.as_view({"get": "list", "post": "create"}),
-        name="decision-list",
-    ),
+    path("api/v1/decisions/", decisions_endpoint, name="decision-list"),
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
     path("audit/", views.audit_trail, name="audit-trail"),

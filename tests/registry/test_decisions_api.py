@@ -131,3 +131,37 @@ def test_decision_log_list_query_count(api, auditor, gateway, world, django_asse
     client = api.as_user(auditor)
     with django_assert_num_queries(3):
         assert client.get("/api/v1/decisions/").json()["count"] == 33
+
+
+def test_session_callers_take_the_drf_path_with_the_same_answer(client, security, world):
+    client.force_login(security)
+    response = client.post(
+        "/api/v1/decisions/",
+        {"agent": "pay-bot", "capability": "github:read"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200
+    assert response.json()["decision"] == "deny"
+    assert Decision.objects.get().caller == security
+
+
+def test_bad_or_inactive_tokens_are_401(api, gateway, world):
+    api.credentials(HTTP_AUTHORIZATION="Token nope")
+    body = {"agent": "pay-bot", "capability": "github:read"}
+    response = api.post("/api/v1/decisions/", body, format="json")
+    assert (response.status_code, response.json()["detail"]) == (401, "Invalid token.")
+    client = api.as_user(gateway)
+    gateway.is_active = False
+    gateway.save()
+    assert client.post("/api/v1/decisions/", body, format="json").status_code == 401
+    assert Decision.objects.count() == 0
+
+
+def test_a_decision_request_must_be_json(api, gateway, world):
+    response = api.as_user(gateway).post(
+        "/api/v1/decisions/",
+        "agent=pay-bot&capability=github:read",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415
+    assert "application/json" in response.json()["detail"]
