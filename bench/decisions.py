@@ -33,24 +33,6 @@ HTTP_SECONDS = int(os.environ.get("BENCH_HTTP_SECONDS", 10))
 TIERS = ("sandbox", "internal", "production")
 
 
-def ensure_database() -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(BENCH_DB)
-    admin = psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-    if exists.fetchone() is None:
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
-
-
 def populate() -> None:
     """Idempotent: data is generated once per bench database."""
     from django.contrib.auth.models import User
@@ -325,7 +307,9 @@ def bench_http(sample: list[tuple[str, str]]) -> dict:
 
 
 def main() -> dict:
-    ensure_database()
+    from bench.harness import ensure_database
+
+    ensure_database(BENCH_DB)
     import django
 
     django.setup()

@@ -136,3 +136,22 @@ def save(name: str, data: dict) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps(data, indent=2, default=str))
     return path
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database if it does not exist yet."""
+    import psycopg
+    from dj_database_url import parse
+
+    config = parse(url)
+    admin = psycopg.connect(
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+        user=config["USER"],
+        dbname="postgres",
+        autocommit=True,
+    )
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+    if exists.fetchone() is None:
+        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+    admin.close()

@@ -40,24 +40,6 @@ YEAR = timedelta(days=365)
 RESULTS = ROOT / "bench" / "results"
 
 
-def ensure_database() -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(BENCH_DB)
-    admin = psycopg.connect(
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-        user=config["USER"],
-        dbname="postgres",
-        autocommit=True,
-    )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-    if exists.fetchone() is None:
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
-    admin.close()
-
-
 def _copy(table: str, columns: list[str], rows) -> None:
     """COPY rows into a table through the Django connection's psycopg cursor."""
     from django.db import connection
@@ -208,7 +190,9 @@ def _measure(label: str, work) -> dict[str, float]:
 
 
 def main() -> dict:
-    ensure_database()
+    from bench.harness import ensure_database
+
+    ensure_database(BENCH_DB)
     import django
 
     django.setup()
