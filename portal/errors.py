@@ -42,3 +42,10 @@ class NotFound(ApplicationError):
 
     status_code = 404
     default_code = "not_found"
+
+
+class UnsupportedMedia(ApplicationError):
+    """The body is not in a format this endpoint reads (HTTP 415)."""
+
+    status_code = 415
+    default_code = "unsupported_media_type"

@@ -36,6 +36,13 @@ def _sql(vendor: str) -> tuple[str, list[str]]:
     return sql, [field.attname for field in User._meta.concrete_fields]
 
 
+def with_roles(user: User, group_names: set[str]) -> User:
+    """Prime `portal.permissions.roles_of` with the roles read alongside the user."""
+    roles = frozenset(_ROLES[name] for name in group_names if name in _ROLES)
+    user._portal_roles = roles | SUPERUSER_ROLES if user.is_superuser else roles
+    return user
+
+
 class TokenWithRolesAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str):
         sql, attnames = _sql(connection.vendor)
@@ -47,6 +54,4 @@ class TokenWithRolesAuthentication(TokenAuthentication):
         user = User.from_db("default", attnames, rows[0][:-1])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        roles = frozenset(_ROLES[row[-1]] for row in rows if row[-1] in _ROLES)
-        user._portal_roles = roles | SUPERUSER_ROLES if user.is_superuser else roles
-        return user, key
+        return with_roles(user, {row[-1] for row in rows if row[-1]}), key

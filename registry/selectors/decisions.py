@@ -8,8 +8,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
+from django.contrib.auth.models import Group, User
 from django.db import connection
 from django.db.models import Q, QuerySet
+from rest_framework.authtoken.models import Token
 
 from exceptions.models import PolicyException
 from exceptions.selectors import in_force_q
@@ -62,18 +64,38 @@ class DecisionFacts:
     status: str = ""
     grants: list[tuple[int, str]] = field(default_factory=list)  # (id, scope), active
     exception_ids: list[int] = field(default_factory=list)  # active
+    at: datetime | None = None
+    # Given a token: who is asking (user id, active, superuser) and their group names.
+    caller: tuple[int, bool, bool] | None = None
+    caller_groups: set[str] = field(default_factory=set)
 
 
 @cache
-def _facts_sql(vendor: str) -> str:
-    """The decision query. Built once; only quoted table names are interpolated."""
+def _facts_sql(vendor: str, with_token: bool = False) -> str:
+    """The decision query. Built once; only quoted table names are interpolated.
+
+    With a token it also reads the caller (user and groups), so a gateway's decision is one
+    round trip; the caller is checked before anything is answered or recorded."""
     quote = connection.ops.quote_name
     versions, agents = quote(PolicyVersion._meta.db_table), quote(Agent._meta.db_table)
     grants, exceptions = quote(Grant._meta.db_table), quote(PolicyException._meta.db_table)
     ever_active = ", ".join(["%s"] * len(PolicyException.EVER_ACTIVE_STATUSES))
     as_text = "CAST({} AS VARCHAR(20))"
+    caller = []
+    if with_token:
+        users, memberships = quote(User._meta.db_table), quote(User.groups.through._meta.db_table)
+        caller = [
+            f"SELECT 't', {as_text.format('u.id')}, gr.name, "
+            "CASE WHEN u.is_active THEN '1' ELSE '0' END "
+            "|| CASE WHEN u.is_superuser THEN '1' ELSE '0' END "
+            f"FROM {quote(Token._meta.db_table)} tk INNER JOIN {users} u ON u.id = tk.user_id "
+            f"LEFT JOIN {memberships} ug ON ug.user_id = u.id "
+            f"LEFT JOIN {quote(Group._meta.db_table)} gr ON gr.id = ug.group_id "
+            "WHERE tk." + quote("key") + " = %s"
+        ]
     return " UNION ALL ".join(
         [
+            *caller,
             "SELECT 'v', "
             + as_text.format(f"(SELECT MAX(number) FROM {versions} WHERE status = %s)")
             + ", NULL, NULL",
@@ -93,7 +115,9 @@ def _facts_sql(vendor: str) -> str:
     )
 
 
-def decision_facts(*, agent_slug: str, capability_id: int | None, at: datetime) -> DecisionFacts:
+def decision_facts(
+    *, agent_slug: str, capability_id: int | None, at: datetime, token: str | None = None
+) -> DecisionFacts:
     """The published version, the agent, and its active grants and exceptions for one
     capability, in a single query (raw SQL: this sits in every agent action's path)."""
     capability = capability_id if capability_id is not None else -1
@@ -112,12 +136,18 @@ def decision_facts(*, agent_slug: str, capability_id: int | None, at: datetime) 
         at,
         at,
     ]
-    facts = DecisionFacts()
+    if token is not None:
+        params.insert(0, token)
+    facts = DecisionFacts(at=at)
     with connection.cursor() as cursor:
-        cursor.execute(_facts_sql(connection.vendor), params)
+        cursor.execute(_facts_sql(connection.vendor, token is not None), params)
         rows = cursor.fetchall()
     for kind, value, text, status in rows:
-        if kind == "v":
+        if kind == "t":
+            facts.caller = (int(value), status[0] == "1", status[1] == "1")
+            if text:
+                facts.caller_groups.add(text)
+        elif kind == "v":
             facts.policy_version = int(value) if value is not None else None
         elif kind == "a":
             facts.agent_id, facts.tier, facts.status = int(value), text, status

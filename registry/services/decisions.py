@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from registry import policy_cache
 from registry.models import AgentStatus, Effect
-from registry.selectors.decisions import decision_facts
+from registry.selectors.decisions import DecisionFacts, decision_facts
 
 ALLOW = "allow"
 DENY = "deny"
@@ -54,12 +54,37 @@ def evaluate(
     *, agent_slug: str, capability_key: str, scope: str = "", at: datetime | None = None
 ) -> DecisionResult:
     """Decide by the latest published policy, the agent's grants and its exceptions."""
-    at = at or timezone.now()
-    snapshot = policy_cache.current()
-    capability = policy_cache.capability_info(snapshot, capability_key)
-    facts = decision_facts(
-        agent_slug=agent_slug, capability_id=capability.id if capability else None, at=at
+    facts, capability = read_facts(agent_slug=agent_slug, capability_key=capability_key, at=at)
+    return decide(
+        facts, capability, agent_slug=agent_slug, capability_key=capability_key, scope=scope
     )
+
+
+def read_facts(
+    *, agent_slug: str, capability_key: str, at: datetime | None = None, token: str | None = None
+) -> tuple[DecisionFacts, policy_cache.CapabilityInfo | None]:
+    """The one query a decision needs (plus, given a token, who is asking: same round trip)."""
+    at = at or timezone.now()
+    capability = policy_cache.capability_info(policy_cache.current(), capability_key)
+    facts = decision_facts(
+        agent_slug=agent_slug,
+        capability_id=capability.id if capability else None,
+        at=at,
+        token=token,
+    )
+    return facts, capability
+
+
+def decide(
+    facts: DecisionFacts,
+    capability: policy_cache.CapabilityInfo | None,
+    *,
+    agent_slug: str,
+    capability_key: str,
+    scope: str = "",
+) -> DecisionResult:
+    """The decision table, on facts already read: no query unless the policy changed."""
+    at = facts.at
     version = facts.policy_version
     base = {
         "agent_slug": agent_slug,

@@ -96,8 +96,8 @@ def test_decision_endpoint_query_count(api, gateway, world, django_assert_num_qu
     client = api.as_user(gateway)
     body = {"agent": "pay-bot", "capability": "github:read"}
     client.post("/api/v1/decisions/", body, format="json")
-    # token with roles, the decision's facts, the record
-    with django_assert_num_queries(3):
+    # who asks and the decision's facts in one query, then the record
+    with django_assert_num_queries(2):
         client.post("/api/v1/decisions/", body, format="json")
 
 
@@ -165,3 +165,14 @@ def test_a_decision_request_must_be_json(api, gateway, world):
     )
     assert response.status_code == 415
     assert "application/json" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(("role", "status"), [("engineer", 403), ("auditor", 403)])
+def test_wrong_role_with_a_bad_body_hears_403_not_400(api, role_users, world, role, status):
+    response = api.as_user(role_users[role]).post("/api/v1/decisions/", {}, format="json")
+    assert response.status_code == status
+
+
+def test_bad_token_with_a_bad_body_hears_401(api, world):
+    api.credentials(HTTP_AUTHORIZATION="Token nope")
+    assert api.post("/api/v1/decisions/", {}, format="json").status_code == 401

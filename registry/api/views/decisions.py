@@ -1,5 +1,6 @@
 import json
 
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django_filters import rest_framework as filters
@@ -10,13 +11,14 @@ from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from portal.api.authentication import TokenWithRolesAuthentication
+from portal.api.authentication import TokenWithRolesAuthentication, with_roles
 from portal.api.inputs import validated
-from portal.errors import ApplicationError, Forbidden, NotFound
+from portal.errors import ApplicationError, Forbidden, NotFound, UnsupportedMedia
 from portal.permissions import Action, can
 from registry.models.decisions import Activity, Decision, DecisionOutcome, ReviewStatus
 from registry.services.activity import activity_report, activity_review
-from registry.services.decision_log import decide_and_record
+from registry.services.decision_log import decide_and_record, decision_record
+from registry.services.decisions import decide, read_facts
 
 
 class DecisionIn(serializers.Serializer):
@@ -135,6 +137,10 @@ def answer_decision(user, data) -> dict:
         scope=checked["scope"],
         caller=user,
     )
+    return _shape(result, record)
+
+
+def _shape(result, record: int) -> dict:
     return {
         "decision": result.decision,
         "reason": result.reason,
@@ -157,30 +163,58 @@ def decisions_endpoint(request: HttpRequest) -> HttpResponse:
     authorization = request.META.get("HTTP_AUTHORIZATION", "")
     if request.method != "POST" or not authorization.startswith("Token "):
         return _drf_decisions(request)
+    token = authorization.split(" ", 1)[1].strip()
     try:
-        user, _ = TokenWithRolesAuthentication().authenticate(request)
+        try:
+            checked = _parse_decision_request(request)
+        except ApplicationError:
+            # Who asks comes first: a stranger or a wrong role hears 401/403, not 400.
+            user, _ = TokenWithRolesAuthentication().authenticate_credentials(token)
+            if not can(user, Action.CALL_DECISION_API):
+                raise Forbidden("Only gateways (and security) ask for decisions.") from None
+            raise
+        answer = answer_for_token(token, checked)
     except AuthenticationFailed as exc:
         return JsonResponse(
             {"detail": str(exc.detail), "code": "authentication_failed"}, status=401
         )
-    try:
-        if not can(user, Action.CALL_DECISION_API):
-            raise Forbidden("Only gateways (and security) ask for decisions.")
-        if request.content_type != "application/json":
-            return JsonResponse(
-                {
-                    "detail": "Send the decision request as application/json.",
-                    "code": "unsupported_media_type",
-                },
-                status=415,
-            )
-        try:
-            data = json.loads(request.body or b"null")
-        except ValueError as exc:
-            raise ApplicationError(f"JSON parse error - {exc}", code="parse_error") from None
-        return JsonResponse(answer_decision(user, data))
     except ApplicationError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status_code)
+    return JsonResponse(answer)
+
+
+def _parse_decision_request(request: HttpRequest) -> dict[str, str]:
+    if request.content_type != "application/json":
+        raise UnsupportedMedia("Send the decision request as application/json.")
+    try:
+        data = json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise ApplicationError(f"JSON parse error - {exc}", code="parse_error") from None
+    return decision_input(data)
+
+
+def answer_for_token(token: str, checked: dict[str, str]) -> dict:
+    """One round trip reads who asks and everything the decision needs; the caller is
+    checked before anything is answered or recorded."""
+    facts, capability = read_facts(
+        agent_slug=checked["agent"], capability_key=checked["capability"], token=token
+    )
+    if facts.caller is None:
+        raise AuthenticationFailed("Invalid token.")
+    pk, is_active, is_superuser = facts.caller
+    if not is_active:
+        raise AuthenticationFailed("User inactive or deleted.")
+    caller = with_roles(User(pk=pk, is_active=True, is_superuser=is_superuser), facts.caller_groups)
+    if not can(caller, Action.CALL_DECISION_API):
+        raise Forbidden("Only gateways (and security) ask for decisions.")
+    result = decide(
+        facts,
+        capability,
+        agent_slug=checked["agent"],
+        capability_key=checked["capability"],
+        scope=checked["scope"],
+    )
+    return _shape(result, decision_record(result=result, caller=caller))
 
 
 class ActivityOut(serializers.ModelSerializer):
