@@ -5,6 +5,7 @@ security and auditors see all. A forged id outside that scope is a 404, never a 
 """
 
 from datetime import datetime, timedelta
+from fnmatch import fnmatchcase
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -66,8 +67,32 @@ def break_glass_awaiting_review(user: AnyUser) -> QuerySet[AccessRequest]:
 
 
 def active_q(at: datetime | None = None) -> Q:
+    """Grants active at `at`: started, not expired, not revoked by then. Computed from times,
+    so it is right whether or not the periodic task has marked anything expired."""
     at = at or timezone.now()
-    return Q(revoked_at__isnull=True, starts_at__lte=at, expires_at__gt=at)
+    return Q(starts_at__lte=at, expires_at__gt=at) & (
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
+    )
+
+
+def scope_covers(grant_scope: str, requested: str) -> bool:
+    """A grant without scope covers every scope; otherwise its scope is an fnmatch-style glob
+    (case-sensitive), and a request without a scope is not covered by a scoped grant."""
+    return not grant_scope or fnmatchcase(requested or "", grant_scope)
+
+
+def grant_active_for(
+    *, agent_id: int, capability_id: int, scope: str = "", at: datetime | None = None
+) -> Grant | None:
+    """The active grant covering (agent, capability, scope) at `at`, or None, in one query.
+
+    The candidates (an agent rarely holds more than a few for one capability) are read in one
+    query, oldest first, and the glob is matched here: SQL LIKE cannot express fnmatch.
+    """
+    candidates = Grant.objects.filter(
+        active_q(at), agent_id=agent_id, capability_id=capability_id
+    ).order_by("pk")
+    return next((g for g in candidates if scope_covers(g.scope, scope)), None)
 
 
 def grants_visible_to(user: AnyUser) -> QuerySet[Grant]:
@@ -83,8 +108,10 @@ def grant_get_for_user(user: AnyUser, pk: int | str) -> Grant:
 
 
 def grant_is_active(grant: Grant, at: datetime | None = None) -> bool:
+    """The same rule as active_q, for a grant already loaded."""
     at = at or timezone.now()
-    return grant.revoked_at is None and grant.starts_at <= at < grant.expires_at
+    revoked = grant.revoked_at is not None and grant.revoked_at <= at
+    return not revoked and grant.starts_at <= at < grant.expires_at
 
 
 def grants_active_for_agent(agent_id: int) -> QuerySet[Grant]:
