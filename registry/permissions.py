@@ -72,6 +72,16 @@ def approval_refusal(user: AnyUser, access_request) -> str | None:
     return None
 
 
+def has_approved(user: AnyUser, access_request) -> bool:
+    """Whether this person already counts towards the request (reads prefetched approvals)."""
+    return any(approval.approver_id == user.pk for approval in access_request.approvals.all())
+
+
+def can_approve(user: AnyUser, access_request) -> bool:
+    """Security, not the requester, not the agent's owner, and not a second time."""
+    return approval_refusal(user, access_request) is None and not has_approved(user, access_request)
+
+
 def agents_with_records_visible_to(user: AnyUser) -> QuerySet[Agent] | None:
     """Agents whose requests and grants this user may read; None means all of them."""
     if can(user, Action.APPROVE) or can(user, Action.VIEW_AUDIT_TRAIL):

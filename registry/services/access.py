@@ -254,7 +254,7 @@ def access_request_approve(
         raise Forbidden(refusal)
     if access_request.status != RequestStatus.PENDING:
         _set_status(access_request, RequestStatus.APPROVED)  # raises with the current status
-    if access_request.approvals.filter(approver=actor).exists():
+    if permissions.has_approved(actor, access_request):
         raise ApplicationError(
             "You have approved this request already; another security member must approve.",
             code="already_approved",

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.errors import ApplicationError
 from portal.http import redirect_back
@@ -63,6 +63,7 @@ def _rules_for_form() -> dict[str, dict[str, dict]]:
     return {"version": version.number if version else None, "rules": rules}
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def request_create(request: HttpRequest) -> HttpResponse:
     _require(request, Action.REQUEST_ACCESS, "Only engineers and security request access.")
@@ -97,7 +98,6 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, Action.VIEW_PORTAL, "Your role does not work with access requests.")
     access_request = selectors.access_request_get_for_user(request.user, pk)
     refusal = permissions.approval_refusal(request.user, access_request)
-    already = any(a.approver_id == request.user.pk for a in access_request.approvals.all())
     grant = getattr(access_request, "grant", None)
     return render(
         request,
@@ -106,7 +106,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": access_request,
             "grant": grant,
             "grant_active": grant is not None and selectors.grant_is_active(grant),
-            "can_decide": access_request.status == "pending" and refusal is None and not already,
+            "can_decide": access_request.status == "pending"
+            and permissions.can_approve(request.user, access_request),
             "decide_refusal": refusal,
             "can_cancel": access_request.status == "pending"
             and access_request.requested_by_id == request.user.pk,
@@ -131,6 +132,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security approves access requests.")
     target = selectors.access_request_get_for_user(request.user, pk)
     done = services.access_request_approve(
         actor=request.user, access_request=target, comment=request.POST.get("comment", "")
@@ -147,6 +149,7 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_deny(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security denies access requests.")
     target = selectors.access_request_get_for_user(request.user, pk)
     services.access_request_deny(
         actor=request.user, access_request=target, comment=request.POST.get("comment", "")
@@ -158,6 +161,7 @@ def request_deny(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.REQUEST_ACCESS, "Only the person who filed a request cancels it.")
     target = selectors.access_request_get_for_user(request.user, pk)
     services.access_request_cancel(actor=request.user, access_request=target)
     messages.success(request, f"Request #{pk} cancelled.")
@@ -167,6 +171,7 @@ def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def request_review_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security reviews break-glass access.")
     target = selectors.access_request_get_for_user(request.user, pk)
     services.break_glass_review(
         actor=request.user, access_request=target, note=request.POST.get("note", "")
@@ -178,6 +183,7 @@ def request_review_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request, Action.APPROVE, "Only security revokes grants.")
     grant = selectors.grant_get_for_user(request.user, pk)
     services.grant_revoke(actor=request.user, grant=grant, reason=request.POST.get("reason", ""))
     messages.success(request, f"Grant #{pk} revoked: decisions deny it from now on.")

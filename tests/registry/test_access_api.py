@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 import pytest
 
 from registry.models import AccessRequest, Approval, Grant
@@ -5,29 +7,6 @@ from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
 pytestmark = pytest.mark.django_db
-
-ROLES = [
-    "engineer",
-    "other_engineer",
-    "security",
-    "second_security",
-    "auditor",
-    "gateway",
-    "anonymous",
-]
-
-
-@pytest.fixture
-def users(engineer, other_engineer, security, second_security, auditor, gateway):
-    return {
-        "engineer": engineer,
-        "other_engineer": other_engineer,
-        "security": security,
-        "second_security": second_security,
-        "auditor": auditor,
-        "gateway": gateway,
-        "anonymous": None,
-    }
 
 
 @pytest.fixture
@@ -113,30 +92,9 @@ def test_bad_submissions(api, engineer, world, overrides, status, field, message
     assert not AccessRequest.objects.exists()
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_submit_per_role(api, users, world, role):
-    response = post(api, users[role], "/api/v1/access-requests/", body())
-    expected = {"engineer": 201, "anonymous": 401}.get(role, 403)
-    assert response.status_code == expected
-    assert AccessRequest.objects.count() == (1 if expected == 201 else 0)
-
-
 @pytest.fixture
 def pending(api, engineer, world):
     return post(api, engineer, "/api/v1/access-requests/", body()).json()["id"]
-
-
-@pytest.mark.parametrize("role", ROLES)
-def test_approve_per_role(api, users, pending, role):
-    response = post(api, users[role], f"/api/v1/access-requests/{pending}/approve/")
-    expected = {
-        "security": 200,
-        "second_security": 200,
-        "anonymous": 401,
-        "other_engineer": 404,
-    }.get(role, 403)
-    assert response.status_code == expected, response.content
-    assert Approval.objects.count() == (1 if expected == 200 else 0)
 
 
 def test_two_security_approvals_issue_the_grant(api, security, second_security, engineer, pending):
@@ -258,3 +216,120 @@ def test_list_query_counts_are_constant(api, engineer, security, world, django_a
     client = api.as_user(engineer)
     with django_assert_num_queries(3):  # token with roles, count, grants with their joins
         assert client.get("/api/v1/grants/").json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"duration_hours": True}, "duration_hours", "valid integer"),
+        ({"duration_hours": 0}, "duration_hours", "greater than or equal to 1"),
+        ({"duration_hours": -3}, "duration_hours", "greater than or equal to 1"),
+        ({"justification": None}, "justification", "may not be null"),
+        ({"agent": ["pay-bot"]}, "agent", "Not a valid string"),
+        ({"scope": "x" * 501}, "scope", "no more than 500"),
+        ({"ticket": "x" * 101}, "ticket", "no more than 100"),
+        ({"break_glass": "maybe"}, "break_glass", "valid boolean"),
+        ({"break_glass": True}, "incident", "incident reference"),
+    ],
+)
+def test_more_bad_submissions_change_nothing(api, engineer, world, data, field, message):
+    response = post(
+        api, engineer, "/api/v1/access-requests/", body(capability="deploy:release", **data)
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+    assert message in str(response.json())
+    assert not AccessRequest.objects.exists()
+
+
+@pytest.mark.parametrize("field", ["agent", "capability", "justification", "duration_hours"])
+def test_each_required_field(api, engineer, world, field):
+    data = body()
+    del data[field]
+    response = post(api, engineer, "/api/v1/access-requests/", data)
+    assert response.status_code == 400
+    assert "required" in str(response.json()["errors"][field])
+    assert not AccessRequest.objects.exists()
+
+
+def test_a_body_that_is_not_an_object_is_a_400(api, engineer, world):
+    response = api.as_user(engineer).post("/api/v1/access-requests/", [1, 2], format="json")
+    assert response.status_code == 400
+    assert "JSON object" in response.json()["detail"]
+
+
+def test_forged_and_wrong_targets_change_nothing(api, engineer, security, world, pending):
+    jit = post(
+        api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability="github:write")
+    ).json()
+    cases = [
+        ("/api/v1/access-requests/999999/approve/", {}, 404, "No access request #999999"),
+        ("/api/v1/access-requests/abc/deny/", {"comment": "x"}, 404, "No access request"),
+        ("/api/v1/grants/999999/revoke/", {"reason": "x"}, 404, "No grant #999999"),
+        (f"/api/v1/access-requests/{jit['id']}/approve/", {}, 400, "is approved"),
+        (f"/api/v1/access-requests/{jit['id']}/deny/", {"comment": "late"}, 400, "is approved"),
+        (
+            f"/api/v1/access-requests/{pending}/review-break-glass/",
+            {"note": "?"},
+            400,
+            "did not break glass",
+        ),
+        (f"/api/v1/access-requests/{pending}/approve/", {"comment": ["x"]}, 400, "valid string"),
+        (f"/api/v1/access-requests/{pending}/deny/", {"comment": "x" * 4001}, 400, "4000"),
+        (f"/api/v1/access-requests/{pending}/deny/", {"comment": "  "}, 400, "blank"),
+        (f"/api/v1/grants/{jit['grant']['id']}/revoke/", {"reason": ""}, 400, "blank"),
+    ]
+    before = (
+        list(AccessRequest.objects.values_list("status", flat=True)),
+        Approval.objects.count(),
+        list(Grant.objects.values_list("revoked_at", flat=True)),
+    )
+    for url, data, status, message in cases:
+        response = post(api, security, url, data)
+        assert response.status_code == status, (url, response.content)
+        assert message in str(response.json()), (url, response.content)
+    after = (
+        list(AccessRequest.objects.values_list("status", flat=True)),
+        Approval.objects.count(),
+        list(Grant.objects.values_list("revoked_at", flat=True)),
+    )
+    assert after == before
+
+
+def test_another_persons_request_cannot_be_cancelled(api, engineer, world, pending):
+    teammate = make_user("mate", "engineer")
+    AccessRequest.objects.get(pk=pending).agent.team.members.add(teammate)
+    response = post(api, teammate, f"/api/v1/access-requests/{pending}/cancel/")
+    assert response.status_code == 403
+    assert "Only the person who filed" in response.json()["detail"]
+    assert AccessRequest.objects.get(pk=pending).status == "pending"
+
+
+def test_grant_list_query_count_is_constant(
+    api, engineer, security, world, django_assert_num_queries
+):
+    from tests.registry.factories import capability
+
+    post(
+        api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability="github:write")
+    )
+    client = api.as_user(security)
+    with django_assert_num_queries(3):  # token with roles, count, grants with their joins
+        assert client.get("/api/v1/grants/?active=true").json()["count"] == 1
+    agent_id = Grant.objects.get().agent_id
+    now = Grant.objects.get().starts_at
+    for i in range(40):
+        Grant.objects.create(
+            agent_id=agent_id,
+            capability=capability(f"tool{i}:act"),
+            starts_at=now,
+            expires_at=now + timedelta(hours=1),
+            revoked_by=security if i % 2 else None,
+            revoked_at=now if i % 2 else None,
+        )
+    client = api.as_user(security)
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/grants/").json()["count"] == 41
+    client = api.as_user(engineer)
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/grants/?active=true&agent=docs-bot").json()["count"] == 21

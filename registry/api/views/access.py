@@ -22,17 +22,31 @@ from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 from registry.services import access as services
 
+# The role each write needs; who exactly may (owner, requester, SoD) the services decide.
+ACTION_ROLE = {
+    "create": (Action.REQUEST_ACCESS, "Only engineers and security request access."),
+    "cancel": (Action.REQUEST_ACCESS, "Only the person who filed a request cancels it."),
+    "approve": (Action.APPROVE, "Only security approves access requests."),
+    "deny": (Action.APPROVE, "Only security denies access requests."),
+    "review_break_glass": (Action.APPROVE, "Only security reviews break-glass access."),
+    "revoke": (Action.APPROVE, "Only security revokes grants."),
+}
+
 
 class ReadsAccess(BasePermission):
-    """Reads: the human roles (scoped by selectors). Writes: roles that request or approve
-    access at all, so a wrong role is refused before its body is validated."""
+    """Reads: the human roles (scoped by selectors). Writes: the role the action needs, so a
+    wrong role is a 403 before its body is validated or its target looked up."""
 
     message = "Your role does not work with access requests."
 
     def has_permission(self, request, view) -> bool:
         if request.method in ("GET", "HEAD", "OPTIONS"):
             return can(request.user, Action.VIEW_PORTAL)
-        return can(request.user, Action.REQUEST_ACCESS) or can(request.user, Action.APPROVE)
+        needed, message = ACTION_ROLE.get(view.action, (Action.APPROVE, self.message))
+        if can(request.user, needed):
+            return True
+        self.message = message
+        return False
 
 
 class AccessRequestFilter(filters.FilterSet):
