@@ -114,6 +114,16 @@ def grant_is_active(grant: Grant, at: datetime | None = None) -> bool:
     return not revoked and grant.starts_at <= at < grant.expires_at
 
 
+def grant_state(grant: Grant, at: datetime | None = None) -> str:
+    """ "active", "revoked" or "expired" (or "scheduled", not started yet), by the times."""
+    at = at or timezone.now()
+    if grant_is_active(grant, at):
+        return "active"
+    if grant.revoked_at is not None and grant.revoked_at <= at:
+        return "revoked"
+    return "scheduled" if at < grant.starts_at else "expired"
+
+
 def grants_active_for_agent(agent_id: int) -> QuerySet[Grant]:
     return (
         Grant.objects.filter(active_q(), agent_id=agent_id)

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from portal.errors import ApplicationError
@@ -36,6 +37,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("status"):
         requests = requests.filter(status=request.GET["status"])
     page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    now = timezone.now()
+    for access_request in page:
+        grant = getattr(access_request, "grant", None)
+        access_request.grant_state = selectors.grant_state(grant, now) if grant else ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -1,6 +1,11 @@
+from datetime import timedelta
+
 import pytest
+import time_machine
+from django.utils import timezone
 
 from registry.models import AccessRequest, Grant
+from registry.services import access as services
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
 pytestmark = pytest.mark.django_db
@@ -285,3 +290,20 @@ def test_dashboard_access_panels_query_count(
     panels = {p["key"]: p.get("value") for p in response.context["panels"]}
     assert panels["approval-queue"] == 42
     assert panels["my-pending-requests"] == 0
+
+
+def test_my_requests_show_each_grant_state(client, engineer, security, world):
+    client.force_login(engineer)
+    file_request(client, agent="docs-bot", capability="github:write", duration_hours="1")
+    file_request(client, capability="jira:write", duration_hours="1")  # jit on production
+    services.grant_revoke(
+        actor=security, grant=Grant.objects.get(agent__slug="docs-bot"), reason="done"
+    )
+    states = [
+        s.strip() for s in client.get("/requests/").content.decode().split('grant-state">')[1:]
+    ]
+    assert sorted(s.split("<")[0] for s in states) == ["active", "revoked"]
+    with time_machine.travel(timezone.now() + timedelta(hours=2)):
+        page = client.get("/requests/").content.decode()
+    assert page.count('data-testid="grant-state">expired<') == 1
+    assert page.count('data-testid="grant-state">revoked<') == 1
