@@ -333,3 +333,25 @@ def test_grant_list_query_count_is_constant(
     client = api.as_user(engineer)
     with django_assert_num_queries(3):
         assert client.get("/api/v1/grants/?active=true&agent=docs-bot").json()["count"] == 21
+
+
+def test_every_change_is_in_the_audit_trail_with_its_actor(
+    api, engineer, security, second_security, pending
+):
+    from auditlog.models import LogEntry
+
+    post(api, security, f"/api/v1/access-requests/{pending}/approve/")
+    post(api, second_security, f"/api/v1/access-requests/{pending}/approve/")
+    request = AccessRequest.objects.get(pk=pending)
+    post(api, security, f"/api/v1/grants/{request.grant.pk}/revoke/", {"reason": "done"})
+
+    def actors(obj) -> list[tuple[str, str]]:
+        entries = LogEntry.objects.get_for_object(obj).order_by("timestamp", "pk")
+        return [(e.get_action_display(), e.actor.username) for e in entries]
+
+    assert actors(request) == [("create", "eve"), ("update", "sec2")]
+    assert actors(request.grant) == [("create", "sec2"), ("update", "sec1")]
+    assert [actors(a) for a in request.approvals.all()] == [
+        [("create", "sec1")],
+        [("create", "sec2")],
+    ]
