@@ -49,6 +49,14 @@ class AccessRequest(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            # One pending request per access asked for, even when two submits race.
+            models.UniqueConstraint(
+                fields=["agent", "capability", "scope"],
+                condition=models.Q(status="pending"),
+                name="one_pending_request_per_access",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.agent_id} {self.capability_id} ({self.status})"

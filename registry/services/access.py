@@ -183,7 +183,13 @@ def access_request_submit(
             _issue_grant(access_request, now)
         else:
             access_request.required_approvals = _required_approvals(agent, capability)
-            access_request.save()
+            try:
+                with transaction.atomic():
+                    access_request.save()
+            except IntegrityError as exc:  # a concurrent submit won the race
+                raise ApplicationError(
+                    "The same access is already pending.", code="duplicate_request"
+                ) from exc
             notifications.on_commit(notifications.request_waiting, access_request.pk)
     return access_request
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from portal.errors import ApplicationError
-from registry.models import Approval, Grant
+from registry.models import AccessRequest, Approval, Grant
 from registry.services import access as services
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
@@ -89,3 +89,33 @@ def test_the_same_person_racing_themself_counts_once():
     assert sorted(outcomes) == ["already_approved", "ok"]
     assert Approval.objects.filter(request=request).count() == 1
     assert not Grant.objects.exists()
+
+
+def test_two_simultaneous_identical_submits_file_one_request():
+    owner = make_user("owner", "engineer")
+    team = TeamFactory(slug="payments", members=[owner])
+    demo_policy(make_user("author", "security"))
+    agent = AgentFactory(slug="pay-bot", owner=owner, team=team, tier="production")
+    merge = capability("github:merge")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def submit():
+        try:
+            barrier.wait()
+            services.access_request_submit(
+                actor=owner, agent=agent, capability=merge, duration_hours=1, justification="x"
+            )
+            outcomes.append("filed")
+        except ApplicationError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["duplicate_request", "filed"]
+    assert AccessRequest.objects.filter(status="pending").count() == 1

@@ -129,6 +129,27 @@ def test_a_second_identical_pending_request_is_refused(engineer, world):
         submit(engineer, world["sandbox"], "github:merge")
 
 
+def test_the_database_holds_one_pending_request_per_access(engineer, world):
+    from django.db import IntegrityError, transaction
+
+    first = submit(engineer, world["sandbox"], "github:merge", scope="acme/*")
+    assert submit(engineer, world["sandbox"], "github:merge", scope="acme/a").status == "pending"
+    duplicate = AccessRequest(
+        agent=first.agent,
+        capability=first.capability,
+        scope=first.scope,
+        justification="raced past the check",
+        duration_hours=1,
+        requested_by=engineer,
+        effect="approval",
+        policy_version=1,
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        duplicate.save()
+    services.access_request_cancel(actor=engineer, access_request=first)
+    submit(engineer, world["sandbox"], "github:merge", scope="acme/*")  # decided ones don't count
+
+
 def test_approval_issues_the_grant_and_tells_the_requester(engineer, security, world, committed):
     request = submit(engineer, world["sandbox"], "github:merge", hours=4)
     with committed(execute=True):

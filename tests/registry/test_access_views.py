@@ -197,7 +197,8 @@ def _many_requests(world, engineer, n):
     mate = make_user("mate", "engineer")
     world["prod"].team.members.add(mate)
     approver = make_user("sec9", "security")
-    for i in range(n):
+    first = AccessRequest.objects.count()
+    for i in range(first, first + n):
         request = AccessRequest.objects.create(
             agent=world["prod"] if i % 2 else world["sandbox"],
             capability=capability(f"tool{i}:act", high_risk=bool(i % 3)),
