@@ -355,3 +355,35 @@ def test_every_change_is_in_the_audit_trail_with_its_actor(
         [("create", "sec1")],
         [("create", "sec2")],
     ]
+
+
+def test_grant_filters(api, engineer, security, world):
+    for key in ("github:write", "github:merge"):
+        post(api, engineer, "/api/v1/access-requests/", body(agent="docs-bot", capability=key))
+    pending = AccessRequest.objects.get(capability__key="github:merge")
+    post(api, security, f"/api/v1/access-requests/{pending.pk}/approve/")
+    client = api.as_user(engineer)
+
+    def keys(query: str) -> list[str]:
+        return sorted(
+            g["capability"] for g in client.get(f"/api/v1/grants/?{query}").json()["results"]
+        )
+
+    assert keys("") == ["github:merge", "github:write"]
+    assert keys("capability=github:merge") == ["github:merge"]
+    assert keys("agent=pay-bot") == []
+    revoke = Grant.objects.get(capability__key="github:write").pk
+    post(api, security, f"/api/v1/grants/{revoke}/revoke/", {"reason": "done"})
+    assert keys("active=true") == ["github:merge"]
+    assert keys("active=false") == ["github:write"]
+    assert client.get("/api/v1/grants/?active=perhaps").status_code == 400
+
+
+@pytest.mark.parametrize("flag", ["mine", "awaiting_me", "break_glass"])
+def test_request_flags_are_true_or_false(api, security, world, flag):
+    client = api.as_user(security)
+    assert client.get(f"/api/v1/access-requests/?{flag}=true").status_code == 200
+    assert client.get(f"/api/v1/access-requests/?{flag}=false").status_code == 200
+    bad = client.get(f"/api/v1/access-requests/?{flag}=perhaps")
+    assert bad.status_code == 400
+    assert flag in bad.json()["errors"]

@@ -49,24 +49,32 @@ class ReadsAccess(BasePermission):
         return False
 
 
+def _flag(method: str) -> filters.ChoiceFilter:
+    """`true` or `false`; anything else is a 400 (a BooleanFilter would silently ignore it)."""
+    return filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method=method)
+
+
 class AccessRequestFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=RequestStatus.choices)
     agent = filters.CharFilter(field_name="agent__slug")
-    mine = filters.BooleanFilter(method="filter_mine")
-    awaiting_me = filters.BooleanFilter(method="filter_awaiting_me")
-    break_glass = filters.BooleanFilter()
+    mine = _flag("filter_mine")
+    awaiting_me = _flag("filter_awaiting_me")
+    break_glass = _flag("filter_break_glass")
 
     class Meta:
         model = AccessRequest
         fields = ["status", "agent", "mine", "awaiting_me", "break_glass"]
 
     def filter_mine(self, queryset, name, value):
-        return queryset.filter(requested_by=self.request.user) if value else queryset
+        return queryset.filter(requested_by=self.request.user) if value == "true" else queryset
 
     def filter_awaiting_me(self, queryset, name, value):
-        if not value:
+        if value != "true":
             return queryset
         return queryset.filter(pk__in=selectors.requests_awaiting(self.request.user).values("pk"))
+
+    def filter_break_glass(self, queryset, name, value):
+        return queryset.filter(break_glass=value == "true")
 
 
 class AccessRequestViewSet(
@@ -138,7 +146,7 @@ class AccessRequestViewSet(
 class GrantFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent__slug")
     capability = filters.CharFilter(field_name="capability__key")
-    active = filters.BooleanFilter(method="filter_active")
+    active = _flag("filter_active")
 
     class Meta:
         model = Grant
@@ -146,7 +154,7 @@ class GrantFilter(filters.FilterSet):
 
     def filter_active(self, queryset, name, value):
         active = selectors.active_q()
-        return queryset.filter(active) if value else queryset.exclude(active)
+        return queryset.filter(active) if value == "true" else queryset.exclude(active)
 
 
 class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
