@@ -39,8 +39,9 @@ def populate() -> None:
     from django.core.management import call_command
     from django.utils import timezone
 
+    from access.models import Grant
     from exceptions.models import PolicyException
-    from registry.models import Agent, Capability, Grant, Team
+    from registry.models import Agent, Capability, Team
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -119,8 +120,8 @@ def bench_in_process(sample: list[tuple[str, str]]) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from bench.harness import summarize
-    from registry.services.decision_log import decision_record
-    from registry.services.decisions import evaluate
+    from decisions.services.engine import evaluate
+    from decisions.services.log import decision_record
 
     gateway = User.objects.get(username="gateway")
     queries = []
@@ -186,8 +187,9 @@ def agent_entities(sample: list[tuple[str, str]]) -> dict[str, dict]:
     """The data Cedar needs per agent (tier, status, active grants and exceptions), prefetched."""
     from django.utils import timezone
 
+    from access.models import Grant
     from exceptions.models import PolicyException
-    from registry.models import Agent, Grant
+    from registry.models import Agent
 
     now = timezone.now()
     slugs = {agent for agent, _ in sample}

@@ -58,7 +58,9 @@ def populate() -> dict[str, float]:
     from django.db import connection
     from django.utils import timezone
 
-    from registry.models import Activity, Agent, Capability, Decision, Grant, Team
+    from access.models import Grant
+    from decisions.models import Activity, Decision
+    from registry.models import Agent, Capability, Team
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -199,11 +201,12 @@ def main() -> dict:
     from django.conf import settings
     from django.utils import timezone
 
-    from portal.compliance.models import Framework
-    from portal.compliance.period import Period
-    from portal.compliance.reports.build import report_build
-    from portal.compliance.reports.export import report_csv_lines, report_json
-    from registry.models import Activity, Decision, Grant
+    from access.models import Grant
+    from compliance.period import Period
+    from compliance.reports.build import report_build
+    from compliance.reports.export import report_csv_lines, report_json
+    from controls.models import Framework
+    from decisions.models import Activity, Decision
 
     generation = populate()
     settings.DEBUG = True  # count queries (connection.queries), reset per run

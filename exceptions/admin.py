@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from exceptions.models import ExceptionApproval, ExceptionReminder, PolicyException
-from portal.admin_mixins import ReadOnlyWorkflowAdmin
+from kernel.admin_mixins import ReadOnlyWorkflowAdmin
 
 
 class ExceptionApprovalInline(admin.TabularInline):

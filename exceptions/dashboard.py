@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from exceptions.models import Risk
 from exceptions.selectors import EXPIRING_SOON_DAYS, active_counts_by_risk, exceptions_awaiting
-from portal.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can
 
 
 def exception_panels(user: AnyUser) -> list[dict]:
@@ -36,7 +36,7 @@ def exception_panels(user: AnyUser) -> list[dict]:
                 "key": "exceptions-awaiting-me",
                 "title": "Exceptions waiting for my approval",
                 "value": exceptions_awaiting(user).count(),
-                "link": reverse("registry:approvals"),
+                "link": reverse("approvals:queue"),
                 "link_label": "Approvals",
             }
         )

@@ -3,9 +3,9 @@
 from django import forms
 from django.db.models import Q, QuerySet
 
+from controls.models import Control
 from exceptions.models import MAX_DAYS, Risk
-from portal.compliance.models import Control
-from portal.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
 
 MAX_DAYS_HELP = "Longest allowed: " + ", ".join(

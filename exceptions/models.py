@@ -64,7 +64,7 @@ class PolicyException(models.Model):
     # The internal controls this exception deviates from (compliance reports show it as
     # "excepted" while it is in force). Defaults to those governing its capability.
     controls = models.ManyToManyField(
-        "compliance.Control", blank=True, related_name="policy_exceptions"
+        "controls.Control", blank=True, related_name="policy_exceptions"
     )
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="policy_exceptions"

@@ -1,22 +1,9 @@
-"""Emails about exceptions, sent from Celery tasks after the change commits."""
+"""Notices about exceptions, delivered once the change commits (kernel.notifications)."""
 
-from collections.abc import Callable
-
-from django.db import transaction
 from django.utils import timezone
 
 from exceptions.models import ExceptionReminder, PolicyException
-
-# Sending and security's addresses are the registry's: one mail path for the whole portal.
-from registry.notifications import _security_addresses as security_addresses
-from registry.notifications import _send as send
-
-
-def on_commit(notifier: Callable[[int], int], pk: int) -> None:
-    """Queue `notifier(pk)` as a task once the current transaction commits."""
-    from exceptions.tasks import notify
-
-    transaction.on_commit(lambda: notify.delay(notifier.__name__, pk))
+from kernel.notifications import notice, security_addresses, send
 
 
 def _load(pk: int) -> PolicyException:
@@ -38,6 +25,7 @@ def _describe(exception: PolicyException) -> str:
     )
 
 
+@notice
 def exception_waiting(pk: int) -> int:
     """Security: an exception waits for approval."""
     exception = _load(pk)
@@ -48,6 +36,7 @@ def exception_waiting(pk: int) -> int:
     )
 
 
+@notice
 def exception_decided(pk: int) -> int:
     """The requester and the agent's owner: active, rejected or revoked."""
     exception = _load(pk)
@@ -63,6 +52,7 @@ def exception_decided(pk: int) -> int:
     )
 
 
+@notice
 def exception_expiring(reminder_pk: int) -> int:
     """Requester, agent owner and security: an exception ends soon; renew it or let it go."""
     reminder = ExceptionReminder.objects.get(pk=reminder_pk)
@@ -77,6 +67,3 @@ def exception_expiring(reminder_pk: int) -> int:
         + "Renew it from its page if the deviation is still needed; otherwise do nothing.\n",
         sorted(recipients),
     )
-
-
-NOTIFIERS = {fn.__name__: fn for fn in (exception_waiting, exception_decided, exception_expiring)}

@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from exceptions.models import PolicyException
-from portal.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
 from registry.permissions import agents_with_records_visible_to, is_owner_or_member
 

@@ -1,10 +1,10 @@
-"""The exceptions section on an agent's page (registry.agent_sections providers)."""
+"""What exceptions add to other pages: the agent page section and the approval queue section."""
 
 from django.utils import timezone
 
 from exceptions import permissions
-from exceptions.selectors import exceptions_in_force_for_agent
-from portal.permissions import Action, AnyUser, can
+from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
+from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
 
 
@@ -21,4 +21,16 @@ def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
         "visible": permissions.can_view_exceptions_of(user, agent),
         "can_request": permissions.can_request_exception_for(user, agent),
         "now": timezone.now(),
+    }
+
+
+def approval_queue_section(user: AnyUser) -> dict | None:
+    """Pending exceptions this security member may approve, oldest first; None for others."""
+    if not can(user, Action.APPROVE):
+        return None
+    return {
+        "key": "exceptions",
+        "title": "Policy exceptions awaiting approval",
+        "template": "exceptions/_approval_queue.html",
+        "items": list(exceptions_awaiting(user)),
     }

@@ -10,14 +10,9 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from exceptions import permissions
-from exceptions.models import (
-    ExceptionApproval,
-    ExceptionStatus,
-    PolicyException,
-    Risk,
-)
-from portal.errors import NotFound
-from portal.permissions import Action, AnyUser, can
+from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
+from kernel.errors import NotFound
+from kernel.permissions import Action, AnyUser, can
 
 # An exception expiring within this many days is "expiring soon" (list, dashboard, reminders).
 EXPIRING_SOON_DAYS = 7

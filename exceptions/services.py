@@ -23,9 +23,10 @@ from exceptions.models import (
     ReminderKind,
     Risk,
 )
-from portal.audit import audit_actor
-from portal.errors import ApplicationError, Forbidden
-from portal.validation import required_text
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
+from kernel.notifications import queue_notice
+from kernel.validation import required_text
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
@@ -172,13 +173,13 @@ def _file(
         renews=renews,
     )
     if controls is None or not list(controls):
-        from portal.compliance.selectors import default_controls_for_capability
+        from controls.selectors import default_controls_for_capability
 
         controls = list(default_controls_for_capability(capability))
     with audit_actor(actor):
         exception.save()
         exception.controls.set(controls)
-    notifications.on_commit(notifications.exception_waiting, exception.pk)
+    queue_notice(notifications.exception_waiting, exception.pk)
     return exception
 
 
@@ -199,7 +200,7 @@ def exception_request(
     """File a pending exception; it needs one security approval, two for high and critical.
 
     `controls` are the internal controls it deviates from; none given means those that
-    govern its capability (portal.compliance.selectors.default_controls_for_capability).
+    govern its capability (controls.selectors.default_controls_for_capability).
     """
     now = timezone.now()
     starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
@@ -299,7 +300,7 @@ def exception_approve(
             set_status(exception, ExceptionStatus.ACTIVE)
             exception.activated_at = now
             exception.save(update_fields=["status", "activated_at"])
-            notifications.on_commit(notifications.exception_decided, exception.pk)
+            queue_notice(notifications.exception_decided, exception.pk)
     return exception
 
 
@@ -315,7 +316,7 @@ def exception_reject(*, actor: User, exception: PolicyException, comment: str) -
     exception.rejection_comment = comment
     with audit_actor(actor):
         exception.save(update_fields=["status", "rejected_at", "rejected_by", "rejection_comment"])
-    notifications.on_commit(notifications.exception_decided, exception.pk)
+    queue_notice(notifications.exception_decided, exception.pk)
     return exception
 
 
@@ -337,7 +338,7 @@ def exception_revoke(*, actor: User, exception: PolicyException, reason: str) ->
     exception.revoke_reason = reason
     with audit_actor(actor):
         exception.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
-    notifications.on_commit(notifications.exception_decided, exception.pk)
+    queue_notice(notifications.exception_decided, exception.pk)
     return exception
 
 
@@ -389,6 +390,6 @@ def exceptions_send_reminders(*, now: datetime | None = None) -> int:
                     )
             except IntegrityError:
                 continue  # another run recorded (and sends) it
-            notifications.on_commit(notifications.exception_expiring, reminder.pk)
+            queue_notice(notifications.exception_expiring, reminder.pk)
             sent += 1
     return sent

@@ -5,13 +5,6 @@ from celery import shared_task
 from exceptions import services
 
 
-@shared_task(name="exceptions.tasks.notify")
-def notify(notifier: str, pk: int) -> int:
-    from exceptions.notifications import NOTIFIERS
-
-    return NOTIFIERS[notifier](pk)
-
-
 @shared_task(name="exceptions.tasks.expire_exceptions")
 def expire_exceptions() -> int:
     return services.exceptions_mark_expired()

@@ -22,9 +22,9 @@ from exceptions.models import (
     ExceptionStatus,
     PolicyException,
 )
-from portal.errors import ApplicationError
-from portal.http import redirect_back
-from portal.permissions import Action, can
+from kernel.errors import ApplicationError
+from kernel.http import redirect_back
+from kernel.permissions import Action, can
 from registry.views.agents import form_error
 
 PAGE_SIZE = 25

@@ -1,7 +1,7 @@
 from django.http import HttpRequest
 
+from kernel.permissions import allowed_actions, roles_of
 from portal.navigation import entries_for
-from portal.permissions import allowed_actions, roles_of
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

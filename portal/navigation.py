@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
 
-from portal.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,11 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("Dashboard", "dashboard", Action.VIEW_PORTAL),
     NavEntry("Agents", "registry:agent-list", Action.VIEW_PORTAL),
     NavEntry("Policy", "registry:policy", Action.VIEW_PORTAL),
-    NavEntry("My requests", "registry:request-list", Action.REQUEST_ACCESS),
-    NavEntry("Approvals", "registry:approvals", Action.APPROVE),
+    NavEntry("My requests", "access:request-list", Action.REQUEST_ACCESS),
+    NavEntry("Approvals", "approvals:queue", Action.APPROVE),
     NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
-    NavEntry("Review", "registry:review", Action.REVIEW_ACTIVITY),
-    NavEntry("Compliance", "compliance:index", Action.VIEW_PORTAL),
+    NavEntry("Review", "decisions:review", Action.REVIEW_ACTIVITY),
+    NavEntry("Compliance", "controls:index", Action.VIEW_PORTAL),
     NavEntry("Audit trail", "audit-trail", Action.VIEW_AUDIT_TRAIL),
 )
 

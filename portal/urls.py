@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from decisions.api.views import decisions_endpoint
 from portal import views
-from registry.api.views.decisions import decisions_endpoint
 
 urlpatterns = [
     # First: the decision API sits in every agent action's path; resolve it before the rest.
@@ -19,7 +19,11 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("registry.urls")),
-    path("compliance/", include("portal.compliance.urls")),
+    path("", include("access.urls")),
+    path("", include("approvals.urls")),
+    path("", include("decisions.urls")),
+    path("compliance/", include("compliance.urls")),
+    path("compliance/", include("controls.urls")),
     path("exceptions/", include("exceptions.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("portal.api.urls")),

@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from portal.audit_trail import ACTION_NAMES, audit_events, object_types, require_audit_reader
-from portal.dashboard import dashboard_context
+from kernel.audit_trail import ACTION_NAMES, audit_events, object_types, require_audit_reader
+from kernel.dashboard import dashboard_context
 
 
 @never_cache

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.admin_mixins import ReadOnlyWorkflowAdmin
+from kernel.admin_mixins import ReadOnlyWorkflowAdmin
 from registry.models import Agent, Capability, PolicyRule, PolicyVersion, Team, Tool
 
 

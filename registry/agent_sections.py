@@ -1,24 +1,28 @@
 """Sections other parts of the portal add to an agent's page (grants, requests, exceptions).
 
 Each provider takes (agent, user) and returns a dict with `title`, `template` and its context,
-or None. Apps append their provider to SECTION_PROVIDERS by dotted path.
+or None. Higher apps register their provider in their `AppConfig.ready()`.
 """
 
-from django.utils.module_loading import import_string
+from collections.abc import Callable
 
-from portal.permissions import AnyUser
+from kernel.permissions import AnyUser
 from registry.models import Agent
 
-SECTION_PROVIDERS: list[str] = [
-    "registry.sections.agent_access_section",
-    "exceptions.sections.agent_exceptions_section",
-]
+SectionProvider = Callable[[Agent, AnyUser], dict | None]
+
+_providers: list[SectionProvider] = []
+
+
+def register_agent_section(provider: SectionProvider) -> None:
+    if provider not in _providers:
+        _providers.append(provider)
 
 
 def sections_for(agent: Agent, user: AnyUser) -> list[dict]:
     sections = []
-    for path in SECTION_PROVIDERS:
-        section = import_string(path)(agent, user)
+    for provider in _providers:
+        section = provider(agent, user)
         if section is not None:
             sections.append(section)
     return sections

@@ -2,11 +2,11 @@
 
 from django import forms
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from portal.permissions import AnyUser
+from kernel.permissions import AnyUser
 from registry import permissions
-from registry.models import Agent, AgentStatus, Capability, Effect, Team, Tier
+from registry.models import AgentStatus, Effect, Team, Tier
 
 
 def teams_for(user: AnyUser) -> QuerySet[Team]:
@@ -74,35 +74,3 @@ class PolicyRuleForm(forms.Form):
     capability = forms.CharField(max_length=130)
     effect = forms.ChoiceField(choices=[("", "No rule (deny)"), *Effect.choices], required=False)
     max_duration_hours = forms.IntegerField(required=False, min_value=1)
-
-
-class AccessRequestForm(forms.Form):
-    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), to_field_name="slug")
-    capability = forms.ModelChoiceField(
-        queryset=Capability.objects.order_by("key"), to_field_name="key"
-    )
-    duration_hours = forms.IntegerField(
-        min_value=1, max_value=100_000, initial=1, label="Duration (hours)"
-    )
-    scope = forms.CharField(
-        max_length=500,
-        required=False,
-        help_text="Optional pattern, e.g. acme/payments-*; empty = any",
-    )
-    ticket = forms.CharField(max_length=100, required=False, help_text="e.g. JIRA-1234")
-    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
-    break_glass = forms.BooleanField(
-        required=False,
-        label="Break glass (emergency, production owners only, at most 1 hour)",
-    )
-    incident = forms.CharField(
-        max_length=100, required=False, help_text="Incident reference, required to break glass"
-    )
-
-    def __init__(self, *args, user: AnyUser, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = (
-            Agent.objects.filter(Q(owner=user) | Q(team__members=user), status=AgentStatus.ACTIVE)
-            .distinct()
-            .order_by("slug")
-        )

@@ -12,8 +12,8 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from kernel.roles import Role
 from portal.celery import app as celery_app
-from portal.roles import Role
 from tests.portal.factories import make_user
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server
@@ -220,7 +220,7 @@ def browser_type_launch_args(browser_type_launch_args):
 @pytest.fixture(autouse=True)
 def _fresh_policy_snapshot():
     """Each test builds its own database; no process-wide policy snapshot may leak across."""
-    from registry import policy_cache
+    from decisions import policy_cache
 
     policy_cache.clear()
     yield

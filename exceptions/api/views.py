@@ -6,14 +6,14 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from approvals.serializers import CommentIn, ReasonIn, RequiredCommentIn
+from controls.selectors import control_get
 from exceptions import selectors, services
 from exceptions.api.serializers import ExceptionDetailOut, ExceptionIn, ExceptionOut, RenewIn
 from exceptions.filters import ExceptionFilter
 from exceptions.models import PolicyException
-from portal.api.inputs import referenced, validated
-from portal.compliance.selectors import control_get
-from portal.permissions import Action, can
-from registry.api.serializers import CommentIn, ReasonIn, RequiredCommentIn
+from kernel.api.inputs import referenced, validated
+from kernel.permissions import Action, can
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 

@@ -2,10 +2,8 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from registry.api.views import policy
-from registry.api.views.access import AccessRequestViewSet, GrantViewSet
 from registry.api.views.agents import AgentViewSet
 from registry.api.views.catalogue import CapabilityViewSet, TeamViewSet, ToolViewSet
-from registry.api.views.decisions import ActivityViewSet, DecisionViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -13,10 +11,6 @@ router.register("agents", AgentViewSet, basename="agent")
 router.register("teams", TeamViewSet, basename="team")
 router.register("tools", ToolViewSet, basename="tool")
 router.register("capabilities", CapabilityViewSet, basename="capability")
-router.register("access-requests", AccessRequestViewSet, basename="access-request")
-router.register("grants", GrantViewSet, basename="grant")
-router.register("decisions", DecisionViewSet, basename="decision")
-router.register("activity", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("policy/", policy.policy_current, name="policy-current"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from portal.errors import NotFound
+from kernel.errors import NotFound
 from registry.models import Agent
 
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
-from portal.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 from registry.models import Capability, Team, Tool
 
 

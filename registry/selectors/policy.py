@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from portal.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError, NotFound
 from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
 

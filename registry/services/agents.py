@@ -6,9 +6,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.audit import audit_actor
-from portal.errors import ApplicationError, Forbidden
-from portal.permissions import AnyUser
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
+from kernel.permissions import AnyUser
 from registry import permissions
 from registry.models import Agent, AgentStatus, Team
 

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 
-from portal.audit import audit_actor
-from portal.errors import ApplicationError, Forbidden
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
 from registry import permissions
 from registry.models import Capability, Team, Tool
 

@@ -6,8 +6,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from portal.audit import audit_actor
-from portal.errors import ApplicationError, Forbidden
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
 from registry import permissions
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 from registry.models.policy import TIME_BOXED_EFFECTS

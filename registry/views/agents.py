@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 from registry import permissions
 from registry.agent_sections import sections_for
 from registry.forms import AgentFilterForm, AgentForm

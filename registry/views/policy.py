@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 from registry import permissions
 from registry.forms import PolicyRuleForm
 from registry.models import Effect, Tier

@@ -1,13 +1,6 @@
 import factory
 
-from portal.compliance.models import (
-    Control,
-    EvidenceFile,
-    Framework,
-    FrameworkItem,
-    Mapping,
-    Relationship,
-)
+from controls.models import Control, EvidenceFile, Framework, FrameworkItem, Mapping, Relationship
 from tests.portal.factories import UserFactory
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.compliance.models import Control, Mapping
+from controls.models import Control, Mapping
 from registry.models import Team
 from tests.compliance.factories import ControlFactory, FrameworkItemFactory, MappingFactory
 

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from portal.compliance.period import default_period
+from compliance.period import default_period
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -6,13 +6,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from portal.compliance.collectors import COLLECTORS, Status, collector_for
-from portal.compliance.collectors.base import Evidence
-from portal.compliance.models import Control
-from portal.compliance.period import Period, default_period
-from portal.compliance.reports.build import collect_controls, control_status
-from portal.roles import Role
-from registry.models import AccessRequest, Activity, Approval, Decision, Grant
+from access.models import AccessRequest, Approval, Grant
+from compliance.collectors import COLLECTORS, Status, collector_for
+from compliance.collectors.base import Evidence
+from compliance.period import Period, default_period
+from compliance.reports.build import collect_controls, control_status
+from controls.models import Control
+from decisions.models import Activity, Decision
+from kernel.roles import Role
 from tests.compliance.factories import EvidenceFileFactory
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, capability, publish_policy
@@ -439,7 +440,7 @@ def test_agc10_not_effective(gateway):
 
 
 def test_default_controls_for_capability():
-    from portal.compliance.selectors import default_controls_for_capability
+    from controls.selectors import default_controls_for_capability
 
     low, high = capability("github:read"), capability("github:merge", high_risk=True)
     assert [c.ref_id for c in default_controls_for_capability(low)] == ["AGC-02", "AGC-03"]

@@ -11,11 +11,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from portal.compliance import packages, services
-from portal.compliance.models import Control, EvidencePackage, Framework, PackageStatus
-from portal.compliance.period import default_period
-from portal.compliance.tasks import build_evidence_package
-from portal.errors import Forbidden
+from compliance import package_requests, packages
+from compliance.models import EvidencePackage, PackageStatus
+from compliance.period import default_period
+from compliance.tasks import build_evidence_package
+from controls import services
+from controls.models import Control, Framework
+from kernel.errors import Forbidden
 from tests.registry.factories import AgentFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +60,7 @@ def test_package_is_built_eagerly_with_report_evidence_and_manifest(security, au
     kept = _upload(security, "AGC-01", "policy-review.pdf", b"%PDF review minutes")
     _upload(security, "AGC-09", "attestations.csv", b"agent,attested\nx,2026-01-01\n")
     _upload(security, "AGC-01", "old.txt", b"too old", days_ago=200)  # outside the period
-    package = packages.package_request(
+    package = package_requests.package_request(
         actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
     )
     assert package.status == PackageStatus.PENDING
@@ -91,7 +93,7 @@ def test_package_is_built_eagerly_with_report_evidence_and_manifest(security, au
 def test_missing_evidence_file_is_listed_not_fatal(security, auditor):
     evidence = _upload(security, "AGC-01", "gone.txt", b"soon gone")
     evidence.file.storage.delete(evidence.file.name)
-    package = packages.package_request(
+    package = package_requests.package_request(
         actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
     )
     packages.package_build(package.pk)
@@ -106,7 +108,7 @@ def test_a_failure_ends_in_failed_with_the_reason(auditor, monkeypatch):
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(packages, "report_build", explode)
-    package = packages.package_request(
+    package = package_requests.package_request(
         actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
     )
     packages.package_build(package.pk)
@@ -123,7 +125,7 @@ def test_a_failure_ends_in_failed_with_the_reason(auditor, monkeypatch):
 @pytest.mark.parametrize("role", ["engineer", "gateway"])
 def test_only_exporters_request_packages(role_users, role):
     with pytest.raises(Forbidden):
-        packages.package_request(
+        package_requests.package_request(
             actor=role_users[role],
             framework=Framework.objects.get(key=NIST),
             period=default_period(),

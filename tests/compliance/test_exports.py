@@ -12,9 +12,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from trestle.oscal.assessment_results import AssessmentResults
 
-from portal.compliance.models import Control, EvidencePackage, Framework
-from portal.compliance.reports import pdf
-from portal.compliance.reports.export import CSV_COLUMNS
+from compliance.models import EvidencePackage
+from compliance.reports import pdf
+from compliance.reports.export import CSV_COLUMNS
+from controls.models import Control, Framework
 from tests.compliance.factories import EvidenceFileFactory
 from tests.registry.factories import AgentFactory
 
@@ -236,8 +237,8 @@ def _database_fingerprint() -> dict[str, int]:
 def test_auditors_cannot_change_anything(client, api, auditor, security):
     """Every route, every write method, HTML and API: refused (403, or 405 where the
     route has no such method), and nothing in the database changes."""
-    from portal.demo import seed_people
-    from registry.demo import seed_registry
+    from portal.demo.people import seed_people
+    from portal.demo.registry import seed_registry
 
     seed_people("unused-password")
     seed_registry()

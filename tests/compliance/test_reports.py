@@ -7,11 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portal.compliance.collectors import Status
-from portal.compliance.models import Control, Framework
-from portal.compliance.period import Period, default_period, period_parse
-from portal.compliance.reports.build import NOT_COVERED, report_build, rollup
-from portal.errors import ApplicationError
+from compliance.collectors import Status
+from compliance.period import Period, default_period, period_parse
+from compliance.reports.build import NOT_COVERED, report_build, rollup
+from controls.models import Control, Framework
+from kernel.errors import ApplicationError
 from tests.compliance.factories import FrameworkItemFactory, MappingFactory
 from tests.registry.factories import AgentFactory
 

@@ -6,9 +6,9 @@ from auditlog.models import LogEntry
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from portal.compliance import services
-from portal.compliance.models import Control, EvidenceFile, FrameworkItem, Mapping
-from portal.errors import ApplicationError, Forbidden
+from controls import services
+from controls.models import Control, EvidenceFile, FrameworkItem, Mapping
+from kernel.errors import ApplicationError, Forbidden
 from tests.compliance.factories import ControlFactory, MappingFactory
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from portal.compliance.models import Control, EvidenceFile, FrameworkItem, Mapping
+from controls.models import Control, EvidenceFile, FrameworkItem, Mapping
 from registry.models import Team
 from tests.compliance.factories import (
     ControlFactory,

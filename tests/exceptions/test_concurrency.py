@@ -7,7 +7,7 @@ from django.db import connection
 
 from exceptions import services
 from exceptions.models import ExceptionApproval, PolicyException
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 from tests.exceptions.conftest import in_days
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability

@@ -2,11 +2,11 @@
 
 import pytest
 
+from compliance.period import default_period
+from compliance.reports.build import report_build
+from controls.models import Framework
 from exceptions.models import PolicyException
 from exceptions.services import exception_approve
-from portal.compliance.models import Framework
-from portal.compliance.period import default_period
-from portal.compliance.reports.build import report_build
 from tests.exceptions.conftest import in_days
 
 pytestmark = pytest.mark.django_db

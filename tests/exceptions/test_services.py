@@ -16,7 +16,7 @@ from exceptions.models import (
     PolicyException,
 )
 from exceptions.selectors import exception_active_for, is_in_force
-from portal.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError, Forbidden
 from tests.exceptions.conftest import in_days
 from tests.exceptions.factories import ExceptionFactory, active_exception
 from tests.portal.factories import make_user

@@ -6,8 +6,8 @@ import pytest
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from exceptions.approvals import approval_queue_section
 from exceptions.models import ExceptionApproval, PolicyException
+from exceptions.sections import approval_queue_section
 from tests.exceptions.conftest import ROLES, in_days
 from tests.exceptions.factories import ExceptionFactory, active_exception
 from tests.portal.factories import make_user

@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth.models import Group, User
 
-from portal.roles import Role
+from kernel.roles import Role
 
 PASSWORD = "correct-horse-battery"
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from portal.tasks import heartbeat
+from kernel.tasks import heartbeat
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from portal.env import env_bool, env_int, env_list
+from kernel.env import env_bool, env_int, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {

@@ -1,15 +1,7 @@
 import factory
 from django.utils import timezone
 
-from registry.models import (
-    Agent,
-    Capability,
-    PolicyRule,
-    PolicyStatus,
-    PolicyVersion,
-    Team,
-    Tool,
-)
+from registry.models import Agent, Capability, PolicyRule, PolicyStatus, PolicyVersion, Team, Tool
 from tests.portal.factories import UserFactory
 
 
@@ -99,6 +91,6 @@ def publish_policy(rules: dict[str, dict[str, tuple[str, int | None]]], author) 
 
 def demo_policy(author) -> PolicyVersion:
     """The demo matrix (registry/demo.py POLICY_V1) as a published version."""
-    from registry.demo import POLICY_V1
+    from portal.demo.registry import POLICY_V1
 
     return publish_policy(POLICY_V1, author)

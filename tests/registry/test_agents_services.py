@@ -6,7 +6,7 @@ from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from portal.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError, Forbidden
 from registry.models import Agent, AgentStatus
 from registry.selectors.agents import is_stale, stale_agents
 from registry.services import agents as services

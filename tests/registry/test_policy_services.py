@@ -1,7 +1,7 @@
 import pytest
 from auditlog.models import LogEntry
 
-from portal.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError, Forbidden
 from registry.models import PolicyRule, PolicyStatus, PolicyVersion
 from registry.selectors.policy import policy_diff, policy_latest_published, policy_matrix
 from registry.services import policy as services

@@ -4,17 +4,17 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.module_loading import import_string
 
-from portal.demo import seed_people
+from portal.demo.people import seed_people
 
 # Each app's demo data, in dependency order; each is idempotent and takes the people by name.
 APP_SEEDERS = (
     # The shipped catalogues and controls normally arrive by migration; loading them again is
     # a no-op, and restores them on a database that was flushed.
-    "portal.compliance.catalogue.load_frameworks",
-    "portal.compliance.catalogue.load_controls",
-    "registry.demo.seed_registry",
-    "registry.demo_access.seed_access",
-    "exceptions.demo.seed_exceptions",
+    "controls.catalogue.load_frameworks",
+    "controls.catalogue.load_controls",
+    "portal.demo.registry.seed_registry",
+    "portal.demo.access.seed_access",
+    "portal.demo.exceptions.seed_exceptions",
 )
 
 

@@ -5,8 +5,8 @@ from rest_framework.decorators import action
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
-from portal.api.inputs import referenced, user_by_username, validated
-from portal.permissions import Action, can
+from kernel.api.inputs import referenced, user_by_username, validated
+from kernel.permissions import Action, can
 from registry import permissions
 from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn
 from registry.models import Agent, AgentStatus, Tier

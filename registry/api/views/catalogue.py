@@ -2,8 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
-from portal.api.inputs import referenced, user_by_username, validated
-from portal.permissions import Action
+from kernel.api.inputs import referenced, user_by_username, validated
+from kernel.permissions import Action
 from registry.api.serializers import (
     CapabilityIn,
     CapabilityOut,

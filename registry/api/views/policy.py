@@ -5,9 +5,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from portal.api.inputs import referenced, validated
-from portal.errors import ApplicationError, NotFound
-from portal.permissions import Action
+from kernel.api.inputs import referenced, validated
+from kernel.errors import ApplicationError, NotFound
+from kernel.permissions import Action
 from registry.api.serializers import (
     PolicyDraftIn,
     PolicyRuleIn,

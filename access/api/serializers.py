@@ -1,0 +1,92 @@
+"""API shapes of just-in-time access: requests, their approvals, grants."""
+
+from rest_framework import serializers
+
+from access.models import AccessRequest, Approval, Grant
+from access.selectors import grant_is_active
+
+
+class GrantOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.slug")
+    capability = serializers.CharField(source="capability.key")
+    request = serializers.IntegerField(source="request_id", allow_null=True)
+    revoked_by = serializers.CharField(source="revoked_by.username", default=None)
+    active = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Grant
+        fields = [
+            "id",
+            "agent",
+            "capability",
+            "scope",
+            "starts_at",
+            "expires_at",
+            "active",
+            "request",
+            "revoked_at",
+            "revoked_by",
+            "revoke_reason",
+        ]
+
+    def get_active(self, grant: Grant) -> bool:
+
+        return grant_is_active(grant)
+
+
+class ApprovalOut(serializers.ModelSerializer):
+    approver = serializers.CharField(source="approver.username")
+
+    class Meta:
+        model = Approval
+        fields = ["approver", "comment", "created_at"]
+
+
+class AccessRequestOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent.slug")
+    capability = serializers.CharField(source="capability.key")
+    requested_by = serializers.CharField(source="requested_by.username")
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    approvals = ApprovalOut(many=True, read_only=True)
+    grant = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessRequest
+        fields = [
+            "id",
+            "agent",
+            "capability",
+            "scope",
+            "justification",
+            "ticket",
+            "duration_hours",
+            "status",
+            "effect",
+            "policy_version",
+            "required_approvals",
+            "approvals",
+            "grant",
+            "requested_by",
+            "created_at",
+            "decided_by",
+            "decided_at",
+            "decision_comment",
+            "break_glass",
+            "incident",
+            "break_glass_reviewed_at",
+        ]
+
+    def get_grant(self, access_request: AccessRequest) -> dict | None:
+        grant = getattr(access_request, "grant", None)
+        return GrantOut(grant).data if grant is not None else None
+
+
+class AccessRequestIn(serializers.Serializer):
+    agent = serializers.CharField(max_length=64, help_text="agent slug")
+    capability = serializers.CharField(max_length=130, help_text="tool:action")
+    justification = serializers.CharField(max_length=4000)
+    duration_hours = serializers.IntegerField(min_value=1, max_value=100_000)
+    scope = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+    ticket = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    break_glass = serializers.BooleanField(required=False, default=False)
+    incident = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class AccessConfig(AppConfig):
+    name = "access"
+    verbose_name = "Just-in-time access"
+
+    def ready(self) -> None:
+        from access import sections
+        from access.dashboard import access_panels
+        from approvals.queue import register_queue_section
+        from kernel.dashboard import register_panels
+        from registry.agent_sections import register_agent_section
+
+        register_panels(access_panels)
+        register_agent_section(sections.agent_access_section)
+        register_queue_section(sections.access_requests_queue_section)
+        register_queue_section(sections.break_glass_queue_section)

@@ -1,0 +1,69 @@
+"""Dashboard panels about just-in-time access."""
+
+from datetime import timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from access.models import AccessRequest, RequestStatus
+from access.selectors import (
+    active_q,
+    break_glass_awaiting_review,
+    grants_visible_to,
+    requests_awaiting,
+)
+from kernel.permissions import Action, AnyUser, can
+
+
+def access_panels(user: AnyUser) -> list[dict]:
+    """My pending requests; security's queue; grants ending within 24 h; break-glass use."""
+    panels = []
+    recent_break_glass = AccessRequest.objects.filter(
+        break_glass=True, created_at__gte=timezone.now() - timedelta(days=30)
+    ).count()
+    if can(user, Action.REQUEST_ACCESS):
+        panels.append(
+            {
+                "key": "my-pending-requests",
+                "title": "My pending requests",
+                "value": AccessRequest.objects.filter(
+                    requested_by=user, status=RequestStatus.PENDING
+                ).count(),
+                "link": reverse("access:request-list") + "?status=pending",
+                "link_label": "My requests",
+            }
+        )
+    if can(user, Action.APPROVE):
+        panels.append(
+            {
+                "key": "approval-queue",
+                "title": "Requests waiting for my approval",
+                "value": requests_awaiting(user).count(),
+                "link": reverse("approvals:queue"),
+                "link_label": "Approvals",
+            }
+        )
+        panels.append(
+            {
+                "key": "break-glass",
+                "title": "Break-glass to review (uses in the last 30 days)",
+                "value": f"{break_glass_awaiting_review(user).count()} ({recent_break_glass})",
+                "link": reverse("approvals:queue"),
+                "link_label": "Review",
+            }
+        )
+    if can(user, Action.VIEW_PORTAL):
+        now = timezone.now()
+        expiring = grants_visible_to(user).filter(
+            active_q(now), expires_at__lte=now + timedelta(hours=24)
+        )
+        panels.append(
+            {
+                "key": "grants-expiring",
+                "title": "Grants expiring within 24 hours",
+                "value": expiring.count(),
+                "link": reverse("access:request-list") + "?all=1",
+                "link_label": "Requests",
+            }
+        )
+    return panels

@@ -1,0 +1,126 @@
+"""Just-in-time access: requests, their approvals, and the time-boxed grants they issue."""
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from registry.models.inventory import Agent, Capability
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    DENIED = "denied", "Denied"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired (not decided in time)"
+
+
+class AccessRequest(models.Model):
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="access_requests")
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=500, blank=True, help_text="e.g. acme/payments-*")
+    justification = models.TextField()
+    ticket = models.CharField(max_length=100, blank=True)
+    duration_hours = models.PositiveIntegerField()
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    )
+    status = models.CharField(
+        max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
+    )
+    effect = models.CharField(max_length=16, help_text="the policy effect at submission")
+    policy_version = models.PositiveIntegerField()
+    required_approvals = models.PositiveSmallIntegerField(default=0)
+    break_glass = models.BooleanField(default=False)
+    incident = models.CharField(max_length=100, blank=True)
+    break_glass_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    break_glass_reviewed_at = models.DateTimeField(null=True, blank=True)
+    break_glass_review_note = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            # One pending request per access asked for, even when two submits race.
+            models.UniqueConstraint(
+                fields=["agent", "capability", "scope"],
+                condition=models.Q(status="pending"),
+                name="one_pending_request_per_access",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.agent_id} {self.capability_id} ({self.status})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("access:request-detail", kwargs={"pk": self.pk})
+
+
+class Approval(models.Model):
+    request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="approvals")
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # The same person counts once, whatever races the application layer loses.
+            models.UniqueConstraint(fields=["request", "approver"], name="approval_once_per_person")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.approver_id} approved #{self.request_id}"
+
+
+class Grant(models.Model):
+    """Time-boxed access. Active = not revoked and starts_at <= now < expires_at (selectors)."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="grants")
+    capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
+    scope = models.CharField(max_length=500, blank=True)
+    starts_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    request = models.OneToOneField(
+        AccessRequest, null=True, blank=True, on_delete=models.PROTECT, related_name="grant"
+    )
+    expired = models.BooleanField(default=False, help_text="set by the periodic task; advisory")
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    revoke_reason = models.TextField(blank=True)
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        indexes = [
+            models.Index(fields=["agent", "capability", "expires_at"]),
+            models.Index(fields=["expires_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("starts_at")),
+                name="grant_expires_after_start",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"grant #{self.pk}"
+
+
+auditlog.register(AccessRequest)
+auditlog.register(Approval)
+auditlog.register(Grant)

@@ -1,0 +1,41 @@
+"""What access adds to other pages: the agent page section and the approval queue sections."""
+
+from access import permissions
+from access.selectors import (
+    break_glass_awaiting_review,
+    grants_active_for_agent,
+    requests_awaiting,
+    requests_visible_to,
+)
+from kernel.permissions import AnyUser
+from registry.models import Agent
+
+
+def agent_access_section(agent: Agent, user: AnyUser) -> dict:
+    return {
+        "key": "access",
+        "title": "Access",
+        "template": "access/_agent_section.html",
+        "agent": agent,
+        "grants": list(grants_active_for_agent(agent.pk)),
+        "requests": list(requests_visible_to(user).filter(agent=agent)[:10]),
+        "can_request": permissions.can_request_for(user, agent),
+    }
+
+
+def access_requests_queue_section(user: AnyUser) -> dict:
+    return {
+        "key": "access-requests",
+        "title": "Access requests awaiting approval",
+        "template": "access/_queue.html",
+        "items": list(requests_awaiting(user)),
+    }
+
+
+def break_glass_queue_section(user: AnyUser) -> dict:
+    return {
+        "key": "break-glass",
+        "title": "Break-glass access to review",
+        "template": "access/_break_glass_queue.html",
+        "items": list(break_glass_awaiting_review(user)),
+    }

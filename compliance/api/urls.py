@@ -1,0 +1,20 @@
+"""API of compliance: audit reports and evidence packages."""
+
+from django.urls import path
+
+from compliance.api import views
+
+urlpatterns = [
+    path("reports/<str:framework_key>/", views.ReportView.as_view(), name="api-report"),
+    path("evidence-packages/", views.EvidencePackageList.as_view(), name="api-evidence-packages"),
+    path(
+        "evidence-packages/<int:pk>/",
+        views.EvidencePackageDetail.as_view(),
+        name="api-evidence-package",
+    ),
+    path(
+        "evidence-packages/<int:pk>/download/",
+        views.EvidencePackageDownload.as_view(),
+        name="api-evidence-package-download",
+    ),
+]

@@ -1,0 +1,157 @@
+"""API of the audit report and evidence packages. Exports are reads: security and auditors.
+
+`format` is taken by the report itself (json | csv | oscal), not by DRF's content
+negotiation: errors are always JSON, and a CSV is streamed as it is written.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from compliance import package_requests, packages
+from compliance.period import period_parse
+from compliance.reports import export
+from compliance.reports.build import report_build
+from compliance.views import package_as_dict, package_file_response, report_csv_response
+from controls import selectors
+from kernel.api.inputs import referenced, validated
+from kernel.errors import ApplicationError
+
+REPORT_FORMATS = ("json", "csv", "oscal")
+
+
+class CanExport(BasePermission):
+    message = "Only security and auditors export reports and evidence packages."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return packages.can_export(request.user)
+
+
+class JsonOnly(DefaultContentNegotiation):
+    """Ignore `?format=` (the report's own parameter); answers are JSON or a file."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+PERIOD_PARAMETERS = [
+    OpenApiParameter("from", str, description="first day, YYYY-MM-DD (default: 30 days ago)"),
+    OpenApiParameter("to", str, description="last day, YYYY-MM-DD (default: today)"),
+]
+
+
+class ReportView(APIView):
+    """The audit report of a framework for a period."""
+
+    permission_classes = [CanExport]
+    content_negotiation_class = JsonOnly
+
+    @extend_schema(
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("format", str, enum=list(REPORT_FORMATS), description="json"),
+        ],
+        responses={200: OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, framework_key: str):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in REPORT_FORMATS:
+            raise ApplicationError(
+                f"Unknown format '{fmt[:20]}': use one of {', '.join(REPORT_FORMATS)}.",
+                field="format",
+            )
+        framework = selectors.framework_get(framework_key)
+        period = period_parse(request.query_params.get("from"), request.query_params.get("to"))
+        report = report_build(framework, period)
+        if fmt == "csv":
+            return report_csv_response(report)
+        if fmt == "oscal":
+            return Response(export.report_oscal(report))
+        return Response(export.report_as_dict(report))
+
+
+PackageIn = type(
+    "PackageIn",
+    (serializers.Serializer,),
+    {
+        "framework": serializers.CharField(max_length=64),
+        "from": serializers.CharField(max_length=10),
+        "to": serializers.CharField(max_length=10),
+    },
+)
+
+
+class PackageOut(serializers.Serializer):
+    """The shape of `package_as_dict` (documentation of the answer; the view builds it)."""
+
+    id = serializers.IntegerField()
+    framework = serializers.CharField()
+    requested_by = serializers.CharField()
+    status = serializers.CharField(help_text="pending | running | ready | failed")
+    progress = serializers.IntegerField(min_value=0, max_value=100)
+    sha256 = serializers.CharField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    download_url = serializers.URLField(allow_null=True)
+
+    class Meta:
+        ref_name = "EvidencePackage"
+
+
+PackageOut._declared_fields["from"] = serializers.DateField()
+PackageOut._declared_fields["to"] = serializers.DateField()
+
+
+class EvidencePackageList(APIView):
+    """Request an evidence package (built in the background), or list recent ones."""
+
+    permission_classes = [CanExport]
+    content_negotiation_class = JsonOnly
+
+    @extend_schema(responses=PackageOut(many=True))
+    def get(self, request: Request) -> Response:
+        recent = packages.packages_visible_to(request.user)[:50]
+        return Response([package_as_dict(request, p, api=True) for p in recent])
+
+    @extend_schema(request=PackageIn, responses={202: PackageOut})
+    def post(self, request: Request) -> Response:
+        data = validated(PackageIn, request.data)
+        framework = referenced(selectors.framework_get, data["framework"], "framework")
+        period = period_parse(data["from"], data["to"])
+        package = package_requests.package_request(
+            actor=request.user, framework=framework, period=period
+        )
+        package.refresh_from_db()
+        return Response(
+            package_as_dict(request, package, api=True), status=status.HTTP_202_ACCEPTED
+        )
+
+
+class EvidencePackageDetail(APIView):
+    """Status and progress of a package; `download_url` once it is ready."""
+
+    permission_classes = [CanExport]
+    content_negotiation_class = JsonOnly
+
+    @extend_schema(responses=PackageOut)
+    def get(self, request: Request, pk: int) -> Response:
+        package = packages.package_get_for_user(request.user, pk)
+        return Response(package_as_dict(request, package, api=True))
+
+
+class EvidencePackageDownload(APIView):
+    """The zip of a ready package."""
+
+    permission_classes = [CanExport]
+    content_negotiation_class = JsonOnly
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: int):
+        return package_file_response(packages.package_get_for_user(request.user, pk))

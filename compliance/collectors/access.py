@@ -1,0 +1,256 @@
+"""Collectors that read access requests, approvals and grants: AGC-03, AGC-04."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from access.models import AccessRequest, Approval, Grant, RequestStatus
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.links import agent_url, url_or_blank
+from compliance.collectors.policy import versions_in_force
+from compliance.period import Period
+from kernel.roles import Role
+from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
+
+HOUR = timedelta(hours=1)
+
+
+def _hours(value: timedelta | None) -> float | None:
+    return None if value is None else round(value.total_seconds() / 3600, 2)
+
+
+def grants_with_limits(period: Period) -> QuerySet[Grant]:
+    """Grants that started in the period, with their length and the longest they could be.
+
+    The limit is the rule's `max_duration_hours` for the agent's tier and the capability,
+    in the policy version the request was judged under (a grant without a request: the
+    version in force when it started); break-glass grants are bounded by
+    BREAK_GLASS_MAX_HOURS. No limit means no jit/approval rule allowed a grant at all.
+    """
+    in_force_then = (
+        PolicyVersion.objects.filter(
+            status=PolicyStatus.PUBLISHED, published_at__lte=OuterRef("starts_at")
+        )
+        .order_by("-number")
+        .values("number")[:1]
+    )
+    rule_max = PolicyRule.objects.filter(
+        version__number=OuterRef("judged_under"),
+        tier=OuterRef("agent__tier"),
+        capability_id=OuterRef("capability_id"),
+    ).values("max_duration_hours")[:1]
+    return (
+        Grant.objects.filter(starts_at__gte=period.since, starts_at__lt=period.until)
+        .annotate(
+            judged_under=Coalesce("request__policy_version", Subquery(in_force_then)),
+            limit_hours=Case(
+                When(request__break_glass=True, then=Value(settings.BREAK_GLASS_MAX_HOURS)),
+                default=Subquery(rule_max),
+                output_field=IntegerField(),
+            ),
+            length=ExpressionWrapper(
+                F("expires_at") - F("starts_at"), output_field=DurationField()
+            ),
+            limit=ExpressionWrapper(F("limit_hours") * Value(HOUR), output_field=DurationField()),
+        )
+        .annotate(
+            over_limit=Case(
+                When(limit_hours__isnull=True, then=Value(1)),
+                When(length__gt=F("limit"), then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+    )
+
+
+class JustInTimeAccess(Collector):
+    ref_id = "AGC-03"
+    checks = (
+        "checked: grants that started in the period, and every (policy version in force, "
+        "tier, high-risk capability); failed: a grant longer than its rule's maximum (or "
+        "issued where no jit/approval rule allows one), a standing allow on a high-risk "
+        "capability"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        grants = grants_with_limits(period)
+        figures = grants.aggregate(
+            issued=Count("pk"),
+            n_over_limit=Count("pk", filter=Q(over_limit=1)),
+            via_request=Count("pk", filter=Q(request__isnull=False)),
+            break_glass=Count("pk", filter=Q(request__break_glass=True)),
+            revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
+            longest=Max("length"),
+        )
+        versions = versions_in_force(period)
+        slots = versions.count() * len(Tier.values)
+        slots *= Capability.objects.filter(high_risk=True).count()
+        standing = PolicyRule.objects.filter(
+            version__in=versions, capability__high_risk=True, effect=Effect.ALLOW
+        ).count()
+        samples = [
+            Sample(
+                kind="grant",
+                id=str(pk),
+                label=f"grant #{pk}: {agent} {capability}, {_hours(length)} h "
+                + (f"(max {limit} h)" if limit is not None else "(no rule allows a grant)"),
+                url=url_or_blank("access:request-detail", pk=request_id)
+                if request_id
+                else agent_url(agent),
+                failed=bool(over),
+            )
+            for pk, agent, capability, length, limit, over, request_id in grants.order_by(
+                "-over_limit", "-starts_at", "-pk"
+            ).values_list(
+                "pk",
+                "agent__slug",
+                "capability__key",
+                "length",
+                "limit_hours",
+                "over_limit",
+                "request_id",
+            )[:SAMPLE_SIZE]
+        ]
+        return Evidence(
+            checked=figures["issued"] + slots,
+            failed=figures["n_over_limit"] + standing,
+            figures={
+                "grants_issued": figures["issued"],
+                "grants_via_request": figures["via_request"],
+                "grants_over_rule_maximum": figures["n_over_limit"],
+                "break_glass_grants": figures["break_glass"],
+                "grants_revoked": figures["revoked"],
+                "longest_grant_hours": _hours(figures["longest"]),
+                "standing_allow_on_high_risk": standing,
+            },
+            samples=samples,
+        )
+
+
+def _security() -> QuerySet[User]:
+    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
+
+
+class HighRiskApproval(Collector):
+    ref_id = "AGC-04"
+    checks = (
+        "checked: high-risk access requests approved in the period; failed: fewer distinct "
+        "approvers than needed (two for production agents, else one), an approver who asked "
+        "for it, owns the agent or is not security, or a break-glass grant never reviewed "
+        "(or reviewed by its requester)"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        approvals = Approval.objects.filter(request=OuterRef("pk"))
+        approvers = (
+            approvals.order_by()
+            .values("request")
+            .annotate(n=Count("approver", distinct=True))
+            .values("n")
+        )
+        needed = Case(
+            When(agent__tier=Tier.PRODUCTION, then=Value(2)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+        requests = AccessRequest.objects.filter(
+            capability__high_risk=True,
+            status=RequestStatus.APPROVED,
+            decided_at__gte=period.since,
+            decided_at__lt=period.until,
+        ).annotate(
+            approvers=Coalesce(Subquery(approvers), Value(0)),
+            needed=needed,
+            self_approved=Exists(
+                approvals.filter(
+                    Q(approver=OuterRef("requested_by")) | Q(approver=OuterRef("agent__owner"))
+                )
+            ),
+            outsider=Exists(approvals.exclude(approver__in=_security())),
+        )
+        unreviewed = Q(break_glass_reviewed_by__isnull=True) | Q(
+            break_glass_reviewed_by=F("requested_by")
+        )
+        short = Q(approvers__lt=F("needed")) | Q(self_approved=True) | Q(outsider=True)
+        failing = (Q(break_glass=True) & unreviewed) | (Q(break_glass=False) & short)
+        figures = requests.aggregate(
+            n_checked=Count("pk"),
+            n_failed=Count("pk", filter=failing),
+            n_production=Count("pk", filter=Q(agent__tier=Tier.PRODUCTION)),
+            n_dual=Count("pk", filter=Q(approvers__gte=2)),
+            n_under_approved=Count("pk", filter=Q(break_glass=False, approvers__lt=F("needed"))),
+            n_self_approved=Count("pk", filter=Q(self_approved=True)),
+            n_break_glass=Count("pk", filter=Q(break_glass=True)),
+            n_break_glass_unreviewed=Count("pk", filter=Q(break_glass=True) & unreviewed),
+        )
+        denied = AccessRequest.objects.filter(
+            capability__high_risk=True,
+            status=RequestStatus.DENIED,
+            decided_at__gte=period.since,
+            decided_at__lt=period.until,
+        ).count()
+        rows = list(
+            requests.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
+            .order_by("-failing", "-decided_at", "-pk")
+            .values_list(
+                "pk",
+                "agent__slug",
+                "agent__tier",
+                "capability__key",
+                "requested_by__username",
+                "break_glass",
+                "failing",
+            )[:SAMPLE_SIZE]
+        )
+        names: dict[int, list[str]] = {pk: [] for pk, *_ in rows}
+        for request_id, username in (
+            Approval.objects.filter(request_id__in=names)
+            .order_by("created_at")
+            .values_list("request_id", "approver__username")
+        ):
+            names[request_id].append(username)
+        samples = [
+            Sample(
+                kind="access_request",
+                id=str(pk),
+                label=f"request #{pk}: {agent} ({tier}) {capability} asked by {asker}; "
+                + ("break-glass" if glass else f"approved by {', '.join(names[pk]) or 'nobody'}"),
+                url=url_or_blank("access:request-detail", pk=pk),
+                failed=bool(fails),
+            )
+            for pk, agent, tier, capability, asker, glass, fails in rows
+        ]
+        return Evidence(
+            checked=figures["n_checked"],
+            failed=figures["n_failed"],
+            figures={
+                "high_risk_requests_approved": figures["n_checked"],
+                "production_requests": figures["n_production"],
+                "dual_approved": figures["n_dual"],
+                "under_approved": figures["n_under_approved"],
+                "self_or_owner_approved": figures["n_self_approved"],
+                "break_glass": figures["n_break_glass"],
+                "break_glass_unreviewed": figures["n_break_glass_unreviewed"],
+                "high_risk_requests_denied": denied,
+            },
+            samples=samples,
+        )

@@ -1,0 +1,170 @@
+"""Collectors that read decisions and reported activity: AGC-05 (logging), AGC-10 (drift)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
+
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.links import agent_url
+from compliance.period import Period
+from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+
+
+class TrustBoundaryLogging(Collector):
+    ref_id = "AGC-05"
+    checks = (
+        "checked: decisions recorded and agent actions reported in the period; failed: a "
+        "reported action with no decision recorded for that agent and capability shortly "
+        "before it (DECISION_COVERS_ACTIVITY_SECONDS)"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        in_period = Q(decided_at__gte=period.since, decided_at__lt=period.until)
+        decisions = Decision.objects.filter(in_period).aggregate(
+            recorded=Count("pk"),
+            allowed=Count("pk", filter=Q(decision=DecisionOutcome.ALLOW)),
+            denied=Count("pk", filter=Q(decision=DecisionOutcome.DENY)),
+            with_version=Count("pk", filter=Q(policy_version__isnull=False)),
+            via_grant=Count("pk", filter=Q(grant_id__isnull=False)),
+            via_exception=Count("pk", filter=Q(exception_id__isnull=False)),
+            first=Min("decided_at"),
+            last=Max("decided_at"),
+        )
+        window = timedelta(seconds=settings.DECISION_COVERS_ACTIVITY_SECONDS)
+        logged = Exists(
+            Decision.objects.filter(
+                agent_id=OuterRef("agent_id"),
+                capability_id=OuterRef("capability_id"),
+                decided_at__lte=OuterRef("occurred_at"),
+                decided_at__gte=OuterRef("occurred_at") - window,
+            )
+        )
+        activities = Activity.objects.filter(
+            occurred_at__gte=period.since, occurred_at__lt=period.until
+        ).annotate(logged=logged)
+        acts = activities.aggregate(
+            reported=Count("pk"), unlogged=Count("pk", filter=Q(logged=False))
+        )
+        samples = [
+            Sample(
+                kind="activity",
+                id=str(pk),
+                label=f"activity #{pk}: {agent} {capability} {outcome} at "
+                f"{occurred:%Y-%m-%d %H:%M} — no decision recorded before it",
+                url=agent_url(agent_id and agent),
+                failed=True,
+            )
+            for pk, agent, agent_id, capability, outcome, occurred in activities.filter(
+                logged=False
+            )
+            .order_by("-occurred_at", "-pk")
+            .values_list(
+                "pk", "agent_slug", "agent_id", "capability_key", "outcome", "occurred_at"
+            )[:SAMPLE_SIZE]
+        ]
+        if len(samples) < SAMPLE_SIZE:
+            samples += [
+                Sample(
+                    kind="decision",
+                    id=str(pk),
+                    label=f"decision #{pk}: {decision} {agent} {capability} at "
+                    f"{decided:%Y-%m-%d %H:%M} (policy v{version}): {reason}",
+                )
+                for pk, decision, agent, capability, decided, version, reason in (
+                    Decision.objects.filter(in_period)
+                    .order_by("-decided_at", "-pk")
+                    .values_list(
+                        "pk",
+                        "decision",
+                        "agent_slug",
+                        "capability_key",
+                        "decided_at",
+                        "policy_version",
+                        "reason",
+                    )[: SAMPLE_SIZE - len(samples)]
+                )
+            ]
+        return Evidence(
+            checked=decisions["recorded"] + acts["reported"],
+            failed=acts["unlogged"],
+            figures={
+                "decisions_recorded": decisions["recorded"],
+                "allowed": decisions["allowed"],
+                "denied": decisions["denied"],
+                "naming_policy_version": decisions["with_version"],
+                "allowed_via_grant": decisions["via_grant"],
+                "allowed_via_exception": decisions["via_exception"],
+                "first_decision": decisions["first"].isoformat() if decisions["first"] else None,
+                "last_decision": decisions["last"].isoformat() if decisions["last"] else None,
+                "actions_reported": acts["reported"],
+                "actions_without_decision": acts["unlogged"],
+            },
+            samples=samples,
+        )
+
+
+class DriftReview(Collector):
+    ref_id = "AGC-10"
+    checks = (
+        "checked: agent actions reported in the period; failed: flagged as drift and still "
+        "awaiting security's review"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        activities = Activity.objects.filter(
+            occurred_at__gte=period.since, occurred_at__lt=period.until
+        )
+        pending = Q(flagged=True, review_status=ReviewStatus.PENDING)
+        figures = activities.aggregate(
+            n_reported=Count("pk"),
+            n_flagged=Count("pk", filter=Q(flagged=True)),
+            n_pending=Count("pk", filter=pending),
+            n_expected=Count("pk", filter=Q(flagged=True, review_status=ReviewStatus.EXPECTED)),
+            n_incidents=Count("pk", filter=Q(flagged=True, review_status=ReviewStatus.INCIDENT)),
+            n_oldest_pending=Min("occurred_at", filter=pending),
+        )
+        samples = [
+            Sample(
+                kind="activity",
+                id=str(pk),
+                label=f"activity #{pk}: {agent} {capability} at {occurred:%Y-%m-%d %H:%M}: "
+                + (
+                    "awaiting review"
+                    if status == ReviewStatus.PENDING
+                    else f"reviewed by {reviewer} as {status}"
+                )
+                + (f" ({reason})" if reason else ""),
+                url=agent_url(agent_id and agent),
+                failed=status == ReviewStatus.PENDING,
+            )
+            for pk, agent, agent_id, capability, occurred, status, reviewer, reason in (
+                activities.filter(flagged=True)
+                .annotate(waiting=Q(review_status=ReviewStatus.PENDING))
+                .order_by(F("waiting").desc(), "-occurred_at", "-pk")
+                .values_list(
+                    "pk",
+                    "agent_slug",
+                    "agent_id",
+                    "capability_key",
+                    "occurred_at",
+                    "review_status",
+                    "reviewed_by__username",
+                    "flag_reason",
+                )[:SAMPLE_SIZE]
+            )
+        ]
+        oldest = figures["n_oldest_pending"]
+        return Evidence(
+            checked=figures["n_reported"],
+            failed=figures["n_pending"],
+            figures={
+                "actions_reported": figures["n_reported"],
+                "flagged_as_drift": figures["n_flagged"],
+                "reviewed_expected": figures["n_expected"],
+                "reviewed_incident": figures["n_incidents"],
+                "awaiting_review": figures["n_pending"],
+                "oldest_awaiting_review": oldest.isoformat() if oldest else None,
+            },
+            samples=samples,
+        )

@@ -1,0 +1,108 @@
+"""What a collector returns and how a control's status follows from it.
+
+Every collector examines, for a period, a set of things the control is about (policy
+versions, high-risk rules, grants, agents, flagged actions...) and counts how many it
+checked and how many failed the control. The status then follows one rule for all controls:
+
+    checked == 0                 -> no_evidence          (nothing in the period to judge)
+    failed == 0                  -> effective
+    0 < failed < checked         -> partially_effective
+    failed == checked            -> not_effective
+
+and two adjustments made by the report, which knows more than one collector:
+
+    partially/not effective, and an approved exception naming the control was in force
+    during the period            -> excepted             (the deviation was accepted)
+    no_evidence, and uploaded evidence files are effective in the period
+                                 -> effective            (on uploaded evidence)
+
+Collectors aggregate in the database (Count/Max/Exists, filtered) and fetch at most a few
+sample rows: the number of queries of a collector never depends on the number of records.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from compliance.period import Period
+
+SAMPLE_SIZE = 5
+
+
+class Status(StrEnum):
+    EFFECTIVE = "effective"
+    PARTIALLY_EFFECTIVE = "partially_effective"
+    NOT_EFFECTIVE = "not_effective"
+    EXCEPTED = "excepted"
+    NO_EVIDENCE = "no_evidence"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+@dataclass
+class Sample:
+    """One record shown as evidence: what it is, its id, a line about it, where to see it."""
+
+    kind: str
+    id: str
+    label: str
+    url: str = ""
+    failed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "id": self.id,
+            "label": self.label,
+            "url": self.url,
+            "failed": self.failed,
+        }
+
+
+@dataclass
+class Evidence:
+    """A collector's answer for one period."""
+
+    checked: int = 0
+    failed: int = 0
+    figures: dict[str, Any] = field(default_factory=dict)
+    samples: list[Sample] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    collected: bool = True  # False: no automated collector could read records for it
+
+    @property
+    def status(self) -> Status:
+        if self.checked <= 0:
+            return Status.NO_EVIDENCE
+        if self.failed <= 0:
+            return Status.EFFECTIVE
+        if self.failed < self.checked:
+            return Status.PARTIALLY_EFFECTIVE
+        return Status.NOT_EFFECTIVE
+
+
+class Collector:
+    """One per control, registered under the control's ref_id.
+
+    `checks` says in one line what is counted as checked and what as failed: the report
+    shows it next to the figures, so an auditor can read the rule behind the status.
+    """
+
+    ref_id: ClassVar[str]
+    checks: ClassVar[str]
+
+    def collect(self, period: Period) -> Evidence:
+        raise NotImplementedError
+
+
+class Unavailable(Collector):
+    """A control whose records the portal does not hold (yet): says so, never pretends."""
+
+    def __init__(self, ref_id: str, reason: str) -> None:
+        self.ref_id = ref_id
+        self.checks = reason
+
+    def collect(self, period: Period) -> Evidence:
+        return Evidence(collected=False, notes=[self.checks])

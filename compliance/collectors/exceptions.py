@@ -1,0 +1,148 @@
+"""Collector that reads policy exceptions: AGC-07 (exception governance).
+
+"In force during the period": approved at some point (active, expired or revoked), its
+window [starts_at, expires_at) overlaps the period, and not revoked before the period began.
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.db.models import (
+    Case,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.links import url_or_blank
+from compliance.period import Period
+from exceptions.models import (
+    ELEVATED_RISKS,
+    MAX_DAYS,
+    ExceptionApproval,
+    ExceptionStatus,
+    PolicyException,
+)
+from kernel.roles import Role
+
+
+def exceptions_in_force_during(period: Period) -> QuerySet[PolicyException]:
+    return PolicyException.objects.filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=period.since),
+        status__in=PolicyException.EVER_ACTIVE_STATUSES,
+        starts_at__lt=period.until,
+        expires_at__gt=period.since,
+    )
+
+
+def exception_url(pk: int) -> str:
+    return url_or_blank("exceptions:detail", pk=pk)
+
+
+def _security() -> QuerySet[User]:
+    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
+
+
+def _too_long() -> Q:
+    """Longer than the maximum for its risk (low 180 days ... critical 14); needs `length`."""
+    longer = Q()
+    for risk, days in MAX_DAYS.items():
+        longer |= Q(risk=risk, length__gt=timedelta(days=days))
+    return longer
+
+
+class ExceptionGovernance(Collector):
+    ref_id = "AGC-07"
+    checks = (
+        "checked: exceptions in force during the period; failed: fewer distinct security "
+        "approvers than its risk needs (two for high and critical), approved by its "
+        "requester, longer than the maximum for its risk, no compensating controls for high "
+        "or critical risk, or still marked active after it expired"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        approvals = ExceptionApproval.objects.filter(
+            exception=OuterRef("pk"), approver__in=_security()
+        ).exclude(approver=OuterRef("requested_by"))
+        approvers = (
+            approvals.order_by()
+            .values("exception")
+            .annotate(n=Count("approver", distinct=True))
+            .values("n")
+        )
+        elevated = Q(risk__in=list(ELEVATED_RISKS))
+        exceptions = exceptions_in_force_during(period).annotate(
+            approvers=Coalesce(Subquery(approvers), Value(0)),
+            needed=Case(
+                When(elevated, then=Value(2)), default=Value(1), output_field=IntegerField()
+            ),
+            self_approved=Exists(
+                ExceptionApproval.objects.filter(
+                    exception=OuterRef("pk"), approver=OuterRef("requested_by")
+                )
+            ),
+            length=ExpressionWrapper(
+                F("expires_at") - F("starts_at"), output_field=DurationField()
+            ),
+        )
+        under = Q(approvers__lt=F("needed"))
+        uncompensated = elevated & Q(compensating_controls="")
+        not_closed = Q(status=ExceptionStatus.ACTIVE, expires_at__lte=timezone.now())
+        failing = under | Q(self_approved=True) | _too_long() | uncompensated | not_closed
+        figures = exceptions.aggregate(
+            n_checked=Count("pk"),
+            n_failed=Count("pk", filter=failing),
+            n_elevated=Count("pk", filter=elevated),
+            n_under=Count("pk", filter=under),
+            n_self=Count("pk", filter=Q(self_approved=True)),
+            n_long=Count("pk", filter=_too_long()),
+            n_uncompensated=Count("pk", filter=uncompensated),
+            n_not_closed=Count("pk", filter=not_closed),
+            n_revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
+        )
+        rows = (
+            exceptions.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
+            .order_by("-failing", "-starts_at", "-pk")
+            .values_list(
+                "pk", "title", "risk", "agent__slug", "capability__key", "approvers",
+                "starts_at", "expires_at", "failing",
+            )[:SAMPLE_SIZE]
+        )  # fmt: skip
+        samples = [
+            Sample(
+                kind="exception",
+                id=str(pk),
+                label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
+                f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
+                url=exception_url(pk),
+                failed=bool(fails),
+            )
+            for pk, title, risk, agent, capability, approvers, starts, expires, fails in rows
+        ]
+        return Evidence(
+            checked=figures["n_checked"],
+            failed=figures["n_failed"],
+            figures={
+                "exceptions_in_force": figures["n_checked"],
+                "high_or_critical": figures["n_elevated"],
+                "under_approved": figures["n_under"],
+                "approved_by_requester": figures["n_self"],
+                "longer_than_risk_maximum": figures["n_long"],
+                "without_compensating_controls": figures["n_uncompensated"],
+                "expired_but_not_closed": figures["n_not_closed"],
+                "revoked": figures["n_revoked"],
+            },
+            samples=samples,
+        )

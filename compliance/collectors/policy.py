@@ -1,0 +1,178 @@
+"""Collectors that read the published policy: AGC-01, AGC-02, AGC-06.
+
+"In force during the period" means the latest version published before the period started
+plus every version published within it. Policy rules are configuration (tiers x
+capabilities per version, a few hundred rows at most), not records that grow with use.
+"""
+
+from collections import defaultdict
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
+
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.period import Period
+from kernel.roles import Role
+from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
+
+# Strictness of an effect; a missing rule is deny (DESIGN: no rule means deny).
+STRICTNESS = {Effect.ALLOW: 0, Effect.JIT: 1, Effect.APPROVAL: 2, Effect.DENY: 3}
+LOWER_TIERS = (Tier.SANDBOX, Tier.INTERNAL)
+
+
+def versions_in_force(period: Period) -> QuerySet[PolicyVersion]:
+    published = PolicyVersion.objects.filter(
+        status=PolicyStatus.PUBLISHED, published_at__isnull=False
+    )
+    at_start = published.filter(published_at__lt=period.since).order_by("-number").values("pk")[:1]
+    return published.filter(
+        Q(published_at__gte=period.since, published_at__lt=period.until) | Q(pk__in=at_start)
+    )
+
+
+def _security_people() -> QuerySet[User]:
+    # Superusers hold security's powers (portal/permissions.py), so they count as security.
+    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
+
+
+def _version_url(number: int) -> str:
+    return f"{reverse('registry:policy')}?version={number}"
+
+
+class CentralPolicyOwnership(Collector):
+    ref_id = "AGC-01"
+    checks = (
+        "checked: policy versions in force during the period; "
+        "failed: those not published by a security user"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        by_security = Exists(_security_people().filter(pk=OuterRef("published_by_id")))
+        versions = versions_in_force(period).annotate(by_security=by_security)
+        figures = versions.aggregate(
+            checked=Count("pk"),
+            failed=Count("pk", filter=Q(by_security=False)),
+            published_in_period=Count("pk", filter=Q(published_at__gte=period.since)),
+        )
+        samples = [
+            Sample(
+                kind="policy_version",
+                id=str(number),
+                label=f"v{number} published {published_at:%Y-%m-%d} by {publisher or 'nobody'}",
+                url=_version_url(number),
+                failed=not secure,
+            )
+            for number, published_at, publisher, secure in versions.order_by(
+                "by_security", "-number"
+            ).values_list("number", "published_at", "published_by__username", "by_security")[
+                :SAMPLE_SIZE
+            ]
+        ]
+        return Evidence(
+            checked=figures["checked"],
+            failed=figures["failed"],
+            figures={
+                "versions_in_force": figures["checked"],
+                "versions_published_in_period": figures["published_in_period"],
+                "published_by_non_security": figures["failed"],
+            },
+            samples=samples,
+        )
+
+
+class ToolAllowlists(Collector):
+    ref_id = "AGC-02"
+    checks = (
+        "checked: every (policy version in force, tier, high-risk capability); "
+        "failed: a standing allow or self-service jit rule on it (deny, no rule or "
+        "approval pass)"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        versions = versions_in_force(period)
+        version_count = versions.count()
+        high_risk = Capability.objects.filter(high_risk=True).count()
+        rules = PolicyRule.objects.filter(version__in=versions, capability__high_risk=True)
+        by_effect = {
+            (tier, effect): n
+            for tier, effect, n in rules.values_list("tier", "effect")
+            .annotate(n=Count("pk"))
+            .order_by()
+        }
+        open_q = Q(effect__in=[Effect.ALLOW, Effect.JIT])
+        failed = sum(
+            n for (_, effect), n in by_effect.items() if effect in (Effect.ALLOW, Effect.JIT)
+        )
+        checked = version_count * len(Tier.values) * high_risk
+        figures: dict[str, int] = {
+            "versions_in_force": version_count,
+            "high_risk_capabilities": high_risk,
+        }
+        for tier in Tier.values:
+            gated = by_effect.get((tier, Effect.APPROVAL), 0)
+            opened = by_effect.get((tier, Effect.ALLOW), 0) + by_effect.get((tier, Effect.JIT), 0)
+            figures[f"{tier}_high_risk_open"] = opened
+            figures[f"{tier}_high_risk_approval"] = gated
+            figures[f"{tier}_high_risk_denied"] = version_count * high_risk - opened - gated
+        samples = [
+            Sample(
+                kind="policy_rule",
+                id=f"v{number}/{tier}/{key}",
+                label=f"v{number} {tier} {key}: {effect} on a high-risk capability",
+                url=_version_url(number),
+                failed=True,
+            )
+            for number, tier, key, effect in rules.filter(open_q)
+            .order_by("-version__number", "tier", "capability__key")
+            .values_list("version__number", "tier", "capability__key", "effect")[:SAMPLE_SIZE]
+        ]
+        return Evidence(checked=checked, failed=failed, figures=figures, samples=samples)
+
+
+class TieredPosture(Collector):
+    ref_id = "AGC-06"
+    checks = (
+        "checked: every (policy version in force, capability); failed: production is less "
+        "strict than sandbox or internal (allow < jit < approval < deny; for the same "
+        "time-boxed effect, a longer maximum is less strict)"
+    )
+
+    def collect(self, period: Period) -> Evidence:
+        versions = list(versions_in_force(period).values_list("pk", "number"))
+        capabilities = dict(Capability.objects.values_list("pk", "key"))
+        rules: dict[tuple[int, int], dict[str, tuple[int, int]]] = defaultdict(dict)
+        for version_id, capability_id, tier, effect, hours in PolicyRule.objects.filter(
+            version_id__in=[pk for pk, _ in versions]
+        ).values_list("version_id", "capability_id", "tier", "effect", "max_duration_hours"):
+            # Longer maximum = less strict: negate hours so "bigger tuple = stricter" holds.
+            rules[(version_id, capability_id)][tier] = (STRICTNESS[effect], -(hours or 0))
+        deny = (STRICTNESS[Effect.DENY], 0)
+        weaker: list[tuple[int, str, str]] = []
+        for version_id, number in versions:
+            for capability_id, key in capabilities.items():
+                cells = rules.get((version_id, capability_id), {})
+                production = cells.get(Tier.PRODUCTION, deny)
+                looser = [t for t in LOWER_TIERS if production < cells.get(t, deny)]
+                if looser:
+                    weaker.append((number, key, ", ".join(looser)))
+        weaker.sort(key=lambda row: (-row[0], row[1]))
+        return Evidence(
+            checked=len(versions) * len(capabilities),
+            failed=len(weaker),
+            figures={
+                "versions_in_force": len(versions),
+                "capabilities": len(capabilities),
+                "production_less_strict": len(weaker),
+            },
+            samples=[
+                Sample(
+                    kind="policy_rule",
+                    id=f"v{number}/production/{key}",
+                    label=f"v{number} {key}: production is less strict than {tiers}",
+                    url=_version_url(number),
+                    failed=True,
+                )
+                for number, key, tiers in weaker[:SAMPLE_SIZE]
+            ],
+        )

@@ -1,0 +1,298 @@
+"""The report as data: a JSON document, CSV rows (one per item x control), OSCAL results.
+
+The report itself is small (items x mapped controls, with aggregated figures and a few
+samples), so these work on the built report; the CSV is still produced row by row for a
+streaming response.
+"""
+
+import csv
+import json
+import re
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+from django.urls import reverse
+
+from compliance.collectors import Sample
+from compliance.reports.build import ControlResult, Report
+
+REPORT_FORMAT_VERSION = 1
+OSCAL_VERSION = "1.1.2"
+OSCAL_NS = "https://agent-governance-portal.example/ns/oscal"
+CSV_COLUMNS = [
+    "framework",
+    "from",
+    "to",
+    "item_ref_id",
+    "item_title",
+    "item_kind",
+    "item_depth",
+    "item_status",
+    "control_ref_id",
+    "control_title",
+    "relationship",
+    "strength",
+    "control_status",
+    "checked",
+    "failed",
+    "evidence_files",
+    "exceptions_in_force",
+    "figures",
+    "samples",
+    "notes",
+]
+STATUS_RULE = (
+    "Control: no_evidence when nothing was checked; effective when nothing checked failed; "
+    "partially_effective when some failed; not_effective when all failed; excepted when not "
+    "(fully) effective but an approved exception naming the control was in force; effective "
+    "on uploaded evidence files when there were no records to judge. Item: from its own "
+    "controls (or the items below it): all alike -> that status; any not or partially "
+    "effective -> partially_effective; else any excepted -> excepted; effective mixed with "
+    "no_evidence -> partially_effective; no control -> not_covered."
+)
+
+
+def report_url(report: Report) -> str:
+    path = reverse("compliance:report", kwargs={"key": report.framework.key})
+    return f"{path}?from={report.period.start.isoformat()}&to={report.period.end.isoformat()}"
+
+
+def _samples(samples: list[Sample]) -> list[dict[str, Any]]:
+    return [sample.as_dict() for sample in samples]
+
+
+def control_as_dict(result: ControlResult) -> dict[str, Any]:
+    control = result.control
+    return {
+        "ref_id": control.ref_id,
+        "title": control.title,
+        "owner_team": control.owner_team.slug if control.owner_team else None,
+        "status": str(result.status),
+        "collected": result.evidence.collected,
+        "checks": result.checks,
+        "checked": result.evidence.checked,
+        "failed": result.evidence.failed,
+        "figures": result.evidence.figures,
+        "samples": _samples(result.evidence.samples),
+        "evidence_files": {
+            "count": result.evidence_files,
+            "latest": _samples(result.evidence_file_samples),
+        },
+        "exceptions_in_force": _samples(result.exceptions),
+        "notes": result.notes,
+    }
+
+
+def report_as_dict(report: Report) -> dict[str, Any]:
+    """The whole report; controls once (with their evidence), items referring to them."""
+    return {
+        "format_version": REPORT_FORMAT_VERSION,
+        "framework": {
+            "key": report.framework.key,
+            "name": report.framework.name,
+            "version": report.framework.version,
+        },
+        "period": {"from": report.period.start.isoformat(), "to": report.period.end.isoformat()},
+        "generated_at": report.generated_at.isoformat(),
+        "url": report_url(report),
+        "status_rule": STATUS_RULE,
+        "exceptions_recorded": report.exceptions_recorded,
+        "exceptions_name_controls": report.exceptions_name_controls,
+        "summary": {"items": report.item_counts(), "controls": report.control_counts()},
+        "controls": [control_as_dict(result) for result in report.controls.values()],
+        "items": [
+            {
+                "ref_id": row.item.ref_id,
+                "title": row.item.title,
+                "kind": row.item.kind,
+                "depth": row.depth,
+                "status": str(row.status),
+                "rolled_up": row.rolled_up,
+                "controls": [
+                    {
+                        "ref_id": link.result.control.ref_id,
+                        "relationship": link.mapping.relationship,
+                        "strength": link.mapping.strength,
+                        "rationale": link.mapping.rationale,
+                        "status": str(link.result.status),
+                    }
+                    for link in row.controls
+                ],
+            }
+            for row in report.items
+        ],
+    }
+
+
+def report_json(report: Report) -> str:
+    return json.dumps(report_as_dict(report), indent=2, default=str)
+
+
+# Spreadsheets run cells that start like a formula; such text gets a leading apostrophe.
+_FORMULA = re.compile(r"^[=+@\t\r]|^-[^0-9]")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and _FORMULA.match(value):
+        return "'" + value
+    return value
+
+
+def _csv_values(report: Report) -> Iterator[list[Any]]:
+    period = [report.period.start.isoformat(), report.period.end.isoformat()]
+    yield CSV_COLUMNS
+    for row in report.items:
+        item = [
+            report.framework.key,
+            *period,
+            row.item.ref_id,
+            row.item.title,
+            row.item.kind,
+            row.depth,
+            str(row.status),
+        ]
+        if not row.controls:
+            yield item + [""] * (len(CSV_COLUMNS) - len(item))
+        for link in row.controls:
+            result = link.result
+            yield [
+                *item,
+                result.control.ref_id,
+                result.control.title,
+                link.mapping.relationship,
+                link.mapping.strength,
+                str(result.status),
+                result.evidence.checked,
+                result.evidence.failed,
+                result.evidence_files,
+                " ".join(sample.id for sample in result.exceptions),
+                "; ".join(f"{k}={v}" for k, v in result.evidence.figures.items()),
+                "; ".join(f"{s.kind}:{s.id}" for s in result.evidence.samples),
+                " ".join(result.notes),
+            ]
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for csv.writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def report_csv_lines(report: Report) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    for values in _csv_values(report):
+        yield writer.writerow([_cell(value) for value in values])
+
+
+def _token(text: str, prefix: str) -> str:
+    """An OSCAL token (letters, digits, '.', '-', '_', starting with a letter) for an id."""
+    token = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.").lower()
+    return token if token[:1].isalpha() else f"{prefix}-{token}"
+
+
+def _prop(name: str, value: Any) -> dict[str, str]:
+    return {"name": name, "ns": OSCAL_NS, "value": str(value) if str(value) else "-"}
+
+
+def report_oscal(report: Report) -> dict[str, Any]:
+    """OSCAL assessment results: one result for the period, one observation per control,
+    one finding per covered item (satisfied when its status is effective)."""
+    stamp = report.generated_at.isoformat()
+    observation_ids = {ref: str(uuid.uuid4()) for ref in report.controls}
+    observations = []
+    for ref, result in report.controls.items():
+        evidence = [
+            {"href": sample.url or f"#{sample.kind}-{sample.id}", "description": sample.label}
+            for sample in result.evidence.samples + result.evidence_file_samples
+        ]
+        observation = {
+            "uuid": observation_ids[ref],
+            "title": f"{ref} {result.control.title}",
+            "description": f"{result.checks}. Checked {result.evidence.checked}, failed "
+            f"{result.evidence.failed}. " + " ".join(result.notes),
+            "props": [
+                _prop("control-status", result.status),
+                _prop("checked", result.evidence.checked),
+                _prop("failed", result.evidence.failed),
+                _prop("evidence-files", result.evidence_files),
+                _prop("exceptions-in-force", len(result.exceptions)),
+                *(_prop(_token(k, "figure"), v) for k, v in result.evidence.figures.items()),
+            ],
+            "methods": ["TEST"] if result.evidence.collected else ["EXAMINE"],
+            "types": ["control-objective"],
+            "collected": stamp,
+        }
+        if evidence:
+            observation["relevant-evidence"] = evidence
+        observations.append(observation)
+    findings = []
+    for row in report.items:
+        if not row.controls:
+            continue
+        satisfied = row.status == "effective"
+        findings.append(
+            {
+                "uuid": str(uuid.uuid4()),
+                "title": row.item.label[:300],
+                "description": f"{row.item.ref_id}: {row.status.replace('_', ' ')} "
+                f"({', '.join(link.result.control.ref_id for link in row.controls)}).",
+                "props": [_prop("item-status", row.status)],
+                "target": {
+                    "type": "objective-id",
+                    "target-id": _token(row.item.ref_id, "item"),
+                    "title": row.item.ref_id,
+                    "status": {
+                        "state": "satisfied" if satisfied else "not-satisfied",
+                        "reason": "pass" if satisfied else "fail",
+                    },
+                },
+                "related-observations": [
+                    {"observation-uuid": observation_ids[link.result.control.ref_id]}
+                    for link in row.controls
+                ],
+            }
+        )
+    result = {
+        "uuid": str(uuid.uuid4()),
+        "title": f"{report.framework.name}, {report.period}",
+        "description": f"Controls mapped to {report.framework.key}, assessed from the "
+        f"portal's records for {report.period}. {STATUS_RULE}",
+        "start": report.period.since.isoformat(),
+        "end": report.period.until.isoformat(),
+        "reviewed-controls": {
+            "control-selections": [
+                {
+                    "include-controls": [
+                        {"control-id": _token(ref, "control")} for ref in report.controls
+                    ]
+                    or [{"control-id": "none"}]
+                }
+            ]
+        },
+        "observations": observations,
+        "findings": findings,
+    }
+    if not observations:
+        del result["observations"]
+    if not findings:
+        del result["findings"]
+    return {
+        "assessment-results": {
+            "uuid": str(uuid.uuid4()),
+            "metadata": {
+                "title": f"Agent governance assessment: {report.framework.name}",
+                "last-modified": stamp,
+                "version": str(REPORT_FORMAT_VERSION),
+                "oscal-version": OSCAL_VERSION,
+                "props": [
+                    _prop("framework", report.framework.key),
+                    _prop("period-from", report.period.start.isoformat()),
+                    _prop("period-to", report.period.end.isoformat()),
+                ],
+            },
+            "import-ap": {"href": report_url(report)},
+            "results": [result],
+        }
+    }

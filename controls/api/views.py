@@ -1,0 +1,171 @@
+"""Compliance API: frameworks and their items (read), controls and mappings (security writes).
+
+Item ref_ids contain spaces, dots and '/' ("GOVERN 1.1", "Layer 7 / Agent Tool Misuse"), so a
+mapping is addressed as /controls/{ref_id}/mappings/{framework_key}/{item_ref_id}/ where the
+last segment may contain '/' (percent-encoded or not); the create body names the item by
+`framework` and `ref_id`.
+"""
+
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from controls import permissions, selectors, services
+from controls.api.serializers import (
+    ControlDetailOut,
+    ControlIn,
+    ControlOut,
+    ControlPatchIn,
+    FrameworkDetailOut,
+    FrameworkItemOut,
+    FrameworkOut,
+    MappingIn,
+    MappingOut,
+    MappingPatchIn,
+)
+from controls.models import Control
+from kernel.api.inputs import referenced, validated
+
+
+class ComplianceAccess(BasePermission):
+    """Reads for every human role (the gateway is a machine and gets 403); writes for security."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if request.method in SAFE_METHODS:
+            self.message = "Your role may not read compliance data."
+            return permissions.can_view_compliance(request.user)
+        self.message = "Only security edits controls, mappings and evidence."
+        return permissions.can_manage_controls(request.user)
+
+
+class ItemFilter(filters.FilterSet):
+    kind = filters.CharFilter(field_name="kind")
+
+
+class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The shipped catalogues with their coverage: items with at least one active control."""
+
+    serializer_class = FrameworkOut
+    lookup_field = "key"
+    lookup_value_regex = "[^/]+"  # keys contain dots (nist-ai-rmf-1.0)
+    permission_classes = [ComplianceAccess]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.framework_list()
+
+    def get_object(self):
+        return selectors.framework_get(self.kwargs["key"])
+
+    @extend_schema(responses=FrameworkDetailOut)
+    def retrieve(self, request: Request, key: str | None = None) -> Response:
+        return Response(FrameworkDetailOut(self.get_object()).data)
+
+    @extend_schema(
+        responses=FrameworkItemOut(many=True),
+        parameters=[OpenApiParameter("kind", str, description="e.g. subcategory, risk, threat")],
+    )
+    @action(detail=True, methods=["get"], filter_backends=[filters.DjangoFilterBackend])
+    def items(self, request: Request, key: str | None = None) -> Response:
+        framework = self.get_object()
+        queryset = ItemFilter(request.GET, queryset=selectors.framework_items(framework)).qs
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(FrameworkItemOut(page, many=True).data)
+
+
+class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Internal controls; security creates and edits them."""
+
+    serializer_class = ControlOut
+    lookup_field = "ref_id"
+    lookup_value_regex = "[^/]+"
+    permission_classes = [ComplianceAccess]
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.control_list()
+
+    def _team(self, data: dict) -> None:
+        if data.get("owner_team") is not None:
+            data["owner_team"] = referenced(
+                selectors.owner_team_get, data["owner_team"], "owner_team"
+            )
+
+    def _detail(self, ref_id: str) -> Response:
+        return Response(ControlDetailOut(selectors.control_detail(ref_id)).data)
+
+    @extend_schema(responses=ControlDetailOut)
+    def retrieve(self, request: Request, ref_id: str | None = None) -> Response:
+        return self._detail(ref_id)
+
+    @extend_schema(request=ControlIn, responses={201: ControlDetailOut})
+    def create(self, request: Request) -> Response:
+        data = validated(ControlIn, request.data)
+        self._team(data)
+        control = services.control_create(actor=request.user, **data)
+        response = self._detail(control.ref_id)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(request=ControlPatchIn, responses=ControlDetailOut)
+    def partial_update(self, request: Request, ref_id: str | None = None) -> Response:
+        control = selectors.control_get(ref_id)
+        data = validated(ControlPatchIn, request.data)
+        self._team(data)
+        services.control_update(actor=request.user, control=control, **data)
+        return self._detail(ref_id)
+
+
+class ControlMappingCreate(APIView):
+    """POST a mapping from this control to a framework item named by `framework` + `ref_id`."""
+
+    permission_classes = [ComplianceAccess]
+
+    @extend_schema(request=MappingIn, responses={201: MappingOut})
+    def post(self, request: Request, ref_id: str) -> Response:
+        control = selectors.control_get(ref_id)
+        data = validated(MappingIn, request.data)
+        item = referenced(
+            lambda value: selectors.item_get(data["framework"], value), data["ref_id"], "ref_id"
+        )
+        mapping = services.mapping_create(
+            actor=request.user,
+            control=control,
+            item=item,
+            relationship=data["relationship"],
+            strength=data["strength"],
+            rationale=data["rationale"],
+        )
+        return Response(MappingOut(mapping).data, status=status.HTTP_201_CREATED)
+
+
+class ControlMappingDetail(APIView):
+    """One mapping: read, change its relationship/strength/rationale, or remove it."""
+
+    permission_classes = [ComplianceAccess]
+
+    def _mapping(self, ref_id: str, framework_key: str, item_ref_id: str):
+        control: Control = selectors.control_get(ref_id)
+        return selectors.mapping_get(control, framework_key, item_ref_id)
+
+    @extend_schema(responses=MappingOut)
+    def get(self, request: Request, ref_id: str, framework_key: str, item_ref_id: str):
+        return Response(MappingOut(self._mapping(ref_id, framework_key, item_ref_id)).data)
+
+    @extend_schema(request=MappingPatchIn, responses=MappingOut)
+    def patch(self, request: Request, ref_id: str, framework_key: str, item_ref_id: str):
+        mapping = self._mapping(ref_id, framework_key, item_ref_id)
+        data = validated(MappingPatchIn, request.data)
+        mapping = services.mapping_update(actor=request.user, mapping=mapping, **data)
+        return Response(MappingOut(mapping).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, ref_id: str, framework_key: str, item_ref_id: str):
+        mapping = self._mapping(ref_id, framework_key, item_ref_id)
+        services.mapping_delete(actor=request.user, mapping=mapping)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,70 @@
+"""HTML forms of compliance: they validate input; services decide and write."""
+
+from django import forms
+from django.utils import timezone
+
+from controls import selectors
+from controls.models import STRENGTH_MAX, STRENGTH_MIN, Relationship
+
+
+class ControlForm(forms.Form):
+    ref_id = forms.CharField(max_length=16, help_text="e.g. AGC-11; cannot change later")
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    owner_team = forms.ModelChoiceField(
+        queryset=selectors.owner_team_model()._default_manager.order_by("slug"),
+        to_field_name="slug",
+        required=False,
+        empty_label="No owner team",
+    )
+    active = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, editing: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["ref_id"]
+
+
+class MappingFieldsMixin(forms.Form):
+    relationship = forms.ChoiceField(choices=Relationship.choices)
+    strength = forms.IntegerField(min_value=STRENGTH_MIN, max_value=STRENGTH_MAX)
+    rationale = forms.CharField(max_length=1000)
+
+
+class MappingForm(MappingFieldsMixin):
+    item = forms.TypedChoiceField(coerce=int, choices=(), label="Framework item")
+
+    field_order = ["item", "relationship", "strength", "rationale"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for item in selectors.items_for_choice():
+            label = item.label if len(item.label) <= 120 else f"{item.label[:119]}…"
+            groups.setdefault(item.framework.name, []).append((item.pk, label))
+        self.fields["item"].choices = [("", "Choose an item"), *groups.items()]
+
+
+class MappingEditForm(MappingFieldsMixin):
+    pass
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField()
+    effective_on = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="the date this evidence speaks for",
+        initial=timezone.localdate,
+    )
+    description = forms.CharField(max_length=1000, required=False)
+
+
+class CrosswalkForm(forms.Form):
+    a = forms.ChoiceField(label="Framework A")
+    b = forms.ChoiceField(label="Framework B")
+
+    def __init__(self, *args, frameworks, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(framework.key, framework.name) for framework in frameworks]
+        self.fields["a"].choices = choices
+        self.fields["b"].choices = choices

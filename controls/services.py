@@ -1,0 +1,232 @@
+"""Writes of compliance data: controls, mappings, evidence files. Security only."""
+
+import datetime
+import hashlib
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from controls import permissions
+from controls.models import (
+    STRENGTH_MAX,
+    STRENGTH_MIN,
+    Control,
+    EvidenceFile,
+    FrameworkItem,
+    Mapping,
+    Relationship,
+)
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
+
+CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "active"})
+MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
+MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+
+
+def _require_control_owner(actor: User) -> None:
+    if not permissions.can_manage_controls(actor):
+        raise Forbidden("Only security edits controls, mappings and evidence.")
+
+
+def _check_fields(changes: dict[str, Any], editable: frozenset[str]) -> None:
+    unknown = set(changes) - editable
+    if unknown:
+        raise ApplicationError(
+            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.", code="read_only"
+        )
+
+
+def _save(instance: models.Model, **kwargs: Any) -> None:
+    """full_clean then save; model validation errors become one readable ApplicationError."""
+    try:
+        instance.full_clean(validate_constraints=False)
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        label = "" if field == "__all__" else f"{field}: "
+        raise ApplicationError(
+            f"{label}{' '.join(messages)}", field=None if field == "__all__" else field
+        ) from None
+    try:
+        with transaction.atomic():
+            instance.save(**kwargs)
+    except IntegrityError as exc:  # lost a race with a concurrent write of the same key
+        raise ApplicationError(
+            f"This {instance._meta.verbose_name} already exists.", code="duplicate"
+        ) from exc
+
+
+def _check_mapping_values(relationship: str, strength: int, rationale: str) -> None:
+    # Said here, before the model, so the API and forms give the same words.
+    if relationship not in Relationship.values:
+        raise ApplicationError(
+            f"Unknown relationship '{relationship}': use one of {', '.join(Relationship.values)}.",
+            field="relationship",
+        )
+    if isinstance(strength, bool) or not isinstance(strength, int):
+        raise ApplicationError("strength must be a whole number.", field="strength")
+    if not STRENGTH_MIN <= strength <= STRENGTH_MAX:
+        raise ApplicationError(
+            f"strength must be between {STRENGTH_MIN} and {STRENGTH_MAX}; got {strength}.",
+            field="strength",
+        )
+    if not rationale or not rationale.strip():
+        raise ApplicationError(
+            "Give a one-line rationale: why does this control address this item?",
+            field="rationale",
+        )
+
+
+@transaction.atomic
+def control_create(
+    *,
+    actor: User,
+    ref_id: str,
+    title: str,
+    description: str = "",
+    owner_team: models.Model | None = None,
+    active: bool = True,
+) -> Control:
+    _require_control_owner(actor)
+    if Control.objects.filter(ref_id=ref_id).exists():
+        raise ApplicationError(
+            f"Control {ref_id} already exists.", code="duplicate", field="ref_id"
+        )
+    control = Control(
+        ref_id=ref_id,
+        title=title,
+        description=description,
+        owner_team=owner_team,
+        active=active,
+    )
+    with audit_actor(actor):
+        _save(control)
+    return control
+
+
+@transaction.atomic
+def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
+    """Edit a control's title, description, owner team or active flag (ref_id never changes)."""
+    _require_control_owner(actor)
+    _check_fields(changes, CONTROL_FIELDS)
+    control = Control.objects.select_for_update().get(pk=control.pk)
+    for name, value in changes.items():
+        setattr(control, name, value)
+    with audit_actor(actor):
+        _save(control)
+    return control
+
+
+@transaction.atomic
+def mapping_create(
+    *,
+    actor: User,
+    control: Control,
+    item: FrameworkItem,
+    relationship: str,
+    strength: int,
+    rationale: str,
+) -> Mapping:
+    _require_control_owner(actor)
+    _check_mapping_values(relationship, strength, rationale)
+    if Mapping.objects.filter(control=control, item=item).exists():
+        raise ApplicationError(
+            f"{control.ref_id} is already mapped to {item.framework.key} '{item.ref_id}': "
+            "edit that mapping instead.",
+            code="duplicate",
+        )
+    mapping = Mapping(
+        control=control,
+        item=item,
+        relationship=relationship,
+        strength=strength,
+        rationale=rationale.strip(),
+    )
+    with audit_actor(actor):
+        _save(mapping)
+    return mapping
+
+
+@transaction.atomic
+def mapping_update(*, actor: User, mapping: Mapping, **changes: Any) -> Mapping:
+    _require_control_owner(actor)
+    _check_fields(changes, MAPPING_FIELDS)
+    mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
+    for name, value in changes.items():
+        setattr(mapping, name, value)
+    _check_mapping_values(mapping.relationship, mapping.strength, mapping.rationale)
+    mapping.rationale = mapping.rationale.strip()
+    with audit_actor(actor):
+        _save(mapping)
+    return mapping
+
+
+@transaction.atomic
+def mapping_delete(*, actor: User, mapping: Mapping) -> None:
+    _require_control_owner(actor)
+    with audit_actor(actor):
+        mapping.delete()
+
+
+def _sha256_and_size(upload: UploadedFile) -> tuple[str, int]:
+    """Hash the upload chunk by chunk: a large file is never held in memory whole."""
+    digest = hashlib.sha256()
+    size = 0
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+        size += len(chunk)
+    upload.seek(0)
+    return digest.hexdigest(), size
+
+
+@transaction.atomic
+def evidence_upload(
+    *,
+    actor: User,
+    control: Control,
+    file: UploadedFile,
+    effective_on: datetime.date,
+    description: str = "",
+) -> EvidenceFile:
+    """Store an evidence file for a control, with the SHA-256 and size of what was received.
+
+    The file is written to storage before the row commits; if the row cannot be saved, the
+    stored file is removed again so storage holds no evidence the database does not know.
+    """
+    _require_control_owner(actor)
+    if effective_on > timezone.localdate():
+        raise ApplicationError(
+            "Evidence cannot be effective in the future: give the date it speaks for.",
+            field="effective_on",
+        )
+    if file.size is not None and file.size > MAX_EVIDENCE_BYTES:
+        raise ApplicationError(
+            f"Evidence files are limited to {MAX_EVIDENCE_BYTES // (1024 * 1024)} MB.",
+            field="file",
+        )
+    sha256, size = _sha256_and_size(file)
+    if size == 0:
+        raise ApplicationError("The evidence file is empty.", field="file")
+    original_name = (file.name or "evidence").rsplit("/", 1)[-1][:255]
+    evidence = EvidenceFile(
+        control=control,
+        uploaded_by=actor,
+        effective_on=effective_on,
+        description=description,
+        sha256=sha256,
+        size=size,
+        original_name=original_name,
+    )
+    evidence.file.save(original_name, file, save=False)
+    try:
+        with audit_actor(actor):
+            _save(evidence)
+    except Exception:
+        evidence.file.delete(save=False)
+        raise
+    return evidence

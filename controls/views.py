@@ -1,0 +1,220 @@
+"""Compliance pages: frameworks with coverage, the matrix, controls, the crosswalk."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from controls import permissions, selectors, services
+from controls.forms import ControlForm, CrosswalkForm, EvidenceForm, MappingEditForm, MappingForm
+from controls.models import FrameworkItem, Relationship
+from kernel.errors import ApplicationError, NotFound
+
+
+def _require_reader(request: HttpRequest) -> None:
+    if not permissions.can_view_compliance(request.user):
+        raise PermissionDenied("Your role may not read compliance data.")
+
+
+def _require_control_owner(request: HttpRequest) -> None:
+    if not permissions.can_manage_controls(request.user):
+        raise PermissionDenied("Only security edits controls, mappings and evidence.")
+
+
+def _form_errors(form) -> str:
+    return "; ".join(
+        f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
+        for name, errors in form.errors.items()
+    )
+
+
+@login_required
+@require_GET
+def index(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    frameworks = list(selectors.framework_list())
+    for framework in frameworks:
+        framework.coverage = selectors.coverage_percent(framework)
+    return render(
+        request,
+        "controls/index.html",
+        {"frameworks": frameworks, "default_crosswalk": selectors.DEFAULT_CROSSWALK},
+    )
+
+
+@login_required
+@require_GET
+def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
+    _require_reader(request)
+    framework = selectors.framework_get(key)
+    framework.coverage = selectors.coverage_percent(framework)
+    return render(
+        request,
+        "controls/framework_detail.html",
+        {
+            "framework": framework,
+            "matrix": selectors.framework_matrix(framework),
+            "can_export": permissions.can_download_evidence(request.user),
+        },
+    )
+
+
+@login_required
+@require_GET
+def crosswalk(request: HttpRequest) -> HttpResponse:
+    _require_reader(request)
+    frameworks = list(selectors.framework_list())
+    a_key = request.GET.get("a") or selectors.DEFAULT_CROSSWALK[0]
+    b_key = request.GET.get("b") or selectors.DEFAULT_CROSSWALK[1]
+    by_key = {framework.key: framework for framework in frameworks}
+    for key in (a_key, b_key):
+        if key not in by_key:
+            raise NotFound(f"No framework with key '{key}'.")
+    form = CrosswalkForm(initial={"a": a_key, "b": b_key}, frameworks=frameworks)
+    rows = selectors.crosswalk(by_key[a_key], by_key[b_key])
+    return render(
+        request,
+        "controls/crosswalk.html",
+        {
+            "form": form,
+            "a": by_key[a_key],
+            "b": by_key[b_key],
+            "rows": rows,
+            "shared": sum(1 for row in rows if row.matches),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def control_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        _require_control_owner(request)
+    _require_reader(request)
+    can_manage = permissions.can_manage_controls(request.user)
+    form = ControlForm(request.POST or None, initial={"active": True}) if can_manage else None
+    if request.method == "POST" and form.is_valid():
+        try:
+            control = services.control_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"Control {control.ref_id} created. Now map it.")
+            return redirect(control)
+    return render(
+        request,
+        "controls/control_list.html",
+        {"controls": selectors.control_list(), "form": form, "can_manage": can_manage},
+    )
+
+
+@login_required
+@require_GET
+def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
+    _require_reader(request)
+    control = selectors.control_detail(ref_id)
+    can_manage = permissions.can_manage_controls(request.user)
+    context = {
+        "control": control,
+        "can_manage": can_manage,
+        "can_download": permissions.can_download_evidence(request.user),
+        "relationships": Relationship.choices,
+    }
+    if can_manage:
+        context["control_form"] = ControlForm(
+            editing=True,
+            initial={
+                "title": control.title,
+                "description": control.description,
+                "owner_team": control.owner_team.slug if control.owner_team else None,
+                "active": control.active,
+            },
+        )
+        context["mapping_form"] = MappingForm()
+        context["evidence_form"] = EvidenceForm()
+    return render(request, "controls/control_detail.html", context)
+
+
+@login_required
+@require_POST
+def control_edit(request: HttpRequest, ref_id: str) -> HttpResponse:
+    _require_control_owner(request)
+    control = selectors.control_get(ref_id)
+    form = ControlForm(request.POST, editing=True)
+    if not form.is_valid():
+        raise ApplicationError(f"The control was not saved: {_form_errors(form)}")
+    services.control_update(actor=request.user, control=control, **form.cleaned_data)
+    messages.success(request, f"Control {control.ref_id} saved.")
+    return redirect(control)
+
+
+@login_required
+@require_POST
+def mapping_add(request: HttpRequest, ref_id: str) -> HttpResponse:
+    _require_control_owner(request)
+    control = selectors.control_get(ref_id)
+    form = MappingForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError(f"The mapping was not added: {_form_errors(form)}")
+    data = form.cleaned_data
+    item = FrameworkItem.objects.select_related("framework").get(pk=data.pop("item"))
+    services.mapping_create(actor=request.user, control=control, item=item, **data)
+    messages.success(request, f"{control.ref_id} now maps to {item.framework.key} {item.ref_id}.")
+    return redirect(control)
+
+
+@login_required
+@require_POST
+def mapping_edit(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
+    _require_control_owner(request)
+    control = selectors.control_get(ref_id)
+    mapping = selectors.mapping_get_by_pk(control, pk)
+    form = MappingEditForm(request.POST)
+    if not form.is_valid():
+        raise ApplicationError(f"The mapping was not saved: {_form_errors(form)}")
+    services.mapping_update(actor=request.user, mapping=mapping, **form.cleaned_data)
+    messages.success(request, f"Mapping to {mapping.item.ref_id} saved.")
+    return redirect(control)
+
+
+@login_required
+@require_POST
+def mapping_delete(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
+    _require_control_owner(request)
+    control = selectors.control_get(ref_id)
+    mapping = selectors.mapping_get_by_pk(control, pk)
+    services.mapping_delete(actor=request.user, mapping=mapping)
+    messages.success(request, f"Mapping to {mapping.item.ref_id} removed.")
+    return redirect(control)
+
+
+@login_required
+@require_POST
+def evidence_add(request: HttpRequest, ref_id: str) -> HttpResponse:
+    _require_control_owner(request)
+    control = selectors.control_get(ref_id)
+    form = EvidenceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        raise ApplicationError(f"The evidence was not uploaded: {_form_errors(form)}")
+    evidence = services.evidence_upload(actor=request.user, control=control, **form.cleaned_data)
+    messages.success(
+        request, f"Evidence {evidence.original_name} stored (SHA-256 {evidence.sha256})."
+    )
+    return redirect(control)
+
+
+@login_required
+def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
+    if not permissions.can_download_evidence(request.user):
+        raise PermissionDenied("Only security and auditors download evidence files.")
+    evidence = selectors.evidence_get(pk)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError:
+        raise NotFound(
+            f"The stored file of {evidence.original_name} is missing; its SHA-256 was "
+            f"{evidence.sha256}. Ask security to upload it again."
+        ) from None
+    return FileResponse(handle, as_attachment=True, filename=evidence.original_name)

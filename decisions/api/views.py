@@ -1,0 +1,311 @@
+import json
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+from decisions.services.activity import activity_report, activity_review
+from decisions.services.engine import decide, read_facts
+from decisions.services.log import decide_and_record, decision_record
+from kernel.api.authentication import TokenWithRolesAuthentication, with_roles
+from kernel.api.inputs import validated
+from kernel.errors import ApplicationError, Forbidden, NotFound, UnsupportedMedia
+from kernel.permissions import Action, can
+
+
+class DecisionIn(serializers.Serializer):
+    agent = serializers.CharField(max_length=200, help_text="agent slug")
+    capability = serializers.CharField(max_length=200, help_text="tool:action")
+    scope = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+_DECISION_LIMITS = {"agent": 200, "capability": 200, "scope": 500}
+
+
+def decision_input(data) -> dict[str, str]:
+    """DecisionIn's checks, by hand: this runs on every agent action, and a DRF serializer
+    costs more than the decision itself. Errors read as the serializer's would."""
+    if not isinstance(data, dict):
+        raise ApplicationError("The request body must be a JSON object.", code="invalid_body")
+    cleaned = {}
+    for name, limit in _DECISION_LIMITS.items():
+        value = data.get(name, "" if name == "scope" else None)
+        if value is None:
+            raise ApplicationError(f"{name}: This field is required.", field=name)
+        if not isinstance(value, str):
+            raise ApplicationError(f"{name}: Not a valid string.", field=name)
+        if len(value) > limit:
+            raise ApplicationError(
+                f"{name}: Ensure this field has no more than {limit} characters.", field=name
+            )
+        if name != "scope" and not value.strip():
+            raise ApplicationError(f"{name}: This field may not be blank.", field=name)
+        cleaned[name] = value
+    return cleaned
+
+
+class DecisionOut(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=DecisionOutcome.choices)
+    reason = serializers.CharField()
+    policy_version = serializers.IntegerField(allow_null=True)
+    grant = serializers.IntegerField(allow_null=True, source="grant_id")
+    exception = serializers.IntegerField(allow_null=True, source="exception_id")
+    decision_id = serializers.IntegerField(source="id")
+
+
+class DecisionLogOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent_slug")
+    capability = serializers.CharField(source="capability_key")
+    caller = serializers.CharField(source="caller.username", default=None)
+    grant = serializers.IntegerField(source="grant_id")
+    exception = serializers.IntegerField(source="exception_id")
+
+    class Meta:
+        model = Decision
+        fields = [
+            "id",
+            "request_id",
+            "agent",
+            "capability",
+            "scope",
+            "decision",
+            "reason",
+            "policy_version",
+            "grant",
+            "exception",
+            "caller",
+            "decided_at",
+        ]
+
+
+class ReadsEvidence(BasePermission):
+    """Decision and activity logs are audit evidence: security and auditors read them."""
+
+    message = "Only security and auditors read decisions and activity."
+
+    def has_permission(self, request, view) -> bool:
+        return can(request.user, Action.VIEW_AUDIT_TRAIL)
+
+
+class DecisionFilter(filters.FilterSet):
+    agent = filters.CharFilter(field_name="agent_slug")
+    capability = filters.CharFilter(field_name="capability_key")
+    decision = filters.ChoiceFilter(choices=DecisionOutcome.choices)
+    since = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
+    until = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="lt")
+
+    class Meta:
+        model = Decision
+        fields = ["agent", "capability", "decision", "since", "until"]
+
+
+class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """`POST`: may this agent use this capability now? `GET`: the decision log."""
+
+    serializer_class = DecisionLogOut
+    filterset_class = DecisionFilter
+    queryset = Decision.objects.select_related("caller").order_by("-decided_at", "-id")
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return []  # the service-level check below names the rule
+        return [ReadsEvidence()]
+
+    @extend_schema(request=DecisionIn, responses=DecisionOut)
+    def create(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+        if not can(request.user, Action.CALL_DECISION_API):
+            raise Forbidden("Only gateways (and security) ask for decisions.")
+        return Response(answer_decision(request.user, request.data))
+
+
+def answer_decision(user, data) -> dict:
+    """Validate, decide, record (committed), and shape the answer: both entry points use it."""
+    checked = decision_input(data)
+    result, record = decide_and_record(
+        agent_slug=checked["agent"],
+        capability_key=checked["capability"],
+        scope=checked["scope"],
+        caller=user,
+    )
+    return _shape(result, record)
+
+
+def _shape(result, record: int) -> dict:
+    return {
+        "decision": result.decision,
+        "reason": result.reason,
+        "policy_version": result.policy_version,
+        "grant": result.grant_id,
+        "exception": result.exception_id,
+        "decision_id": record,
+    }
+
+
+_drf_decisions = DecisionViewSet.as_view({"get": "list", "post": "create"})
+
+
+@csrf_exempt
+def decisions_endpoint(request: HttpRequest) -> HttpResponse:
+    """/api/v1/decisions/. A gateway's token-authenticated POST, made on every agent action,
+    goes straight to the decision without DRF's request machinery (measured: a fifth of the
+    request); everything else (the GET log, session callers) goes through DRF. Same checks,
+    same answers, same error shapes."""
+    authorization = request.META.get("HTTP_AUTHORIZATION", "")
+    if request.method != "POST" or not authorization.startswith("Token "):
+        return _drf_decisions(request)
+    token = authorization.split(" ", 1)[1].strip()
+    try:
+        try:
+            checked = _parse_decision_request(request)
+        except ApplicationError:
+            # Who asks comes first: a stranger or a wrong role hears 401/403, not 400.
+            user, _ = TokenWithRolesAuthentication().authenticate_credentials(token)
+            if not can(user, Action.CALL_DECISION_API):
+                raise Forbidden("Only gateways (and security) ask for decisions.") from None
+            raise
+        answer = answer_for_token(token, checked)
+    except AuthenticationFailed as exc:
+        return JsonResponse(
+            {"detail": str(exc.detail), "code": "authentication_failed"}, status=401
+        )
+    except ApplicationError as exc:
+        return JsonResponse(exc.as_dict(), status=exc.status_code)
+    return JsonResponse(answer)
+
+
+def _parse_decision_request(request: HttpRequest) -> dict[str, str]:
+    if request.content_type != "application/json":
+        raise UnsupportedMedia("Send the decision request as application/json.")
+    try:
+        data = json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise ApplicationError(f"JSON parse error - {exc}", code="parse_error") from None
+    return decision_input(data)
+
+
+def answer_for_token(token: str, checked: dict[str, str]) -> dict:
+    """One round trip reads who asks and everything the decision needs; the caller is
+    checked before anything is answered or recorded."""
+    facts, capability = read_facts(
+        agent_slug=checked["agent"], capability_key=checked["capability"], token=token
+    )
+    if facts.caller is None:
+        raise AuthenticationFailed("Invalid token.")
+    pk, is_active, is_superuser = facts.caller
+    if not is_active:
+        raise AuthenticationFailed("User inactive or deleted.")
+    caller = with_roles(User(pk=pk, is_active=True, is_superuser=is_superuser), facts.caller_groups)
+    if not can(caller, Action.CALL_DECISION_API):
+        raise Forbidden("Only gateways (and security) ask for decisions.")
+    result = decide(
+        facts,
+        capability,
+        agent_slug=checked["agent"],
+        capability_key=checked["capability"],
+        scope=checked["scope"],
+    )
+    return _shape(result, decision_record(result=result, caller=caller))
+
+
+class ActivityOut(serializers.ModelSerializer):
+    agent = serializers.CharField(source="agent_slug")
+    capability = serializers.CharField(source="capability_key")
+    reported_by = serializers.CharField(source="reported_by.username")
+    reviewed_by = serializers.CharField(source="reviewed_by.username", default=None)
+
+    class Meta:
+        model = Activity
+        fields = [
+            "id",
+            "agent",
+            "capability",
+            "target",
+            "outcome",
+            "occurred_at",
+            "reported_by",
+            "reported_at",
+            "covered_by",
+            "flagged",
+            "flag_reason",
+            "review_status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+
+
+class ActivityFilter(filters.FilterSet):
+    flagged = filters.BooleanFilter()
+    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices)
+    agent = filters.CharFilter(field_name="agent_slug")
+    capability = filters.CharFilter(field_name="capability_key")
+
+    class Meta:
+        model = Activity
+        fields = ["flagged", "review_status", "agent", "capability"]
+
+
+class ReviewIn(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
+    note = serializers.CharField(max_length=4000)
+
+
+class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """`POST` one activity or a list (gateway). `GET` with `?flagged=true` for drift."""
+
+    serializer_class = ActivityOut
+    filterset_class = ActivityFilter
+    queryset = Activity.objects.select_related("reported_by", "reviewed_by").order_by(
+        "-occurred_at", "-id"
+    )
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return []  # services check: gateways report, security reviews
+        return [ReadsEvidence()]
+
+    def _require_login(self, request):
+        if not request.user.is_authenticated:
+            raise NotAuthenticated()
+
+    @extend_schema(
+        request=inline_serializer(
+            "ActivityIn",
+            {
+                "agent": serializers.CharField(),
+                "capability": serializers.CharField(),
+                "target": serializers.CharField(required=False),
+                "outcome": serializers.CharField(),
+                "occurred_at": serializers.DateTimeField(),
+            },
+        ),
+        responses={201: ActivityOut(many=True)},
+    )
+    def create(self, request):
+        self._require_login(request)
+        activities = activity_report(actor=request.user, items=request.data)
+        return Response(ActivityOut(activities, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReviewIn, responses=ActivityOut)
+    @action(detail=True, methods=["post"])
+    def review(self, request, pk=None):
+        self._require_login(request)
+        if not can(request.user, Action.REVIEW_ACTIVITY):
+            raise Forbidden("Only security reviews flagged activity.")
+        data = validated(ReviewIn, request.data)
+        try:
+            activity = Activity.objects.get(pk=int(pk))
+        except (Activity.DoesNotExist, ValueError):
+            raise NotFound(f"No activity #{pk}.") from None
+        activity = activity_review(actor=request.user, activity=activity, **data)
+        return Response(ActivityOut(activity).data)

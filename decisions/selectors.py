@@ -1,0 +1,161 @@
+"""Reads behind the decision API and the drift check: what was active at a moment.
+
+"Active" is computed here from times, never from a status column a periodic task maintains,
+so an expired or revoked grant or exception stops counting at that very moment.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+
+from django.contrib.auth.models import Group, User
+from django.db import connection
+from django.db.models import Q, QuerySet
+from rest_framework.authtoken.models import Token
+
+from access.models import Grant
+from exceptions.models import PolicyException
+from exceptions.selectors import in_force_q
+from registry.models import Agent, PolicyStatus, PolicyVersion
+
+
+def _grants_active_at(*, agent_id: int, capability_id: int, at: datetime) -> QuerySet[Grant]:
+    return Grant.objects.filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
+        agent_id=agent_id,
+        capability_id=capability_id,
+        starts_at__lte=at,
+        expires_at__gt=at,
+    )
+
+
+def _exceptions_active_at(
+    *, agent_id: int, capability_id: int, at: datetime
+) -> QuerySet[PolicyException]:
+    return PolicyException.objects.filter(
+        in_force_q(at), agent_id=agent_id, capability_id=capability_id
+    )
+
+
+def grant_active_at(*, agent_id: int, capability_id: int, at: datetime) -> int | None:
+    return (
+        _grants_active_at(agent_id=agent_id, capability_id=capability_id, at=at)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+def exception_active_at(*, agent_id: int, capability_id: int, at: datetime) -> int | None:
+    return (
+        _exceptions_active_at(agent_id=agent_id, capability_id=capability_id, at=at)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+
+
+@dataclass
+class DecisionFacts:
+    """Everything a decision needs from the database, read in one round trip."""
+
+    policy_version: int | None = None
+    agent_id: int | None = None
+    tier: str = ""
+    status: str = ""
+    grants: list[tuple[int, str]] = field(default_factory=list)  # (id, scope), active
+    exception_ids: list[int] = field(default_factory=list)  # active
+    at: datetime | None = None
+    # Given a token: who is asking (user id, active, superuser) and their group names.
+    caller: tuple[int, bool, bool] | None = None
+    caller_groups: set[str] = field(default_factory=set)
+
+
+@cache
+def _facts_sql(vendor: str, with_token: bool = False) -> str:
+    """The decision query. Built once; only quoted table names are interpolated.
+
+    With a token it also reads the caller (user and groups), so a gateway's decision is one
+    round trip; the caller is checked before anything is answered or recorded."""
+    quote = connection.ops.quote_name
+    versions, agents = quote(PolicyVersion._meta.db_table), quote(Agent._meta.db_table)
+    grants, exceptions = quote(Grant._meta.db_table), quote(PolicyException._meta.db_table)
+    ever_active = ", ".join(["%s"] * len(PolicyException.EVER_ACTIVE_STATUSES))
+    as_text = "CAST({} AS VARCHAR(20))"
+    caller = []
+    if with_token:
+        users, memberships = quote(User._meta.db_table), quote(User.groups.through._meta.db_table)
+        caller = [
+            f"SELECT 't', {as_text.format('u.id')}, gr.name, "
+            "CASE WHEN u.is_active THEN '1' ELSE '0' END "
+            "|| CASE WHEN u.is_superuser THEN '1' ELSE '0' END "
+            f"FROM {quote(Token._meta.db_table)} tk INNER JOIN {users} u ON u.id = tk.user_id "
+            f"LEFT JOIN {memberships} ug ON ug.user_id = u.id "
+            f"LEFT JOIN {quote(Group._meta.db_table)} gr ON gr.id = ug.group_id "
+            "WHERE tk." + quote("key") + " = %s"
+        ]
+    return " UNION ALL ".join(
+        [
+            *caller,
+            "SELECT 'v', "
+            + as_text.format(f"(SELECT MAX(number) FROM {versions} WHERE status = %s)")
+            + ", NULL, NULL",
+            f"SELECT 'a', {as_text.format('a.id')}, a.tier, a.status FROM {agents} a "
+            "WHERE a.slug = %s",
+            f"SELECT 'g', {as_text.format('g.id')}, g.scope, NULL FROM {grants} g "
+            f"INNER JOIN {agents} a ON a.id = g.agent_id WHERE a.slug = %s "
+            "AND g.capability_id = %s AND g.starts_at <= %s AND g.expires_at > %s "
+            "AND (g.revoked_at IS NULL OR g.revoked_at > %s)",
+            f"SELECT 'e', {as_text.format('e.id')}, NULL, NULL FROM {exceptions} e "
+            f"INNER JOIN {agents} a ON a.id = e.agent_id WHERE a.slug = %s "
+            # The same rule as exceptions.selectors.in_force_q, in SQL (tested against it).
+            f"AND e.capability_id = %s AND e.status IN ({ever_active}) "
+            "AND e.starts_at <= %s AND e.expires_at > %s "
+            "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
+        ]
+    )
+
+
+def decision_facts(
+    *, agent_slug: str, capability_id: int | None, at: datetime, token: str | None = None
+) -> DecisionFacts:
+    """The published version, the agent, and its active grants and exceptions for one
+    capability, in a single query (raw SQL: this sits in every agent action's path)."""
+    capability = capability_id if capability_id is not None else -1
+    params = [
+        PolicyStatus.PUBLISHED,
+        agent_slug,
+        agent_slug,
+        capability,
+        at,
+        at,
+        at,
+        agent_slug,
+        capability,
+        *PolicyException.EVER_ACTIVE_STATUSES,
+        at,
+        at,
+        at,
+    ]
+    if token is not None:
+        params.insert(0, token)
+    facts = DecisionFacts(at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(_facts_sql(connection.vendor, token is not None), params)
+        rows = cursor.fetchall()
+    for kind, value, text, status in rows:
+        if kind == "t":
+            facts.caller = (int(value), status[0] == "1", status[1] == "1")
+            if text:
+                facts.caller_groups.add(text)
+        elif kind == "v":
+            facts.policy_version = int(value) if value is not None else None
+        elif kind == "a":
+            facts.agent_id, facts.tier, facts.status = int(value), text, status
+        elif kind == "g":
+            facts.grants.append((int(value), text or ""))
+        else:
+            facts.exception_ids.append(int(value))
+    facts.grants.sort()
+    facts.exception_ids.sort()
+    return facts

@@ -1,0 +1,195 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from decisions.models import Activity
+from decisions.services.log import decide_and_record
+from tests.decisions.fixtures import make_exception, make_grant
+from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(engineer, security):
+    team = TeamFactory(slug="payments", members=[engineer])
+    demo_policy(security)
+    return {
+        "sandbox": AgentFactory(slug="sandbox-bot", owner=engineer, team=team, tier="sandbox"),
+        "production": AgentFactory(slug="prod-bot", owner=engineer, team=team, tier="production"),
+    }
+
+
+def item(agent, key, when=None, **extra):
+    when = when or timezone.now()
+    return {
+        "agent": agent,
+        "capability": key,
+        "target": "acme/payments",
+        "outcome": "success",
+        "occurred_at": when.isoformat().replace("+00:00", "Z"),
+        **extra,
+    }
+
+
+def report(api, gateway, body):
+    return api.as_user(gateway).post("/api/v1/activity/", body, format="json")
+
+
+def test_covered_and_uncovered_actions_in_one_batch(api, gateway, world):
+    grant = make_grant(world["sandbox"], "github:write")
+    exception = make_exception(world["production"], "vault:read_secret")
+    response = report(
+        api,
+        gateway,
+        [
+            item("sandbox-bot", "github:read"),  # standing allow
+            item("sandbox-bot", "github:write"),  # grant
+            item("prod-bot", "vault:read_secret"),  # exception
+            item("prod-bot", "deploy:release"),  # nothing: drift
+            item("ghost", "github:read"),  # unknown agent: drift
+        ],
+    )
+    assert response.status_code == 201
+    rows = response.json()
+    assert [r["flagged"] for r in rows] == [False, False, False, True, True]
+    assert rows[0]["covered_by"] == "standing allow (policy v1)"
+    assert rows[1]["covered_by"] == f"grant #{grant.pk}"
+    assert rows[2]["covered_by"] == f"exception #{exception.pk}"
+    assert "No standing allow, grant, exception or allow decision" in rows[3]["flag_reason"]
+    assert rows[4]["flag_reason"] == "Unknown agent 'ghost'."
+    assert [r["review_status"] for r in rows][3:] == ["pending", "pending"]
+
+
+def test_an_allow_decision_shortly_before_covers_the_action(api, gateway, world):
+    grant = make_grant(world["production"], "github:read", hours=1)
+    decide_and_record(agent_slug="prod-bot", capability_key="github:read", caller=gateway)
+    grant.revoked_at = timezone.now()
+    grant.save()
+    [row] = report(api, gateway, item("prod-bot", "github:read", when=timezone.now())).json()
+    assert row["covered_by"].startswith("allow decision #")
+    assert row["flagged"] is False
+
+
+def test_coverage_is_judged_at_occurred_at_not_now(api, gateway, world):
+    grant = make_grant(world["sandbox"], "github:write", hours=1)
+    after_expiry = grant.expires_at + timedelta(minutes=1)
+    before = grant.starts_at + timedelta(minutes=5)
+    from time_machine import travel
+
+    with travel(after_expiry + timedelta(minutes=10)):
+        rows = report(
+            api,
+            gateway,
+            [
+                item("sandbox-bot", "github:write", when=before),
+                item("sandbox-bot", "github:write", when=after_expiry),
+            ],
+        )
+    assert [r["flagged"] for r in rows.json()] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "non-empty list"),
+        ([{"agent": "sandbox-bot"}], "item 0: 'capability' must be a non-empty string"),
+        (item("sandbox-bot", "github:read", occurred_at="yesterday"), "ISO 8601"),
+        (item("sandbox-bot", "github:read", occurred_at="2026-11-28T10:00:00"), "with a zone"),
+        (item("sandbox-bot", "github:read", occurred_at="2999-01-01T00:00:00Z"), "in the future"),
+        ([item("sandbox-bot", "github:read")] * 1001, "At most 1000"),
+        ("text", "one activity object or a non-empty list"),
+    ],
+)
+def test_bad_activity_is_400_and_nothing_is_stored(api, gateway, world, body, message):
+    response = report(api, gateway, body)
+    assert response.status_code == 400
+    assert message in response.json()["detail"]
+    assert Activity.objects.count() == 0
+
+
+def test_one_bad_item_rejects_the_whole_batch(api, gateway, world):
+    response = report(api, gateway, [item("sandbox-bot", "github:read"), {"agent": 3}])
+    assert response.status_code == 400
+    assert "item 1" in response.json()["detail"]
+    assert Activity.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role", "status"), [("engineer", 403), ("security", 403), ("auditor", 403), ("anonymous", 401)]
+)
+def test_only_gateways_report(api, role_users, world, role, status):
+    client = api.as_user(None if role == "anonymous" else role_users[role])
+    response = client.post("/api/v1/activity/", item("sandbox-bot", "github:read"), format="json")
+    assert response.status_code == status
+    assert Activity.objects.count() == 0
+
+
+def test_flagged_filter_and_review_through_the_api(api, gateway, security, auditor, world):
+    report(api, gateway, [item("prod-bot", "deploy:release"), item("sandbox-bot", "github:read")])
+    flagged = api.as_user(auditor).get("/api/v1/activity/?flagged=true").json()
+    assert flagged["count"] == 1
+    activity_id = flagged["results"][0]["id"]
+    refused = api.as_user(auditor).post(
+        f"/api/v1/activity/{activity_id}/review/",
+        {"verdict": "expected", "note": "ok"},
+        format="json",
+    )
+    assert refused.status_code == 403
+    no_note = api.as_user(security).post(
+        f"/api/v1/activity/{activity_id}/review/",
+        {"verdict": "expected", "note": ""},
+        format="json",
+    )
+    assert no_note.status_code == 400
+    done = api.as_user(security).post(
+        f"/api/v1/activity/{activity_id}/review/",
+        {"verdict": "incident", "note": "release without approval: INC-42"},
+        format="json",
+    )
+    assert done.status_code == 200
+    assert (done.json()["review_status"], done.json()["reviewed_by"]) == ("incident", "sec1")
+    again = api.as_user(security).post(
+        f"/api/v1/activity/{activity_id}/review/",
+        {"verdict": "expected", "note": "changed my mind"},
+        format="json",
+    )
+    assert again.status_code == 400
+    assert "cannot be reviewed again" in again.json()["detail"]
+    assert (
+        api.as_user(security)
+        .post(
+            "/api/v1/activity/999999/review/", {"verdict": "expected", "note": "x"}, format="json"
+        )
+        .status_code
+        == 404
+    )
+
+
+def test_review_page_for_security_only(client, api, gateway, security, engineer, world):
+    report(api, gateway, [item("prod-bot", "deploy:release")])
+    client.force_login(engineer)
+    assert client.get("/review/").status_code == 403
+    client.force_login(security)
+    page = client.get("/review/")
+    assert page.status_code == 200
+    assert b"deploy:release" in page.content
+    activity = Activity.objects.get()
+    response = client.post(
+        f"/review/{activity.pk}/", {"verdict": "expected", "note": "planned release"}, follow=True
+    )
+    assert b"reviewed as Reviewed: expected" in response.content
+    activity.refresh_from_db()
+    assert (activity.review_status, activity.reviewed_by) == ("expected", security)
+
+
+def test_activity_list_query_count(api, gateway, auditor, world, django_assert_num_queries):
+    report(api, gateway, [item("prod-bot", "deploy:release")])
+    client = api.as_user(auditor)
+    with django_assert_num_queries(3):
+        client.get("/api/v1/activity/")
+    report(api, gateway, [item("prod-bot", "deploy:release")] * 40)
+    client = api.as_user(auditor)
+    with django_assert_num_queries(3):
+        assert client.get("/api/v1/activity/").json()["count"] == 41
