@@ -5,21 +5,21 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from access.limits import BREAK_GLASS_RECENT_DAYS, GRANTS_EXPIRING_HOURS
 from access.models import AccessRequest, RequestStatus
 from access.selectors import (
-    active_q,
     break_glass_awaiting_review,
-    grants_visible_to,
+    grants_expiring_within,
     requests_awaiting,
 )
 from kernel.permissions import Action, AnyUser, can
 
 
 def access_panels(user: AnyUser) -> list[dict]:
-    """My pending requests; security's queue; grants ending within 24 h; break-glass use."""
+    """My pending requests; security's queue; grants ending soon; break-glass use."""
     panels = []
     recent_break_glass = AccessRequest.objects.filter(
-        break_glass=True, created_at__gte=timezone.now() - timedelta(days=30)
+        break_glass=True, created_at__gte=timezone.now() - timedelta(days=BREAK_GLASS_RECENT_DAYS)
     ).count()
     if can(user, Action.REQUEST_ACCESS):
         panels.append(
@@ -46,21 +46,18 @@ def access_panels(user: AnyUser) -> list[dict]:
         panels.append(
             {
                 "key": "break-glass",
-                "title": "Break-glass to review (uses in the last 30 days)",
+                "title": f"Break-glass to review (uses in the last {BREAK_GLASS_RECENT_DAYS} days)",
                 "value": f"{break_glass_awaiting_review(user).count()} ({recent_break_glass})",
                 "link": reverse("approvals:queue"),
                 "link_label": "Review",
             }
         )
     if can(user, Action.VIEW_PORTAL):
-        now = timezone.now()
-        expiring = grants_visible_to(user).filter(
-            active_q(now), expires_at__lte=now + timedelta(hours=24)
-        )
+        expiring = grants_expiring_within(GRANTS_EXPIRING_HOURS, user)
         panels.append(
             {
                 "key": "grants-expiring",
-                "title": "Grants expiring within 24 hours",
+                "title": f"Grants expiring within {GRANTS_EXPIRING_HOURS} hours",
                 "value": expiring.count(),
                 "link": reverse("access:request-list") + "?all=1",
                 "link_label": "Requests",

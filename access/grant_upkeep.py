@@ -4,12 +4,11 @@ Whether a grant is active is computed from its times at read time (registry.sele
 nothing here has to run for access to end on time.
 """
 
-from datetime import timedelta
-
 from django.db import transaction
 from django.utils import timezone
 
 from access import notifications
+from access.limits import GRANT_REMINDER_BEFORE
 from access.models import Grant
 from kernel.notifications import queue_notice
 
@@ -23,7 +22,7 @@ def grants_mark_expired(*, now=None) -> int:
 
 @transaction.atomic
 def grants_remind_expiring(*, now=None) -> int:
-    """Tell owners an hour before a grant expires, once per grant."""
+    """Tell owners GRANT_REMINDER_BEFORE (an hour) before a grant expires, once per grant."""
     now = now or timezone.now()
     due = list(
         Grant.objects.select_for_update(skip_locked=True)
@@ -31,7 +30,7 @@ def grants_remind_expiring(*, now=None) -> int:
             revoked_at__isnull=True,
             expiry_reminder_sent_at__isnull=True,
             expires_at__gt=now,
-            expires_at__lte=now + timedelta(hours=1),
+            expires_at__lte=now + GRANT_REMINDER_BEFORE,
         )
         .order_by("pk")
     )

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from access.limits import SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
+from approvals.models import ApprovalRecord, ApprovalWorkflow, approval_once_per_person
 from registry.models.inventory import Agent, Capability
 
 
@@ -16,24 +18,25 @@ class RequestStatus(models.TextChoices):
     EXPIRED = "expired", "Expired (not decided in time)"
 
 
-class AccessRequest(models.Model):
+class AccessRequest(ApprovalWorkflow):
+    """`requested_by`, `status` and `required_approvals` (0 for jit and break-glass, approved
+    at once) come from the shared workflow; `required_approvals_for` decides the number."""
+
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="access_requests")
     capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
-    scope = models.CharField(max_length=500, blank=True, help_text="e.g. acme/payments-*")
-    justification = models.TextField()
-    ticket = models.CharField(max_length=100, blank=True)
-    duration_hours = models.PositiveIntegerField()
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="access_requests"
+    scope = models.CharField(
+        max_length=SCOPE_MAX_LENGTH, blank=True, help_text="e.g. acme/payments-*"
     )
+    justification = models.TextField()
+    ticket = models.CharField(max_length=TICKET_MAX_LENGTH, blank=True)
+    duration_hours = models.PositiveIntegerField()
     status = models.CharField(
         max_length=16, choices=RequestStatus.choices, default=RequestStatus.PENDING
     )
     effect = models.CharField(max_length=16, help_text="the policy effect at submission")
     policy_version = models.PositiveIntegerField()
-    required_approvals = models.PositiveSmallIntegerField(default=0)
     break_glass = models.BooleanField(default=False)
-    incident = models.CharField(max_length=100, blank=True)
+    incident = models.CharField(max_length=TICKET_MAX_LENGTH, blank=True)
     break_glass_reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -65,20 +68,11 @@ class AccessRequest(models.Model):
         return reverse("access:request-detail", kwargs={"pk": self.pk})
 
 
-class Approval(models.Model):
+class Approval(ApprovalRecord):
     request = models.ForeignKey(AccessRequest, on_delete=models.CASCADE, related_name="approvals")
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            # The same person counts once, whatever races the application layer loses.
-            models.UniqueConstraint(fields=["request", "approver"], name="approval_once_per_person")
-        ]
+    class Meta(ApprovalRecord.Meta):
+        constraints = [approval_once_per_person("request", "approval_once_per_person")]
 
     def __str__(self) -> str:
         return f"{self.approver_id} approved #{self.request_id}"
@@ -89,7 +83,7 @@ class Grant(models.Model):
 
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="grants")
     capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
-    scope = models.CharField(max_length=500, blank=True)
+    scope = models.CharField(max_length=SCOPE_MAX_LENGTH, blank=True)
     starts_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     request = models.OneToOneField(

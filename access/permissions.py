@@ -1,6 +1,6 @@
 """Who may request and approve access for which agent. Services, views and the API call these."""
 
-from kernel.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can, refusal
 from registry.models import Agent
 from registry.permissions import is_owner_or_member
 
@@ -13,7 +13,7 @@ def can_request_for(user: AnyUser, agent: Agent) -> bool:
 def approval_refusal(user: AnyUser, access_request) -> str | None:
     """Why this person may not approve this request, or None when they may (SoD rules)."""
     if not can(user, Action.APPROVE):
-        return "Only security approves access requests."
+        return refusal(Action.APPROVE)
     if access_request.requested_by_id == user.pk:
         return "You cannot approve your own request."
     if access_request.agent.owner_id == user.pk:
@@ -29,3 +29,13 @@ def has_approved(user: AnyUser, access_request) -> bool:
 def can_approve(user: AnyUser, access_request) -> bool:
     """Security, not the requester, not the agent's owner, and not a second time."""
     return approval_refusal(user, access_request) is None and not has_approved(user, access_request)
+
+
+def can_cancel(user: AnyUser, access_request) -> bool:
+    """Only the person who filed a request withdraws it."""
+    return can(user, Action.REQUEST_ACCESS) and access_request.requested_by_id == user.pk
+
+
+def can_review_break_glass(user: AnyUser, access_request) -> bool:
+    """Security reviews break-glass access after the fact, never their own."""
+    return can(user, Action.APPROVE) and access_request.requested_by_id != user.pk

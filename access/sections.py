@@ -1,12 +1,14 @@
 """What access adds to other pages: the agent page section and the approval queue sections."""
 
 from access import permissions
+from access.limits import AGENT_PAGE_REQUESTS
 from access.selectors import (
     break_glass_awaiting_review,
     grants_active_for_agent,
     requests_awaiting,
     requests_visible_to,
 )
+from approvals.queue import awaiting_approval_section
 from kernel.permissions import AnyUser
 from registry.models import Agent
 
@@ -18,18 +20,24 @@ def agent_access_section(agent: Agent, user: AnyUser) -> dict:
         "template": "access/_agent_section.html",
         "agent": agent,
         "grants": list(grants_active_for_agent(agent.pk)),
-        "requests": list(requests_visible_to(user).filter(agent=agent)[:10]),
+        "requests": list(requests_visible_to(user).filter(agent=agent)[:AGENT_PAGE_REQUESTS]),
         "can_request": permissions.can_request_for(user, agent),
     }
 
 
 def access_requests_queue_section(user: AnyUser) -> dict:
-    return {
-        "key": "access-requests",
-        "title": "Access requests awaiting approval",
-        "template": "access/_queue.html",
-        "items": list(requests_awaiting(user)),
-    }
+    return awaiting_approval_section(
+        key="access-requests",
+        title="Access requests awaiting approval",
+        items=list(requests_awaiting(user)),
+        noun="request",
+        columns=["Agent", "Capability", "Duration", "Requested", "Justification"],
+        cells_template="access/_queue_cells.html",
+        approve_url="access:request-approve",
+        refuse_url="access:request-deny",
+        refuse_label="Deny",
+        empty="Nothing waits for you.",
+    )
 
 
 def break_glass_queue_section(user: AnyUser) -> dict:

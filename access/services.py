@@ -15,13 +15,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import notifications, permissions
-from access.models import AccessRequest, Approval, Grant, RequestStatus
+from access.limits import TICKET_MAX_LENGTH
+from access.models import AccessRequest, Grant, RequestStatus
+from approvals import services as approvals
+from approvals.workflow import Pipeline
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.permissions import Action, can
 from kernel.validation import required_text
-from registry.models import Agent, AgentStatus, Capability, Effect, Tier
+from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule, Tier
 from registry.selectors.policy import policy_latest_published
 
 # The request pipeline: which statuses a request may move to from each status.
@@ -37,20 +40,15 @@ ALLOWED = {
     RequestStatus.CANCELLED: set(),
     RequestStatus.EXPIRED: set(),
 }
+PIPELINE = Pipeline(noun="request", allowed=ALLOWED)
 
 
 def _set_status(access_request: AccessRequest, status: RequestStatus) -> None:
-    current = RequestStatus(access_request.status)
-    if status not in ALLOWED[current]:
-        raise ApplicationError(
-            f"Request #{access_request.pk} is {current}; it cannot become {status}.",
-            code="invalid_transition",
-        )
-    access_request.status = status
+    PIPELINE.set_status(access_request, status)
 
 
 def _lock(access_request: AccessRequest) -> AccessRequest:
-    return AccessRequest.objects.select_for_update(of=("self",)).get(pk=access_request.pk)
+    return approvals.lock(access_request)
 
 
 def _issue_grant(access_request: AccessRequest, now) -> Grant:
@@ -64,29 +62,19 @@ def _issue_grant(access_request: AccessRequest, now) -> Grant:
     )
 
 
-def _required_approvals(agent: Agent, capability: Capability) -> int:
-    """Two distinct approvers for a high-risk capability on a production agent, else one."""
+def required_approvals_for(agent: Agent, capability: Capability) -> int:
+    """Distinct security approvers a request that needs approval must have: two for a
+    high-risk capability on a production agent, else one. Stored on the request when filed
+    (jit and break-glass requests, approved at once, store 0); reports read it back."""
     return 2 if capability.high_risk and agent.tier == Tier.PRODUCTION else 1
 
 
-@transaction.atomic
-def access_request_submit(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str = "",
-    ticket: str = "",
-    break_glass: bool = False,
-    incident: str = "",
-) -> AccessRequest:
-    """File a request, decided by the latest published policy for the agent's tier.
-
-    `jit` is approved at once with a grant; `approval` waits for security; `deny`, no rule
-    and `allow` are refused. Break-glass takes an emergency grant at once (see below).
-    """
+def filing_checks(
+    *, actor: User, agent: Agent, capability: Capability, justification: str, duration_hours: int
+) -> tuple[str, PolicyRule, int]:
+    """What every request must pass, break-glass or not: who may ask for this agent, an active
+    agent, a justification, at least an hour, and a policy rule that asks for a request.
+    Returns the stripped justification, the rule and its policy version's number."""
     if not permissions.can_request_for(actor, agent):
         raise Forbidden(
             f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
@@ -100,18 +88,12 @@ def access_request_submit(
     justification = required_text(
         justification, "justification", "Say why the agent needs this access (justification)."
     )
-    if isinstance(duration_hours, bool) or not isinstance(duration_hours, int):
-        raise ApplicationError(
-            "duration_hours must be a whole number of hours.", field="duration_hours"
-        )
     if duration_hours < 1:
         raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")
-    if not isinstance(scope, str) or len(scope) > 500:
-        raise ApplicationError("scope is a pattern of at most 500 characters.", field="scope")
     version = policy_latest_published()
     rule = version.rules.filter(tier=agent.tier, capability=capability).first() if version else None
     where = f"{capability.key} on {agent.tier} agents"
-    if rule is None or rule.effect == Effect.DENY:
+    if version is None or rule is None or rule.effect == Effect.DENY:
         reason = "denies" if rule else "has no rule for (so it denies)"
         raise ApplicationError(
             f"Policy v{version.number if version else '—'} {reason} {where}. "
@@ -125,24 +107,37 @@ def access_request_submit(
             code="standing_allow",
             field="capability",
         )
-    limit = rule.max_duration_hours
-    if break_glass:
-        return _break_glass(
-            actor=actor,
-            agent=agent,
-            capability=capability,
-            rule_effect=rule.effect,
-            version=version.number,
-            justification=justification,
-            duration_hours=duration_hours,
-            scope=scope,
-            ticket=ticket,
-            incident=incident,
-        )
-    if duration_hours > limit:
+    return justification, rule, version.number
+
+
+@transaction.atomic
+def access_request_submit(
+    *,
+    actor: User,
+    agent: Agent,
+    capability: Capability,
+    justification: str,
+    duration_hours: int,
+    scope: str = "",
+    ticket: str = "",
+) -> AccessRequest:
+    """File a request, decided by the latest published policy for the agent's tier.
+
+    `jit` is approved at once with a grant; `approval` waits for security; `deny`, no rule
+    and `allow` are refused. Emergencies go through access.break_glass instead.
+    """
+    justification, rule, version = filing_checks(
+        actor=actor,
+        agent=agent,
+        capability=capability,
+        justification=justification,
+        duration_hours=duration_hours,
+    )
+    limit = rule.max_duration_hours  # set on every jit and approval rule
+    if limit is not None and duration_hours > limit:
         raise ApplicationError(
-            f"{duration_hours} hours is longer than policy v{version.number} allows for {where}: "
-            f"the maximum is {limit} hours.",
+            f"{duration_hours} hours is longer than policy v{version} allows for "
+            f"{capability.key} on {agent.tier} agents: the maximum is {limit} hours.",
             code="duration_too_long",
             field="duration_hours",
             max_duration_hours=limit,
@@ -155,90 +150,43 @@ def access_request_submit(
             f"Request #{duplicate.pk} for the same access is already pending.",
             code="duplicate_request",
         )
-    now = timezone.now()
     access_request = AccessRequest(
         agent=agent,
         capability=capability,
         scope=scope,
         justification=justification,
-        ticket=ticket[:100],
+        ticket=ticket[:TICKET_MAX_LENGTH],
         duration_hours=duration_hours,
         requested_by=actor,
         effect=rule.effect,
-        policy_version=version.number,
+        policy_version=version,
     )
     with audit_actor(actor):
-        if rule.effect == Effect.JIT:
-            access_request.status = RequestStatus.APPROVED
-            access_request.decided_at = now
-            access_request.save()
-            _issue_grant(access_request, now)
-        else:
-            access_request.required_approvals = _required_approvals(agent, capability)
-            try:
-                with transaction.atomic():
-                    access_request.save()
-            except IntegrityError as exc:  # a concurrent submit won the race
-                raise ApplicationError(
-                    "The same access is already pending.", code="duplicate_request"
-                ) from exc
-            queue_notice(notifications.request_waiting, access_request.pk)
+        _file(access_request)
     return access_request
 
 
-def _break_glass(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    rule_effect: str,
-    version: int,
-    justification: str,
-    duration_hours: int,
-    scope: str,
-    ticket: str,
-    incident: str,
-) -> AccessRequest:
-    """Emergency access for a production agent's owner: issued now, reviewed after the fact."""
-    if agent.tier != Tier.PRODUCTION or rule_effect != Effect.APPROVAL:
-        raise ApplicationError(
-            "Break-glass is for capabilities that need approval on production agents.",
-            code="break_glass_not_applicable",
-        )
-    if agent.owner_id != actor.pk:
-        raise Forbidden("Only the agent's owner may break glass.")
-    incident = required_text(
-        incident, "incident", "Break-glass needs an incident reference.", limit=100
-    )
-    ceiling = settings.BREAK_GLASS_MAX_HOURS
-    if duration_hours > ceiling:
-        raise ApplicationError(
-            f"Break-glass access lasts at most {ceiling} hour(s).",
-            code="duration_too_long",
-            field="duration_hours",
-            max_duration_hours=ceiling,
-        )
-    now = timezone.now()
-    access_request = AccessRequest(
-        agent=agent,
-        capability=capability,
-        scope=scope,
-        justification=justification,
-        ticket=ticket[:100],
-        duration_hours=duration_hours,
-        requested_by=actor,
-        effect=rule_effect,
-        policy_version=version,
-        break_glass=True,
-        incident=incident,
-        status=RequestStatus.APPROVED,
-        decided_at=now,
-    )
-    with audit_actor(actor):
+def _file(access_request: AccessRequest) -> None:
+    """Save a new request: `jit` approved at once with its grant, `approval` left pending."""
+    if access_request.effect == Effect.JIT:
+        now = timezone.now()
+        access_request.status = RequestStatus.APPROVED
+        access_request.required_approvals = 0
+        access_request.decided_at = now
         access_request.save()
         _issue_grant(access_request, now)
-    queue_notice(notifications.break_glass_alert, access_request.pk)
-    return access_request
+        return
+    access_request.required_approvals = required_approvals_for(
+        access_request.agent, access_request.capability
+    )
+    try:
+        with transaction.atomic():
+            access_request.save()
+    except IntegrityError as exc:  # a concurrent submit won the race
+        raise ApplicationError(
+            "The same access is already pending.", code="duplicate_request"
+        ) from exc
+    queue_notice(notifications.request_waiting, access_request.pk)
 
 
 @transaction.atomic
@@ -246,36 +194,22 @@ def access_request_approve(
     *, actor: User, access_request: AccessRequest, comment: str = ""
 ) -> AccessRequest:
     """Record one approval; the last required one approves the request and issues its grant."""
-    access_request = _lock(access_request)
-    refusal = permissions.approval_refusal(actor, access_request)
-    if refusal:
-        raise Forbidden(refusal)
-    if access_request.status != RequestStatus.PENDING:
-        _set_status(access_request, RequestStatus.APPROVED)  # raises with the current status
-    if permissions.has_approved(actor, access_request):
-        raise ApplicationError(
-            "You have approved this request already; another security member must approve.",
-            code="already_approved",
-        )
-    with audit_actor(actor):
-        try:
-            with transaction.atomic():
-                Approval.objects.create(
-                    request=access_request, approver=actor, comment=(comment or "")[:4000]
-                )
-        except IntegrityError as exc:
-            raise ApplicationError(
-                "You have approved this request already.", code="already_approved"
-            ) from exc
-        if access_request.approvals.count() >= access_request.required_approvals:
-            now = timezone.now()
-            _set_status(access_request, RequestStatus.APPROVED)
-            access_request.decided_at = now
-            access_request.decided_by = actor
-            access_request.save(update_fields=["status", "decided_at", "decided_by"])
-            _issue_grant(access_request, now)
-            queue_notice(notifications.request_decided, access_request.pk)
-    return access_request
+    now = timezone.now()
+    result = approvals.approve(
+        actor=actor,
+        subject=access_request,
+        pipeline=PIPELINE,
+        approved=RequestStatus.APPROVED,
+        refusal=permissions.approval_refusal,
+        comment=(comment or "")[:4000],
+        related=("agent",),
+        final_fields={"decided_at": now, "decided_by": actor},
+    )
+    if result.final:
+        with audit_actor(actor):
+            _issue_grant(result.subject, now)
+        queue_notice(notifications.request_decided, result.subject.pk)
+    return result.subject
 
 
 @transaction.atomic

@@ -1,43 +1,43 @@
 """Access request pages: file one, follow mine, and security's approval queue."""
 
+from typing import Any
+
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.models import User
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from access import permissions, selectors, services
+from access import permissions, rules, selectors, services
+from access.break_glass import break_glass_request
 from access.forms import AccessRequestForm
+from access.limits import PAGE_SIZE
+from access.models import AccessRequest
 from kernel.errors import ApplicationError
-from kernel.http import redirect_back
-from kernel.permissions import Action, can
+from kernel.filtering import InvalidFilters
+from kernel.http import AuthenticatedHttpRequest, redirect_back, requires
+from kernel.permissions import Action
 from registry.selectors.policy import policy_latest_published, policy_rules
 from registry.views.agents import form_error
 
 
-def _require(request: HttpRequest, action: Action, message: str) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied(message)
-
-
 @require_safe
-@login_required
+@requires(Action.VIEW_PORTAL)
 def request_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.VIEW_PORTAL, "Your role does not work with access requests.")
     show_all = request.GET.get("all") == "1"
-    requests = selectors.requests_visible_to(request.user)
-    if not show_all:
-        requests = requests.filter(requested_by=request.user)
-    if request.GET.get("status"):
-        requests = requests.filter(status=request.GET["status"])
-    page = Paginator(requests, 25).get_page(request.GET.get("page"))
+    filters = {"status": request.GET.get("status", ""), "mine": "false" if show_all else "true"}
+    filter_errors: list[str] = []
+    try:
+        requests = selectors.access_request_list(request.user, filters=filters)
+    except InvalidFilters as exc:
+        filter_errors, requests = [exc.message], AccessRequest.objects.none()
+    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     for access_request in page:
         grant = getattr(access_request, "grant", None)
-        access_request.grant_state = selectors.grant_state(grant, now) if grant else ""
+        access_request.grant_state = rules.grant_state(grant, now) if grant else ""
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -46,13 +46,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "show_all": show_all,
+            "filter_errors": filter_errors,
             "query": query.urlencode(),
-            "can_request": can(request.user, Action.REQUEST_ACCESS),
         },
     )
 
 
-def _rules_for_form() -> dict[str, dict[str, dict]]:
+def _rules_for_form() -> dict[str, Any]:
     """tier -> capability -> rule, for the hint the form shows before submitting."""
     version = policy_latest_published()
     rules: dict[str, dict[str, dict]] = {}
@@ -66,14 +66,13 @@ def _rules_for_form() -> dict[str, dict[str, dict]]:
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def request_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.REQUEST_ACCESS, "Only engineers and security request access.")
+@requires(Action.REQUEST_ACCESS)
+def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial = {"agent": request.GET.get("agent"), "capability": request.GET.get("capability")}
     form = AccessRequestForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            access_request = services.access_request_submit(actor=request.user, **form.cleaned_data)
+            access_request = _file(request.user, form.cleaned_data)
         except ApplicationError as exc:
             form_error(form, exc)
         else:
@@ -94,12 +93,21 @@ def request_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _file(actor: User, data: dict[str, Any]) -> AccessRequest:
+    """The form's break-glass box picks the service: an emergency grant, or a request."""
+    data = dict(data)
+    if data.pop("break_glass"):
+        return break_glass_request(actor=actor, **data)
+    data.pop("incident")
+    return services.access_request_submit(actor=actor, **data)
+
+
 @require_safe
-@login_required
+@requires(Action.VIEW_PORTAL)
 def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.VIEW_PORTAL, "Your role does not work with access requests.")
     access_request = selectors.access_request_get_for_user(request.user, pk)
-    refusal = permissions.approval_refusal(request.user, access_request)
+    user = request.user
+    pending = access_request.status == "pending"
     grant = getattr(access_request, "grant", None)
     return render(
         request,
@@ -107,27 +115,20 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "req": access_request,
             "grant": grant,
-            "grant_active": grant is not None and selectors.grant_is_active(grant),
-            "can_decide": access_request.status == "pending"
-            and permissions.can_approve(request.user, access_request),
-            "decide_refusal": refusal,
-            "can_cancel": access_request.status == "pending"
-            and access_request.requested_by_id == request.user.pk,
-            "can_revoke": grant is not None
-            and can(request.user, Action.APPROVE)
-            and selectors.grant_is_active(grant),
+            "grant_active": grant is not None and rules.grant_is_active(grant),
+            "can_decide": pending and permissions.can_approve(user, access_request),
+            "decide_refusal": permissions.approval_refusal(user, access_request),
+            "can_cancel": pending and permissions.can_cancel(user, access_request),
             "can_review_break_glass": access_request.break_glass
             and access_request.break_glass_reviewed_at is None
-            and can(request.user, Action.APPROVE)
-            and access_request.requested_by_id != request.user.pk,
+            and permissions.can_review_break_glass(user, access_request),
         },
     )
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security approves access requests.")
+def request_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.access_request_get_for_user(request.user, pk)
     done = services.access_request_approve(
         actor=request.user, access_request=target, comment=request.POST.get("comment", "")
@@ -141,10 +142,9 @@ def request_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, done)
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def request_deny(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security denies access requests.")
+def request_deny(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.access_request_get_for_user(request.user, pk)
     services.access_request_deny(
         actor=request.user, access_request=target, comment=request.POST.get("comment", "")
@@ -153,20 +153,18 @@ def request_deny(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, target)
 
 
-@login_required
+@requires(Action.REQUEST_ACCESS)
 @require_POST
-def request_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.REQUEST_ACCESS, "Only the person who filed a request cancels it.")
+def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.access_request_get_for_user(request.user, pk)
     services.access_request_cancel(actor=request.user, access_request=target)
     messages.success(request, f"Request #{pk} cancelled.")
     return redirect(target)
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def request_review_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security reviews break-glass access.")
+def request_review_break_glass(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.access_request_get_for_user(request.user, pk)
     services.break_glass_review(
         actor=request.user, access_request=target, note=request.POST.get("note", "")
@@ -175,10 +173,9 @@ def request_review_break_glass(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, target)
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def grant_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security revokes grants.")
+def grant_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     grant = selectors.grant_get_for_user(request.user, pk)
     services.grant_revoke(actor=request.user, grant=grant, reason=request.POST.get("reason", ""))
     messages.success(request, f"Grant #{pk} revoked: decisions deny it from now on.")

@@ -25,3 +25,37 @@ def queue_for(user: AnyUser) -> list[dict]:
         if section is not None:
             sections.append(section)
     return sections
+
+
+def awaiting_approval_section(
+    *,
+    key: str,
+    title: str,
+    items: list,
+    noun: str,
+    columns: list[str],
+    cells_template: str,
+    approve_url: str,
+    refuse_url: str,
+    refuse_label: str,
+    empty: str,
+) -> dict:
+    """A section of subjects awaiting approval, rendered by approvals/_queue_section.html.
+
+    Each row is `data-<noun>="<pk>"`, a link, the workflow's own cells (`cells_template`,
+    one <td> per heading in `columns`), "approvals / required" and the Approve and
+    refuse forms (URL names taking the pk), which return to the queue.
+    """
+    return {
+        "key": key,
+        "title": title,
+        "template": "approvals/_queue_section.html",
+        "items": items,
+        "noun": noun,
+        "columns": columns,
+        "cells_template": cells_template,
+        "approve_url": approve_url,
+        "refuse_url": refuse_url,
+        "refuse_label": refuse_label,
+        "empty": empty,
+    }

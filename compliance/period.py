@@ -40,12 +40,6 @@ class Period:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
 
-def default_period(today: datetime.date | None = None) -> Period:
-    """The last 30 days, today included."""
-    today = today or timezone.now().date()
-    return Period(start=today - datetime.timedelta(days=DEFAULT_DAYS - 1), end=today)
-
-
 def _parse_day(value: str, name: str) -> datetime.date:
     try:
         return datetime.date.fromisoformat(value.strip())

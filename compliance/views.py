@@ -5,7 +5,6 @@ and the gateway get 403). Requesting an evidence package is an export too.
 """
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import (
     FileResponse,
     HttpRequest,
@@ -25,6 +24,8 @@ from compliance.reports import export, pdf
 from compliance.reports.build import Report, report_build
 from controls import selectors
 from kernel.errors import NotFound
+from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.permissions import Action
 
 EXPORT_FORMATS = ("csv", "json", "oscal", "pdf")
 RECENT_PACKAGES = 5
@@ -78,10 +79,9 @@ def package_as_dict(request: HttpRequest, package: EvidencePackage, *, api: bool
     }
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 @require_GET
 def report(request: HttpRequest, key: str) -> HttpResponse:
-    packages.require_exporter(request.user)
     framework = selectors.framework_get(key)
     period = _period(request)
     built = report_build(framework, period)
@@ -107,10 +107,9 @@ def report(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 @require_GET
-def report_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
-    packages.require_exporter(request.user)
+def report_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
     if fmt not in EXPORT_FORMATS:
         raise NotFound(f"No export format '{fmt}': use one of {', '.join(EXPORT_FORMATS)}.")
     built = report_build(selectors.framework_get(key), _period(request))
@@ -124,10 +123,9 @@ def report_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse:
     return response
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 @require_POST
-def package_request(request: HttpRequest, key: str) -> HttpResponse:
-    packages.require_exporter(request.user)
+def package_request(request: AuthenticatedHttpRequest, key: str) -> HttpResponse:
     framework = selectors.framework_get(key)
     period = _period(request)
     package = package_requests.package_request(
@@ -141,14 +139,14 @@ def package_request(request: HttpRequest, key: str) -> HttpResponse:
     return redirect(f"{url}?from={period.start.isoformat()}&to={period.end.isoformat()}#packages")
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 @require_GET
 def package_status(request: HttpRequest, pk: int) -> JsonResponse:
     package = packages.package_get_for_user(request.user, pk)
     return JsonResponse(package_as_dict(request, package, api=False))
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 @require_GET
 def package_download(request: HttpRequest, pk: int) -> FileResponse:
     package = packages.package_get_for_user(request.user, pk)
@@ -165,4 +163,6 @@ def package_file_response(package: EvidencePackage) -> FileResponse:
             f"The zip of evidence package {package.pk} is missing from storage "
             f"(SHA-256 {package.sha256}); request a new package."
         ) from None
-    return FileResponse(handle, as_attachment=True, filename=package.file.name.rsplit("/", 1)[-1])
+    return FileResponse(
+        handle, as_attachment=True, filename=(package.file.name or "").rsplit("/", 1)[-1]
+    )

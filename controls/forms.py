@@ -1,5 +1,7 @@
 """HTML forms of compliance: they validate input; services decide and write."""
 
+from typing import cast
+
 from django import forms
 from django.utils import timezone
 
@@ -42,7 +44,10 @@ class MappingForm(MappingFieldsMixin):
         for item in selectors.items_for_choice():
             label = item.label if len(item.label) <= 120 else f"{item.label[:119]}…"
             groups.setdefault(item.framework.name, []).append((item.pk, label))
-        self.fields["item"].choices = [("", "Choose an item"), *groups.items()]
+        cast(forms.ChoiceField, self.fields["item"]).choices = [
+            ("", "Choose an item"),
+            *groups.items(),
+        ]
 
 
 class MappingEditForm(MappingFieldsMixin):
@@ -66,5 +71,5 @@ class CrosswalkForm(forms.Form):
     def __init__(self, *args, frameworks, **kwargs):
         super().__init__(*args, **kwargs)
         choices = [(framework.key, framework.name) for framework in frameworks]
-        self.fields["a"].choices = choices
-        self.fields["b"].choices = choices
+        cast(forms.ChoiceField, self.fields["a"]).choices = choices
+        cast(forms.ChoiceField, self.fields["b"]).choices = choices

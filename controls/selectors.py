@@ -103,7 +103,7 @@ def framework_matrix(framework: Framework) -> Matrix:
         cells[mapping.item_id][column[mapping.control_id]] = mapping
     matrix = Matrix(framework=framework, controls=controls)
     depth: dict[int, int] = {}
-    rows: dict[int, MatrixRow] = {}
+    rows: dict[int | None, MatrixRow] = {}
     for item in FrameworkItem.objects.filter(framework=framework).order_by("order"):
         depth[item.pk] = depth.get(item.parent_id, -1) + 1 if item.parent_id else 0
         rows[item.pk] = MatrixRow(item=item, depth=depth[item.pk], cells=cells[item.pk])
@@ -173,18 +173,6 @@ def control_get(ref_id: str) -> Control:
         return Control.objects.select_related("owner_team").get(ref_id=ref_id)
     except Control.DoesNotExist:
         raise NotFound(f"No control '{ref_id}'.") from None
-
-
-def control_mappings(control: Control) -> QuerySet[Mapping]:
-    return (
-        Mapping.objects.filter(control=control)
-        .select_related("item__framework", "item__parent")
-        .order_by("item__framework__key", "item__order")
-    )
-
-
-def control_evidence(control: Control) -> QuerySet[EvidenceFile]:
-    return EvidenceFile.objects.filter(control=control).select_related("uploaded_by")
 
 
 def control_detail(ref_id: str) -> Control:
@@ -265,7 +253,7 @@ def default_controls_for_capability(capability: RiskRated | None) -> QuerySet[Co
 def owner_team_model() -> type[Model]:
     """The team model a control's owner points at (the registry's, reached through the field,
     so the controls catalogue does not import the registry)."""
-    return Control._meta.get_field("owner_team").related_model  # type: ignore[return-value]
+    return Control._meta.get_field("owner_team").related_model
 
 
 def owner_team_get(slug: str) -> Model:

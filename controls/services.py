@@ -10,7 +10,6 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-from controls import permissions
 from controls.models import (
     STRENGTH_MAX,
     STRENGTH_MIN,
@@ -21,16 +20,12 @@ from controls.models import (
     Relationship,
 )
 from kernel.audit import audit_actor
-from kernel.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError
+from kernel.permissions import Action, require
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
-
-
-def _require_control_owner(actor: User) -> None:
-    if not permissions.can_manage_controls(actor):
-        raise Forbidden("Only security edits controls, mappings and evidence.")
 
 
 def _check_fields(changes: dict[str, Any], editable: frozenset[str]) -> None:
@@ -67,8 +62,6 @@ def _check_mapping_values(relationship: str, strength: int, rationale: str) -> N
             f"Unknown relationship '{relationship}': use one of {', '.join(Relationship.values)}.",
             field="relationship",
         )
-    if isinstance(strength, bool) or not isinstance(strength, int):
-        raise ApplicationError("strength must be a whole number.", field="strength")
     if not STRENGTH_MIN <= strength <= STRENGTH_MAX:
         raise ApplicationError(
             f"strength must be between {STRENGTH_MIN} and {STRENGTH_MAX}; got {strength}.",
@@ -91,7 +84,7 @@ def control_create(
     owner_team: models.Model | None = None,
     active: bool = True,
 ) -> Control:
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     if Control.objects.filter(ref_id=ref_id).exists():
         raise ApplicationError(
             f"Control {ref_id} already exists.", code="duplicate", field="ref_id"
@@ -111,7 +104,7 @@ def control_create(
 @transaction.atomic
 def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
     """Edit a control's title, description, owner team or active flag (ref_id never changes)."""
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     _check_fields(changes, CONTROL_FIELDS)
     control = Control.objects.select_for_update().get(pk=control.pk)
     for name, value in changes.items():
@@ -131,7 +124,7 @@ def mapping_create(
     strength: int,
     rationale: str,
 ) -> Mapping:
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     _check_mapping_values(relationship, strength, rationale)
     if Mapping.objects.filter(control=control, item=item).exists():
         raise ApplicationError(
@@ -153,7 +146,7 @@ def mapping_create(
 
 @transaction.atomic
 def mapping_update(*, actor: User, mapping: Mapping, **changes: Any) -> Mapping:
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     _check_fields(changes, MAPPING_FIELDS)
     mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
     for name, value in changes.items():
@@ -167,7 +160,7 @@ def mapping_update(*, actor: User, mapping: Mapping, **changes: Any) -> Mapping:
 
 @transaction.atomic
 def mapping_delete(*, actor: User, mapping: Mapping) -> None:
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     with audit_actor(actor):
         mapping.delete()
 
@@ -198,7 +191,7 @@ def evidence_upload(
     The file is written to storage before the row commits; if the row cannot be saved, the
     stored file is removed again so storage holds no evidence the database does not know.
     """
-    _require_control_owner(actor)
+    require(actor, Action.MANAGE_CONTROLS)
     if effective_on > timezone.localdate():
         raise ApplicationError(
             "Evidence cannot be effective in the future: give the date it speaks for.",

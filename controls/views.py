@@ -1,26 +1,16 @@
 """Compliance pages: frameworks with coverage, the matrix, controls, the crosswalk."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from controls import permissions, selectors, services
+from controls import selectors, services
 from controls.forms import ControlForm, CrosswalkForm, EvidenceForm, MappingEditForm, MappingForm
 from controls.models import FrameworkItem, Relationship
 from kernel.errors import ApplicationError, NotFound
-
-
-def _require_reader(request: HttpRequest) -> None:
-    if not permissions.can_view_compliance(request.user):
-        raise PermissionDenied("Your role may not read compliance data.")
-
-
-def _require_control_owner(request: HttpRequest) -> None:
-    if not permissions.can_manage_controls(request.user):
-        raise PermissionDenied("Only security edits controls, mappings and evidence.")
+from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.permissions import Action, can
 
 
 def _form_errors(form) -> str:
@@ -30,10 +20,9 @@ def _form_errors(form) -> str:
     )
 
 
-@login_required
+@requires(Action.VIEW_COMPLIANCE)
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
     frameworks = list(selectors.framework_list())
     for framework in frameworks:
         framework.coverage = selectors.coverage_percent(framework)
@@ -44,10 +33,9 @@ def index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.VIEW_COMPLIANCE)
 @require_GET
 def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
-    _require_reader(request)
     framework = selectors.framework_get(key)
     framework.coverage = selectors.coverage_percent(framework)
     return render(
@@ -56,15 +44,13 @@ def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
         {
             "framework": framework,
             "matrix": selectors.framework_matrix(framework),
-            "can_export": permissions.can_download_evidence(request.user),
         },
     )
 
 
-@login_required
+@requires(Action.VIEW_COMPLIANCE)
 @require_GET
 def crosswalk(request: HttpRequest) -> HttpResponse:
-    _require_reader(request)
     frameworks = list(selectors.framework_list())
     a_key = request.GET.get("a") or selectors.DEFAULT_CROSSWALK[0]
     b_key = request.GET.get("b") or selectors.DEFAULT_CROSSWALK[1]
@@ -87,15 +73,13 @@ def crosswalk(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.VIEW_COMPLIANCE, write=Action.MANAGE_CONTROLS)
 @require_http_methods(["GET", "POST"])
-def control_list(request: HttpRequest) -> HttpResponse:
-    if request.method == "POST":
-        _require_control_owner(request)
-    _require_reader(request)
-    can_manage = permissions.can_manage_controls(request.user)
-    form = ControlForm(request.POST or None, initial={"active": True}) if can_manage else None
-    if request.method == "POST" and form.is_valid():
+def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    form = None
+    if can(request.user, Action.MANAGE_CONTROLS):
+        form = ControlForm(request.POST or None, initial={"active": True})
+    if request.method == "POST" and form is not None and form.is_valid():
         try:
             control = services.control_create(actor=request.user, **form.cleaned_data)
         except ApplicationError as exc:
@@ -106,23 +90,16 @@ def control_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "controls/control_list.html",
-        {"controls": selectors.control_list(), "form": form, "can_manage": can_manage},
+        {"controls": selectors.control_list(), "form": form},
     )
 
 
-@login_required
+@requires(Action.VIEW_COMPLIANCE)
 @require_GET
 def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
-    _require_reader(request)
     control = selectors.control_detail(ref_id)
-    can_manage = permissions.can_manage_controls(request.user)
-    context = {
-        "control": control,
-        "can_manage": can_manage,
-        "can_download": permissions.can_download_evidence(request.user),
-        "relationships": Relationship.choices,
-    }
-    if can_manage:
+    context = {"control": control, "relationships": Relationship.choices}
+    if can(request.user, Action.MANAGE_CONTROLS):
         context["control_form"] = ControlForm(
             editing=True,
             initial={
@@ -137,10 +114,9 @@ def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
     return render(request, "controls/control_detail.html", context)
 
 
-@login_required
+@requires(Action.MANAGE_CONTROLS)
 @require_POST
-def control_edit(request: HttpRequest, ref_id: str) -> HttpResponse:
-    _require_control_owner(request)
+def control_edit(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
     form = ControlForm(request.POST, editing=True)
     if not form.is_valid():
@@ -150,10 +126,9 @@ def control_edit(request: HttpRequest, ref_id: str) -> HttpResponse:
     return redirect(control)
 
 
-@login_required
+@requires(Action.MANAGE_CONTROLS)
 @require_POST
-def mapping_add(request: HttpRequest, ref_id: str) -> HttpResponse:
-    _require_control_owner(request)
+def mapping_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
     form = MappingForm(request.POST)
     if not form.is_valid():
@@ -165,10 +140,9 @@ def mapping_add(request: HttpRequest, ref_id: str) -> HttpResponse:
     return redirect(control)
 
 
-@login_required
+@requires(Action.MANAGE_CONTROLS)
 @require_POST
-def mapping_edit(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
-    _require_control_owner(request)
+def mapping_edit(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
     control = selectors.control_get(ref_id)
     mapping = selectors.mapping_get_by_pk(control, pk)
     form = MappingEditForm(request.POST)
@@ -179,10 +153,9 @@ def mapping_edit(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
     return redirect(control)
 
 
-@login_required
+@requires(Action.MANAGE_CONTROLS)
 @require_POST
-def mapping_delete(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
-    _require_control_owner(request)
+def mapping_delete(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
     control = selectors.control_get(ref_id)
     mapping = selectors.mapping_get_by_pk(control, pk)
     services.mapping_delete(actor=request.user, mapping=mapping)
@@ -190,10 +163,9 @@ def mapping_delete(request: HttpRequest, ref_id: str, pk: int) -> HttpResponse:
     return redirect(control)
 
 
-@login_required
+@requires(Action.MANAGE_CONTROLS)
 @require_POST
-def evidence_add(request: HttpRequest, ref_id: str) -> HttpResponse:
-    _require_control_owner(request)
+def evidence_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
     form = EvidenceForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -205,10 +177,8 @@ def evidence_add(request: HttpRequest, ref_id: str) -> HttpResponse:
     return redirect(control)
 
 
-@login_required
+@requires(Action.EXPORT_EVIDENCE)
 def evidence_download(request: HttpRequest, pk: int) -> FileResponse:
-    if not permissions.can_download_evidence(request.user):
-        raise PermissionDenied("Only security and auditors download evidence files.")
     evidence = selectors.evidence_get(pk)
     try:
         handle = evidence.file.open("rb")

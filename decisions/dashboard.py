@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.urls import reverse
 from django.utils import timezone
 
+from decisions.limits import DECISIONS_RECENT_HOURS
 from decisions.models import Activity, Decision, ReviewStatus
 from kernel.permissions import Action, AnyUser, can
 
@@ -28,9 +29,9 @@ def drift_panels(user: AnyUser) -> list[dict]:
         panels.append(
             {
                 "key": "decisions-24h",
-                "title": "Decisions in the last 24 hours",
+                "title": f"Decisions in the last {DECISIONS_RECENT_HOURS} hours",
                 "value": Decision.objects.filter(
-                    decided_at__gte=timezone.now() - timedelta(hours=24)
+                    decided_at__gte=timezone.now() - timedelta(hours=DECISIONS_RECENT_HOURS)
                 ).count(),
             }
         )

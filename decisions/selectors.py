@@ -1,39 +1,39 @@
 """Reads behind the decision API and the drift check: what was active at a moment.
 
-"Active" is computed here from times, never from a status column a periodic task maintains,
-so an expired or revoked grant or exception stops counting at that very moment.
+What "active" means is stated once, in access.rules (grants) and exceptions.rules
+(exceptions); the decision query below writes those rules in SQL, and
+tests/decisions/test_active_rules.py checks all forms against one table of cases.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
 
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
 from access.models import Grant
+from access.rules import grant_active_q
+from decisions.filters import ActivityFilter, DecisionFilter
+from decisions.models import Activity, Decision
 from exceptions.models import PolicyException
-from exceptions.selectors import in_force_q
+from exceptions.rules import exception_in_force_q
+from kernel.filtering import filtered
 from registry.models import Agent, PolicyStatus, PolicyVersion
 
 
 def _grants_active_at(*, agent_id: int, capability_id: int, at: datetime) -> QuerySet[Grant]:
-    return Grant.objects.filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
-        agent_id=agent_id,
-        capability_id=capability_id,
-        starts_at__lte=at,
-        expires_at__gt=at,
-    )
+    return Grant.objects.filter(grant_active_q(at), agent_id=agent_id, capability_id=capability_id)
 
 
 def _exceptions_active_at(
     *, agent_id: int, capability_id: int, at: datetime
 ) -> QuerySet[PolicyException]:
     return PolicyException.objects.filter(
-        in_force_q(at), agent_id=agent_id, capability_id=capability_id
+        exception_in_force_q(at), agent_id=agent_id, capability_id=capability_id
     )
 
 
@@ -104,11 +104,12 @@ def _facts_sql(vendor: str, with_token: bool = False) -> str:
             "WHERE a.slug = %s",
             f"SELECT 'g', {as_text.format('g.id')}, g.scope, NULL FROM {grants} g "
             f"INNER JOIN {agents} a ON a.id = g.agent_id WHERE a.slug = %s "
+            # access.rules.grant_active_q, in SQL (tests/decisions/test_active_rules.py).
             "AND g.capability_id = %s AND g.starts_at <= %s AND g.expires_at > %s "
             "AND (g.revoked_at IS NULL OR g.revoked_at > %s)",
             f"SELECT 'e', {as_text.format('e.id')}, NULL, NULL FROM {exceptions} e "
             f"INNER JOIN {agents} a ON a.id = e.agent_id WHERE a.slug = %s "
-            # The same rule as exceptions.selectors.in_force_q, in SQL (tested against it).
+            # exceptions.rules.exception_in_force_q, in SQL (tests/decisions/test_active_rules.py).
             f"AND e.capability_id = %s AND e.status IN ({ever_active}) "
             "AND e.starts_at <= %s AND e.expires_at > %s "
             "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
@@ -159,3 +160,15 @@ def decision_facts(
     facts.grants.sort()
     facts.exception_ids.sort()
     return facts
+
+
+def decision_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Decision]:
+    """The decision log, newest first, narrowed by DecisionFilter's query parameters."""
+    decisions = Decision.objects.select_related("caller").order_by("-decided_at", "-id")
+    return filtered(DecisionFilter, decisions, filters)
+
+
+def activity_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Activity]:
+    """Reported activity, newest first, narrowed by ActivityFilter's query parameters."""
+    activity = Activity.objects.select_related("reported_by", "reviewed_by")
+    return filtered(ActivityFilter, activity.order_by("-occurred_at", "-id"), filters)

@@ -6,7 +6,7 @@ from kernel.admin_mixins import ReadOnlyWorkflowAdmin
 
 class ExceptionApprovalInline(admin.TabularInline):
     model = ExceptionApproval
-    fields = ["approver", "comment", "created_at"]
+    fields = ("approver", "comment", "created_at")
     readonly_fields = fields
     extra = 0
 
@@ -16,7 +16,7 @@ class ExceptionApprovalInline(admin.TabularInline):
 
 class ExceptionReminderInline(admin.TabularInline):
     model = ExceptionReminder
-    fields = ["kind", "sent_at"]
+    fields = ("kind", "sent_at")
     readonly_fields = fields
     extra = 0
 

@@ -2,8 +2,9 @@
 
 from django.urls import reverse
 
+from exceptions.limits import EXPIRING_SOON_DAYS
 from exceptions.models import Risk
-from exceptions.selectors import EXPIRING_SOON_DAYS, active_counts_by_risk, exceptions_awaiting
+from exceptions.selectors import active_counts_by_risk, exceptions_awaiting
 from kernel.permissions import Action, AnyUser, can
 
 

@@ -1,12 +1,15 @@
-"""List filters shared by the /exceptions/ page and GET /api/v1/exceptions/."""
+"""List filters shared by the /exceptions/ page and GET /api/v1/exceptions/ (the list selector
+applies them)."""
 
 from django import forms
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from exceptions.limits import EXPIRING_FILTER_MAX_DAYS
 from exceptions.models import ExceptionStatus, PolicyException, Risk
-from exceptions.selectors import expiring_within_q
+from exceptions.rules import exception_expiring_within_q
+from kernel.filtering import UserFilterSet
 
 
 @extend_schema_field(OpenApiTypes.INT)
@@ -14,7 +17,7 @@ class WholeNumberFilter(filters.Filter):
     field_class = forms.IntegerField
 
 
-class ExceptionFilter(filters.FilterSet):
+class ExceptionFilter(UserFilterSet):
     status = filters.ChoiceFilter(choices=ExceptionStatus.choices, empty_label="Any status")
     risk = filters.ChoiceFilter(choices=Risk.choices, empty_label="Any risk")
     agent = filters.CharFilter(field_name="agent__slug", label="Agent (slug)")
@@ -22,7 +25,7 @@ class ExceptionFilter(filters.FilterSet):
     expiring_within_days = WholeNumberFilter(
         method="filter_expiring",
         min_value=0,
-        max_value=366,
+        max_value=EXPIRING_FILTER_MAX_DAYS,
         label="Expiring within (days)",
         help_text="active exceptions ending within this many days",
     )
@@ -37,11 +40,11 @@ class ExceptionFilter(filters.FilterSet):
         fields = ["status", "risk", "agent", "capability", "expiring_within_days", "mine"]
 
     def filter_expiring(self, queryset, name, value):
-        return queryset if value is None else queryset.filter(expiring_within_q(value))
+        return queryset if value is None else queryset.filter(exception_expiring_within_q(value))
 
     def filter_mine(self, queryset, name, value):
         if value is None:
             return queryset
         if value:
-            return queryset.filter(requested_by=self.request.user)
-        return queryset.exclude(requested_by=self.request.user)
+            return queryset.filter(requested_by=self.user)
+        return queryset.exclude(requested_by=self.user)

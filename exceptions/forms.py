@@ -1,10 +1,13 @@
 """HTML forms of the exceptions app: they validate input; services decide and write."""
 
+from typing import cast
+
 from django import forms
 from django.db.models import Q, QuerySet
 
 from controls.models import Control
-from exceptions.models import MAX_DAYS, Risk
+from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from exceptions.models import Risk
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
 
@@ -28,8 +31,13 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+class ControlChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Control) -> str:
+        return f"{obj.ref_id} {obj.title}"
+
+
 class ExceptionForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=TITLE_MAX_LENGTH)
     agent = forms.ModelChoiceField(queryset=Agent.objects.none(), to_field_name="slug")
     capability = forms.ModelChoiceField(
         queryset=Capability.objects.order_by("key"),
@@ -41,14 +49,16 @@ class ExceptionForm(forms.Form):
         required=False, widget=DateTimeInput(), label="Starts at (UTC)", help_text="empty = now"
     )
     expires_at = forms.DateTimeField(widget=DateTimeInput(), label="Expires at (UTC)")
-    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX_LENGTH
+    )
     compensating_controls = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         required=False,
-        help_text="required for high and critical risk",
+        help_text=f"required for {' and '.join(ELEVATED_RISKS)} risk",
     )
-    controls = forms.ModelMultipleChoiceField(
+    controls = ControlChoiceField(
         queryset=Control.objects.filter(active=True).order_by("ref_id"),
         to_field_name="ref_id",
         required=False,
@@ -59,16 +69,13 @@ class ExceptionForm(forms.Form):
 
     def __init__(self, *args, user: AnyUser, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["agent"].queryset = agents_for(user)
-        self.fields["controls"].label_from_instance = lambda control: (
-            f"{control.ref_id} {control.title}"
-        )
+        cast(forms.ModelChoiceField, self.fields["agent"]).queryset = agents_for(user)
 
 
 class RenewForm(forms.Form):
     expires_at = forms.DateTimeField(widget=DateTimeInput(), label="New expiry (UTC)")
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         help_text="why the deviation is still needed",
     )

@@ -1,9 +1,8 @@
 """Time-boxed, approved deviations from policy, their approvals and the reminders sent.
 
-Whether an exception is *in force* is computed from its times (selectors), never read from
-`status` alone: the beat task that moves rows to `expired` may be late, and decisions must
-not be. The many-to-many to `compliance.Control` (exceptions that deviate from controls rather
-than a policy rule) arrives in a later migration, once the compliance app is settled.
+Whether an exception is *in force* is computed from its times (exceptions.rules), never read
+from `status` alone: the beat task that moves rows to `expired` may be late, and decisions
+must not be.
 """
 
 from datetime import timedelta
@@ -13,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from approvals.models import ApprovalRecord, ApprovalWorkflow, approval_once_per_person
+from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TITLE_MAX_LENGTH
 from registry.models import Agent, Capability
 
 
@@ -23,12 +24,6 @@ class Risk(models.TextChoices):
     CRITICAL = "critical", "Critical"
 
 
-# The longest an exception may last, by risk (DESIGN.md): riskier deviations are shorter.
-MAX_DAYS: dict[str, int] = {Risk.LOW: 180, Risk.MEDIUM: 90, Risk.HIGH: 30, Risk.CRITICAL: 14}
-# Risks that need compensating controls and two distinct security approvers.
-ELEVATED_RISKS = frozenset({Risk.HIGH, Risk.CRITICAL})
-
-
 class ExceptionStatus(models.TextChoices):
     PENDING = "pending", "Pending approval"
     ACTIVE = "active", "Active"
@@ -37,8 +32,12 @@ class ExceptionStatus(models.TextChoices):
     REVOKED = "revoked", "Revoked"
 
 
-class PolicyException(models.Model):
-    """Named PolicyException so that it never shadows Python's built-in Exception."""
+class PolicyException(ApprovalWorkflow):
+    """Named PolicyException so that it never shadows Python's built-in Exception.
+
+    `requested_by`, `status` and `required_approvals` come from the shared workflow; the
+    number of approvers is decided by risk (services.required_approvals_for).
+    """
 
     # Statuses of exceptions that were approved at some point: with the times and
     # `revoked_at`, they answer "was it in force at moment t" for past moments too.
@@ -48,7 +47,7 @@ class PolicyException(models.Model):
         ExceptionStatus.REVOKED,
     )
 
-    title = models.CharField(max_length=200)
+    title = models.CharField(max_length=TITLE_MAX_LENGTH)
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="policy_exceptions")
     capability = models.ForeignKey(
         Capability,
@@ -66,15 +65,11 @@ class PolicyException(models.Model):
     controls = models.ManyToManyField(
         "controls.Control", blank=True, related_name="policy_exceptions"
     )
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="policy_exceptions"
-    )
     starts_at = models.DateTimeField()
     expires_at = models.DateTimeField()
     status = models.CharField(
         max_length=16, choices=ExceptionStatus.choices, default=ExceptionStatus.PENDING
     )
-    required_approvals = models.PositiveSmallIntegerField(default=1)
     renews = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
     )
@@ -121,28 +116,22 @@ class PolicyException(models.Model):
         return MAX_DAYS[self.risk]
 
     @property
+    def is_elevated_risk(self) -> bool:
+        """High or critical: compensating controls and two distinct approvers required."""
+        return self.risk in ELEVATED_RISKS
+
+    @property
     def length(self) -> timedelta:
         return self.expires_at - self.starts_at
 
 
-class ExceptionApproval(models.Model):
+class ExceptionApproval(ApprovalRecord):
     exception = models.ForeignKey(
         PolicyException, on_delete=models.CASCADE, related_name="approvals"
     )
-    approver = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
-        constraints = [
-            # The same person counts once, whatever races the application layer loses.
-            models.UniqueConstraint(
-                fields=["exception", "approver"], name="exception_approval_once_per_person"
-            )
-        ]
+    class Meta(ApprovalRecord.Meta):
+        constraints = [approval_once_per_person("exception", "exception_approval_once_per_person")]
 
     def __str__(self) -> str:
         return f"{self.approver_id} approved exception #{self.exception_id}"

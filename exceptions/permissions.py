@@ -3,7 +3,7 @@
 from django.db.models import Q, QuerySet
 
 from exceptions.models import PolicyException
-from kernel.permissions import Action, AnyUser, can
+from kernel.permissions import Action, AnyUser, can, refusal
 from registry.models import Agent
 from registry.permissions import agents_with_records_visible_to, is_owner_or_member
 
@@ -19,7 +19,7 @@ def request_refusal(user: AnyUser, agent: Agent) -> str | None:
     if can_request_exception_for(user, agent):
         return None
     if not can(user, Action.REQUEST_EXCEPTION):
-        return "Only engineers and security request policy exceptions."
+        return refusal(Action.REQUEST_EXCEPTION)
     return (
         f"Only the owner of '{agent.slug}', a member of team '{agent.team.slug}' or security "
         "requests exceptions for it."
@@ -29,12 +29,22 @@ def request_refusal(user: AnyUser, agent: Agent) -> str | None:
 def approval_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     """Why this person may not approve this exception, or None when they may (SoD rules)."""
     if not can(user, Action.APPROVE):
-        return "Only security approves exceptions."
+        return refusal(Action.APPROVE)
     if exception.requested_by_id == user.pk:
         return "You requested this exception: someone else in security must approve it."
     if exception.agent.owner_id == user.pk:
         return "You own this agent: someone else in security must approve."
     return None
+
+
+def has_approved(user: AnyUser, exception: PolicyException) -> bool:
+    """Whether this person already counts towards the exception (reads prefetched approvals)."""
+    return any(approval.approver_id == user.pk for approval in exception.approvals.all())
+
+
+def can_approve(user: AnyUser, exception: PolicyException) -> bool:
+    """Security, not the requester, not the agent's owner, and not a second time."""
+    return approval_refusal(user, exception) is None and not has_approved(user, exception)
 
 
 def can_reject(user: AnyUser) -> bool:
@@ -48,7 +58,7 @@ def can_revoke(user: AnyUser) -> bool:
 def renewal_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     """Renewal is asked for by whoever is accountable: the requester or the agent's owner."""
     if not can(user, Action.REQUEST_EXCEPTION):
-        return "Only engineers and security request policy exceptions."
+        return refusal(Action.REQUEST_EXCEPTION)
     if user.pk not in (exception.requested_by_id, exception.agent.owner_id):
         return "Only the person who requested this exception or the agent's owner renews it."
     return None

@@ -2,6 +2,7 @@
 
 from django.utils import timezone
 
+from approvals.queue import awaiting_approval_section
 from exceptions import permissions
 from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
 from kernel.permissions import Action, AnyUser, can
@@ -28,9 +29,15 @@ def approval_queue_section(user: AnyUser) -> dict | None:
     """Pending exceptions this security member may approve, oldest first; None for others."""
     if not can(user, Action.APPROVE):
         return None
-    return {
-        "key": "exceptions",
-        "title": "Policy exceptions awaiting approval",
-        "template": "exceptions/_approval_queue.html",
-        "items": list(exceptions_awaiting(user)),
-    }
+    return awaiting_approval_section(
+        key="exceptions",
+        title="Policy exceptions awaiting approval",
+        items=list(exceptions_awaiting(user)),
+        noun="exception",
+        columns=["Exception", "Agent", "Capability", "Risk", "Window (UTC)", "Requested"],
+        cells_template="exceptions/_queue_cells.html",
+        approve_url="exceptions:approve",
+        refuse_url="exceptions:reject",
+        refuse_label="Reject",
+        empty="No exception waits for you.",
+    )

@@ -12,17 +12,23 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from approvals import services as approvals
+from approvals.workflow import Pipeline
 from exceptions import notifications, permissions
-from exceptions.models import (
+from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
-    ExceptionApproval,
+    START_TOLERANCE,
+    TITLE_MAX_LENGTH,
+)
+from exceptions.models import (
     ExceptionReminder,
     ExceptionStatus,
     PolicyException,
     ReminderKind,
     Risk,
 )
+from exceptions.rules import exception_is_running, exception_running_q
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
@@ -36,9 +42,8 @@ ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
     ExceptionStatus.EXPIRED: set(),
     ExceptionStatus.REVOKED: set(),
 }
+PIPELINE = Pipeline(noun="exception", allowed=ALLOWED)
 
-# How far in the past `starts_at` may be (clock skew, a form left open): not a backdating tool.
-START_TOLERANCE = timedelta(minutes=5)
 # Reminders before expiry; the nearer one is checked first so an exception that enters both
 # windows at once gets only the one that matters.
 REMINDERS = (
@@ -49,33 +54,24 @@ REMINDERS = (
 
 def set_status(exception: PolicyException, status: ExceptionStatus) -> None:
     """The one place a status changes; refuses every move the pipeline does not allow."""
-    current = ExceptionStatus(exception.status)
-    if status not in ALLOWED[current]:
-        raise ApplicationError(
-            f"Exception #{exception.pk} is {current.value}; it cannot become {status.value}.",
-            code="invalid_transition",
-        )
-    exception.status = status
+    PIPELINE.set_status(exception, status)
 
 
 def _lock(exception: PolicyException) -> PolicyException:
-    return (
-        PolicyException.objects.select_for_update(of=("self",))
-        .select_related("agent", "agent__team")
-        .get(pk=exception.pk)
-    )
+    return approvals.lock(exception, "agent", "agent__team")
 
 
-def _aware(value: object, field: str) -> datetime:
-    if not isinstance(value, datetime):
-        raise ApplicationError(f"{field} must be an ISO 8601 date and time.", field=field)
+def _aware(value: datetime) -> datetime:
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_default_timezone())
     return value
 
 
 def required_approvals_for(risk: str) -> int:
-    """Two distinct security approvers for high and critical risk, else one."""
+    """Two distinct security approvers for high and critical risk, else one.
+
+    Stored on the exception when filed (`required_approvals`); reports read it back.
+    """
     return 2 if risk in ELEVATED_RISKS else 1
 
 
@@ -125,18 +121,13 @@ def _file(
             "Name the capability whose policy rule this exception deviates from.",
             field="capability",
         )
-    title = required_text(title, "title", "Give the exception a title.", limit=200)
+    title = required_text(title, "title", "Give the exception a title.", limit=TITLE_MAX_LENGTH)
     justification = required_text(
         justification, "justification", "Say why the deviation is needed."
     )
     if risk not in Risk.values:
         raise ApplicationError(
             f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
-        )
-    if not isinstance(compensating_controls, str) or len(compensating_controls) > 4000:
-        raise ApplicationError(
-            "compensating_controls is text of at most 4000 characters.",
-            field="compensating_controls",
         )
     compensating_controls = compensating_controls.strip()
     if risk in ELEVATED_RISKS and not compensating_controls:
@@ -203,8 +194,8 @@ def exception_request(
     govern its capability (controls.selectors.default_controls_for_capability).
     """
     now = timezone.now()
-    starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
-    expires_at = _aware(expires_at, "expires_at")
+    starts_at = now if starts_at is None else _aware(starts_at)
+    expires_at = _aware(expires_at)
     if starts_at < now - START_TOLERANCE:
         raise ApplicationError(
             "starts_at is in the past: an exception cannot be backdated.",
@@ -240,7 +231,7 @@ def exception_renew(
     if refusal:
         raise Forbidden(refusal)
     now = timezone.now()
-    if old.status != ExceptionStatus.ACTIVE or old.revoked_at or old.expires_at <= now:
+    if not exception_is_running(old, now):
         raise ApplicationError(
             f"Exception #{old.pk} is not active (it is {old.status}): only an active exception is "
             "renewed. File a new one instead.",
@@ -255,7 +246,7 @@ def exception_renew(
         risk=old.risk,
         compensating_controls=old.compensating_controls,
         starts_at=old.expires_at,
-        expires_at=_aware(expires_at, "expires_at"),
+        expires_at=_aware(expires_at),
         renews=old,
         controls=list(old.controls.all()),
     )
@@ -266,42 +257,32 @@ def exception_approve(
     *, actor: User, exception: PolicyException, comment: str = ""
 ) -> PolicyException:
     """Record one approval; the last required one activates the exception."""
-    exception = _lock(exception)
-    refusal = permissions.approval_refusal(actor, exception)
-    if refusal:
-        raise Forbidden(refusal)
-    if exception.status != ExceptionStatus.PENDING:
-        set_status(exception, ExceptionStatus.ACTIVE)  # raises, naming the current status
     now = timezone.now()
-    if exception.expires_at <= now:
-        raise ApplicationError(
-            f"Exception #{exception.pk} would have expired at {exception.expires_at:%Y-%m-%d %H:%M}"
-            " UTC: reject it and ask for a new one.",
-            code="window_passed",
-        )
-    if exception.approvals.filter(approver=actor).exists():
-        raise ApplicationError(
-            "You have approved this exception already; another security member must approve.",
-            code="already_approved",
-        )
-    if not isinstance(comment, str) or len(comment) > 4000:
-        raise ApplicationError("comment is text of at most 4000 characters.", field="comment")
-    with audit_actor(actor):
-        try:
-            with transaction.atomic():
-                ExceptionApproval.objects.create(
-                    exception=exception, approver=actor, comment=comment.strip()
-                )
-        except IntegrityError as exc:
+
+    def check(locked: PolicyException) -> None:
+        if locked.expires_at <= now:
             raise ApplicationError(
-                "You have approved this exception already.", code="already_approved"
-            ) from exc
-        if exception.approvals.count() >= exception.required_approvals:
-            set_status(exception, ExceptionStatus.ACTIVE)
-            exception.activated_at = now
-            exception.save(update_fields=["status", "activated_at"])
-            queue_notice(notifications.exception_decided, exception.pk)
-    return exception
+                f"Exception #{locked.pk} would have expired at "
+                f"{locked.expires_at:%Y-%m-%d %H:%M} UTC: reject it and ask for a new one.",
+                code="window_passed",
+            )
+        if not isinstance(comment, str) or len(comment) > 4000:
+            raise ApplicationError("comment is text of at most 4000 characters.", field="comment")
+
+    result = approvals.approve(
+        actor=actor,
+        subject=exception,
+        pipeline=PIPELINE,
+        approved=ExceptionStatus.ACTIVE,
+        refusal=permissions.approval_refusal,
+        comment=comment.strip() if isinstance(comment, str) else "",
+        related=("agent", "agent__team"),
+        check=check,
+        final_fields={"activated_at": now},
+    )
+    if result.final:
+        queue_notice(notifications.exception_decided, result.subject.pk)
+    return result.subject
 
 
 @transaction.atomic
@@ -346,7 +327,7 @@ def exception_revoke(*, actor: User, exception: PolicyException, reason: str) ->
 def exceptions_mark_expired(*, now: datetime | None = None) -> int:
     """Move active exceptions past their expiry to `expired`.
 
-    Bookkeeping for lists and reports: decisions never wait for it (selectors.in_force_q).
+    Bookkeeping for lists and reports: decisions never wait for it (rules.exception_in_force_q).
     """
     now = now or timezone.now()
     due = list(
@@ -374,8 +355,7 @@ def exceptions_send_reminders(*, now: datetime | None = None) -> int:
         nearer = [delta for _, delta in REMINDERS if delta < ahead]
         due = (
             PolicyException.objects.filter(
-                status=ExceptionStatus.ACTIVE,
-                revoked_at__isnull=True,
+                exception_running_q(now),
                 expires_at__gt=now + (max(nearer) if nearer else timedelta(0)),
                 expires_at__lte=now + ahead,
             )

@@ -2,9 +2,7 @@
 
 from auditlog.models import LogEntry
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -12,45 +10,39 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from exceptions import permissions, selectors, services
+from exceptions import permissions, rules, selectors, services
 from exceptions.filters import ExceptionFilter
 from exceptions.forms import ExceptionForm, RenewForm
+from exceptions.limits import ELEVATED_RISKS, EXPIRING_SOON_DAYS, MAX_DAYS, PAGE_SIZE
 from exceptions.models import (
-    ELEVATED_RISKS,
-    MAX_DAYS,
     ExceptionApproval,
     ExceptionStatus,
     PolicyException,
 )
-from kernel.errors import ApplicationError
-from kernel.http import redirect_back
-from kernel.permissions import Action, can
+from kernel.errors import ApplicationError, Forbidden
+from kernel.filtering import InvalidFilters, filter_form
+from kernel.http import AuthenticatedHttpRequest, redirect_back, requires
+from kernel.permissions import Action
 from registry.views.agents import form_error
 
-PAGE_SIZE = 25
 
-
-def _require(request: HttpRequest, action: Action, message: str) -> None:
-    if not can(request.user, action):
-        raise PermissionDenied(message)
-
-
-@login_required
+@requires(Action.VIEW_PORTAL)
 def exception_list(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.VIEW_PORTAL, "Your role does not work with policy exceptions.")
-    filters = ExceptionFilter(
-        request.GET or None, queryset=selectors.exceptions_visible_to(request.user), request=request
-    )
-    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = filter_form(ExceptionFilter, request.GET, user=request.user)
+    try:
+        exceptions = selectors.exception_list(request.user, filters=request.GET)
+    except InvalidFilters as exc:
+        form, exceptions = exc.form, PolicyException.objects.none()
+    page = Paginator(exceptions, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     now = timezone.now()
     rows = [
         {
             "exception": exception,
-            "in_force": selectors.is_in_force(exception, now),
-            "expiring_soon": selectors.is_expiring_soon(exception, now),
-            "scheduled": selectors.is_running(exception, now) and exception.starts_at > now,
+            "in_force": rules.exception_is_in_force(exception, now),
+            "expiring_soon": rules.exception_is_expiring_soon(exception, now),
+            "scheduled": rules.exception_is_running(exception, now) and exception.starts_at > now,
         }
         for exception in page
     ]
@@ -58,19 +50,17 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         request,
         "exceptions/list.html",
         {
-            "filters": filters,
+            "filters": form,
             "page": page,
             "rows": rows,
             "query": query.urlencode(),
-            "can_request": can(request.user, Action.REQUEST_EXCEPTION),
-            "soon_days": selectors.EXPIRING_SOON_DAYS,
+            "soon_days": EXPIRING_SOON_DAYS,
         },
     )
 
 
-@login_required
-def exception_create(request: HttpRequest) -> HttpResponse:
-    _require(request, Action.REQUEST_EXCEPTION, "Only engineers and security request exceptions.")
+@requires(Action.REQUEST_EXCEPTION)
+def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial = {
         "agent": request.GET.get("agent"),
         "capability": request.GET.get("capability"),
@@ -112,27 +102,22 @@ def _history(exception: PolicyException) -> list[LogEntry]:
     )
 
 
-@login_required
+@requires(Action.VIEW_PORTAL)
 def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.VIEW_PORTAL, "Your role does not work with policy exceptions.")
     exception = selectors.exception_get_for_user(request.user, pk)
     user = request.user
-    refusal = permissions.approval_refusal(user, exception)
-    already = any(a.approver_id == user.pk for a in exception.approvals.all())
     pending = exception.status == ExceptionStatus.PENDING
-    running = selectors.is_running(exception)
+    running = rules.exception_is_running(exception)
     return render(
         request,
         "exceptions/detail.html",
         {
             "exc": exception,
-            "in_force": selectors.is_in_force(exception),
+            "in_force": rules.exception_is_in_force(exception),
             "running": running,
-            "can_approve": pending and refusal is None and not already,
-            "approve_refusal": refusal if pending and can(user, Action.APPROVE) else None,
-            "already_approved": pending and already,
-            "can_reject": pending and permissions.can_reject(user),
-            "can_revoke": running and permissions.can_revoke(user),
+            "can_approve": pending and permissions.can_approve(user, exception),
+            "approve_refusal": pending and permissions.approval_refusal(user, exception),
+            "already_approved": pending and permissions.has_approved(user, exception),
             "can_renew": running and permissions.renewal_refusal(user, exception) is None,
             "chain": selectors.renewal_chain(exception),
             "history": _history(exception),
@@ -140,13 +125,11 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
-def exception_renew(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.REQUEST_EXCEPTION, "Only engineers and security renew exceptions.")
+@requires(Action.REQUEST_EXCEPTION)
+def exception_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     exception = selectors.exception_get_for_user(request.user, pk)
-    refusal = permissions.renewal_refusal(request.user, exception)
-    if refusal:
-        raise PermissionDenied(refusal)
+    if refusal := permissions.renewal_refusal(request.user, exception):
+        raise Forbidden(refusal)
     form = RenewForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -168,10 +151,9 @@ def exception_renew(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security approves exceptions.")
+def exception_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.exception_get_for_user(request.user, pk)
     done = services.exception_approve(
         actor=request.user, exception=target, comment=request.POST.get("comment", "")
@@ -185,10 +167,9 @@ def exception_approve(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, done)
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def exception_reject(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security rejects exceptions.")
+def exception_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.exception_get_for_user(request.user, pk)
     services.exception_reject(
         actor=request.user, exception=target, comment=request.POST.get("comment", "")
@@ -197,10 +178,9 @@ def exception_reject(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_back(request, target)
 
 
-@login_required
+@requires(Action.APPROVE)
 @require_POST
-def exception_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request, Action.APPROVE, "Only security revokes exceptions.")
+def exception_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     target = selectors.exception_get_for_user(request.user, pk)
     services.exception_revoke(
         actor=request.user, exception=target, reason=request.POST.get("reason", "")

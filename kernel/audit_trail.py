@@ -1,15 +1,17 @@
 """Reads of the audit trail (django-auditlog entries). Nothing in the portal writes or edits
 them except auditlog itself; the trail is readable by security and auditors only."""
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
 from auditlog.models import LogEntry
+from django import forms
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import QuerySet
 from django.utils import timezone
+from django_filters import rest_framework as filters
 
-from kernel.errors import ApplicationError, Forbidden
-from kernel.permissions import Action, AnyUser, can
+from kernel.filtering import filtered
 
 ACTION_NAMES = {
     LogEntry.Action.CREATE: "create",
@@ -20,56 +22,69 @@ ACTION_NAMES = {
 AUDITED_APPS = ("registry", "exceptions", "compliance", "auth")
 
 
-def require_audit_reader(user: AnyUser) -> None:
-    if not can(user, Action.VIEW_AUDIT_TRAIL):
-        raise Forbidden("Only security and auditors read the audit trail.")
-
-
 def object_types() -> QuerySet[ContentType]:
     """Object types that appear in the trail, for the filter (e.g. `registry.agent`)."""
     return ContentType.objects.filter(app_label__in=AUDITED_APPS).order_by("app_label", "model")
 
 
-def _day_bound(value: date | str | None, *, end: bool, name: str) -> datetime | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, str):
-        try:
-            value = date.fromisoformat(value)
-        except ValueError:
-            raise ApplicationError(f"{name} must be a date like 2026-01-31.", field=name) from None
-    moment = datetime.combine(value + timedelta(days=1) if end else value, time.min)
+def _day_start(day: date, *, after: bool = False) -> datetime:
+    """Midnight starting `day` (or the day after it), in the portal's time zone."""
+    moment = datetime.combine(day + timedelta(days=1) if after else day, time.min)
     return timezone.make_aware(moment, timezone.get_default_timezone())
 
 
-def audit_events(
-    *,
-    object_type: str | None = None,
-    actor: str | None = None,
-    date_from: date | str | None = None,
-    date_to: date | str | None = None,
-    object_id: str | None = None,
-) -> QuerySet[LogEntry]:
-    """Newest first. `object_type` is `app_label.model`; dates are inclusive calendar days."""
-    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
-    if object_type:
-        app_label, _, model = object_type.partition(".")
-        if not model:
-            raise ApplicationError(
-                f"object_type is app_label.model (e.g. registry.agent); got '{object_type}'.",
-                field="object_type",
+class _TrailFilterForm(forms.Form):
+    def clean_object_type(self) -> str:
+        value = self.cleaned_data.get("object_type") or ""
+        if value and not value.partition(".")[2]:
+            raise forms.ValidationError(
+                f"object_type is app_label.model (e.g. registry.agent); got '{value}'."
             )
-        entries = entries.filter(content_type__app_label=app_label, content_type__model=model)
-    if actor:
-        entries = entries.filter(actor__username=actor)
-    if object_id:
-        entries = entries.filter(object_pk=object_id)
-    start = _day_bound(date_from, end=False, name="from")
-    stop = _day_bound(date_to, end=True, name="to")
-    if start and stop and start >= stop:
-        raise ApplicationError("'from' must not be after 'to'.", field="from")
-    if start:
-        entries = entries.filter(timestamp__gte=start)
-    if stop:
-        entries = entries.filter(timestamp__lt=stop)
-    return entries
+        return value
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if data.get("from") and data.get("to") and data["from"] > data["to"]:
+            self.add_error("from", "'from' must not be after 'to'.")
+        return data
+
+
+def _day(name: str, **kwargs) -> filters.DateFilter:
+    return filters.DateFilter(
+        error_messages={"invalid": f"{name} must be a date like 2026-01-31."}, **kwargs
+    )
+
+
+class AuditEventFilter(filters.FilterSet):
+    """`object_type` is `app_label.model`; `from` and `to` are inclusive calendar days."""
+
+    object_type = filters.CharFilter(method="filter_object_type")
+    object_id = filters.CharFilter(field_name="object_pk")
+    actor = filters.CharFilter(field_name="actor__username")
+
+    class Meta:
+        model = LogEntry
+        fields = ["object_type", "object_id", "actor"]
+        form = _TrailFilterForm
+
+    def filter_object_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        app_label, _, model = value.partition(".")
+        return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+    def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(timestamp__gte=_day_start(value))
+
+    def filter_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
+        return queryset.filter(timestamp__lt=_day_start(value, after=True))
+
+
+# `from` is a Python keyword, so these two cannot be declared as class attributes.
+AuditEventFilter.base_filters["from"] = _day("from", method="filter_from")
+AuditEventFilter.base_filters["to"] = _day("to", method="filter_to")
+
+
+def audit_events(*, filters: Mapping[str, str] | None = None) -> QuerySet[LogEntry]:
+    """The trail, newest first, narrowed by AuditEventFilter's query parameters (a bad value
+    raises InvalidFilters)."""
+    entries = LogEntry.objects.select_related("actor", "content_type").order_by("-timestamp", "-pk")
+    return filtered(AuditEventFilter, entries, filters)

@@ -44,6 +44,13 @@ class NotFound(ApplicationError):
     default_code = "not_found"
 
 
+class NotAuthenticated(ApplicationError):
+    """Nobody valid is asking: no, an unknown or an inactive user's credentials (HTTP 401)."""
+
+    status_code = 401
+    default_code = "authentication_failed"
+
+
 class UnsupportedMedia(ApplicationError):
     """The body is not in a format this endpoint reads (HTTP 415)."""
 

@@ -17,7 +17,9 @@ AnyUser = User | AnonymousUser
 
 
 class Action(StrEnum):
-    VIEW_PORTAL = "view_portal"  # read the inventory, policy, requests, exceptions
+    VIEW_PORTAL = "view_portal"  # the dashboard, access requests, grants and exceptions
+    VIEW_INVENTORY = "view_inventory"  # agents, teams, tools, capabilities and the policy
+    VIEW_COMPLIANCE = "view_compliance"  # frameworks, controls, mappings, evidence metadata
     REGISTER_AGENT = "register_agent"
     REQUEST_ACCESS = "request_access"
     REQUEST_EXCEPTION = "request_exception"
@@ -45,6 +47,11 @@ class Rule:
 
 ACTIONS: dict[Action, Rule] = {
     Action.VIEW_PORTAL: Rule(HUMAN_ROLES, "Your role does not use the portal's pages."),
+    # The inventory is not secret: every human role reads it; the gateway reads agents too.
+    Action.VIEW_INVENTORY: Rule(
+        HUMAN_ROLES | {Role.GATEWAY}, "Your role may not read the agent inventory or the policy."
+    ),
+    Action.VIEW_COMPLIANCE: Rule(HUMAN_ROLES, "Your role may not read compliance data."),
     Action.REGISTER_AGENT: Rule(
         frozenset({Role.ENGINEER, Role.SECURITY}), "Only engineers and security register agents."
     ),
@@ -64,7 +71,7 @@ ACTIONS: dict[Action, Rule] = {
         "Only security manages the policy, tiers, teams, tools and capabilities.",
     ),
     Action.SUSPEND_AGENT: Rule(
-        frozenset({Role.SECURITY}), "Only security suspends, reactivates and retires agents."
+        frozenset({Role.SECURITY}), "Only security suspends and reactivates agents."
     ),
     Action.REVIEW_ACTIVITY: Rule(
         frozenset({Role.SECURITY}), "Only security reviews flagged agent activity."
@@ -79,7 +86,7 @@ ACTIONS: dict[Action, Rule] = {
     ),
     Action.EXPORT_EVIDENCE: Rule(
         frozenset({Role.SECURITY, Role.AUDITOR}),
-        "Only security and auditors export evidence.",
+        "Only security and auditors export reports, evidence files and evidence packages.",
     ),
     Action.CALL_DECISION_API: Rule(
         frozenset({Role.GATEWAY, Role.SECURITY}), "Only gateways and security ask for decisions."
@@ -95,19 +102,28 @@ ACTION_ROLES: dict[Action, frozenset[Role]] = {
 SUPERUSER_ROLES = frozenset({Role.SECURITY, Role.AUDITOR})
 
 
+# Set through setattr (not a declared field): request.user may be a lazy proxy of the user.
+_ROLES_CACHE = "_portal_roles"
+
+
 def roles_of(user: AnyUser) -> frozenset[Role]:
     """The user's roles, read once per user object (cached on it)."""
     if not user.is_authenticated or not user.is_active:
         return frozenset()
-    cached = getattr(user, "_portal_roles", None)
+    cached: frozenset[Role] | None = getattr(user, _ROLES_CACHE, None)
     if cached is None:
         known = {role.value for role in Role}
         names = {name for name in user.groups.values_list("name", flat=True) if name in known}
         cached = frozenset(Role(name) for name in names)
         if user.is_superuser:
             cached = cached | SUPERUSER_ROLES
-        user._portal_roles = cached
+        prime_roles(user, cached)
     return cached
+
+
+def prime_roles(user: User, roles: frozenset[Role]) -> None:
+    """Cache the user's roles on the user object (read alongside the user, or just now)."""
+    setattr(user, _ROLES_CACHE, roles)
 
 
 def can(user: AnyUser, action: Action) -> bool:

@@ -1,15 +1,14 @@
 from django.http import HttpRequest
 
-from kernel.permissions import allowed_actions, roles_of
+from kernel.permissions import roles_of
 from portal.navigation import entries_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {"nav_entries": [], "my_roles": [], "can_do": frozenset()}
+        return {"nav_entries": [], "my_roles": []}
     return {
         "nav_entries": entries_for(user, request.path),
         "my_roles": sorted(roles_of(user)),
-        "can_do": {action.value for action in allowed_actions(user)},
     }

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from kernel.permissions import Action, AnyUser, can
 
@@ -22,7 +22,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("Approvals", "approvals:queue", Action.APPROVE),
     NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
     NavEntry("Review", "decisions:review", Action.REVIEW_ACTIVITY),
-    NavEntry("Compliance", "controls:index", Action.VIEW_PORTAL),
+    NavEntry("Compliance", "controls:index", Action.VIEW_COMPLIANCE),
     NavEntry("Audit trail", "audit-trail", Action.VIEW_AUDIT_TRAIL),
 )
 
@@ -32,10 +32,7 @@ def entries_for(user: AnyUser, current_path: str = "") -> list[dict[str, object]
     for entry in NAV_ENTRIES:
         if not can(user, entry.action):
             continue
-        try:
-            url = reverse(entry.url_name)
-        except NoReverseMatch:
-            continue  # the page arrives with a later issue
+        url = reverse(entry.url_name)
         active = current_path == url if url == "/" else current_path.startswith(url)
         entries.append({"label": entry.label, "url": url, "active": active})
     return entries

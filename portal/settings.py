@@ -220,7 +220,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     },
 }
 
-# Agents not attested within this window are stale (DESIGN.md: 90 days).
+# Agents not attested within this window are stale.
 ATTESTATION_MAX_AGE = timedelta(days=env_int("ATTESTATION_MAX_AGE_DAYS", 90))
 
 LOGGING = {

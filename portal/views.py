@@ -1,3 +1,4 @@
+from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
@@ -6,8 +7,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from kernel.audit_trail import ACTION_NAMES, audit_events, object_types, require_audit_reader
+from kernel.audit_trail import ACTION_NAMES, audit_events, object_types
 from kernel.dashboard import dashboard_context
+from kernel.filtering import InvalidFilters
+from kernel.http import requires
+from kernel.permissions import Action
 
 
 @never_cache
@@ -49,22 +53,15 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 @require_safe
-@login_required
+@requires(Action.VIEW_AUDIT_TRAIL)
 def audit_trail(request: HttpRequest) -> HttpResponse:
     """Every change to domain objects, newest first; security and auditors only."""
-    require_audit_reader(request.user)
-    filters = {
-        "object_type": request.GET.get("object_type", ""),
-        "actor": request.GET.get("actor", ""),
-        "from": request.GET.get("from", ""),
-        "to": request.GET.get("to", ""),
-    }
-    entries = audit_events(
-        object_type=filters["object_type"] or None,
-        actor=filters["actor"] or None,
-        date_from=filters["from"] or None,
-        date_to=filters["to"] or None,
-    )
+    filters = {name: request.GET.get(name, "") for name in ("object_type", "actor", "from", "to")}
+    filter_errors: list[str] = []
+    try:
+        entries = audit_events(filters=filters)
+    except InvalidFilters as exc:
+        filter_errors, entries = [exc.message], LogEntry.objects.none()
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -74,6 +71,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "filters": filters,
+            "filter_errors": filter_errors,
             "object_types": object_types(),
             "action_names": ACTION_NAMES,
             "query": query.urlencode(),

@@ -20,7 +20,7 @@ class AgentAdmin(ReadOnlyWorkflowAdmin):
 
 class CapabilityInline(admin.TabularInline):
     model = Capability
-    fields = ["key", "high_risk", "description"]
+    fields = ("key", "high_risk", "description")
     readonly_fields = fields
     extra = 0
 
@@ -33,7 +33,7 @@ class ToolAdmin(ReadOnlyWorkflowAdmin):
 
 class PolicyRuleInline(admin.TabularInline):
     model = PolicyRule
-    fields = ["tier", "capability", "effect", "max_duration_hours"]
+    fields = ("tier", "capability", "effect", "max_duration_hours")
     readonly_fields = fields
     extra = 0
 

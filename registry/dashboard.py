@@ -1,23 +1,22 @@
 """Dashboard panels about the inventory."""
 
+from django.conf import settings
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from kernel.permissions import AnyUser
-from registry import permissions
+from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
-from registry.selectors.agents import stale_before
+from registry.selectors.agents import stale_q
 
 
 def inventory_panels(user: AnyUser) -> list[dict]:
-    if not permissions.can_view_inventory(user):
+    if not can(user, Action.VIEW_INVENTORY):
         return []
     counts = Agent.objects.aggregate(
         active=Count("pk", filter=Q(status=AgentStatus.ACTIVE)),
         stale=Count(
             "pk",
-            filter=~Q(status=AgentStatus.RETIRED)
-            & (Q(last_attested_at__isnull=True) | Q(last_attested_at__lt=stale_before())),
+            filter=~Q(status=AgentStatus.RETIRED) & stale_q(),
         ),
         mine=Count("pk", filter=Q(owner=user) & ~Q(status=AgentStatus.RETIRED)),
     )
@@ -32,13 +31,13 @@ def inventory_panels(user: AnyUser) -> list[dict]:
         },
         {
             "key": "stale-agents",
-            "title": "Stale attestations (over 90 days)",
+            "title": f"Stale attestations (over {settings.ATTESTATION_MAX_AGE.days} days)",
             "value": counts["stale"],
             "link": agents_url,
             "link_label": "Review the inventory",
         },
     ]
-    if permissions.can_register_agent(user):
+    if can(user, Action.REGISTER_AGENT):
         panels.append(
             {
                 "key": "my-agents",

@@ -1,17 +1,18 @@
 """HTML forms of the registry: they validate input; services decide and write."""
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
-from kernel.permissions import AnyUser
-from registry import permissions
+from kernel.permissions import Action, AnyUser, can
 from registry.models import AgentStatus, Effect, Team, Tier
 
 
 def teams_for(user: AnyUser) -> QuerySet[Team]:
     """Teams a person may file an agent under: their own (security: any)."""
-    if permissions.can_manage_catalogue(user):
+    if can(user, Action.MANAGE_POLICY):
         return Team.objects.order_by("slug")
     return Team.objects.filter(members=user).order_by("slug")
 
@@ -43,10 +44,10 @@ class AgentForm(forms.Form):
 
     def __init__(self, *args, user: AnyUser, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["team"].queryset = teams_for(user)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams_for(user)
         if editing:
             del self.fields["slug"]
-            if not permissions.can_manage_catalogue(user):
+            if not can(user, Action.MANAGE_POLICY):
                 # Tier is security's after registration; shown on the page, not editable.
                 del self.fields["tier"]
 

@@ -15,19 +15,17 @@ def is_owner_or_member(user: AnyUser, agent: Agent) -> bool:
     return agent.team.members.filter(pk=user.pk).exists()
 
 
-def can_view_inventory(user: AnyUser) -> bool:
-    # The inventory is not secret: every human role reads it; the gateway reads agents too.
-    return can(user, Action.VIEW_PORTAL) or can(user, Action.CALL_DECISION_API)
-
-
-def can_register_agent(user: AnyUser) -> bool:
-    return can(user, Action.REGISTER_AGENT)
-
-
 def can_edit_agent(user: AnyUser, agent: Agent) -> bool:
+    """Edit or retire it: security, or the people who run it (owner, team)."""
     if can(user, Action.MANAGE_POLICY):
         return True
     return can(user, Action.REGISTER_AGENT) and is_owner_or_member(user, agent)
+
+
+def edit_refusal(user: AnyUser, agent: Agent) -> str | None:
+    if can_edit_agent(user, agent):
+        return None
+    return "Only the agent's owner, its team's members and security edit or retire this agent."
 
 
 def can_attest_agent(user: AnyUser, agent: Agent) -> bool:
@@ -35,25 +33,10 @@ def can_attest_agent(user: AnyUser, agent: Agent) -> bool:
     return is_owner_or_member(user, agent) and can(user, Action.REGISTER_AGENT)
 
 
-def can_suspend_agent(user: AnyUser) -> bool:
-    return can(user, Action.SUSPEND_AGENT)
-
-
-def can_manage_catalogue(user: AnyUser) -> bool:
-    """Teams, tools and capabilities."""
-    return can(user, Action.MANAGE_POLICY)
-
-
-def can_manage_policy(user: AnyUser) -> bool:
-    return can(user, Action.MANAGE_POLICY)
-
-
-def agents_editable_by(user: AnyUser) -> QuerySet[Agent]:
-    if can(user, Action.MANAGE_POLICY):
-        return Agent.objects.all()
-    if not can(user, Action.REGISTER_AGENT):
-        return Agent.objects.none()
-    return Agent.objects.filter(Q(owner=user) | Q(team__members=user)).distinct()
+def attest_refusal(user: AnyUser, agent: Agent) -> str | None:
+    if can_attest_agent(user, agent):
+        return None
+    return "Only the agent's owner or a member of its team can attest it."
 
 
 def agents_with_records_visible_to(user: AnyUser) -> QuerySet[Agent] | None:

@@ -2,8 +2,9 @@
 
 from rest_framework import serializers
 
+from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
 from access.models import AccessRequest, Approval, Grant
-from access.selectors import grant_is_active
+from access.rules import grant_is_active
 
 
 class GrantOut(serializers.ModelSerializer):
@@ -85,8 +86,37 @@ class AccessRequestIn(serializers.Serializer):
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
     justification = serializers.CharField(max_length=4000)
-    duration_hours = serializers.IntegerField(min_value=1, max_value=100_000)
-    scope = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
-    ticket = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    duration_hours = serializers.IntegerField(min_value=1, max_value=DURATION_HOURS_INPUT_MAX)
+    scope = serializers.CharField(
+        max_length=SCOPE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    ticket = serializers.CharField(
+        max_length=TICKET_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     break_glass = serializers.BooleanField(required=False, default=False)
-    incident = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    incident = serializers.CharField(
+        max_length=TICKET_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+
+
+class BreakGlassIn(serializers.Serializer):
+    """POST /api/v1/access-requests/break-glass/: an owner's emergency access."""
+
+    agent = serializers.CharField(max_length=64, help_text="agent slug (production, yours)")
+    capability = serializers.CharField(max_length=130, help_text="tool:action")
+    justification = serializers.CharField(max_length=4000)
+    duration_hours = serializers.IntegerField(
+        min_value=1, max_value=DURATION_HOURS_INPUT_MAX, help_text="at most the break-glass limit"
+    )
+    incident = serializers.CharField(
+        max_length=TICKET_MAX_LENGTH,
+        error_messages=dict.fromkeys(
+            ("required", "blank", "null"), "Break-glass needs an incident reference."
+        ),
+    )
+    scope = serializers.CharField(
+        max_length=SCOPE_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
+    ticket = serializers.CharField(
+        max_length=TICKET_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )

@@ -1,72 +1,39 @@
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from access import selectors, services
-from access.api.serializers import AccessRequestIn, AccessRequestOut, GrantOut
-from access.models import AccessRequest, Grant, RequestStatus
+from access.api.serializers import AccessRequestIn, AccessRequestOut, BreakGlassIn, GrantOut
+from access.break_glass import break_glass_request
+from access.filters import AccessRequestFilter, GrantFilter
+from access.models import AccessRequest, Grant
 from approvals.serializers import CommentIn, NoteIn, ReasonIn, RequiredCommentIn
+from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import referenced, validated
-from kernel.permissions import Action, can
+from kernel.api.permissions import ActionPermission
+from kernel.permissions import Action
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 
-# The role each write needs; who exactly may (owner, requester, SoD) the services decide.
-ACTION_ROLE = {
-    "create": (Action.REQUEST_ACCESS, "Only engineers and security request access."),
-    "cancel": (Action.REQUEST_ACCESS, "Only the person who filed a request cancels it."),
-    "approve": (Action.APPROVE, "Only security approves access requests."),
-    "deny": (Action.APPROVE, "Only security denies access requests."),
-    "review_break_glass": (Action.APPROVE, "Only security reviews break-glass access."),
-    "revoke": (Action.APPROVE, "Only security revokes grants."),
+# Reads: the human roles (scoped by selectors). Writes: the role the operation needs, so a
+# wrong role is a 403 before its body is validated or its target looked up; who exactly may
+# (owner, requester, separation of duties) the services decide.
+REQUEST_ACTIONS = {
+    "read": Action.VIEW_PORTAL,
+    "create": Action.REQUEST_ACCESS,
+    "break_glass": Action.REQUEST_ACCESS,
+    "cancel": Action.REQUEST_ACCESS,
+    "write": Action.APPROVE,  # approve, deny, review-break-glass
 }
+GRANT_ACTIONS = {"read": Action.VIEW_PORTAL, "write": Action.APPROVE}  # revoke
 
 
-class ReadsAccess(BasePermission):
-    """Reads: the human roles (scoped by selectors). Writes: the role the action needs, so a
-    wrong role is a 403 before its body is validated or its target looked up."""
-
-    message = "Your role does not work with access requests."
-
-    def has_permission(self, request, view) -> bool:
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            return can(request.user, Action.VIEW_PORTAL)
-        needed, message = ACTION_ROLE.get(view.action, (Action.APPROVE, self.message))
-        if can(request.user, needed):
-            return True
-        self.message = message
-        return False
-
-
-def _flag(method: str) -> filters.ChoiceFilter:
-    """`true` or `false`; anything else is a 400 (a BooleanFilter would silently ignore it)."""
-    return filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method=method)
-
-
-class AccessRequestFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=RequestStatus.choices)
-    agent = filters.CharFilter(field_name="agent__slug")
-    mine = _flag("filter_mine")
-    awaiting_me = _flag("filter_awaiting_me")
-    break_glass = _flag("filter_break_glass")
-
-    class Meta:
-        model = AccessRequest
-        fields = ["status", "agent", "mine", "awaiting_me", "break_glass"]
-
-    def filter_mine(self, queryset, name, value):
-        return queryset.filter(requested_by=self.request.user) if value == "true" else queryset
-
-    def filter_awaiting_me(self, queryset, name, value):
-        if value != "true":
-            return queryset
-        return queryset.filter(pk__in=selectors.requests_awaiting(self.request.user).values("pk"))
-
-    def filter_break_glass(self, queryset, name, value):
-        return queryset.filter(break_glass=value == "true")
+def _references(data: dict) -> dict:
+    """The agent and capability the body names (unknown: a 400 on that field)."""
+    data["agent"] = referenced(agent_get, data["agent"], "agent")
+    data["capability"] = referenced(capability_get, data["capability"], "capability")
+    return data
 
 
 class AccessRequestViewSet(
@@ -75,7 +42,9 @@ class AccessRequestViewSet(
     """Just-in-time access requests. POST files one; approve/deny/cancel move it on."""
 
     serializer_class = AccessRequestOut
-    permission_classes = [ReadsAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = REQUEST_ACTIONS
+    filter_backends = [SelectorFilters]
     filterset_class = AccessRequestFilter
 
     queryset = AccessRequest.objects.none()  # for the schema; requests come from selectors
@@ -83,6 +52,10 @@ class AccessRequestViewSet(
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return AccessRequest.objects.none()
+        if self.action == "list":
+            return selectors.access_request_list(
+                self.request.user, filters=self.request.query_params
+            )
         return selectors.requests_visible_to(self.request.user)
 
     def get_object(self) -> AccessRequest:
@@ -94,10 +67,20 @@ class AccessRequestViewSet(
 
     @extend_schema(request=AccessRequestIn, responses={201: AccessRequestOut})
     def create(self, request):
-        data = validated(AccessRequestIn, request.data)
-        data["agent"] = referenced(agent_get, data["agent"], "agent")
-        data["capability"] = referenced(capability_get, data["capability"], "capability")
-        access_request = services.access_request_submit(actor=request.user, **data)
+        data = _references(validated(AccessRequestIn, request.data))
+        if data.pop("break_glass"):  # the older way to ask for break-glass, still honoured
+            access_request = break_glass_request(actor=request.user, **data)
+        else:
+            data.pop("incident")
+            access_request = services.access_request_submit(actor=request.user, **data)
+        return self._out(access_request, status.HTTP_201_CREATED)
+
+    @extend_schema(request=BreakGlassIn, responses={201: AccessRequestOut})
+    @action(detail=False, methods=["post"], url_path="break-glass")
+    def break_glass(self, request):
+        """Emergency access for a production agent's owner: granted now, reviewed after."""
+        data = _references(validated(BreakGlassIn, request.data))
+        access_request = break_glass_request(actor=request.user, **data)
         return self._out(access_request, status.HTTP_201_CREATED)
 
     @extend_schema(request=CommentIn, responses=AccessRequestOut)
@@ -135,23 +118,11 @@ class AccessRequestViewSet(
         )
 
 
-class GrantFilter(filters.FilterSet):
-    agent = filters.CharFilter(field_name="agent__slug")
-    capability = filters.CharFilter(field_name="capability__key")
-    active = _flag("filter_active")
-
-    class Meta:
-        model = Grant
-        fields = ["agent", "capability", "active"]
-
-    def filter_active(self, queryset, name, value):
-        active = selectors.active_q()
-        return queryset.filter(active) if value == "true" else queryset.exclude(active)
-
-
 class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = GrantOut
-    permission_classes = [ReadsAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = GRANT_ACTIONS
+    filter_backends = [SelectorFilters]
     filterset_class = GrantFilter
 
     queryset = Grant.objects.none()  # for the schema; grants come from selectors
@@ -159,6 +130,8 @@ class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Grant.objects.none()
+        if self.action == "list":
+            return selectors.grant_list(self.request.user, filters=self.request.query_params)
         return selectors.grants_visible_to(self.request.user)
 
     def get_object(self) -> Grant:

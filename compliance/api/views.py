@@ -8,7 +8,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,16 +19,15 @@ from compliance.reports.build import report_build
 from compliance.views import package_as_dict, package_file_response, report_csv_response
 from controls import selectors
 from kernel.api.inputs import referenced, validated
+from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError
+from kernel.permissions import Action
 
 REPORT_FORMATS = ("json", "csv", "oscal")
 
 
-class CanExport(BasePermission):
-    message = "Only security and auditors export reports and evidence packages."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return packages.can_export(request.user)
+# Reports and packages are exports (reads of portal-wide evidence), asking for one included.
+EXPORT_ACTIONS = {"read": Action.EXPORT_EVIDENCE, "write": Action.EXPORT_EVIDENCE}
 
 
 class JsonOnly(DefaultContentNegotiation):
@@ -48,7 +46,8 @@ PERIOD_PARAMETERS = [
 class ReportView(APIView):
     """The audit report of a framework for a period."""
 
-    permission_classes = [CanExport]
+    permission_classes = [ActionPermission]
+    action_permissions = EXPORT_ACTIONS
     content_negotiation_class = JsonOnly
 
     @extend_schema(
@@ -112,7 +111,8 @@ PackageOut._declared_fields["to"] = serializers.DateField()
 class EvidencePackageList(APIView):
     """Request an evidence package (built in the background), or list recent ones."""
 
-    permission_classes = [CanExport]
+    permission_classes = [ActionPermission]
+    action_permissions = EXPORT_ACTIONS
     content_negotiation_class = JsonOnly
 
     @extend_schema(responses=PackageOut(many=True))
@@ -121,7 +121,7 @@ class EvidencePackageList(APIView):
         return Response([package_as_dict(request, p, api=True) for p in recent])
 
     @extend_schema(request=PackageIn, responses={202: PackageOut})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         data = validated(PackageIn, request.data)
         framework = referenced(selectors.framework_get, data["framework"], "framework")
         period = period_parse(data["from"], data["to"])
@@ -137,7 +137,8 @@ class EvidencePackageList(APIView):
 class EvidencePackageDetail(APIView):
     """Status and progress of a package; `download_url` once it is ready."""
 
-    permission_classes = [CanExport]
+    permission_classes = [ActionPermission]
+    action_permissions = EXPORT_ACTIONS
     content_negotiation_class = JsonOnly
 
     @extend_schema(responses=PackageOut)
@@ -149,7 +150,8 @@ class EvidencePackageDetail(APIView):
 class EvidencePackageDownload(APIView):
     """The zip of a ready package."""
 
-    permission_classes = [CanExport]
+    permission_classes = [ActionPermission]
+    action_permissions = EXPORT_ACTIONS
     content_negotiation_class = JsonOnly
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})

@@ -1,6 +1,7 @@
 """Collectors that read access requests, approvals and grants: AGC-03, AGC-04."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -20,7 +21,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
@@ -30,6 +31,9 @@ from compliance.period import Period
 from kernel.roles import Role
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
 HOUR = timedelta(hours=1)
 
 
@@ -37,7 +41,17 @@ def _hours(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds() / 3600, 2)
 
 
-def grants_with_limits(period: Period) -> QuerySet[Grant]:
+class GrantLimits(TypedDict):
+    """What `grants_with_limits` annotates on each grant."""
+
+    judged_under: int | None
+    limit_hours: int | None
+    length: timedelta
+    limit: timedelta | None
+    over_limit: int
+
+
+def grants_with_limits(period: Period) -> "QuerySet[WithAnnotations[Grant, GrantLimits]]":
     """Grants that started in the period, with their length and the longest they could be.
 
     The limit is the rule's `max_duration_hours` for the agent's tier and the capability,
@@ -154,39 +168,13 @@ class HighRiskApproval(Collector):
     ref_id = "AGC-04"
     checks = (
         "checked: high-risk access requests approved in the period; failed: fewer distinct "
-        "approvers than needed (two for production agents, else one), an approver who asked "
+        "approvers than the request needed when filed (at least one), an approver who asked "
         "for it, owns the agent or is not security, or a break-glass grant never reviewed "
         "(or reviewed by its requester)"
     )
 
     def collect(self, period: Period) -> Evidence:
-        approvals = Approval.objects.filter(request=OuterRef("pk"))
-        approvers = (
-            approvals.order_by()
-            .values("request")
-            .annotate(n=Count("approver", distinct=True))
-            .values("n")
-        )
-        needed = Case(
-            When(agent__tier=Tier.PRODUCTION, then=Value(2)),
-            default=Value(1),
-            output_field=IntegerField(),
-        )
-        requests = AccessRequest.objects.filter(
-            capability__high_risk=True,
-            status=RequestStatus.APPROVED,
-            decided_at__gte=period.since,
-            decided_at__lt=period.until,
-        ).annotate(
-            approvers=Coalesce(Subquery(approvers), Value(0)),
-            needed=needed,
-            self_approved=Exists(
-                approvals.filter(
-                    Q(approver=OuterRef("requested_by")) | Q(approver=OuterRef("agent__owner"))
-                )
-            ),
-            outsider=Exists(approvals.exclude(approver__in=_security())),
-        )
+        requests = _high_risk_approved(period)
         unreviewed = Q(break_glass_reviewed_by__isnull=True) | Q(
             break_glass_reviewed_by=F("requested_by")
         )
@@ -208,37 +196,7 @@ class HighRiskApproval(Collector):
             decided_at__gte=period.since,
             decided_at__lt=period.until,
         ).count()
-        rows = list(
-            requests.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
-            .order_by("-failing", "-decided_at", "-pk")
-            .values_list(
-                "pk",
-                "agent__slug",
-                "agent__tier",
-                "capability__key",
-                "requested_by__username",
-                "break_glass",
-                "failing",
-            )[:SAMPLE_SIZE]
-        )
-        names: dict[int, list[str]] = {pk: [] for pk, *_ in rows}
-        for request_id, username in (
-            Approval.objects.filter(request_id__in=names)
-            .order_by("created_at")
-            .values_list("request_id", "approver__username")
-        ):
-            names[request_id].append(username)
-        samples = [
-            Sample(
-                kind="access_request",
-                id=str(pk),
-                label=f"request #{pk}: {agent} ({tier}) {capability} asked by {asker}; "
-                + ("break-glass" if glass else f"approved by {', '.join(names[pk]) or 'nobody'}"),
-                url=url_or_blank("access:request-detail", pk=pk),
-                failed=bool(fails),
-            )
-            for pk, agent, tier, capability, asker, glass, fails in rows
-        ]
+        samples = _request_samples(requests, failing)
         return Evidence(
             checked=figures["n_checked"],
             failed=figures["n_failed"],
@@ -254,3 +212,72 @@ class HighRiskApproval(Collector):
             },
             samples=samples,
         )
+
+
+def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessRequest]]":
+    """High-risk requests approved in the period, with their distinct `approvers`, the
+    number `needed`, and whether one was `self_approved` or an `outsider` to security."""
+    approvals = Approval.objects.filter(request=OuterRef("pk"))
+    approvers = (
+        approvals.order_by()
+        .values("request")
+        .annotate(n=Count("approver", distinct=True))
+        .values("n")
+    )
+    # The number stored when the request was filed (access.services.required_approvals_for),
+    # not the rule recomputed today: the agent's tier or the capability may have changed
+    # since. At least one, so that a high-risk request approved at once (a jit rule, which
+    # stores 0) counts as approved by nobody, as it is.
+    needed = Greatest(F("required_approvals"), Value(1))
+    return AccessRequest.objects.filter(
+        capability__high_risk=True,
+        status=RequestStatus.APPROVED,
+        decided_at__gte=period.since,
+        decided_at__lt=period.until,
+    ).annotate(
+        approvers=Coalesce(Subquery(approvers), Value(0)),
+        needed=needed,
+        self_approved=Exists(
+            approvals.filter(
+                Q(approver=OuterRef("requested_by")) | Q(approver=OuterRef("agent__owner"))
+            )
+        ),
+        outsider=Exists(approvals.exclude(approver__in=_security())),
+    )
+
+
+def _request_samples(
+    requests: "QuerySet[WithAnnotations[AccessRequest]]", failing: Q
+) -> list[Sample]:
+    """The failing requests first, each with who approved it."""
+    rows = list(
+        requests.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
+        .order_by("-failing", "-decided_at", "-pk")
+        .values_list(
+            "pk",
+            "agent__slug",
+            "agent__tier",
+            "capability__key",
+            "requested_by__username",
+            "break_glass",
+            "failing",
+        )[:SAMPLE_SIZE]
+    )
+    names: dict[int, list[str]] = {pk: [] for pk, *_ in rows}
+    for request_id, username in (
+        Approval.objects.filter(request_id__in=names)
+        .order_by("created_at")
+        .values_list("request_id", "approver__username")
+    ):
+        names[request_id].append(username)
+    return [
+        Sample(
+            kind="access_request",
+            id=str(pk),
+            label=f"request #{pk}: {agent} ({tier}) {capability} asked by {asker}; "
+            + ("break-glass" if glass else f"approved by {', '.join(names[pk]) or 'nobody'}"),
+            url=url_or_blank("access:request-detail", pk=pk),
+            failed=bool(fails),
+        )
+        for pk, agent, tier, capability, asker, glass, fails in rows
+    ]

@@ -1,14 +1,22 @@
 """Collectors that read decisions and reported activity: AGC-05 (logging), AGC-10 (drift)."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
 from compliance.collectors.links import agent_url
 from compliance.period import Period
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class Logged(TypedDict):
+    logged: bool
 
 
 class TrustBoundaryLogging(Collector):
@@ -31,60 +39,13 @@ class TrustBoundaryLogging(Collector):
             first=Min("decided_at"),
             last=Max("decided_at"),
         )
-        window = timedelta(seconds=settings.DECISION_COVERS_ACTIVITY_SECONDS)
-        logged = Exists(
-            Decision.objects.filter(
-                agent_id=OuterRef("agent_id"),
-                capability_id=OuterRef("capability_id"),
-                decided_at__lte=OuterRef("occurred_at"),
-                decided_at__gte=OuterRef("occurred_at") - window,
-            )
-        )
-        activities = Activity.objects.filter(
-            occurred_at__gte=period.since, occurred_at__lt=period.until
-        ).annotate(logged=logged)
+        activities = _activities_with_logged(period)
         acts = activities.aggregate(
             reported=Count("pk"), unlogged=Count("pk", filter=Q(logged=False))
         )
-        samples = [
-            Sample(
-                kind="activity",
-                id=str(pk),
-                label=f"activity #{pk}: {agent} {capability} {outcome} at "
-                f"{occurred:%Y-%m-%d %H:%M} — no decision recorded before it",
-                url=agent_url(agent_id and agent),
-                failed=True,
-            )
-            for pk, agent, agent_id, capability, outcome, occurred in activities.filter(
-                logged=False
-            )
-            .order_by("-occurred_at", "-pk")
-            .values_list(
-                "pk", "agent_slug", "agent_id", "capability_key", "outcome", "occurred_at"
-            )[:SAMPLE_SIZE]
-        ]
+        samples = _unlogged_samples(activities)
         if len(samples) < SAMPLE_SIZE:
-            samples += [
-                Sample(
-                    kind="decision",
-                    id=str(pk),
-                    label=f"decision #{pk}: {decision} {agent} {capability} at "
-                    f"{decided:%Y-%m-%d %H:%M} (policy v{version}): {reason}",
-                )
-                for pk, decision, agent, capability, decided, version, reason in (
-                    Decision.objects.filter(in_period)
-                    .order_by("-decided_at", "-pk")
-                    .values_list(
-                        "pk",
-                        "decision",
-                        "agent_slug",
-                        "capability_key",
-                        "decided_at",
-                        "policy_version",
-                        "reason",
-                    )[: SAMPLE_SIZE - len(samples)]
-                )
-            ]
+            samples += _decision_samples(in_period, SAMPLE_SIZE - len(samples))
         return Evidence(
             checked=decisions["recorded"] + acts["reported"],
             failed=acts["unlogged"],
@@ -102,6 +63,65 @@ class TrustBoundaryLogging(Collector):
             },
             samples=samples,
         )
+
+
+def _activities_with_logged(period: Period) -> "QuerySet[WithAnnotations[Activity, Logged]]":
+    """Actions reported in the period, each `logged` when a decision for that agent and
+    capability was recorded shortly before it."""
+    window = timedelta(seconds=settings.DECISION_COVERS_ACTIVITY_SECONDS)
+    logged = Exists(
+        Decision.objects.filter(
+            agent_id=OuterRef("agent_id"),
+            capability_id=OuterRef("capability_id"),
+            decided_at__lte=OuterRef("occurred_at"),
+            decided_at__gte=OuterRef("occurred_at") - window,
+        )
+    )
+    return Activity.objects.filter(
+        occurred_at__gte=period.since, occurred_at__lt=period.until
+    ).annotate(logged=logged)
+
+
+def _unlogged_samples(activities: "QuerySet[WithAnnotations[Activity, Logged]]") -> list[Sample]:
+    return [
+        Sample(
+            kind="activity",
+            id=str(pk),
+            label=f"activity #{pk}: {agent} {capability} {outcome} at "
+            f"{occurred:%Y-%m-%d %H:%M} — no decision recorded before it",
+            url=agent_url(agent if agent_id else None),
+            failed=True,
+        )
+        for pk, agent, agent_id, capability, outcome, occurred in activities.filter(logged=False)
+        .order_by("-occurred_at", "-pk")
+        .values_list("pk", "agent_slug", "agent_id", "capability_key", "outcome", "occurred_at")[
+            :SAMPLE_SIZE
+        ]
+    ]
+
+
+def _decision_samples(in_period: Q, limit: int) -> list[Sample]:
+    return [
+        Sample(
+            kind="decision",
+            id=str(pk),
+            label=f"decision #{pk}: {decision} {agent} {capability} at "
+            f"{decided:%Y-%m-%d %H:%M} (policy v{version}): {reason}",
+        )
+        for pk, decision, agent, capability, decided, version, reason in (
+            Decision.objects.filter(in_period)
+            .order_by("-decided_at", "-pk")
+            .values_list(
+                "pk",
+                "decision",
+                "agent_slug",
+                "capability_key",
+                "decided_at",
+                "policy_version",
+                "reason",
+            )[:limit]
+        )
+    ]
 
 
 class DriftReview(Collector):
@@ -135,7 +155,7 @@ class DriftReview(Collector):
                     else f"reviewed by {reviewer} as {status}"
                 )
                 + (f" ({reason})" if reason else ""),
-                url=agent_url(agent_id and agent),
+                url=agent_url(agent if agent_id else None),
                 failed=status == ReviewStatus.PENDING,
             )
             for pk, agent, agent_id, capability, occurred, status, reviewer, reason in (

@@ -22,7 +22,7 @@ sample rows: the number of queries of a collector never depends on the number of
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from compliance.period import Period
 
@@ -90,8 +90,8 @@ class Collector:
     shows it next to the figures, so an auditor can read the rule behind the status.
     """
 
-    ref_id: ClassVar[str]
-    checks: ClassVar[str]
+    ref_id: str
+    checks: str
 
     def collect(self, period: Period) -> Evidence:
         raise NotImplementedError

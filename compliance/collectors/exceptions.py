@@ -5,6 +5,7 @@ window [starts_at, expires_at) overlaps the period, and not revoked before the p
 """
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import User
 from django.db.models import (
@@ -28,14 +29,16 @@ from django.utils import timezone
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
 from compliance.collectors.links import url_or_blank
 from compliance.period import Period
+from exceptions.limits import ELEVATED_RISKS, MAX_DAYS
 from exceptions.models import (
-    ELEVATED_RISKS,
-    MAX_DAYS,
     ExceptionApproval,
     ExceptionStatus,
     PolicyException,
 )
 from kernel.roles import Role
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 def exceptions_in_force_during(period: Period) -> QuerySet[PolicyException]:
@@ -56,10 +59,10 @@ def _security() -> QuerySet[User]:
 
 
 def _too_long() -> Q:
-    """Longer than the maximum for its risk (low 180 days ... critical 14); needs `length`."""
+    """Longer than the maximum for its risk (low 180 days ... critical 14); needs `span`."""
     longer = Q()
     for risk, days in MAX_DAYS.items():
-        longer |= Q(risk=risk, length__gt=timedelta(days=days))
+        longer |= Q(risk=risk, span__gt=timedelta(days=days))
     return longer
 
 
@@ -73,30 +76,8 @@ class ExceptionGovernance(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        approvals = ExceptionApproval.objects.filter(
-            exception=OuterRef("pk"), approver__in=_security()
-        ).exclude(approver=OuterRef("requested_by"))
-        approvers = (
-            approvals.order_by()
-            .values("exception")
-            .annotate(n=Count("approver", distinct=True))
-            .values("n")
-        )
         elevated = Q(risk__in=list(ELEVATED_RISKS))
-        exceptions = exceptions_in_force_during(period).annotate(
-            approvers=Coalesce(Subquery(approvers), Value(0)),
-            needed=Case(
-                When(elevated, then=Value(2)), default=Value(1), output_field=IntegerField()
-            ),
-            self_approved=Exists(
-                ExceptionApproval.objects.filter(
-                    exception=OuterRef("pk"), approver=OuterRef("requested_by")
-                )
-            ),
-            length=ExpressionWrapper(
-                F("expires_at") - F("starts_at"), output_field=DurationField()
-            ),
-        )
+        exceptions = _with_approvals(exceptions_in_force_during(period), elevated)
         under = Q(approvers__lt=F("needed"))
         uncompensated = elevated & Q(compensating_controls="")
         not_closed = Q(status=ExceptionStatus.ACTIVE, expires_at__lte=timezone.now())
@@ -112,25 +93,7 @@ class ExceptionGovernance(Collector):
             n_not_closed=Count("pk", filter=not_closed),
             n_revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
         )
-        rows = (
-            exceptions.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
-            .order_by("-failing", "-starts_at", "-pk")
-            .values_list(
-                "pk", "title", "risk", "agent__slug", "capability__key", "approvers",
-                "starts_at", "expires_at", "failing",
-            )[:SAMPLE_SIZE]
-        )  # fmt: skip
-        samples = [
-            Sample(
-                kind="exception",
-                id=str(pk),
-                label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
-                f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
-                url=exception_url(pk),
-                failed=bool(fails),
-            )
-            for pk, title, risk, agent, capability, approvers, starts, expires, fails in rows
-        ]
+        samples = _exception_samples(exceptions, failing)
         return Evidence(
             checked=figures["n_checked"],
             failed=figures["n_failed"],
@@ -146,3 +109,55 @@ class ExceptionGovernance(Collector):
             },
             samples=samples,
         )
+
+
+def _with_approvals(
+    exceptions: QuerySet[PolicyException], elevated: Q
+) -> "QuerySet[WithAnnotations[PolicyException]]":
+    """Each exception with its distinct security `approvers` (not its requester), the number
+    `needed`, whether it was `self_approved`, and its `span`."""
+    approvals = ExceptionApproval.objects.filter(
+        exception=OuterRef("pk"), approver__in=_security()
+    ).exclude(approver=OuterRef("requested_by"))
+    approvers = (
+        approvals.order_by()
+        .values("exception")
+        .annotate(n=Count("approver", distinct=True))
+        .values("n")
+    )
+    return exceptions.annotate(
+        approvers=Coalesce(Subquery(approvers), Value(0)),
+        needed=Case(When(elevated, then=Value(2)), default=Value(1), output_field=IntegerField()),
+        self_approved=Exists(
+            ExceptionApproval.objects.filter(
+                exception=OuterRef("pk"), approver=OuterRef("requested_by")
+            )
+        ),
+        # Not `length`: that is a read-only property of PolicyException.
+        span=ExpressionWrapper(F("expires_at") - F("starts_at"), output_field=DurationField()),
+    )
+
+
+def _exception_samples(
+    exceptions: "QuerySet[WithAnnotations[PolicyException]]", failing: Q
+) -> list[Sample]:
+    """The failing exceptions first."""
+    rows = (
+        exceptions.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
+        .order_by("-failing", "-starts_at", "-pk")
+        .values_list(
+            "pk", "title", "risk", "agent__slug", "capability__key", "approvers",
+            "starts_at", "expires_at", "failing",
+        )[:SAMPLE_SIZE]
+    )  # fmt: skip
+    return [
+        Sample(
+            kind="exception",
+            id=str(pk),
+            label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
+            f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
+            url=exception_url(pk),
+            failed=bool(fails),
+        )
+        for pk, title, risk, agent, capability, approvers, starts, expires, fails in rows
+    ]

@@ -16,8 +16,8 @@ from compliance.period import Period
 from kernel.roles import Role
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
-# Strictness of an effect; a missing rule is deny (DESIGN: no rule means deny).
-STRICTNESS = {Effect.ALLOW: 0, Effect.JIT: 1, Effect.APPROVAL: 2, Effect.DENY: 3}
+# Strictness of an effect; a missing rule counts as deny, as the decision engine treats it.
+STRICTNESS: dict[str, int] = {Effect.ALLOW: 0, Effect.JIT: 1, Effect.APPROVAL: 2, Effect.DENY: 3}
 LOWER_TIERS = (Tier.SANDBOX, Tier.INTERNAL)
 
 

@@ -105,8 +105,6 @@ class Report:
     generated_at: datetime
     items: list[ItemResult]
     controls: dict[str, ControlResult]
-    exceptions_recorded: bool
-    exceptions_name_controls: bool = False
 
     def summary_rows(self) -> list[tuple[str, str, int, int]]:
         """(status, label, items, controls) for the summary table."""
@@ -254,6 +252,4 @@ def report_build(framework: Framework, period: Period) -> Report:
         generated_at=timezone.now(),
         items=items,
         controls=results,
-        exceptions_recorded=report_exceptions.exceptions_recorded(),
-        exceptions_name_controls=report_exceptions.exceptions_name_controls(),
     )

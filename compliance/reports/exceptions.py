@@ -1,22 +1,20 @@
 """Exceptions in force per control.
 
 An exception names the controls it deviates from (`PolicyException.controls`, chosen on the
-exception form). Until the exceptions app has that many-to-many, and for an exception that
-names none, it deviates from the controls that govern its capability by default
-(`selectors.default_controls_for_capability`: AGC-02 and AGC-03, and AGC-04 when the
-capability is high risk). Each control gets at most a few samples, in a constant number of
-queries.
+exception form). One that names none deviates from the controls that govern its capability
+(`controls.selectors.CAPABILITY_CONTROLS`: AGC-02 and AGC-03, and `HIGH_RISK_CONTROLS`,
+AGC-04, when the capability is high risk). Each control gets at most a few samples, in a
+constant number of queries.
 """
 
 from collections import defaultdict
 
-from django.apps import apps
-from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from compliance.collectors import Sample
 from compliance.collectors.base import SAMPLE_SIZE
+from compliance.collectors.exceptions import exception_url, exceptions_in_force_during
 from compliance.period import Period
 from controls.models import Control
 from controls.selectors import CAPABILITY_CONTROLS, HIGH_RISK_CONTROLS
@@ -24,32 +22,7 @@ from controls.selectors import CAPABILITY_CONTROLS, HIGH_RISK_CONTROLS
 FIELDS = ("pk", "title", "risk", "agent__slug", "capability__key", "starts_at", "expires_at")
 
 
-def exception_model():
-    try:
-        return apps.get_model("exceptions", "PolicyException")
-    except LookupError:
-        return None
-
-
-def exceptions_name_controls() -> bool:
-    """Whether exceptions record the controls they deviate from (the M2M exists)."""
-    model = exception_model()
-    if model is None:
-        return False
-    try:
-        model._meta.get_field("controls")
-    except FieldDoesNotExist:
-        return False
-    return True
-
-
-def exceptions_recorded() -> bool:
-    return exception_model() is not None
-
-
 def _sample(row: tuple) -> Sample:
-    from compliance.collectors.exceptions import exception_url
-
     pk, title, risk, agent, capability, starts, expires = row
     return Sample(
         kind="exception",
@@ -70,30 +43,27 @@ def _latest(exceptions: QuerySet) -> list[Sample]:
 
 def exceptions_in_force(controls: list[Control], period: Period) -> dict[int, list[Sample]]:
     """Per control id: the latest approved exceptions in force during the period naming it."""
-    if not controls or not exceptions_recorded():
+    if not controls:
         return {}
-    from compliance.collectors.exceptions import exceptions_in_force_during
-
     in_force = exceptions_in_force_during(period)
     found: dict[int, list[Sample]] = defaultdict(list)
     by_ref = {control.ref_id: control.pk for control in controls}
-    if exceptions_name_controls():
-        ranked = (
-            in_force.filter(controls__in=controls)
-            .annotate(
-                named=F("controls"),
-                rank=Window(
-                    RowNumber(),
-                    partition_by=[F("controls")],
-                    order_by=[F("starts_at").desc(), F("pk").desc()],
-                ),
-            )
-            .filter(rank__lte=SAMPLE_SIZE)
-            .values_list("named", *FIELDS)
+    ranked = (
+        in_force.filter(controls__in=controls)
+        .annotate(
+            named=F("controls"),
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("controls")],
+                order_by=[F("starts_at").desc(), F("pk").desc()],
+            ),
         )
-        for control_id, *row in ranked:
-            found[control_id].append(_sample(tuple(row)))
-        in_force = in_force.filter(controls__isnull=True)
+        .filter(rank__lte=SAMPLE_SIZE)
+        .values_list("named", *FIELDS)
+    )
+    for control_id, *row in ranked:
+        found[control_id].append(_sample(tuple(row)))
+    in_force = in_force.filter(controls__isnull=True)
     # Exceptions naming no control deviate from those governing their capability.
     by_capability = _latest(in_force.filter(capability__isnull=False))
     high_risk = _latest(in_force.filter(capability__high_risk=True))

@@ -15,7 +15,7 @@ from typing import Any
 from django.urls import reverse
 
 from compliance.collectors import Sample
-from compliance.reports.build import ControlResult, Report
+from compliance.reports.build import ControlResult, ItemResult, Report
 
 REPORT_FORMAT_VERSION = 1
 OSCAL_VERSION = "1.1.2"
@@ -97,8 +97,6 @@ def report_as_dict(report: Report) -> dict[str, Any]:
         "generated_at": report.generated_at.isoformat(),
         "url": report_url(report),
         "status_rule": STATUS_RULE,
-        "exceptions_recorded": report.exceptions_recorded,
-        "exceptions_name_controls": report.exceptions_name_controls,
         "summary": {"items": report.item_counts(), "controls": report.control_counts()},
         "controls": [control_as_dict(result) for result in report.controls.values()],
         "items": [
@@ -201,60 +199,12 @@ def report_oscal(report: Report) -> dict[str, Any]:
     one finding per covered item (satisfied when its status is effective)."""
     stamp = report.generated_at.isoformat()
     observation_ids = {ref: str(uuid.uuid4()) for ref in report.controls}
-    observations = []
-    for ref, result in report.controls.items():
-        evidence = [
-            {"href": sample.url or f"#{sample.kind}-{sample.id}", "description": sample.label}
-            for sample in result.evidence.samples + result.evidence_file_samples
-        ]
-        observation = {
-            "uuid": observation_ids[ref],
-            "title": f"{ref} {result.control.title}",
-            "description": f"{result.checks}. Checked {result.evidence.checked}, failed "
-            f"{result.evidence.failed}. " + " ".join(result.notes),
-            "props": [
-                _prop("control-status", result.status),
-                _prop("checked", result.evidence.checked),
-                _prop("failed", result.evidence.failed),
-                _prop("evidence-files", result.evidence_files),
-                _prop("exceptions-in-force", len(result.exceptions)),
-                *(_prop(_token(k, "figure"), v) for k, v in result.evidence.figures.items()),
-            ],
-            "methods": ["TEST"] if result.evidence.collected else ["EXAMINE"],
-            "types": ["control-objective"],
-            "collected": stamp,
-        }
-        if evidence:
-            observation["relevant-evidence"] = evidence
-        observations.append(observation)
-    findings = []
-    for row in report.items:
-        if not row.controls:
-            continue
-        satisfied = row.status == "effective"
-        findings.append(
-            {
-                "uuid": str(uuid.uuid4()),
-                "title": row.item.label[:300],
-                "description": f"{row.item.ref_id}: {row.status.replace('_', ' ')} "
-                f"({', '.join(link.result.control.ref_id for link in row.controls)}).",
-                "props": [_prop("item-status", row.status)],
-                "target": {
-                    "type": "objective-id",
-                    "target-id": _token(row.item.ref_id, "item"),
-                    "title": row.item.ref_id,
-                    "status": {
-                        "state": "satisfied" if satisfied else "not-satisfied",
-                        "reason": "pass" if satisfied else "fail",
-                    },
-                },
-                "related-observations": [
-                    {"observation-uuid": observation_ids[link.result.control.ref_id]}
-                    for link in row.controls
-                ],
-            }
-        )
-    result = {
+    observations = [
+        _oscal_observation(observation_ids[ref], ref, result, stamp)
+        for ref, result in report.controls.items()
+    ]
+    findings = [_oscal_finding(row, observation_ids) for row in report.items if row.controls]
+    assessment: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "title": f"{report.framework.name}, {report.period}",
         "description": f"Controls mapped to {report.framework.key}, assessed from the "
@@ -275,9 +225,9 @@ def report_oscal(report: Report) -> dict[str, Any]:
         "findings": findings,
     }
     if not observations:
-        del result["observations"]
+        del assessment["observations"]
     if not findings:
-        del result["findings"]
+        del assessment["findings"]
     return {
         "assessment-results": {
             "uuid": str(uuid.uuid4()),
@@ -293,6 +243,59 @@ def report_oscal(report: Report) -> dict[str, Any]:
                 ],
             },
             "import-ap": {"href": report_url(report)},
-            "results": [result],
+            "results": [assessment],
         }
+    }
+
+
+def _oscal_observation(
+    observation_id: str, ref: str, result: ControlResult, stamp: str
+) -> dict[str, Any]:
+    evidence = [
+        {"href": sample.url or f"#{sample.kind}-{sample.id}", "description": sample.label}
+        for sample in result.evidence.samples + result.evidence_file_samples
+    ]
+    observation: dict[str, Any] = {
+        "uuid": observation_id,
+        "title": f"{ref} {result.control.title}",
+        "description": f"{result.checks}. Checked {result.evidence.checked}, failed "
+        f"{result.evidence.failed}. " + " ".join(result.notes),
+        "props": [
+            _prop("control-status", result.status),
+            _prop("checked", result.evidence.checked),
+            _prop("failed", result.evidence.failed),
+            _prop("evidence-files", result.evidence_files),
+            _prop("exceptions-in-force", len(result.exceptions)),
+            *(_prop(_token(k, "figure"), v) for k, v in result.evidence.figures.items()),
+        ],
+        "methods": ["TEST"] if result.evidence.collected else ["EXAMINE"],
+        "types": ["control-objective"],
+        "collected": stamp,
+    }
+    if evidence:
+        observation["relevant-evidence"] = evidence
+    return observation
+
+
+def _oscal_finding(row: ItemResult, observation_ids: dict[str, str]) -> dict[str, Any]:
+    satisfied = row.status == "effective"
+    return {
+        "uuid": str(uuid.uuid4()),
+        "title": row.item.label[:300],
+        "description": f"{row.item.ref_id}: {row.status.replace('_', ' ')} "
+        f"({', '.join(link.result.control.ref_id for link in row.controls)}).",
+        "props": [_prop("item-status", row.status)],
+        "target": {
+            "type": "objective-id",
+            "target-id": _token(row.item.ref_id, "item"),
+            "title": row.item.ref_id,
+            "status": {
+                "state": "satisfied" if satisfied else "not-satisfied",
+                "reason": "pass" if satisfied else "fail",
+            },
+        },
+        "related-observations": [
+            {"observation-uuid": observation_ids[link.result.control.ref_id]}
+            for link in row.controls
+        ],
     }

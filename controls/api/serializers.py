@@ -33,7 +33,8 @@ class FrameworkDetailOut(FrameworkOut):
 
 
 class FrameworkItemOut(serializers.ModelSerializer):
-    parent = serializers.CharField(source="parent.ref_id", default=None)
+    # The metaclass moves declared fields off the class, so this does not shadow Field.parent.
+    parent = serializers.CharField(source="parent.ref_id", default=None)  # type: ignore[assignment]
     controls = serializers.SerializerMethodField()
 
     class Meta:

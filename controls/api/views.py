@@ -10,12 +10,11 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from controls import permissions, selectors, services
+from controls import selectors, services
 from controls.api.serializers import (
     ControlDetailOut,
     ControlIn,
@@ -30,17 +29,11 @@ from controls.api.serializers import (
 )
 from controls.models import Control
 from kernel.api.inputs import referenced, validated
+from kernel.api.permissions import ActionPermission, AuthenticatedRequest
+from kernel.permissions import Action
 
-
-class ComplianceAccess(BasePermission):
-    """Reads for every human role (the gateway is a machine and gets 403); writes for security."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        if request.method in SAFE_METHODS:
-            self.message = "Your role may not read compliance data."
-            return permissions.can_view_compliance(request.user)
-        self.message = "Only security edits controls, mappings and evidence."
-        return permissions.can_manage_controls(request.user)
+# Reads for every human role (the gateway is a machine and gets 403); writes for security.
+COMPLIANCE_ACTIONS = {"read": Action.VIEW_COMPLIANCE, "write": Action.MANAGE_CONTROLS}
 
 
 class ItemFilter(filters.FilterSet):
@@ -53,7 +46,8 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     serializer_class = FrameworkOut
     lookup_field = "key"
     lookup_value_regex = "[^/]+"  # keys contain dots (nist-ai-rmf-1.0)
-    permission_classes = [ComplianceAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = COMPLIANCE_ACTIONS
     filter_backends: list = []
 
     def get_queryset(self):
@@ -84,7 +78,8 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     serializer_class = ControlOut
     lookup_field = "ref_id"
     lookup_value_regex = "[^/]+"
-    permission_classes = [ComplianceAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = COMPLIANCE_ACTIONS
     filter_backends: list = []
 
     def get_queryset(self):
@@ -100,11 +95,11 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return Response(ControlDetailOut(selectors.control_detail(ref_id)).data)
 
     @extend_schema(responses=ControlDetailOut)
-    def retrieve(self, request: Request, ref_id: str | None = None) -> Response:
+    def retrieve(self, request: Request, ref_id: str) -> Response:
         return self._detail(ref_id)
 
     @extend_schema(request=ControlIn, responses={201: ControlDetailOut})
-    def create(self, request: Request) -> Response:
+    def create(self, request: AuthenticatedRequest) -> Response:
         data = validated(ControlIn, request.data)
         self._team(data)
         control = services.control_create(actor=request.user, **data)
@@ -113,7 +108,7 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return response
 
     @extend_schema(request=ControlPatchIn, responses=ControlDetailOut)
-    def partial_update(self, request: Request, ref_id: str | None = None) -> Response:
+    def partial_update(self, request: AuthenticatedRequest, ref_id: str) -> Response:
         control = selectors.control_get(ref_id)
         data = validated(ControlPatchIn, request.data)
         self._team(data)
@@ -124,10 +119,11 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 class ControlMappingCreate(APIView):
     """POST a mapping from this control to a framework item named by `framework` + `ref_id`."""
 
-    permission_classes = [ComplianceAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = COMPLIANCE_ACTIONS
 
     @extend_schema(request=MappingIn, responses={201: MappingOut})
-    def post(self, request: Request, ref_id: str) -> Response:
+    def post(self, request: AuthenticatedRequest, ref_id: str) -> Response:
         control = selectors.control_get(ref_id)
         data = validated(MappingIn, request.data)
         item = referenced(
@@ -147,7 +143,8 @@ class ControlMappingCreate(APIView):
 class ControlMappingDetail(APIView):
     """One mapping: read, change its relationship/strength/rationale, or remove it."""
 
-    permission_classes = [ComplianceAccess]
+    permission_classes = [ActionPermission]
+    action_permissions = COMPLIANCE_ACTIONS
 
     def _mapping(self, ref_id: str, framework_key: str, item_ref_id: str):
         control: Control = selectors.control_get(ref_id)
@@ -158,14 +155,18 @@ class ControlMappingDetail(APIView):
         return Response(MappingOut(self._mapping(ref_id, framework_key, item_ref_id)).data)
 
     @extend_schema(request=MappingPatchIn, responses=MappingOut)
-    def patch(self, request: Request, ref_id: str, framework_key: str, item_ref_id: str):
+    def patch(
+        self, request: AuthenticatedRequest, ref_id: str, framework_key: str, item_ref_id: str
+    ):
         mapping = self._mapping(ref_id, framework_key, item_ref_id)
         data = validated(MappingPatchIn, request.data)
         mapping = services.mapping_update(actor=request.user, mapping=mapping, **data)
         return Response(MappingOut(mapping).data)
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, ref_id: str, framework_key: str, item_ref_id: str):
+    def delete(
+        self, request: AuthenticatedRequest, ref_id: str, framework_key: str, item_ref_id: str
+    ):
         mapping = self._mapping(ref_id, framework_key, item_ref_id)
         services.mapping_delete(actor=request.user, mapping=mapping)
         return Response(status=status.HTTP_204_NO_CONTENT)

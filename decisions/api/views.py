@@ -1,24 +1,25 @@
 import json
 
-from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotAuthenticated
-from rest_framework.permissions import BasePermission
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.response import Response
 
+from decisions.api.serializers import ActivityIn, activity_input
+from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_report, activity_review
-from decisions.services.engine import decide, read_facts
-from decisions.services.log import decide_and_record, decision_record
-from kernel.api.authentication import TokenWithRolesAuthentication, with_roles
+from decisions.services.log import decide_and_record
+from kernel.api.authentication import TokenWithRolesAuthentication
+from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import validated
+from kernel.api.permissions import ActionPermission
 from kernel.errors import ApplicationError, Forbidden, NotFound, UnsupportedMedia
-from kernel.permissions import Action, can
+from kernel.permissions import Action, can, refusal
 
 
 class DecisionIn(serializers.Serializer):
@@ -86,45 +87,24 @@ class DecisionLogOut(serializers.ModelSerializer):
         ]
 
 
-class ReadsEvidence(BasePermission):
-    """Decision and activity logs are audit evidence: security and auditors read them."""
-
-    message = "Only security and auditors read decisions and activity."
-
-    def has_permission(self, request, view) -> bool:
-        return can(request.user, Action.VIEW_AUDIT_TRAIL)
-
-
-class DecisionFilter(filters.FilterSet):
-    agent = filters.CharFilter(field_name="agent_slug")
-    capability = filters.CharFilter(field_name="capability_key")
-    decision = filters.ChoiceFilter(choices=DecisionOutcome.choices)
-    since = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="gte")
-    until = filters.IsoDateTimeFilter(field_name="decided_at", lookup_expr="lt")
-
-    class Meta:
-        model = Decision
-        fields = ["agent", "capability", "decision", "since", "until"]
-
-
 class DecisionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """`POST`: may this agent use this capability now? `GET`: the decision log."""
 
     serializer_class = DecisionLogOut
+    filter_backends = [SelectorFilters]
     filterset_class = DecisionFilter
-    queryset = Decision.objects.select_related("caller").order_by("-decided_at", "-id")
+    queryset = Decision.objects.none()  # for the schema; the log comes from its selector
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return []  # the service-level check below names the rule
-        return [ReadsEvidence()]
+    def get_queryset(self):
+        return decision_list(filters=self.request.query_params)
+
+    # The decision log is audit evidence: security and auditors read it. (A gateway's token POST
+    # never gets here: decisions_endpoint answers it, with the same rule and refusal.)
+    permission_classes = [ActionPermission]
+    action_permissions = {"read": Action.VIEW_AUDIT_TRAIL, "create": Action.CALL_DECISION_API}
 
     @extend_schema(request=DecisionIn, responses=DecisionOut)
     def create(self, request):
-        if not request.user.is_authenticated:
-            raise NotAuthenticated()
-        if not can(request.user, Action.CALL_DECISION_API):
-            raise Forbidden("Only gateways (and security) ask for decisions.")
         return Response(answer_decision(request.user, request.data))
 
 
@@ -171,16 +151,21 @@ def decisions_endpoint(request: HttpRequest) -> HttpResponse:
             # Who asks comes first: a stranger or a wrong role hears 401/403, not 400.
             user, _ = TokenWithRolesAuthentication().authenticate_credentials(token)
             if not can(user, Action.CALL_DECISION_API):
-                raise Forbidden("Only gateways (and security) ask for decisions.") from None
+                raise Forbidden(refusal(Action.CALL_DECISION_API)) from None
             raise
-        answer = answer_for_token(token, checked)
+        result, record = decide_and_record(
+            agent_slug=checked["agent"],
+            capability_key=checked["capability"],
+            scope=checked["scope"],
+            token=token,
+        )
     except AuthenticationFailed as exc:
         return JsonResponse(
             {"detail": str(exc.detail), "code": "authentication_failed"}, status=401
         )
     except ApplicationError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status_code)
-    return JsonResponse(answer)
+    return JsonResponse(_shape(result, record))
 
 
 def _parse_decision_request(request: HttpRequest) -> dict[str, str]:
@@ -191,30 +176,6 @@ def _parse_decision_request(request: HttpRequest) -> dict[str, str]:
     except ValueError as exc:
         raise ApplicationError(f"JSON parse error - {exc}", code="parse_error") from None
     return decision_input(data)
-
-
-def answer_for_token(token: str, checked: dict[str, str]) -> dict:
-    """One round trip reads who asks and everything the decision needs; the caller is
-    checked before anything is answered or recorded."""
-    facts, capability = read_facts(
-        agent_slug=checked["agent"], capability_key=checked["capability"], token=token
-    )
-    if facts.caller is None:
-        raise AuthenticationFailed("Invalid token.")
-    pk, is_active, is_superuser = facts.caller
-    if not is_active:
-        raise AuthenticationFailed("User inactive or deleted.")
-    caller = with_roles(User(pk=pk, is_active=True, is_superuser=is_superuser), facts.caller_groups)
-    if not can(caller, Action.CALL_DECISION_API):
-        raise Forbidden("Only gateways (and security) ask for decisions.")
-    result = decide(
-        facts,
-        capability,
-        agent_slug=checked["agent"],
-        capability_key=checked["capability"],
-        scope=checked["scope"],
-    )
-    return _shape(result, decision_record(result=result, caller=caller))
 
 
 class ActivityOut(serializers.ModelSerializer):
@@ -244,17 +205,6 @@ class ActivityOut(serializers.ModelSerializer):
         ]
 
 
-class ActivityFilter(filters.FilterSet):
-    flagged = filters.BooleanFilter()
-    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices)
-    agent = filters.CharFilter(field_name="agent_slug")
-    capability = filters.CharFilter(field_name="capability_key")
-
-    class Meta:
-        model = Activity
-        fields = ["flagged", "review_status", "agent", "capability"]
-
-
 class ReviewIn(serializers.Serializer):
     verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
     note = serializers.CharField(max_length=4000)
@@ -264,44 +214,35 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     """`POST` one activity or a list (gateway). `GET` with `?flagged=true` for drift."""
 
     serializer_class = ActivityOut
+    filter_backends = [SelectorFilters]
     filterset_class = ActivityFilter
-    queryset = Activity.objects.select_related("reported_by", "reviewed_by").order_by(
-        "-occurred_at", "-id"
-    )
+    queryset = Activity.objects.none()  # for the schema; rows come from the selector
 
-    def get_permissions(self):
-        if self.request.method == "POST":
-            return []  # services check: gateways report, security reviews
-        return [ReadsEvidence()]
+    def get_queryset(self):
+        if self.action == "list":
+            return activity_list(filters=self.request.query_params)
+        return activity_list()
 
-    def _require_login(self, request):
-        if not request.user.is_authenticated:
-            raise NotAuthenticated()
+    # Activity is audit evidence (security and auditors read it); gateways report it and
+    # security reviews the flagged; the services check again.
+    permission_classes = [ActionPermission]
+    action_permissions = {
+        "read": Action.VIEW_AUDIT_TRAIL,
+        "create": Action.REPORT_ACTIVITY,
+        "review": Action.REVIEW_ACTIVITY,
+    }
 
     @extend_schema(
-        request=inline_serializer(
-            "ActivityIn",
-            {
-                "agent": serializers.CharField(),
-                "capability": serializers.CharField(),
-                "target": serializers.CharField(required=False),
-                "outcome": serializers.CharField(),
-                "occurred_at": serializers.DateTimeField(),
-            },
-        ),
+        request=ActivityIn(many=True),
         responses={201: ActivityOut(many=True)},
     )
     def create(self, request):
-        self._require_login(request)
-        activities = activity_report(actor=request.user, items=request.data)
+        activities = activity_report(actor=request.user, items=activity_input(request.data))
         return Response(ActivityOut(activities, many=True).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ReviewIn, responses=ActivityOut)
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
-        self._require_login(request)
-        if not can(request.user, Action.REVIEW_ACTIVITY):
-            raise Forbidden("Only security reviews flagged activity.")
         data = validated(ReviewIn, request.data)
         try:
             activity = Activity.objects.get(pk=int(pk))

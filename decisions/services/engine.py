@@ -13,10 +13,11 @@ its record is durable.
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from fnmatch import fnmatchcase
+from typing import Any
 
 from django.utils import timezone
 
+from access.rules import scope_covers
 from decisions import policy_cache
 from decisions.selectors import DecisionFacts, decision_facts
 from registry.models import AgentStatus, Effect
@@ -43,11 +44,6 @@ class DecisionResult:
     @property
     def allowed(self) -> bool:
         return self.decision == ALLOW
-
-
-def scope_matches(grant_scope: str, requested: str) -> bool:
-    """A grant without scope covers every scope; otherwise its scope is a glob pattern."""
-    return not grant_scope or fnmatchcase(requested or "", grant_scope)
 
 
 def evaluate(
@@ -86,7 +82,7 @@ def decide(
     """The decision table, on facts already read: no query unless the policy changed."""
     at = facts.at
     version = facts.policy_version
-    base = {
+    base: dict[str, Any] = {
         "agent_slug": agent_slug,
         "capability_key": capability_key,
         "scope": scope,
@@ -115,7 +111,7 @@ def decide(
     exception_id = facts.exception_ids[0] if facts.exception_ids else None
     if effect in (Effect.JIT, Effect.APPROVAL):
         for grant_id, grant_scope in grants:
-            if scope_matches(grant_scope, scope):
+            if scope_covers(grant_scope, scope):
                 return DecisionResult(
                     ALLOW,
                     f"Active grant #{grant_id} ({effect} rule: {where}).",

@@ -13,7 +13,11 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from decisions.models import Decision
-from decisions.services.engine import DecisionResult, evaluate
+from decisions.selectors import DecisionFacts
+from decisions.services.engine import DecisionResult, decide, read_facts
+from kernel.api.authentication import with_roles
+from kernel.errors import Forbidden, NotAuthenticated
+from kernel.permissions import Action, can, refusal
 
 _COLUMNS = (
     "request_id",
@@ -30,6 +34,13 @@ _COLUMNS = (
     "caller_id",
     "decided_at",
 )
+
+
+# Free text is cut to its column's length (read from the model, so the limit is stated once).
+_FITS = {
+    name: Decision._meta.get_field(name).max_length
+    for name in ("agent_slug", "capability_key", "scope", "reason")
+}
 
 
 @cache
@@ -50,12 +61,12 @@ def decision_record(*, result: DecisionResult, caller: User | None) -> int:
     values = [
         fields.get_field("request_id").get_db_prep_value(result.request_id, connection),
         result.agent_id,
-        result.agent_slug[:200],
+        result.agent_slug[: _FITS["agent_slug"]],
         result.capability_id,
-        result.capability_key[:200],
-        result.scope[:500],
+        result.capability_key[: _FITS["capability_key"]],
+        result.scope[: _FITS["scope"]],
         result.decision,
-        result.reason[:500],
+        result.reason[: _FITS["reason"]],
         result.policy_version,
         result.grant_id,
         result.exception_id,
@@ -68,8 +79,37 @@ def decision_record(*, result: DecisionResult, caller: User | None) -> int:
 
 
 def decide_and_record(
-    *, agent_slug: str, capability_key: str, scope: str = "", caller: User | None
+    *,
+    agent_slug: str,
+    capability_key: str,
+    scope: str = "",
+    caller: User | None = None,
+    token: str | None = None,
 ) -> tuple[DecisionResult, int]:
-    """Evaluate, then commit the record; the caller answers only after this returns."""
-    result = evaluate(agent_slug=agent_slug, capability_key=capability_key, scope=scope)
+    """The one decision orchestrator: read the facts (one round trip), decide, commit the
+    record; the caller answers only after this returns.
+
+    Given `token` instead of `caller` (a gateway's fast path), the same round trip reads who
+    asks, and they are checked before anything is decided or recorded; a session caller was
+    checked by the view."""
+    facts, capability = read_facts(
+        agent_slug=agent_slug, capability_key=capability_key, token=token
+    )
+    if token is not None:
+        caller = _token_caller(facts)
+    result = decide(
+        facts, capability, agent_slug=agent_slug, capability_key=capability_key, scope=scope
+    )
     return result, decision_record(result=result, caller=caller)
+
+
+def _token_caller(facts: DecisionFacts) -> User:
+    if facts.caller is None:
+        raise NotAuthenticated("Invalid token.")
+    pk, is_active, is_superuser = facts.caller
+    if not is_active:
+        raise NotAuthenticated("User inactive or deleted.")
+    caller = with_roles(User(pk=pk, is_active=True, is_superuser=is_superuser), facts.caller_groups)
+    if not can(caller, Action.CALL_DECISION_API):
+        raise Forbidden(refusal(Action.CALL_DECISION_API))
+    return caller

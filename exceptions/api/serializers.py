@@ -1,29 +1,33 @@
 """Shapes of the exceptions API: input validation that carries no business rule, and output."""
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
-from exceptions.selectors import is_in_force
+from exceptions.rules import exception_is_in_force
 
 
 class ExceptionIn(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
-    justification = serializers.CharField(max_length=4000)
+    justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     risk = serializers.ChoiceField(choices=Risk.choices)
     compensating_controls = serializers.CharField(
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
         required=False,
         allow_blank=True,
         default="",
-        help_text="required for high and critical risk",
+        help_text=f"required for {' and '.join(ELEVATED_RISKS)} risk",
     )
     starts_at = serializers.DateTimeField(required=False, default=None, help_text="default: now")
     expires_at = serializers.DateTimeField(
-        help_text="at most 180/90/30/14 days after starts_at for low/medium/high/critical"
+        help_text=f"at most {'/'.join(map(str, MAX_DAYS.values()))} days after starts_at "
+        f"for {'/'.join(MAX_DAYS)}"
     )
     controls = serializers.ListField(
         child=serializers.CharField(max_length=32),
@@ -36,7 +40,7 @@ class ExceptionIn(serializers.Serializer):
 
 class RenewIn(serializers.Serializer):
     expires_at = serializers.DateTimeField(help_text="the renewal starts when this one expires")
-    justification = serializers.CharField(max_length=4000)
+    justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class ExceptionApprovalOut(serializers.ModelSerializer):
@@ -67,7 +71,9 @@ class ExceptionOut(serializers.ModelSerializer):
     renews = serializers.IntegerField(source="renews_id", allow_null=True)
     rejected_by = serializers.CharField(source="rejected_by.username", default=None)
     revoked_by = serializers.CharField(source="revoked_by.username", default=None)
-    controls = serializers.SlugRelatedField(slug_field="ref_id", many=True, read_only=True)
+    controls: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="ref_id", many=True, read_only=True
+    )
 
     class Meta:
         model = PolicyException
@@ -100,7 +106,7 @@ class ExceptionOut(serializers.ModelSerializer):
         ]
 
     def get_in_force(self, exception: PolicyException) -> bool:
-        return is_in_force(exception)
+        return exception_is_in_force(exception)
 
 
 class ExceptionDetailOut(ExceptionOut):

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from approvals.serializers import CommentIn, ReasonIn, RequiredCommentIn
@@ -12,26 +11,32 @@ from exceptions import selectors, services
 from exceptions.api.serializers import ExceptionDetailOut, ExceptionIn, ExceptionOut, RenewIn
 from exceptions.filters import ExceptionFilter
 from exceptions.models import PolicyException
+from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import referenced, validated
-from kernel.permissions import Action, can
+from kernel.api.permissions import ActionPermission
+from kernel.permissions import Action
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 
-
-class ReadsExceptions(BasePermission):
-    """Every human role reads (scoped by selectors); services decide every write."""
-
-    message = "Your role does not work with policy exceptions."
-
-    def has_permission(self, request, view) -> bool:
-        return can(request.user, Action.VIEW_PORTAL)
+# Every human role reads (scoped by selectors). Each write needs its role, refused with a 403
+# before the exception is looked up; who exactly may (owner, requester, SoD) services decide.
+EXCEPTION_ACTIONS = {
+    "read": Action.VIEW_PORTAL,
+    "create": Action.REQUEST_EXCEPTION,
+    "renew": Action.REQUEST_EXCEPTION,
+    "approve": Action.APPROVE,
+    "reject": Action.APPROVE,
+    "revoke": Action.APPROVE,
+}
 
 
 class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Time-boxed policy exceptions. POST files one; approve/reject/revoke/renew move it on."""
 
     serializer_class = ExceptionOut
-    permission_classes = [ReadsExceptions]
+    permission_classes = [ActionPermission]
+    action_permissions = EXCEPTION_ACTIONS
+    filter_backends = [SelectorFilters]
     filterset_class = ExceptionFilter
 
     queryset = PolicyException.objects.none()  # for the schema; rows come from selectors
@@ -39,6 +44,8 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return PolicyException.objects.none()
+        if self.action == "list":
+            return selectors.exception_list(self.request.user, filters=self.request.query_params)
         return selectors.exceptions_visible_to(self.request.user)
 
     def get_object(self) -> PolicyException:
@@ -54,8 +61,6 @@ class ExceptionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(request=ExceptionIn, responses={201: ExceptionDetailOut})
     def create(self, request):
-        if not can(request.user, Action.REQUEST_EXCEPTION):
-            self.permission_denied(request, "Only engineers and security request exceptions.")
         data = validated(ExceptionIn, request.data)
         data["agent"] = referenced(agent_get, data["agent"], "agent")
         data["capability"] = referenced(capability_get, data["capability"], "capability")

@@ -1,16 +1,10 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.permissions import BasePermission
 
-from kernel.audit_trail import ACTION_NAMES, audit_events
-from kernel.permissions import Action, can
-
-
-class CanReadAuditTrail(BasePermission):
-    message = "Only security and auditors read the audit trail."
-
-    def has_permission(self, request, view) -> bool:
-        return can(request.user, Action.VIEW_AUDIT_TRAIL)
+from kernel.api.filters import SelectorFilters
+from kernel.api.permissions import ActionPermission
+from kernel.audit_trail import ACTION_NAMES, AuditEventFilter, audit_events
+from kernel.permissions import Action
 
 
 class AuditEventOut(serializers.Serializer):
@@ -47,15 +41,10 @@ class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
     """The audit trail: every change to domain objects, with actor and time. Read-only."""
 
     serializer_class = AuditEventOut
-    permission_classes = [CanReadAuditTrail]
-    filter_backends: list = []
+    permission_classes = [ActionPermission]
+    action_permissions = {"read": Action.VIEW_AUDIT_TRAIL}
+    filter_backends = [SelectorFilters]
+    filterset_class = AuditEventFilter
 
     def get_queryset(self):
-        params = self.request.query_params
-        return audit_events(
-            object_type=params.get("object_type"),
-            object_id=params.get("object_id"),
-            actor=params.get("actor"),
-            date_from=params.get("from"),
-            date_to=params.get("to"),
-        )
+        return audit_events(filters=self.request.query_params)

@@ -14,7 +14,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
-from kernel.permissions import SUPERUSER_ROLES
+from kernel.permissions import SUPERUSER_ROLES, prime_roles
 from kernel.roles import Role
 
 _ROLES = {role.value: role for role in Role}
@@ -23,7 +23,8 @@ _ROLES = {role.value: role for role in Role}
 @cache
 def _sql(vendor: str) -> tuple[str, list[str]]:
     quote = connection.ops.quote_name
-    columns = [field.column for field in User._meta.concrete_fields]
+    # A concrete field is one with a column (Django's own definition), so this loses none.
+    columns = [field.column for field in User._meta.concrete_fields if field.column is not None]
     memberships = quote(User.groups.through._meta.db_table)
     select = ", ".join(f"u.{quote(column)}" for column in columns)
     sql = (
@@ -39,7 +40,7 @@ def _sql(vendor: str) -> tuple[str, list[str]]:
 def with_roles(user: User, group_names: set[str]) -> User:
     """Prime `kernel.permissions.roles_of` with the roles read alongside the user."""
     roles = frozenset(_ROLES[name] for name in group_names if name in _ROLES)
-    user._portal_roles = roles | SUPERUSER_ROLES if user.is_superuser else roles
+    prime_roles(user, roles | SUPERUSER_ROLES if user.is_superuser else roles)
     return user
 
 

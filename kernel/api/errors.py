@@ -41,11 +41,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = {
-            "detail": "; ".join(_flatten(errors)) or "Invalid input.",
+            "detail": "; ".join(_flatten(detail)) or "Invalid input.",
             "code": "invalid",
-            "errors": errors,
+            "errors": detail,
         }
     elif isinstance(exc, exceptions.APIException):
         codes = exc.get_codes()

@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
+from access.services import required_approvals_for
 from registry.models import Agent, Capability
 
 
@@ -19,7 +20,7 @@ def seed_access() -> None:
     caps = {c.key: c for c in Capability.objects.all()}
     now = timezone.now()
 
-    def request(agent, cap, who, status, hours, effect, required=0, age=timedelta(hours=2), **kw):
+    def request(agent, cap, who, status, hours, effect, age=timedelta(hours=2), **kw):
         access_request = AccessRequest.objects.create(
             agent=agents[agent],
             capability=caps[cap],
@@ -28,7 +29,13 @@ def seed_access() -> None:
             duration_hours=hours,
             effect=effect,
             policy_version=1,
-            required_approvals=required,
+            # As access_request_submit stores it: the rule's number, or 0 when approved at once
+            # (jit, break-glass).
+            required_approvals=(
+                required_approvals_for(agents[agent], caps[cap])
+                if effect == "approval" and not kw.get("break_glass")
+                else 0
+            ),
             justification=kw.pop("justification", f"Demo: {agent} needs {cap}."),
             ticket=kw.pop("ticket", "DEMO-1"),
             **kw,
@@ -55,7 +62,6 @@ def seed_access() -> None:
         RequestStatus.PENDING,
         2,
         "approval",
-        required=2,
         justification="Merge the hotfix for the ledger bug.",
         scope="acme/ledger",
     )
@@ -67,7 +73,6 @@ def seed_access() -> None:
         RequestStatus.PENDING,
         1,
         "approval",
-        required=1,
         justification="Release 2.4 to internal.",
     )
     # Approved with an active grant (jit) and with approvals (approval).
@@ -88,7 +93,6 @@ def seed_access() -> None:
         RequestStatus.APPROVED,
         8,
         "approval",
-        required=1,
         decided_at=now - timedelta(hours=7),
         decided_by=users["sara"],
     )
@@ -102,7 +106,6 @@ def seed_access() -> None:
         RequestStatus.DENIED,
         8,
         "approval",
-        required=1,
         decided_by=users["sam"],
         decided_at=now - timedelta(days=2),
         decision_comment="Use the sandbox agent for this.",
@@ -126,7 +129,6 @@ def seed_access() -> None:
         RequestStatus.EXPIRED,
         1,
         "approval",
-        required=1,
         decided_at=now - timedelta(days=1),
         age=timedelta(days=9),
         decision_comment="Not decided within 7 days.",

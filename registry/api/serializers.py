@@ -1,5 +1,7 @@
 """Output shapes of the registry API, and input validation that carries no business rule."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from registry.models import (
@@ -16,7 +18,9 @@ from registry.selectors import agents as agent_selectors
 
 
 class TeamOut(serializers.ModelSerializer):
-    members = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    members: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="username", many=True, read_only=True
+    )
 
     class Meta:
         model = Team

@@ -13,7 +13,7 @@ router.register("tools", ToolViewSet, basename="tool")
 router.register("capabilities", CapabilityViewSet, basename="capability")
 
 urlpatterns = [
-    path("policy/", policy.policy_current, name="policy-current"),
+    path("policy/", policy.PolicyCurrent.as_view(), name="policy-current"),
     path("policy/versions/", policy.PolicyVersionList.as_view(), name="policy-versions"),
     path(
         "policy/versions/<int:number>/",
@@ -25,7 +25,11 @@ urlpatterns = [
         policy.PolicyVersionRules.as_view(),
         name="policy-version-rules",
     ),
-    path("policy/versions/<int:number>/publish/", policy.policy_publish, name="policy-publish"),
-    path("policy/versions/<int:number>/diff/", policy.policy_diff, name="policy-diff"),
+    path(
+        "policy/versions/<int:number>/publish/",
+        policy.PolicyPublish.as_view(),
+        name="policy-publish",
+    ),
+    path("policy/versions/<int:number>/diff/", policy.PolicyDiff.as_view(), name="policy-diff"),
     *router.urls,
 ]

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
-from kernel.permissions import AnyUser
+from kernel.permissions import Action, AnyUser, can, require
 from registry import permissions
 from registry.models import Agent, AgentStatus, Team
 
@@ -28,10 +28,6 @@ MAX_REPOSITORIES = 100
 def _clean_repositories(repositories: Any) -> list[str]:
     if repositories is None:
         return []
-    if not isinstance(repositories, list) or not all(isinstance(r, str) for r in repositories):
-        raise ApplicationError(
-            "repositories must be a list of strings such as 'acme/payments'.", field="repositories"
-        )
     cleaned = [r.strip() for r in repositories if r.strip()]
     if len(cleaned) > MAX_REPOSITORIES or any(len(r) > 200 for r in cleaned):
         raise ApplicationError(
@@ -44,7 +40,7 @@ def _clean_repositories(repositories: Any) -> list[str]:
 def _check_team_choice(actor: AnyUser, team: Team) -> None:
     # An engineer files agents under their own teams; otherwise they could hand edit rights
     # to strangers or hide an agent in a team that does not know about it.
-    if permissions.can_manage_catalogue(actor):
+    if can(actor, Action.MANAGE_POLICY):
         return
     if not team.members.filter(pk=actor.pk).exists():
         raise Forbidden(
@@ -79,10 +75,9 @@ def agent_register(
     owner: User | None = None,
 ) -> Agent:
     """Register an agent owned by `owner` (default: the actor). Registering counts as attesting."""
-    if not permissions.can_register_agent(actor):
-        raise Forbidden("Only engineers and security register agents.")
+    require(actor, Action.REGISTER_AGENT)
     owner = owner or actor
-    if owner.pk != actor.pk and not permissions.can_manage_catalogue(actor):
+    if owner.pk != actor.pk and not can(actor, Action.MANAGE_POLICY):
         raise Forbidden("You register agents that you own; security can assign another owner.")
     _check_team_choice(actor, team)
     agent = Agent(
@@ -113,10 +108,10 @@ def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
             f"These fields cannot be changed here: {', '.join(sorted(unknown))}.", code="read_only"
         )
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    if not permissions.can_edit_agent(actor, agent):
-        raise Forbidden("Only the agent's owner, its team's members and security edit this agent.")
+    if refusal := permissions.edit_refusal(actor, agent):
+        raise Forbidden(refusal)
     tier_changes = "tier" in changes and changes["tier"] != agent.tier
-    if tier_changes and not permissions.can_manage_catalogue(actor):
+    if tier_changes and not can(actor, Action.MANAGE_POLICY):
         raise Forbidden(
             "Only security changes an agent's tier (another tier means another policy).",
             field="tier",
@@ -135,8 +130,8 @@ def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
 def agent_attest(*, actor: User, agent: Agent) -> Agent:
     """The owner or a team member confirms the agent is still needed and still theirs."""
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    if not permissions.can_attest_agent(actor, agent):
-        raise Forbidden("Only the agent's owner or a member of its team can attest it.")
+    if refusal := permissions.attest_refusal(actor, agent):
+        raise Forbidden(refusal)
     if agent.status == AgentStatus.RETIRED:
         raise ApplicationError("A retired agent cannot be attested.", code="invalid_transition")
     agent.last_attested_at = timezone.now()
@@ -161,20 +156,18 @@ def _set_status(*, actor: User, agent: Agent, status: AgentStatus) -> Agent:
 @transaction.atomic
 def agent_suspend(*, actor: User, agent: Agent) -> Agent:
     """Suspend: every decision for the agent is `deny` from the next request on."""
-    if not permissions.can_suspend_agent(actor):
-        raise Forbidden("Only security suspends agents.")
+    require(actor, Action.SUSPEND_AGENT)
     return _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED)
 
 
 @transaction.atomic
 def agent_reactivate(*, actor: User, agent: Agent) -> Agent:
-    if not permissions.can_suspend_agent(actor):
-        raise Forbidden("Only security reactivates agents.")
+    require(actor, Action.SUSPEND_AGENT)
     return _set_status(actor=actor, agent=agent, status=AgentStatus.ACTIVE)
 
 
 @transaction.atomic
 def agent_retire(*, actor: User, agent: Agent) -> Agent:
-    if not permissions.can_edit_agent(actor, agent):
-        raise Forbidden("Only the agent's owner, its team's members and security retire it.")
+    if refusal := permissions.edit_refusal(actor, agent):
+        raise Forbidden(refusal)
     return _set_status(actor=actor, agent=agent, status=AgentStatus.RETIRED)

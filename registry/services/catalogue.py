@@ -6,14 +6,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, models, transaction
 
 from kernel.audit import audit_actor
-from kernel.errors import ApplicationError, Forbidden
-from registry import permissions
+from kernel.errors import ApplicationError
+from kernel.permissions import Action, require
 from registry.models import Capability, Team, Tool
-
-
-def _require_catalogue_owner(actor: User) -> None:
-    if not permissions.can_manage_catalogue(actor):
-        raise Forbidden("Only security edits teams, tools and capabilities.")
 
 
 def _save(instance: models.Model) -> None:
@@ -46,7 +41,7 @@ def team_create(
     business_unit: str = "",
     members: list[User] | None = None,
 ) -> Team:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     team = Team(slug=slug, name=name, business_unit=business_unit)
     with audit_actor(actor):
         _save(team)
@@ -59,7 +54,7 @@ def team_create(
 def team_update(
     *, actor: User, team: Team, members: list[User] | None = None, **changes: Any
 ) -> Team:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     _apply(team, changes, {"name", "business_unit"})
     with audit_actor(actor):
         _save(team)
@@ -70,7 +65,7 @@ def team_update(
 
 @transaction.atomic
 def tool_create(*, actor: User, slug: str, name: str, category: str, description: str = "") -> Tool:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     tool = Tool(slug=slug, name=name, category=category, description=description)
     with audit_actor(actor):
         _save(tool)
@@ -79,7 +74,7 @@ def tool_create(*, actor: User, slug: str, name: str, category: str, description
 
 @transaction.atomic
 def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     _apply(tool, changes, {"name", "category", "description"})
     with audit_actor(actor):
         _save(tool)
@@ -90,7 +85,7 @@ def tool_update(*, actor: User, tool: Tool, **changes: Any) -> Tool:
 def capability_create(
     *, actor: User, tool: Tool, action: str, high_risk: bool = False, description: str = ""
 ) -> Capability:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     capability = Capability(
         tool=tool,
         action=action,
@@ -105,7 +100,7 @@ def capability_create(
 
 @transaction.atomic
 def capability_update(*, actor: User, capability: Capability, **changes: Any) -> Capability:
-    _require_catalogue_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     _apply(capability, changes, {"high_risk", "description"})
     with audit_actor(actor):
         _save(capability)

@@ -7,15 +7,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from kernel.audit import audit_actor
-from kernel.errors import ApplicationError, Forbidden
-from registry import permissions
+from kernel.errors import ApplicationError
+from kernel.permissions import Action, require
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 from registry.models.policy import TIME_BOXED_EFFECTS
-
-
-def _require_policy_owner(actor: User) -> None:
-    if not permissions.can_manage_policy(actor):
-        raise Forbidden("Only security edits and publishes policy.")
 
 
 def _lock_draft(version: PolicyVersion) -> PolicyVersion:
@@ -40,7 +35,7 @@ def validate_rule(*, tier: str, effect: str, max_duration_hours: int | None) -> 
         )
     limit = settings.POLICY_MAX_DURATION_HOURS
     if effect in TIME_BOXED_EFFECTS:
-        if not isinstance(max_duration_hours, int) or isinstance(max_duration_hours, bool):
+        if max_duration_hours is None:
             raise ApplicationError(
                 f"A '{effect}' rule needs max_duration_hours (1 to {limit}).",
                 field="max_duration_hours",
@@ -62,7 +57,7 @@ def validate_rule(*, tier: str, effect: str, max_duration_hours: int | None) -> 
 @transaction.atomic
 def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
     """Open the next version as a draft, starting from the rules of the latest published one."""
-    _require_policy_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     # Serialise draft creation: numbers are allocated from the current maximum.
     list(PolicyVersion.objects.select_for_update().order_by("number").values_list("pk", flat=True))
     existing = PolicyVersion.objects.filter(status=PolicyStatus.DRAFT).first()
@@ -112,7 +107,7 @@ def policy_rule_set(
     max_duration_hours: int | None = None,
 ) -> PolicyRule:
     """Create or replace the draft's rule for (tier, capability)."""
-    _require_policy_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     max_duration_hours = validate_rule(
         tier=tier, effect=effect, max_duration_hours=max_duration_hours
@@ -132,7 +127,7 @@ def policy_rule_remove(
     *, actor: User, version: PolicyVersion, tier: str, capability: Capability
 ) -> None:
     """Remove a draft rule: no rule means deny."""
-    _require_policy_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     with audit_actor(actor):
         deleted, _ = PolicyRule.objects.filter(
@@ -147,7 +142,7 @@ def policy_rule_remove(
 @transaction.atomic
 def policy_publish(*, actor: User, version: PolicyVersion) -> PolicyVersion:
     """Publish the draft: from now on every decision uses it."""
-    _require_policy_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     version.status = PolicyStatus.PUBLISHED
     version.published_at = timezone.now()
@@ -159,7 +154,7 @@ def policy_publish(*, actor: User, version: PolicyVersion) -> PolicyVersion:
 
 @transaction.atomic
 def policy_draft_discard(*, actor: User, version: PolicyVersion) -> None:
-    _require_policy_owner(actor)
+    require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     with audit_actor(actor):
         version.rules.all().delete()

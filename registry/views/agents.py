@@ -1,26 +1,24 @@
 """Agent inventory pages: list, register, detail, edit, status transitions."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from kernel.errors import ApplicationError
+from kernel.errors import ApplicationError, Forbidden
+from kernel.filtering import InvalidFilters
+from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.permissions import Action, require
 from registry import permissions
 from registry.agent_sections import sections_for
 from registry.forms import AgentFilterForm, AgentForm
+from registry.models import Agent
 from registry.selectors import agents as selectors
 from registry.services import agents as services
 
 PAGE_SIZE = 25
-
-
-def _require_inventory_reader(request: HttpRequest) -> None:
-    if not permissions.can_view_inventory(request.user):
-        raise PermissionDenied("Your role may not read the agent inventory.")
 
 
 def form_error(form, exc: ApplicationError | ValidationError) -> None:
@@ -33,18 +31,14 @@ def form_error(form, exc: ApplicationError | ValidationError) -> None:
 
 
 @require_safe
-@login_required
+@requires(Action.VIEW_INVENTORY)
 def agent_list(request: HttpRequest) -> HttpResponse:
-    _require_inventory_reader(request)
     filters = AgentFilterForm(request.GET or None)
-    criteria = filters.cleaned_data if filters.is_valid() else {}
-    agents = selectors.agent_list(
-        tier=criteria.get("tier") or None,
-        team=criteria["team"].slug if criteria.get("team") else None,
-        owner=criteria["owner"].username if criteria.get("owner") else None,
-        status=criteria.get("status") or None,
-        search=criteria.get("search") or None,
-    )
+    try:
+        agents = selectors.agent_list(filters=request.GET)
+    except InvalidFilters as exc:
+        exc.show_on(filters)
+        agents = Agent.objects.none()
     page = Paginator(agents, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -57,15 +51,12 @@ def agent_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query.urlencode(),
             "stale_before": stale_before,
-            "can_register": permissions.can_register_agent(request.user),
         },
     )
 
 
-@login_required
-def agent_create(request: HttpRequest) -> HttpResponse:
-    if not permissions.can_register_agent(request.user):
-        raise PermissionDenied("Only engineers and security register agents.")
+@requires(Action.REGISTER_AGENT)
+def agent_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = AgentForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -79,9 +70,8 @@ def agent_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@login_required
+@requires(Action.VIEW_INVENTORY)
 def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    _require_inventory_reader(request)
     agent = selectors.agent_get(slug)
     user = request.user
     context = {
@@ -89,17 +79,16 @@ def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "stale": selectors.is_stale(agent),
         "can_edit": permissions.can_edit_agent(user, agent),
         "can_attest": permissions.can_attest_agent(user, agent),
-        "can_suspend": permissions.can_suspend_agent(user),
         "sections": sections_for(agent, user),
     }
     return render(request, "registry/agent_detail.html", context)
 
 
-@login_required
-def agent_edit(request: HttpRequest, slug: str) -> HttpResponse:
+@requires(Action.REGISTER_AGENT)
+def agent_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     agent = selectors.agent_get(slug)
-    if not permissions.can_edit_agent(request.user, agent):
-        raise PermissionDenied("Only the agent's owner, its team's members and security edit it.")
+    if refusal := permissions.edit_refusal(request.user, agent):
+        raise Forbidden(refusal)
     initial = {
         "name": agent.name,
         "team": agent.team,
@@ -121,20 +110,30 @@ def agent_edit(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "registry/agent_form.html", {"form": form, "agent": agent})
 
 
+# transition -> (service, message, the role it needs; who exactly may, the service decides)
 TRANSITIONS = {
-    "attest": (services.agent_attest, "Attested: {slug} is still needed and still yours."),
-    "suspend": (services.agent_suspend, "Agent {slug} suspended: every decision is now deny."),
-    "reactivate": (services.agent_reactivate, "Agent {slug} reactivated."),
-    "retire": (services.agent_retire, "Agent {slug} retired."),
+    "attest": (
+        services.agent_attest,
+        "Attested: {slug} is still needed and still yours.",
+        Action.REGISTER_AGENT,
+    ),
+    "suspend": (
+        services.agent_suspend,
+        "Agent {slug} suspended: every decision is now deny.",
+        Action.SUSPEND_AGENT,
+    ),
+    "reactivate": (services.agent_reactivate, "Agent {slug} reactivated.", Action.SUSPEND_AGENT),
+    "retire": (services.agent_retire, "Agent {slug} retired.", Action.REGISTER_AGENT),
 }
 
 
-@login_required
+@requires(Action.VIEW_INVENTORY)
 @require_POST
-def agent_transition(request: HttpRequest, slug: str, transition: str) -> HttpResponse:
+def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: str) -> HttpResponse:
     if transition not in TRANSITIONS:
         raise ApplicationError(f"Unknown action '{transition}'.", code="not_found")
-    service, message = TRANSITIONS[transition]
+    service, message, action = TRANSITIONS[transition]
+    require(request.user, action)  # the transition's own role gate, before the agent is read
     agent = service(actor=request.user, agent=selectors.agent_get(slug))
     messages.success(request, message.format(slug=agent.slug))
     return redirect(agent)

@@ -1,15 +1,14 @@
 """The policy page: the published matrix, history, diffs, and security's draft editor."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from kernel.errors import ApplicationError
-from registry import permissions
+from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.permissions import Action, can
 from registry.forms import PolicyRuleForm
 from registry.models import Effect, Tier
 from registry.selectors import policy as selectors
@@ -18,10 +17,8 @@ from registry.services import policy as services
 
 
 @require_safe
-@login_required
+@requires(Action.VIEW_INVENTORY)
 def policy_overview(request: HttpRequest) -> HttpResponse:
-    if not permissions.can_view_inventory(request.user):
-        raise PermissionDenied("Your role may not read the policy.")
     versions = list(selectors.policy_versions())
     published = selectors.policy_latest_published()
     shown = published
@@ -33,7 +30,7 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
         new = selectors.policy_version_get(request.GET["diff"])
         old = selectors.policy_version_get(request.GET["against"])
         diff = {"new": new, "old": old, "changes": selectors.policy_diff(new, old)}
-    can_manage = permissions.can_manage_policy(request.user)
+    drafting = draft is not None and can(request.user, Action.MANAGE_POLICY)
     return render(
         request,
         "registry/policy.html",
@@ -44,36 +41,28 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
             "shown": shown,
             "matrix": selectors.policy_matrix(shown),
             "draft": draft,
-            "draft_matrix": selectors.policy_matrix(draft) if draft and can_manage else None,
+            "draft_matrix": selectors.policy_matrix(draft) if drafting else None,
             "versions": versions,
             "diff": diff,
-            "can_manage": can_manage,
         },
     )
 
 
-def _require_policy_owner(request: HttpRequest) -> None:
-    if not permissions.can_manage_policy(request.user):
-        raise PermissionDenied("Only security edits and publishes policy.")
-
-
-@login_required
+@requires(Action.MANAGE_POLICY)
 @require_POST
-def policy_draft_open(request: HttpRequest) -> HttpResponse:
-    _require_policy_owner(request)
+def policy_draft_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     draft = services.policy_draft_create(actor=request.user, notes=request.POST.get("notes", ""))
     messages.success(request, f"Draft v{draft.number} opened from the published rules.")
     return redirect(reverse("registry:policy") + "#draft")
 
 
-@login_required
+@requires(Action.MANAGE_POLICY)
 @require_POST
-def policy_draft_rule(request: HttpRequest, number: int) -> HttpResponse:
-    _require_policy_owner(request)
+def policy_draft_rule(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     version = selectors.policy_version_get(number)
     form = PolicyRuleForm(request.POST)
     if not form.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items())
+        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
         raise ApplicationError(f"The rule was not saved: {errors}")
     data = form.cleaned_data
     capability = capability_get(data["capability"])
@@ -95,10 +84,9 @@ def policy_draft_rule(request: HttpRequest, number: int) -> HttpResponse:
     return redirect(reverse("registry:policy") + "#draft")
 
 
-@login_required
+@requires(Action.MANAGE_POLICY)
 @require_POST
-def policy_draft_publish(request: HttpRequest, number: int) -> HttpResponse:
-    _require_policy_owner(request)
+def policy_draft_publish(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     version = services.policy_publish(
         actor=request.user, version=selectors.policy_version_get(number)
     )
@@ -106,10 +94,9 @@ def policy_draft_publish(request: HttpRequest, number: int) -> HttpResponse:
     return redirect("registry:policy")
 
 
-@login_required
+@requires(Action.MANAGE_POLICY)
 @require_POST
-def policy_draft_discard(request: HttpRequest, number: int) -> HttpResponse:
-    _require_policy_owner(request)
+def policy_draft_discard(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     services.policy_draft_discard(actor=request.user, version=selectors.policy_version_get(number))
     messages.success(request, f"Draft v{number} discarded.")
     return redirect("registry:policy")

@@ -8,6 +8,7 @@ another team; sec1/sec2 are security; aud the auditor; gw the gateway; norole ha
 import pytest
 
 from access import services
+from access.break_glass import break_glass_request
 from access.models import AccessRequest, Approval, Grant
 from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
 
@@ -59,7 +60,14 @@ def world(engineer, other_engineer, security):
             **extra,
         )
 
-    glass = submit(prod, "deploy:release", break_glass=True, incident="INC-1")
+    glass = break_glass_request(
+        actor=engineer,
+        agent=prod,
+        capability=capability("deploy:release"),
+        duration_hours=1,
+        justification="needed",
+        incident="INC-1",
+    )
     return {
         "pending": submit(prod, "github:merge"),
         "glass": glass,

@@ -1,4 +1,4 @@
-"""Which grant is active for (agent, capability, scope) at a moment: one query, by the times."""
+"""Which grants are active at a moment (by the times, one query) and what a scope covers."""
 
 from datetime import timedelta
 
@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from access import services
 from access.models import Grant
-from access.selectors import grant_active_for, grant_is_active, scope_covers
+from access.rules import grant_active_q, grant_is_active, scope_covers
+from access.selectors import grants_active_for_agent, grants_expiring_within
 from tests.registry.factories import AgentFactory, capability
 
 pytestmark = pytest.mark.django_db
@@ -54,53 +55,47 @@ def test_scope_covers(grant_scope, requested, covered):
     assert scope_covers(grant_scope, requested) is covered
 
 
-def test_grant_active_for_is_one_query_and_matches_the_scope(
+def test_an_agents_active_grants_are_one_query_soonest_ending_first(
     agent, merge, django_assert_num_queries
 ):
-    other_agent = AgentFactory(slug="other-bot")
-    grant(other_agent, merge)  # another agent's grant
-    grant(agent, capability("github:write"))  # another capability
-    scoped = grant(agent, merge, scope="acme/payments-*")
+    grant(AgentFactory(slug="other-bot"), merge)  # another agent's grant
+    grant(agent, merge, start=timezone.now() - timedelta(hours=3), hours=1)  # over
+    grant(agent, merge, start=timezone.now() + timedelta(hours=1))  # not started
+    later = grant(agent, merge, scope="acme/payments-*", hours=4)
+    sooner = grant(agent, capability("github:write"), hours=1)
     with django_assert_num_queries(1):
-        found = grant_active_for(
-            agent_id=agent.pk, capability_id=merge.pk, scope="acme/payments-api"
-        )
-    assert found == scoped
-    with django_assert_num_queries(1):
-        assert grant_active_for(agent_id=agent.pk, capability_id=merge.pk, scope="acme/x") is None
-    assert grant_active_for(agent_id=agent.pk, capability_id=merge.pk) is None
-    unscoped = grant(agent, merge)
-    assert grant_active_for(agent_id=agent.pk, capability_id=merge.pk, scope="acme/x") == unscoped
-    # The oldest covering grant answers, as the decision API names it.
-    assert (
-        grant_active_for(agent_id=agent.pk, capability_id=merge.pk, scope="acme/payments-api")
-        == scoped
-    )
+        found = [(g, g.capability.key) for g in grants_active_for_agent(agent.pk)]
+    assert found == [(sooner, "github:write"), (later, "github:merge")]
 
 
-def test_grant_active_for_follows_the_clock_not_the_task(agent, merge):
-    start = timezone.now()
-    issued = grant(agent, merge, start=start, hours=2)
-    lookup = {"agent_id": agent.pk, "capability_id": merge.pk, "scope": ""}
-    assert grant_active_for(**lookup, at=start - timedelta(seconds=1)) is None  # not yet
-    assert grant_active_for(**lookup, at=start) == issued
-    assert grant_active_for(**lookup, at=issued.expires_at - timedelta(microseconds=1)) == issued
-    assert grant_active_for(**lookup, at=issued.expires_at) is None  # expiry is exclusive
+def test_an_agents_active_grants_follow_the_clock_not_the_task(agent, merge):
+    issued = grant(agent, merge, hours=2)
+    assert list(grants_active_for_agent(agent.pk)) == [issued]
     with time_machine.travel(issued.expires_at + timedelta(minutes=5)):
         # Nobody marked it expired; it has ended all the same.
         assert not Grant.objects.get(pk=issued.pk).expired
-        assert grant_active_for(**lookup) is None
+        assert list(grants_active_for_agent(agent.pk)) == []
         assert not grant_is_active(issued)
 
 
 def test_revoked_grants_stop_at_the_revocation(agent, merge, security):
     issued = grant(agent, merge, start=timezone.now() - timedelta(hours=1), hours=4)
-    lookup = {"agent_id": agent.pk, "capability_id": merge.pk}
     services.grant_revoke(actor=security, grant=issued, reason="suspicious")
     issued.refresh_from_db()
-    assert grant_active_for(**lookup) is None
+    assert list(grants_active_for_agent(agent.pk)) == []
     assert not grant_is_active(issued)
     # Looking back: before the revocation it was active (drift checks ask about the past).
     before = issued.revoked_at - timedelta(minutes=1)
-    assert grant_active_for(**lookup, at=before) == issued
+    assert list(Grant.objects.filter(grant_active_q(before))) == [issued]
     assert grant_is_active(issued, at=before)
+
+
+def test_grants_expiring_within_hours_are_active_visible_and_ending_soon(
+    agent, merge, engineer, other_engineer
+):
+    soon = grant(agent, merge, hours=2)
+    grant(agent, merge, hours=48)  # ends later
+    grant(agent, merge, start=timezone.now() - timedelta(hours=3), hours=1)  # already over
+    assert list(grants_expiring_within(24, engineer)) == [soon]
+    assert list(grants_expiring_within(1, engineer)) == []
+    assert list(grants_expiring_within(24, other_engineer)) == []  # not their agent

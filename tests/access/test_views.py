@@ -308,3 +308,12 @@ def test_my_requests_show_each_grant_state(client, engineer, security, world):
         page = client.get("/requests/").content.decode()
     assert page.count('data-testid="grant-state">expired<') == 1
     assert page.count('data-testid="grant-state">revoked<') == 1
+
+
+def test_a_bad_status_filter_is_shown_on_the_page_not_a_500(client, engineer, world):
+    client.force_login(engineer)
+    response = client.get("/requests/?status=bogus")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "bogus is not one of the available choices" in page

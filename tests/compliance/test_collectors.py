@@ -7,9 +7,10 @@ import pytest
 from django.utils import timezone
 
 from access.models import AccessRequest, Approval, Grant
+from access.services import required_approvals_for
 from compliance.collectors import COLLECTORS, Status, collector_for
 from compliance.collectors.base import Evidence
-from compliance.period import Period, default_period
+from compliance.period import Period, period_parse
 from compliance.reports.build import collect_controls, control_status
 from controls.models import Control
 from decisions.models import Activity, Decision
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 
 def collect(ref_id: str, period: Period | None = None) -> Evidence:
-    return COLLECTORS[ref_id].collect(period or default_period())
+    return COLLECTORS[ref_id].collect(period or period_parse(None, None))
 
 
 def test_every_shipped_control_has_a_collector():
@@ -34,7 +35,7 @@ def test_every_shipped_control_has_a_collector():
 
 
 def test_a_control_without_collector_says_so_and_has_no_evidence():
-    evidence = collector_for("AGC-99").collect(default_period())
+    evidence = collector_for("AGC-99").collect(period_parse(None, None))
     assert evidence.status == Status.NO_EVIDENCE
     assert not evidence.collected
     assert "No automated collector" in evidence.notes[0]
@@ -74,11 +75,11 @@ def test_report_adjustments(checked, failed, files, exceptions, status):
 
 def test_uploaded_evidence_makes_a_control_without_records_effective(security):
     control = Control.objects.get(ref_id="AGC-07")
-    result = collect_controls([control], default_period())["AGC-07"]
+    result = collect_controls([control], period_parse(None, None))["AGC-07"]
     assert result.status == Status.NO_EVIDENCE
     EvidenceFileFactory(control=control, effective_on=timezone.now().date())
     EvidenceFileFactory(control=control, effective_on=timezone.now().date() - timedelta(days=400))
-    result = collect_controls([control], default_period())["AGC-07"]
+    result = collect_controls([control], period_parse(None, None))["AGC-07"]
     assert result.status == Status.EFFECTIVE
     assert result.evidence_files == 1  # the old one is outside the period
     assert "uploaded evidence" in " ".join(result.notes)
@@ -247,16 +248,19 @@ def _grant(agent, key, hours, **kwargs):
 
 
 def _request(agent, key, requester, *, status="approved", high_risk=False, **kwargs):
+    cap = capability(key, high_risk=high_risk)
     defaults = {
         "justification": "needed",
         "duration_hours": 4,
         "effect": "approval",
         "policy_version": 1,
         "decided_at": timezone.now(),
+        # Stored when filed, as access_request_submit does; AGC-04 reads it back.
+        "required_approvals": required_approvals_for(agent, cap),
     }
     return AccessRequest.objects.create(
         agent=agent,
-        capability=capability(key, high_risk=high_risk),
+        capability=cap,
         requested_by=requester,
         status=status,
         **{**defaults, **kwargs},
@@ -347,6 +351,27 @@ def test_agc04_not_effective_self_approval_outsiders_and_break_glass(engineer, s
     assert (evidence.status, evidence.checked, evidence.failed) == (Status.NOT_EFFECTIVE, 3, 3)
     assert evidence.figures["self_or_owner_approved"] == 1
     assert evidence.figures["break_glass_unreviewed"] == 1
+
+
+def test_agc04_reads_the_number_stored_when_filed(engineer, security, second_security):
+    # Filed while the agent was in sandbox (one approver), promoted to production since.
+    promoted = AgentFactory(tier="production", owner=engineer)
+    filed_in_sandbox = _request(promoted, "github:merge", engineer, high_risk=True)
+    filed_in_sandbox.required_approvals = 1
+    filed_in_sandbox.save(update_fields=["required_approvals"])
+    Approval.objects.create(request=filed_in_sandbox, approver=security)
+    evidence = collect("AGC-04")
+    assert (evidence.status, evidence.figures["under_approved"]) == (Status.EFFECTIVE, 0)
+    # Stored as needing two on a sandbox agent: one approver is too few.
+    sandbox = AgentFactory(tier="sandbox", owner=engineer)
+    needs_two = _request(sandbox, "github:merge", engineer, high_risk=True, required_approvals=2)
+    Approval.objects.create(request=needs_two, approver=second_security)
+    # Approved at once by a jit rule (stores 0): a high-risk request approved by nobody.
+    _request(
+        sandbox, "deploy:release", engineer, high_risk=True, effect="jit", required_approvals=0
+    )
+    evidence = collect("AGC-04")
+    assert (evidence.checked, evidence.failed, evidence.figures["under_approved"]) == (3, 2, 2)
 
 
 # --- AGC-05 logging, AGC-10 drift review ------------------------------------------------------
@@ -523,12 +548,12 @@ def test_agc07_not_effective(engineer, security):
 def test_an_exception_in_force_makes_a_failing_control_excepted(engineer, security):
     publish_policy({"sandbox": {"github:merge": ("allow", None)}}, security)
     report = collect_controls(list(Control.objects.filter(ref_id__in=["AGC-02", "AGC-04"])),
-                              default_period())  # fmt: skip
+                              period_parse(None, None))  # fmt: skip
     assert report["AGC-02"].status == Status.PARTIALLY_EFFECTIVE
     exception = _exception(AgentFactory(owner=engineer), engineer)
     _approve(exception, security)
     report = collect_controls(list(Control.objects.filter(ref_id__in=["AGC-02", "AGC-04"])),
-                              default_period())  # fmt: skip
+                              period_parse(None, None))  # fmt: skip
     assert report["AGC-02"].status == Status.EXCEPTED
     assert [s.id for s in report["AGC-02"].exceptions] == [str(exception.pk)]
     assert "Deviation accepted" in " ".join(report["AGC-02"].notes)

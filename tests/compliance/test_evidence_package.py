@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from compliance import package_requests, packages
 from compliance.models import EvidencePackage, PackageStatus
-from compliance.period import default_period
+from compliance.period import period_parse
 from compliance.tasks import build_evidence_package
 from controls import services
 from controls.models import Control, Framework
@@ -61,7 +61,7 @@ def test_package_is_built_eagerly_with_report_evidence_and_manifest(security, au
     _upload(security, "AGC-09", "attestations.csv", b"agent,attested\nx,2026-01-01\n")
     _upload(security, "AGC-01", "old.txt", b"too old", days_ago=200)  # outside the period
     package = package_requests.package_request(
-        actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
+        actor=auditor, framework=Framework.objects.get(key=NIST), period=period_parse(None, None)
     )
     assert package.status == PackageStatus.PENDING
     build_evidence_package.delay(package.pk)
@@ -94,7 +94,7 @@ def test_missing_evidence_file_is_listed_not_fatal(security, auditor):
     evidence = _upload(security, "AGC-01", "gone.txt", b"soon gone")
     evidence.file.storage.delete(evidence.file.name)
     package = package_requests.package_request(
-        actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
+        actor=auditor, framework=Framework.objects.get(key=NIST), period=period_parse(None, None)
     )
     packages.package_build(package.pk)
     manifest = _verify(package)
@@ -109,7 +109,7 @@ def test_a_failure_ends_in_failed_with_the_reason(auditor, monkeypatch):
 
     monkeypatch.setattr(packages, "report_build", explode)
     package = package_requests.package_request(
-        actor=auditor, framework=Framework.objects.get(key=NIST), period=default_period()
+        actor=auditor, framework=Framework.objects.get(key=NIST), period=period_parse(None, None)
     )
     packages.package_build(package.pk)
     package.refresh_from_db()
@@ -128,7 +128,7 @@ def test_only_exporters_request_packages(role_users, role):
         package_requests.package_request(
             actor=role_users[role],
             framework=Framework.objects.get(key=NIST),
-            period=default_period(),
+            period=period_parse(None, None),
         )
     assert not EvidencePackage.objects.exists()
 
@@ -218,7 +218,7 @@ def test_page_requests_a_package_and_shows_its_progress(
     client, auditor, django_capture_on_commit_callbacks
 ):
     client.force_login(auditor)
-    period = default_period()
+    period = period_parse(None, None)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/compliance/{NIST}/report/package/",
@@ -261,8 +261,8 @@ def test_a_real_worker_builds_the_package(worker_queue, auditor, security):
     _upload(security, "AGC-05", "log-review.txt", b"reviewed the decision log")
     package = EvidencePackage.objects.create(
         framework=Framework.objects.get(key=NIST),
-        period_from=default_period().start,
-        period_to=default_period().end,
+        period_from=period_parse(None, None).start,
+        period_to=period_parse(None, None).end,
         requested_by=auditor,
     )
     result = build_evidence_package.apply_async((package.pk,), queue=worker_queue)

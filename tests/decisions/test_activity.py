@@ -193,3 +193,33 @@ def test_activity_list_query_count(api, gateway, auditor, world, django_assert_n
     client = api.as_user(auditor)
     with django_assert_num_queries(3):
         assert client.get("/api/v1/activity/").json()["count"] == 41
+
+
+def test_a_batch_is_judged_in_a_constant_number_of_queries(
+    api, gateway, world, django_assert_num_queries
+):
+    make_grant(world["sandbox"], "github:write", hours=1)
+    kinds = [
+        ("sandbox-bot", "github:read"),  # standing allow
+        ("sandbox-bot", "github:write"),  # grant
+        ("prod-bot", "deploy:release"),  # nothing: flagged
+        ("ghost-bot", "github:read"),  # unknown agent
+    ]
+    client = api.as_user(gateway)
+    report(api, gateway, [item(*kinds[0])])  # warm the token and role lookups' code paths
+
+    def batch(size):
+        return [item(*kinds[index % len(kinds)]) for index in range(size)]
+
+    # token with roles, savepoint, agents, capabilities, rules, grants, exceptions,
+    # decisions, insert, release
+    with django_assert_num_queries(10):
+        assert client.post("/api/v1/activity/", batch(1), format="json").status_code == 201
+    with django_assert_num_queries(10):
+        response = client.post("/api/v1/activity/", batch(50), format="json")
+    assert response.status_code == 201
+    flags = [(row["covered_by"], row["flagged"]) for row in response.json()[:4]]
+    assert flags[0] == ("standing allow (policy v1)", False)
+    assert flags[1][0].startswith("grant #")
+    assert flags[2] == ("", True)
+    assert flags[3] == ("", True)

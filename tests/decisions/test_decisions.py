@@ -8,9 +8,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from access.rules import scope_covers
 from decisions import policy_cache
 from decisions.models import Decision
-from decisions.services.engine import evaluate, scope_matches
+from decisions.services.engine import evaluate
 from decisions.services.log import decide_and_record
 from registry.services import policy as policy_services
 from tests.decisions.fixtures import make_exception, make_grant
@@ -142,7 +143,7 @@ def test_grant_for_another_agent_or_capability_does_not_count(world):
     ],
 )
 def test_scope_matching(world, grant_scope, asked, allowed):
-    assert scope_matches(grant_scope, asked) is allowed
+    assert scope_covers(grant_scope, asked) is allowed
     agent = world["agents"]["sandbox"]
     make_grant(agent, "github:write", scope=grant_scope)
     result = decide(agent.slug, "github:write", scope=asked)
@@ -231,11 +232,12 @@ def test_decide_and_record_commits_the_evidence(world, gateway):
 
 
 def test_the_decision_query_agrees_with_the_exceptions_rule(world):
-    """decision_facts writes in SQL what exceptions.selectors.in_force_q says: check both agree
-    for exceptions in every status and window."""
+    """decision_facts writes in SQL what exceptions.rules.exception_in_force_q says: check both
+    agree for exceptions in every status and window (tests/decisions/test_active_rules.py holds
+    the full table, for grants too)."""
     from decisions.selectors import decision_facts
     from exceptions.models import PolicyException
-    from exceptions.selectors import exception_active_for
+    from exceptions.rules import exception_in_force_q
 
     agent = world["agents"]["sandbox"]
     deploy = capability("deploy:release")
@@ -254,6 +256,8 @@ def test_the_decision_query_agrees_with_the_exceptions_rule(world):
         PolicyException.objects.filter(pk=exception.pk).update(
             status=status, starts_at=starts, expires_at=expires, revoked_at=revoked
         )
-        expected = exception_active_for(agent_id=agent.pk, capability_id=deploy.pk, at=now)
+        expected = PolicyException.objects.filter(
+            exception_in_force_q(now), agent=agent, capability=deploy
+        ).first()
         facts = decision_facts(agent_slug=agent.slug, capability_id=deploy.pk, at=now)
         assert facts.exception_ids == ([expected.pk] if expected else []), status

@@ -7,15 +7,16 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
+from decisions.selectors import exception_active_at
 from exceptions import services
+from exceptions.limits import MAX_DAYS
 from exceptions.models import (
-    MAX_DAYS,
     ExceptionApproval,
     ExceptionReminder,
     ExceptionStatus,
     PolicyException,
 )
-from exceptions.selectors import exception_active_for, is_in_force
+from exceptions.rules import exception_is_in_force
 from kernel.errors import ApplicationError, Forbidden
 from tests.exceptions.conftest import in_days
 from tests.exceptions.factories import ExceptionFactory, active_exception
@@ -23,6 +24,14 @@ from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def in_force(*, agent_id, capability_id, at=None):
+    """The exception the decision path finds in force for (agent, capability) at `at`."""
+    pk = exception_active_at(
+        agent_id=agent_id, capability_id=capability_id, at=at or timezone.now()
+    )
+    return None if pk is None else PolicyException.objects.get(pk=pk)
 
 
 def file(actor, world, **overrides):
@@ -50,7 +59,7 @@ def test_filing_is_pending_and_needs_approvals_by_risk(engineer, world, risk, ap
     assert exception.status == "pending"
     assert exception.required_approvals == approvals
     assert exception.requested_by == engineer
-    assert not is_in_force(exception)
+    assert not exception_is_in_force(exception)
 
 
 @pytest.mark.parametrize("risk", list(MAX_DAYS))
@@ -124,9 +133,9 @@ def test_a_start_a_moment_ago_is_tolerated_and_a_future_start_waits(
     services.exception_approve(actor=second_security, exception=later)
     later.refresh_from_db()
     assert later.status == "active"
-    assert not is_in_force(later)
+    assert not exception_is_in_force(later)
     with time_machine.travel(in_days(2.1)):
-        assert is_in_force(later)
+        assert exception_is_in_force(later)
 
 
 @pytest.mark.parametrize(
@@ -177,15 +186,12 @@ def test_high_risk_needs_two_distinct_security_approvers(
     with pytest.raises(ApplicationError) as twice:
         services.exception_approve(actor=security, exception=exception)
     assert twice.value.code == "already_approved"
-    assert exception_active_for(agent_id=world["agent"].pk, capability_id=world["vault"].pk) is None
+    assert in_force(agent_id=world["agent"].pk, capability_id=world["vault"].pk) is None
     services.exception_approve(actor=second_security, exception=exception)
     exception.refresh_from_db()
     assert exception.status == "active"
     assert exception.activated_at is not None
-    assert (
-        exception_active_for(agent_id=world["agent"].pk, capability_id=world["vault"].pk)
-        == exception
-    )
+    assert in_force(agent_id=world["agent"].pk, capability_id=world["vault"].pk) == exception
     assert ExceptionApproval.objects.filter(exception=exception).count() == 2
 
 
@@ -252,7 +258,7 @@ def test_an_approval_after_the_window_passed_is_refused(engineer, security, worl
 def test_revocation_takes_effect_at_once_and_needs_a_reason(security, world):
     exception = active_exception(agent=world["agent"], capability=world["vault"])
     key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
-    assert exception_active_for(**key) == exception
+    assert in_force(**key) == exception
     with pytest.raises(ApplicationError) as refused:
         services.exception_revoke(actor=security, exception=exception, reason=" ")
     assert refused.value.field == "reason"
@@ -264,9 +270,9 @@ def test_revocation_takes_effect_at_once_and_needs_a_reason(security, world):
         security,
         "Key leaked",
     )
-    assert exception_active_for(**key) is None
+    assert in_force(**key) is None
     # It was in force before the revocation, and stays readable.
-    assert exception_active_for(**key, at=before - timedelta(seconds=1)) == exception
+    assert in_force(**key, at=before - timedelta(seconds=1)) == exception
     assert PolicyException.objects.filter(pk=exception.pk).exists()
 
 
@@ -276,7 +282,7 @@ def test_expiry_takes_effect_without_the_beat_task(world):
     )
     key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
     with time_machine.travel(in_days(2) + timedelta(seconds=1)):
-        assert exception_active_for(**key) is None  # nothing marked it expired yet
+        assert in_force(**key) is None  # nothing marked it expired yet
         exception.refresh_from_db()
         assert exception.status == "active"
         assert services.exceptions_mark_expired() == 1
@@ -284,7 +290,7 @@ def test_expiry_takes_effect_without_the_beat_task(world):
     exception.refresh_from_db()
     assert exception.status == "expired"
     assert exception.expired_at is not None
-    assert exception_active_for(**key, at=in_days(1)) == exception  # history still answers
+    assert in_force(**key, at=in_days(1)) == exception  # history still answers
 
 
 def test_an_expired_exception_cannot_be_revoked(security, world):
@@ -299,11 +305,11 @@ def test_the_active_exception_lookup_is_one_query_and_exact(world, django_assert
     ExceptionFactory(agent=agent, capability=vault, status="rejected")
     active_exception(agent=world["other_agent"], capability=vault)
     active_exception(agent=agent, capability=world["merge"])
-    assert exception_active_for(agent_id=agent.pk, capability_id=vault.pk) is None
+    assert in_force(agent_id=agent.pk, capability_id=vault.pk) is None
     wanted = active_exception(agent=agent, capability=vault)
     with django_assert_num_queries(1):
-        found = exception_active_for(agent_id=agent.pk, capability_id=vault.pk, at=timezone.now())
-    assert found == wanted
+        found = exception_active_at(agent_id=agent.pk, capability_id=vault.pk, at=timezone.now())
+    assert found == wanted.pk
 
 
 # --- renewal ------------------------------------------------------------------------------
@@ -322,7 +328,7 @@ def test_renewal_files_a_linked_pending_exception_from_the_old_expiry(
     assert (renewal.status, renewal.renews, renewal.starts_at) == ("pending", old, old.expires_at)
     assert (renewal.risk, renewal.required_approvals, renewal.title) == ("high", 2, old.title)
     assert old.status == "active"
-    assert is_in_force(old)
+    assert exception_is_in_force(old)
     # The maximum counts from the renewal's own start (the old expiry).
     with pytest.raises(ApplicationError, match="at most 30 days"):
         services.exception_renew(
@@ -331,9 +337,9 @@ def test_renewal_files_a_linked_pending_exception_from_the_old_expiry(
     services.exception_approve(actor=security, exception=renewal)
     services.exception_approve(actor=second_security, exception=renewal)
     key = {"agent_id": world["agent"].pk, "capability_id": old.capability_id}
-    assert exception_active_for(**key) == old
+    assert in_force(**key) == old
     with time_machine.travel(in_days(3) + timedelta(minutes=1)):
-        assert exception_active_for(**key) == renewal
+        assert in_force(**key) == renewal
 
 
 @pytest.mark.parametrize("who", ["requester", "owner"])

@@ -244,7 +244,7 @@ def test_approval_queue_section(rf: RequestFactory, engineer, security, second_s
 
     section = approval_queue_section(security)
     assert section["key"] == "exceptions"
-    assert section["template"] == "exceptions/_approval_queue.html"
+    assert section["template"] == "approvals/_queue_section.html"
     assert [e.pk for e in section["items"]] == [old.pk, new.pk]  # oldest first
     # Not what they approved already; what another security member filed or owns is theirs.
     assert [e.pk for e in approval_queue_section(second_security)["items"]] == [
@@ -321,3 +321,23 @@ def test_approving_from_the_queue_returns_to_the_queue(client, security, world):
     exception.refresh_from_db()
     assert exception.status == "active"
     assert f'tr data-exception="{exception.pk}"' not in client.get("/approvals/").content.decode()
+
+
+@pytest.mark.parametrize("endpoint", ["approve", "reject", "revoke"])
+def test_an_engineer_deciding_an_exception_is_a_403_like_for_access_requests(
+    client, other_engineer, endpoint
+):
+    """Another team's exception, or none at all: the role is refused first (403, not 404)."""
+    client.force_login(other_engineer)
+    response = client.post(f"/exceptions/999999/{endpoint}/", {"comment": "x"})
+    assert response.status_code == 403
+    assert b"Only security approves" in response.content
+
+
+@pytest.mark.parametrize("query", ["status=bogus", "expiring_within_days=soon", "risk=huge"])
+def test_a_bad_filter_value_is_shown_on_the_form_not_a_500(client, engineer, world, query):
+    client.force_login(engineer)
+    response = client.get(f"/exceptions/?{query}")
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+    assert response.context["page"].paginator.count == 0

@@ -9,12 +9,16 @@ from tests.portal.factories import make_user
 EXPECTED = {
     "engineer": {
         Action.VIEW_PORTAL,
+        Action.VIEW_INVENTORY,
+        Action.VIEW_COMPLIANCE,
         Action.REGISTER_AGENT,
         Action.REQUEST_ACCESS,
         Action.REQUEST_EXCEPTION,
     },
     "security": {
         Action.VIEW_PORTAL,
+        Action.VIEW_INVENTORY,
+        Action.VIEW_COMPLIANCE,
         Action.REGISTER_AGENT,
         Action.REQUEST_ACCESS,
         Action.REQUEST_EXCEPTION,
@@ -27,8 +31,15 @@ EXPECTED = {
         Action.EXPORT_EVIDENCE,
         Action.CALL_DECISION_API,
     },
-    "auditor": {Action.VIEW_PORTAL, Action.VIEW_AUDIT_TRAIL, Action.EXPORT_EVIDENCE},
-    "gateway": {Action.CALL_DECISION_API, Action.REPORT_ACTIVITY},
+    "auditor": {
+        Action.VIEW_PORTAL,
+        Action.VIEW_INVENTORY,
+        Action.VIEW_COMPLIANCE,
+        Action.VIEW_AUDIT_TRAIL,
+        Action.EXPORT_EVIDENCE,
+    },
+    # The gateway reads the inventory (agents, policy) but no portal page of people's work.
+    "gateway": {Action.VIEW_INVENTORY, Action.CALL_DECISION_API, Action.REPORT_ACTIVITY},
     "norole": set(),
 }
 

@@ -100,3 +100,21 @@ def test_trail_page_shows_entries_with_constant_queries(
         agent_attest(actor=trail.owner, agent=trail)
     with django_assert_num_queries(6):
         client.get("/audit/")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("object_type=agent", "app_label.model"),
+        ("from=yesterday", "from must be a date"),
+        ("from=2026-02-01&to=2026-01-01", "must not be after"),
+    ],
+)
+def test_bad_filters_are_shown_on_the_page(client, auditor, trail, query, message):
+    client.force_login(auditor)
+    response = client.get(f"/audit/?{query}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert message in page.replace("&#x27;", "'")
+    assert response.context["page"].paginator.count == 0

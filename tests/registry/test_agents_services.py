@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from kernel.errors import ApplicationError, Forbidden
+from registry.dashboard import inventory_panels
 from registry.models import Agent, AgentStatus
-from registry.selectors.agents import is_stale, stale_agents
+from registry.selectors.agents import is_stale
 from registry.services import agents as services
 from tests.registry.factories import AgentFactory, TeamFactory
 
@@ -93,9 +94,17 @@ def test_duplicate_slug_and_workload_identity_name_the_field(engineer, team):
     assert Agent.objects.count() == 1
 
 
-def test_repositories_must_be_a_list_of_strings(engineer, team):
-    with pytest.raises(ApplicationError, match="list of strings"):
-        register(engineer, team, repositories="acme/pay")
+@pytest.mark.parametrize("repositories", ["acme/pay", [["acme/pay"]], {"a": "b"}])
+def test_repositories_must_be_a_list_of_strings(repositories):
+    """The shape is the serializer's to check (the form's field always gives a list)."""
+    from registry.api.serializers import AgentIn, AgentPatchIn
+    from registry.forms import RepositoriesField
+
+    for serializer in (AgentIn, AgentPatchIn):
+        checked = serializer(data={"repositories": repositories}, partial=True)
+        assert not checked.is_valid()
+        assert "repositories" in checked.errors
+    assert RepositoriesField(required=False).clean(" acme/pay \n\n b/c ") == ["acme/pay", "b/c"]
 
 
 def test_owner_and_team_members_edit_others_cannot(engineer, other_engineer, team):
@@ -124,15 +133,24 @@ def test_status_and_owner_are_not_editable_through_update(engineer, team):
         services.agent_update(actor=engineer, agent=agent, status="active", owner=engineer)
 
 
+def stale_count(user) -> int:
+    """The dashboard's count of stale attestations (retired agents do not count)."""
+    panels = {panel["key"]: panel for panel in inventory_panels(user)}
+    return panels["stale-agents"]["value"]
+
+
 def test_attestation_refreshes_the_stale_flag(engineer, team):
     agent = register(engineer, team)
+    retired = register(engineer, team, slug="old-bot", workload_identity="spiffe://acme/old")
+    Agent.objects.filter(pk=retired.pk).update(status=AgentStatus.RETIRED)
+    assert stale_count(engineer) == 0
     with time_machine.travel(timezone.now() + timedelta(days=91)):
         assert is_stale(Agent.objects.get(pk=agent.pk))
-        assert list(stale_agents()) == [agent]
+        assert stale_count(engineer) == 1
         services.agent_attest(actor=engineer, agent=agent)
         agent.refresh_from_db()
         assert not is_stale(agent)
-        assert list(stale_agents()) == []
+        assert stale_count(engineer) == 0
 
 
 def test_only_owner_or_team_member_attests(other_engineer, security, engineer, team):

@@ -218,3 +218,13 @@ def test_read_only_pages_refuse_other_methods(client, security, world, url):
     client.force_login(security)
     for method in ("post", "put", "patch", "delete"):
         assert getattr(client, method)(url).status_code == 405
+
+
+def test_a_bad_filter_value_is_shown_on_the_form_not_a_500(client, engineer, world):
+    client.force_login(engineer)
+    response = client.get("/agents/?tier=galaxy")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "galaxy is not one of the available choices" in page
+    assert "pay-bot" not in page

@@ -1,40 +1,18 @@
-from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
+from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import referenced, user_by_username, validated
-from kernel.permissions import Action, can
-from registry import permissions
+from kernel.api.permissions import ActionPermission
+from kernel.permissions import Action
 from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn
-from registry.models import Agent, AgentStatus, Tier
+from registry.filters import AgentFilter
+from registry.models import Agent
 from registry.selectors import agents as selectors
 from registry.selectors.catalogue import team_get
 from registry.services import agents as services
-
-
-class CanViewInventory(BasePermission):
-    message = "Your role may not read the agent inventory."
-
-    def has_permission(self, request, view) -> bool:
-        return permissions.can_view_inventory(request.user)
-
-
-class AgentFilter(filters.FilterSet):
-    tier = filters.ChoiceFilter(choices=Tier.choices)
-    status = filters.ChoiceFilter(choices=AgentStatus.choices)
-    team = filters.CharFilter(field_name="team__slug")
-    owner = filters.CharFilter(field_name="owner__username")
-    search = filters.CharFilter(method="filter_search")
-
-    class Meta:
-        model = Agent
-        fields = ["tier", "status", "team", "owner", "search"]
-
-    def filter_search(self, queryset, name, value):
-        return queryset.filter(selectors.search_q(value))
 
 
 class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -43,13 +21,20 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     serializer_class = AgentOut
     lookup_field = "slug"
     lookup_value_regex = "[^/]+"
+    filter_backends = [SelectorFilters]
     filterset_class = AgentFilter
 
-    def get_permissions(self):
-        return [inventory_reads_and(Action.REGISTER_AGENT)()]
+    permission_classes = [ActionPermission]
+    # The role each operation needs; who exactly may (owner, team) the services decide.
+    action_permissions = {
+        "read": Action.VIEW_INVENTORY,
+        "suspend": Action.SUSPEND_AGENT,
+        "reactivate": Action.SUSPEND_AGENT,
+        "write": Action.REGISTER_AGENT,  # create, edit, attest, retire
+    }
 
     def get_queryset(self):
-        return selectors.agent_list()
+        return selectors.agent_list(filters=self.request.query_params)
 
     def get_object(self) -> Agent:
         return selectors.agent_get(self.kwargs["slug"])
@@ -93,19 +78,3 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     @action(detail=True, methods=["post"])
     def retire(self, request, slug=None):
         return self._out(services.agent_retire(actor=request.user, agent=self.get_object()))
-
-
-def inventory_reads_and(action: Action) -> type[BasePermission]:
-    """Reads: anyone who reads the inventory. Writes: roles that may `action` at all, so a
-    wrong role is refused (403) before its body is even validated; services check again."""
-
-    class _Permission(CanViewInventory):
-        message = "Your role may not change this."
-
-        def has_permission(self, request, view) -> bool:
-            if request.method in ("GET", "HEAD", "OPTIONS"):
-                return super().has_permission(request, view)
-            return can(request.user, action)
-
-    _Permission.__name__ = f"InventoryReadsAnd_{action.value}"
-    return _Permission

@@ -3,6 +3,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
 from kernel.api.inputs import referenced, user_by_username, validated
+from kernel.api.permissions import ActionPermission
 from kernel.permissions import Action
 from registry.api.serializers import (
     CapabilityIn,
@@ -14,16 +15,19 @@ from registry.api.serializers import (
     ToolOut,
     ToolPatchIn,
 )
-from registry.api.views.agents import inventory_reads_and
 from registry.models import Capability
 from registry.selectors import catalogue as selectors
 from registry.services import catalogue as services
+
+# Everyone who reads the inventory reads the catalogue; security owns it.
+CATALOGUE_ACTIONS = {"read": Action.VIEW_INVENTORY, "write": Action.MANAGE_POLICY}
 
 
 class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = TeamOut
     lookup_field = "slug"
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = CATALOGUE_ACTIONS
 
     def get_queryset(self):
         return selectors.team_list()
@@ -57,7 +61,8 @@ class ToolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     serializer_class = ToolOut
     lookup_field = "slug"
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = CATALOGUE_ACTIONS
 
     def get_queryset(self):
         return selectors.tool_list()
@@ -83,7 +88,8 @@ class CapabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = CapabilityOut
     lookup_field = "key"
     lookup_value_regex = "[^/]+"
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = CATALOGUE_ACTIONS
     queryset = Capability.objects.select_related("tool").order_by("key")
 
     def get_object(self):

@@ -1,11 +1,11 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.decorators import api_view, permission_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from kernel.api.inputs import referenced, validated
+from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError, NotFound
 from kernel.permissions import Action
 from registry.api.serializers import (
@@ -16,11 +16,13 @@ from registry.api.serializers import (
     PolicyVersionSummaryOut,
     RuleChangeOut,
 )
-from registry.api.views.agents import CanViewInventory, inventory_reads_and
 from registry.models import PolicyVersion
 from registry.selectors import policy as selectors
 from registry.selectors.catalogue import capability_get
 from registry.services import policy as services
+
+# Everyone who reads the inventory reads the policy; security edits and publishes it.
+POLICY_ACTIONS = {"read": Action.VIEW_INVENTORY, "write": Action.MANAGE_POLICY}
 
 
 def _version_out(version: PolicyVersion) -> dict:
@@ -39,19 +41,22 @@ def _version_out(version: PolicyVersion) -> dict:
     }
 
 
-@extend_schema(responses=PolicyVersionOut)
-@api_view(["GET"])
-@permission_classes([CanViewInventory])
-def policy_current(request: Request) -> Response:
-    """The latest published policy version with its rules. Decisions use exactly this."""
-    version = selectors.policy_latest_published()
-    if version is None:
-        raise NotFound("No policy version has been published yet: every decision is deny.")
-    return Response(_version_out(version))
+class PolicyCurrent(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
+
+    @extend_schema(responses=PolicyVersionOut)
+    def get(self, request: Request) -> Response:
+        """The latest published policy version with its rules. Decisions use exactly this."""
+        version = selectors.policy_latest_published()
+        if version is None:
+            raise NotFound("No policy version has been published yet: every decision is deny.")
+        return Response(_version_out(version))
 
 
 class PolicyVersionList(APIView):
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
 
     @extend_schema(responses=PolicyVersionSummaryOut(many=True))
     def get(self, request: Request) -> Response:
@@ -59,7 +64,7 @@ class PolicyVersionList(APIView):
         return Response(PolicyVersionSummaryOut(versions, many=True).data)
 
     @extend_schema(request=PolicyDraftIn, responses={201: PolicyVersionOut})
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Open a draft: a copy of the latest published rules, to edit and publish."""
         data = validated(PolicyDraftIn, request.data)
         draft = services.policy_draft_create(actor=request.user, **data)
@@ -67,14 +72,15 @@ class PolicyVersionList(APIView):
 
 
 class PolicyVersionDetail(APIView):
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
 
     @extend_schema(responses=PolicyVersionOut)
     def get(self, request: Request, number: int) -> Response:
         return Response(_version_out(selectors.policy_version_get(number)))
 
     @extend_schema(responses={204: None})
-    def delete(self, request: Request, number: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, number: int) -> Response:
         """Discard a draft. Published versions stay forever."""
         services.policy_draft_discard(
             actor=request.user, version=selectors.policy_version_get(number)
@@ -83,10 +89,11 @@ class PolicyVersionDetail(APIView):
 
 
 class PolicyVersionRules(APIView):
-    permission_classes = [inventory_reads_and(Action.MANAGE_POLICY)]
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
 
     @extend_schema(request=PolicyRuleIn, responses=PolicyVersionOut)
-    def put(self, request: Request, number: int) -> Response:
+    def put(self, request: AuthenticatedRequest, number: int) -> Response:
         """Set (create or replace) the draft's rule for one tier and capability."""
         version = selectors.policy_version_get(number)
         data = validated(PolicyRuleIn, request.data)
@@ -98,7 +105,7 @@ class PolicyVersionRules(APIView):
         parameters=[OpenApiParameter("tier", str), OpenApiParameter("capability", str)],
         responses=PolicyVersionOut,
     )
-    def delete(self, request: Request, number: int) -> Response:
+    def delete(self, request: AuthenticatedRequest, number: int) -> Response:
         """Remove the draft's rule for one tier and capability (no rule means deny)."""
         version = selectors.policy_version_get(number)
         data = validated(PolicyRuleKeyIn, request.query_params.dict())
@@ -109,34 +116,40 @@ class PolicyVersionRules(APIView):
         return Response(_version_out(version))
 
 
-@extend_schema(request=None, responses=PolicyVersionOut)
-@api_view(["POST"])
-@permission_classes([inventory_reads_and(Action.MANAGE_POLICY)])
-def policy_publish(request: Request, number: int) -> Response:
-    version = services.policy_publish(
-        actor=request.user, version=selectors.policy_version_get(number)
-    )
-    return Response(_version_out(version))
+class PolicyPublish(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
+
+    @extend_schema(request=None, responses=PolicyVersionOut)
+    def post(self, request: AuthenticatedRequest, number: int) -> Response:
+        version = services.policy_publish(
+            actor=request.user, version=selectors.policy_version_get(number)
+        )
+        return Response(_version_out(version))
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("against", int, required=True)],
-    responses=RuleChangeOut(many=True),
-)
-@api_view(["GET"])
-@permission_classes([CanViewInventory])
-def policy_diff(request: Request, number: int) -> Response:
-    """What changed from version `against` to version `number`."""
-    against = request.query_params.get("against")
-    if not against:
-        raise ApplicationError("Say which version to compare with: ?against=N.", field="against")
-    version = selectors.policy_version_get(number)
-    other = referenced(selectors.policy_version_get, against, "against")
-    changes = selectors.policy_diff(version, other)
-    return Response(
-        {
-            "from": other.number,
-            "to": version.number,
-            "changes": RuleChangeOut(changes, many=True).data,
-        }
+class PolicyDiff(APIView):
+    permission_classes = [ActionPermission]
+    action_permissions = POLICY_ACTIONS
+
+    @extend_schema(
+        parameters=[OpenApiParameter("against", int, required=True)],
+        responses=RuleChangeOut(many=True),
     )
+    def get(self, request: Request, number: int) -> Response:
+        """What changed from version `against` to version `number`."""
+        against = request.query_params.get("against")
+        if not against:
+            raise ApplicationError(
+                "Say which version to compare with: ?against=N.", field="against"
+            )
+        version = selectors.policy_version_get(number)
+        other = referenced(selectors.policy_version_get, against, "against")
+        changes = selectors.policy_diff(version, other)
+        return Response(
+            {
+                "from": other.number,
+                "to": version.number,
+                "changes": RuleChangeOut(changes, many=True).data,
+            }
+        )

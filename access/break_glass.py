@@ -1,0 +1,83 @@
+"""Break-glass: a production agent's owner takes emergency access at once.
+
+The grant is issued without waiting for approval, security is alerted on commit, and a
+security member reviews it after the fact (access.services.break_glass_review). It passes the
+same filing checks as any request (access.services.filing_checks), and stricter ones.
+"""
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from access import notifications
+from access.limits import TICKET_MAX_LENGTH
+from access.models import AccessRequest, RequestStatus
+from access.services import _issue_grant, filing_checks
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
+from kernel.notifications import queue_notice
+from kernel.validation import required_text
+from registry.models import Agent, Capability, Effect, Tier
+
+
+@transaction.atomic
+def break_glass_request(
+    *,
+    actor: User,
+    agent: Agent,
+    capability: Capability,
+    justification: str,
+    duration_hours: int,
+    incident: str,
+    scope: str = "",
+    ticket: str = "",
+) -> AccessRequest:
+    """Emergency access for a production agent's owner: issued now, reviewed after the fact."""
+    justification, rule, version = filing_checks(
+        actor=actor,
+        agent=agent,
+        capability=capability,
+        justification=justification,
+        duration_hours=duration_hours,
+    )
+    if agent.tier != Tier.PRODUCTION or rule.effect != Effect.APPROVAL:
+        raise ApplicationError(
+            "Break-glass is for capabilities that need approval on production agents.",
+            code="break_glass_not_applicable",
+        )
+    if agent.owner_id != actor.pk:
+        raise Forbidden("Only the agent's owner may break glass.")
+    incident = required_text(
+        incident, "incident", "Break-glass needs an incident reference.", limit=TICKET_MAX_LENGTH
+    )
+    ceiling = settings.BREAK_GLASS_MAX_HOURS
+    if duration_hours > ceiling:
+        raise ApplicationError(
+            f"Break-glass access lasts at most {ceiling} hour(s).",
+            code="duration_too_long",
+            field="duration_hours",
+            max_duration_hours=ceiling,
+        )
+    now = timezone.now()
+    access_request = AccessRequest(
+        agent=agent,
+        capability=capability,
+        scope=scope,
+        justification=justification,
+        ticket=ticket[:TICKET_MAX_LENGTH],
+        duration_hours=duration_hours,
+        requested_by=actor,
+        effect=rule.effect,
+        policy_version=version,
+        break_glass=True,
+        incident=incident,
+        status=RequestStatus.APPROVED,
+        required_approvals=0,
+        decided_at=now,
+    )
+    with audit_actor(actor):
+        access_request.save()
+        _issue_grant(access_request, now)
+    queue_notice(notifications.break_glass_alert, access_request.pk)
+    return access_request

@@ -1,0 +1,53 @@
+"""List filters of access requests and grants, shared by the pages and the API.
+
+`selectors` is read at call time: it imports this module to apply the filters."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+
+from access import selectors
+from access.models import AccessRequest, Grant, RequestStatus
+from access.rules import grant_active_q
+from kernel.filtering import UserFilterSet
+
+
+def _flag(method: str) -> filters.ChoiceFilter:
+    """`true` or `false`; anything else is a 400 (a BooleanFilter would silently ignore it)."""
+    return filters.ChoiceFilter(choices=[("true", "true"), ("false", "false")], method=method)
+
+
+class AccessRequestFilter(UserFilterSet):
+    status = filters.ChoiceFilter(choices=RequestStatus.choices)
+    agent = filters.CharFilter(field_name="agent__slug")
+    mine = _flag("filter_mine")
+    awaiting_me = _flag("filter_awaiting_me")
+    break_glass = _flag("filter_break_glass")
+
+    class Meta:
+        model = AccessRequest
+        fields = ["status", "agent", "mine", "awaiting_me", "break_glass"]
+
+    def filter_mine(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(requested_by=self.user) if value == "true" else queryset
+
+    def filter_awaiting_me(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        if value != "true":
+            return queryset
+        return queryset.filter(pk__in=selectors.requests_awaiting(self.user).values("pk"))
+
+    def filter_break_glass(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(break_glass=value == "true")
+
+
+class GrantFilter(UserFilterSet):
+    agent = filters.CharFilter(field_name="agent__slug")
+    capability = filters.CharFilter(field_name="capability__key")
+    active = _flag("filter_active")
+
+    class Meta:
+        model = Grant
+        fields = ["agent", "capability", "active"]
+
+    def filter_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        active = grant_active_q()
+        return queryset.filter(active) if value == "true" else queryset.exclude(active)

@@ -1,0 +1,24 @@
+"""The fixed numbers of just-in-time access, named once.
+
+Numbers a deployment tunes are settings instead: BREAK_GLASS_MAX_HOURS,
+POLICY_MAX_DURATION_HOURS, ACCESS_REQUEST_STALE_DAYS.
+"""
+
+from datetime import timedelta
+
+# Inputs: the longest text accepted, and a sanity bound on the hours asked for (the policy's
+# own maximum, checked by the service, is far lower).
+SCOPE_MAX_LENGTH = 500
+TICKET_MAX_LENGTH = 100
+DURATION_HOURS_INPUT_MAX = 100_000
+
+# Lists: requests per page, and the latest requests shown on an agent's page.
+PAGE_SIZE = 25
+AGENT_PAGE_REQUESTS = 10
+
+# The dashboard: grants ending within this many hours, break-glass uses in this many days.
+GRANTS_EXPIRING_HOURS = 24
+BREAK_GLASS_RECENT_DAYS = 30
+
+# Owners are told this long before a grant expires (once per grant).
+GRANT_REMINDER_BEFORE = timedelta(hours=1)

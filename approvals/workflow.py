@@ -1,0 +1,38 @@
+"""A workflow's status pipeline: which statuses each status may move to, and nothing else."""
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from typing import Generic, TypeVar, cast
+
+from approvals.models import ApprovalWorkflow
+from kernel.errors import ApplicationError
+
+Status = TypeVar("Status", bound=str)
+
+
+@dataclass(frozen=True)
+class Pipeline(Generic[Status]):
+    """`allowed` maps each status to the statuses it may become; `noun` names the subject in
+    messages ("request", "exception")."""
+
+    noun: str
+    allowed: Mapping[Status, Collection[Status]]
+
+    def check(self, subject: ApprovalWorkflow, status: Status) -> None:
+        """Refuse, naming the current status, any move the pipeline does not allow."""
+        current = cast(Status, subject.status)
+        if status not in self.allowed.get(current, ()):
+            raise ApplicationError(
+                f"{self.noun.capitalize()} #{subject.pk} is {_value(current)}; "
+                f"it cannot become {_value(status)}.",
+                code="invalid_transition",
+            )
+
+    def set_status(self, subject: ApprovalWorkflow, status: Status) -> None:
+        """The one place a status changes."""
+        self.check(subject, status)
+        subject.status = status
+
+
+def _value(status: str) -> str:
+    return str(getattr(status, "value", status))

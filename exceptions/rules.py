@@ -1,0 +1,71 @@
+"""When an exception is in force, and when it is still running: each rule stated once, here.
+
+"In force" is computed from times and `revoked_at`, so revocation and expiry take effect at
+the moment they happen, whether or not the periodic task has marked the row `expired` yet.
+The rule has three forms: `exception_in_force_q` for the ORM, `exception_is_in_force` for an
+exception already loaded, and the SQL of the decision query (decisions.selectors), all checked
+against one table of cases (tests/decisions/test_active_rules.py).
+"""
+
+from datetime import datetime, timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from exceptions.limits import EXPIRING_SOON_DAYS
+from exceptions.models import ExceptionStatus, PolicyException
+
+
+def exception_in_force_q(at: datetime | None = None) -> Q:
+    """Approved, not revoked by `at`, and starts_at <= at < expires_at.
+
+    For `at` = now this is exactly "status active, not revoked, inside its window"; for a past
+    moment it also counts rows that have since expired or been revoked.
+    """
+    at = at or timezone.now()
+    return Q(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at),
+        status__in=PolicyException.EVER_ACTIVE_STATUSES,
+        starts_at__lte=at,
+        expires_at__gt=at,
+    )
+
+
+def exception_is_in_force(exception: PolicyException, at: datetime | None = None) -> bool:
+    """`exception_in_force_q`, for an exception already loaded."""
+    at = at or timezone.now()
+    if exception.status not in PolicyException.EVER_ACTIVE_STATUSES:
+        return False
+    if exception.revoked_at is not None and exception.revoked_at <= at:
+        return False
+    return exception.starts_at <= at < exception.expires_at
+
+
+def exception_running_q(now: datetime | None = None) -> Q:
+    """Approved and not over yet: in force now, or starting later. Revocable and renewable."""
+    now = now or timezone.now()
+    return Q(status=ExceptionStatus.ACTIVE, revoked_at__isnull=True, expires_at__gt=now)
+
+
+def exception_is_running(exception: PolicyException, now: datetime | None = None) -> bool:
+    """`exception_running_q`, for an exception already loaded."""
+    now = now or timezone.now()
+    return (
+        exception.status == ExceptionStatus.ACTIVE
+        and exception.revoked_at is None
+        and exception.expires_at > now
+    )
+
+
+def exception_expiring_within_q(days: int, now: datetime | None = None) -> Q:
+    """Running now and ending within `days` days."""
+    now = now or timezone.now()
+    return exception_running_q(now) & Q(expires_at__lte=now + timedelta(days=days))
+
+
+def exception_is_expiring_soon(exception: PolicyException, now: datetime | None = None) -> bool:
+    """`exception_expiring_within_q(EXPIRING_SOON_DAYS)`, for an exception already loaded."""
+    now = now or timezone.now()
+    return exception_is_running(exception, now) and exception.expires_at <= now + timedelta(
+        days=EXPIRING_SOON_DAYS
+    )

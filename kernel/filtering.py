@@ -1,0 +1,63 @@
+"""List filters, one way for the HTML pages and the API: a list selector takes the query
+parameters as `filters` and runs the resource's django-filter FilterSet over its rows.
+
+A bad value (`?tier=galaxy`) raises `InvalidFilters`: the API answers 400 with the field's
+message (the exception handler maps every ApplicationError), and a page shows it on its
+filter form. Never a 500, and never a silently ignored filter.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django_filters import FilterSet
+
+from kernel.errors import ApplicationError
+
+
+class InvalidFilters(ApplicationError):
+    """A filter value the FilterSet refused; `form` is its bound form, with the errors."""
+
+    def __init__(self, form: forms.Form) -> None:
+        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        detail = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
+        super().__init__(detail or "Invalid filters.", code="invalid", errors=errors)
+        self.form = form
+        self.errors = errors
+
+    def show_on(self, form: forms.Form) -> None:
+        """Put these errors on a page's own filter form (bound, so it can hold errors)."""
+        form.is_valid()
+        for name, messages in self.errors.items():
+            field = name if name in form.fields else None
+            if field is None or not form.has_error(field):
+                form.add_error(field, messages)
+
+
+class UserFilterSet(FilterSet):
+    """A FilterSet whose filters depend on who is looking (`mine`, `awaiting_me`)."""
+
+    def __init__(self, data: Any = None, queryset: Any = None, *, user: Any = None, **kwargs):
+        super().__init__(data, queryset, **kwargs)
+        self.user = user
+
+
+def filtered(
+    filterset_class: type[FilterSet],
+    queryset: QuerySet,
+    filters: Mapping[str, str] | None,
+    **kwargs: Any,
+) -> QuerySet:
+    """`queryset` narrowed by `filters` (query parameters; unknown names are ignored)."""
+    filterset = filterset_class(filters if filters is not None else {}, queryset, **kwargs)
+    if not filterset.is_valid():
+        raise InvalidFilters(filterset.form)
+    return filterset.qs
+
+
+def filter_form(
+    filterset_class: type[FilterSet], filters: Mapping[str, str] | None, **kwargs: Any
+) -> forms.Form:
+    """The FilterSet's form bound to `filters`, for a page to render."""
+    return filterset_class(filters or None, **kwargs).form

@@ -1,0 +1,32 @@
+"""List filters of the agent inventory, shared by the /agents/ page and GET /api/v1/agents/."""
+
+from django.db.models import Q, QuerySet
+from django_filters import rest_framework as filters
+
+from registry.models import Agent, AgentStatus, Tier
+
+
+def search_q(text: str) -> Q:
+    """Free-text search over the fields people remember an agent by."""
+    return (
+        Q(slug__icontains=text)
+        | Q(name__icontains=text)
+        | Q(description__icontains=text)
+        | Q(vendor__icontains=text)
+        | Q(workload_identity__icontains=text)
+    )
+
+
+class AgentFilter(filters.FilterSet):
+    tier = filters.ChoiceFilter(choices=Tier.choices)
+    status = filters.ChoiceFilter(choices=AgentStatus.choices)
+    team = filters.CharFilter(field_name="team__slug")
+    owner = filters.CharFilter(field_name="owner__username")
+    search = filters.CharFilter(method="filter_search")
+
+    class Meta:
+        model = Agent
+        fields = ["tier", "status", "team", "owner", "search"]
+
+    def filter_search(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        return queryset.filter(search_q(value))

@@ -1,0 +1,156 @@
+"""The shared approval transition and "awaiting me" read, on a subject of each workflow.
+
+The helper knows nothing of access or exceptions: these tests drive it with a pipeline of
+their own and a refusal function that allows everyone, so only its own rules are checked.
+"""
+
+import pytest
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from access.models import AccessRequest, Approval
+from approvals.selectors import awaiting_approval_by
+from approvals.services import approve
+from approvals.workflow import Pipeline
+from exceptions.models import ExceptionApproval, PolicyException
+from kernel.errors import ApplicationError, Forbidden
+from tests.exceptions.factories import ExceptionFactory
+from tests.portal.factories import make_user
+from tests.registry.factories import AgentFactory, capability
+
+PIPELINE = Pipeline(
+    noun="thing",
+    allowed={"pending": {"active", "rejected"}, "active": {"revoked"}, "rejected": set()},
+)
+
+
+def anyone(user, subject) -> None:
+    return None
+
+
+def _approve(actor, subject, **kwargs):
+    return approve(
+        actor=actor,
+        subject=subject,
+        pipeline=PIPELINE,
+        approved="active",
+        refusal=kwargs.pop("refusal", anyone),
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def approvers(db):
+    return [make_user(f"approver{i}", "security") for i in range(3)]
+
+
+@pytest.mark.parametrize("status", ["active", "rejected"])
+def test_approval_of_a_subject_no_longer_pending_is_refused(approvers, status):
+    subject = ExceptionFactory(status=status, required_approvals=1)
+    with pytest.raises(ApplicationError) as refused:
+        _approve(approvers[0], subject)
+    assert refused.value.code == "invalid_transition"
+    assert str(refused.value) == f"Thing #{subject.pk} is {status}; it cannot become active."
+    assert not subject.approvals.exists()
+    subject.refresh_from_db()
+    assert subject.status == status
+
+
+def test_the_refusal_function_is_asked_under_the_lock_and_nothing_is_recorded(approvers):
+    subject = ExceptionFactory(required_approvals=1)
+    seen = []
+
+    def refuse(user, locked):
+        seen.append((user, locked.status))
+        return "Not you."
+
+    with pytest.raises(Forbidden, match="Not you"):
+        _approve(approvers[0], subject, refusal=refuse)
+    assert seen == [(approvers[0], "pending")]
+    assert not subject.approvals.exists()
+
+
+def test_the_same_approver_twice_counts_once(approvers):
+    subject = ExceptionFactory(required_approvals=2)
+    assert _approve(approvers[0], subject).final is False
+    with pytest.raises(ApplicationError) as twice:
+        _approve(approvers[0], subject)
+    assert twice.value.code == "already_approved"
+    assert subject.approvals.count() == 1
+    subject.refresh_from_db()
+    assert subject.status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("approval_model", "subject_field"),
+    [(ExceptionApproval, "exception"), (Approval, "request")],
+)
+def test_the_database_refuses_a_second_approval_by_the_same_person(
+    approvers, approval_model, subject_field
+):
+    # What holds when the same person races themself past the application's check.
+    if approval_model is Approval:
+        agent = AgentFactory()
+        subject = AccessRequest.objects.create(
+            agent=agent,
+            capability=capability("github:merge"),
+            justification="x",
+            duration_hours=1,
+            requested_by=agent.owner,
+            effect="approval",
+            policy_version=1,
+        )
+    else:
+        subject = ExceptionFactory()
+    approval_model.objects.create(**{subject_field: subject}, approver=approvers[0])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        approval_model.objects.create(**{subject_field: subject}, approver=approvers[0])
+
+
+def test_the_final_approval_transitions_exactly_once(approvers):
+    subject = ExceptionFactory(required_approvals=2)
+    decided = timezone.now()
+    first = _approve(approvers[0], subject, final_fields={"activated_at": decided})
+    assert (first.final, first.subject.status, first.subject.activated_at) == (
+        False,
+        "pending",
+        None,
+    )
+    second = _approve(approvers[1], subject, comment="fine", final_fields={"activated_at": decided})
+    assert (second.final, second.subject.status) == (True, "active")
+    subject.refresh_from_db()
+    assert (subject.status, subject.activated_at) == ("active", decided)
+    with pytest.raises(ApplicationError) as late:
+        _approve(approvers[2], subject)
+    assert late.value.code == "invalid_transition"
+    assert sorted(subject.approvals.values_list("approver__username", "comment")) == [
+        ("approver0", ""),
+        ("approver1", "fine"),
+    ]
+
+
+def test_the_workflow_check_runs_before_anything_is_recorded(approvers):
+    subject = ExceptionFactory(required_approvals=1)
+
+    def too_late(locked):
+        raise ApplicationError("Too late.", code="window_passed")
+
+    with pytest.raises(ApplicationError, match="Too late"):
+        _approve(approvers[0], subject, check=too_late)
+    assert not subject.approvals.exists()
+
+
+def test_awaiting_me_is_pending_not_mine_not_my_agents_not_approved_by_me(approvers):
+    me, other, _ = approvers
+    waiting = ExceptionFactory(required_approvals=2)
+    ExceptionFactory(status="active")  # not pending
+    ExceptionFactory(requested_by=me)  # I asked for it
+    ExceptionFactory(agent=AgentFactory(owner=me))  # my agent
+    approved_by_me = ExceptionFactory(required_approvals=2)
+    ExceptionApproval.objects.create(exception=approved_by_me, approver=me)
+    visible = PolicyException.objects.all()
+    assert list(awaiting_approval_by(me, visible)) == [waiting]
+    assert waiting in awaiting_approval_by(other, visible)
+    assert approved_by_me in awaiting_approval_by(other, visible)
+    engineer = make_user("eng", "engineer")
+    assert list(awaiting_approval_by(engineer, visible)) == []

@@ -1,0 +1,144 @@
+"""The shape of the code: no import cycles between modules, no long functions.
+
+The layers between apps are checked by import-linter (`make lint`); these two checks hold
+inside each app too. Plain tests, no database.
+"""
+
+import ast
+import itertools
+from pathlib import Path
+
+import grimp
+import pytest
+
+PACKAGES = (
+    "kernel",
+    "registry",
+    "controls",
+    "approvals",
+    "access",
+    "exceptions",
+    "decisions",
+    "compliance",
+    "portal",
+)
+ROOT = Path(__file__).resolve().parent.parent
+MAX_FUNCTION_LINES = 60
+# Data, not logic: migrations are generated and the demo seeding is a script of fixtures.
+LENGTH_EXEMPT = ("migrations", "portal/demo")
+
+
+@pytest.fixture(scope="module")
+def graph() -> grimp.ImportGraph:
+    # grimp records imports inside functions too: a deferred import is still a dependency.
+    return grimp.build_graph(*PACKAGES, cache_dir=None)
+
+
+def strongly_connected(graph: grimp.ImportGraph) -> list[set[str]]:
+    """Tarjan's algorithm, iterative (the graph is deeper than Python's recursion limit)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components: list[set[str]] = []
+    for root in sorted(graph.modules):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph.find_modules_directly_imported_by(root))))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            module, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    imported = sorted(graph.find_modules_directly_imported_by(child))
+                    work.append((child, iter(imported)))
+                elif child in on_stack:
+                    low[module] = min(low[module], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[module])
+            if low[module] == index[module]:
+                component = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.add(member)
+                    if member == module:
+                        break
+                components.append(component)
+    return components
+
+
+def describe_cycle(graph: grimp.ImportGraph, component: set[str]) -> str:
+    """One concrete cycle through the component, with the line of each import."""
+    start = min(component)
+    following = sorted(graph.find_modules_directly_imported_by(start) & component)[0]
+    chain = (start, *graph.find_shortest_chain(importer=following, imported=start))
+    steps = []
+    for importer, imported in itertools.pairwise(chain):
+        details = graph.get_import_details(importer=importer, imported=imported)
+        lines = ", ".join(str(detail["line_number"]) for detail in details)
+        steps.append(f"  {importer} -> {imported} (line {lines})")
+    return f"cycle among {sorted(component)}:\n" + "\n".join(steps)
+
+
+def test_no_import_cycles(graph: grimp.ImportGraph) -> None:
+    cycles = [component for component in strongly_connected(graph) if len(component) > 1]
+    message = "\n".join(describe_cycle(graph, component) for component in cycles)
+    assert not cycles, f"{len(cycles)} import cycle(s):\n{message}"
+
+
+def test_cycle_finder_sees_a_cycle() -> None:
+    """The check above would fail on a cycle (guards against a finder that finds nothing)."""
+    fake = grimp.ImportGraph()
+    for importer, imported in (("p.a", "p.b"), ("p.b", "p.c"), ("p.c", "p.a"), ("p.d", "p.a")):
+        fake.add_import(importer=importer, imported=imported, line_number=3, line_contents="")
+    cycles = [component for component in strongly_connected(fake) if len(component) > 1]
+    assert cycles == [{"p.a", "p.b", "p.c"}]
+    assert "p.c -> p.a (line 3)" in describe_cycle(fake, cycles[0])
+
+
+def application_files() -> list[Path]:
+    files = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if not any(f"/{part}/" in f"/{relative}" for part in LENGTH_EXEMPT):
+                files.append(path)
+    return files
+
+
+def long_functions() -> list[str]:
+    offenders = []
+    for path in application_files():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                    offenders.append(f"  {where} {node.name} ({length} lines)")
+    return offenders
+
+
+def test_functions_are_short() -> None:
+    offenders = long_functions()
+    assert not offenders, (
+        f"{len(offenders)} function(s) longer than {MAX_FUNCTION_LINES} lines; split them:\n"
+        + "\n".join(offenders)
+    )
+
+
+def test_files_are_found() -> None:
+    """The length check reads the application (guards against a walk that reads nothing)."""
+    names = {path.relative_to(ROOT).as_posix() for path in application_files()}
+    assert "kernel/permissions.py" in names
+    assert not any("/migrations/" in name or name.startswith("portal/demo/") for name in names)
