@@ -27,7 +27,7 @@ def access_panels(user: AnyUser) -> list[dict]:
                 "key": "my-pending-requests",
                 "title": "My pending requests",
                 "value": AccessRequest.objects.filter(
-                    requested_by=user, status=RequestStatus.PENDING
+                    requested_by=user.pk, status=RequestStatus.PENDING
                 ).count(),
                 "link": reverse("access:request-list") + "?status=pending",
                 "link_label": "My requests",

@@ -1,13 +1,12 @@
-"""List filters of access requests and grants, shared by the pages and the API.
-
-`selectors` is read at call time: it imports this module to apply the filters."""
+"""List filters of access requests and grants, shared by the pages and the API (the list
+selectors in access.selectors apply them)."""
 
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
-from access import selectors
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_active_q
+from approvals.selectors import awaiting_approval_by
 from kernel.filtering import UserFilterSet
 
 
@@ -33,7 +32,9 @@ class AccessRequestFilter(UserFilterSet):
     def filter_awaiting_me(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         if value != "true":
             return queryset
-        return queryset.filter(pk__in=selectors.requests_awaiting(self.user).values("pk"))
+        # The same rule as access.selectors.requests_awaiting, within the rows already visible.
+        awaiting = awaiting_approval_by(self.user, queryset)
+        return queryset.filter(pk__in=awaiting.values("pk"))
 
     def filter_break_glass(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(break_glass=value == "true")

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from access import filters as access_filters
+from access.filters import AccessRequestFilter, GrantFilter
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_active_q
 from approvals.selectors import awaiting_approval_by
@@ -42,9 +42,7 @@ def access_request_list(
 ) -> QuerySet[AccessRequest]:
     """The requests this person sees, narrowed by AccessRequestFilter's query parameters (a
     bad value raises InvalidFilters)."""
-    return filtered(
-        access_filters.AccessRequestFilter, requests_visible_to(user), filters, user=user
-    )
+    return filtered(AccessRequestFilter, requests_visible_to(user), filters, user=user)
 
 
 def access_request_get_for_user(user: AnyUser, pk: int | str) -> AccessRequest:
@@ -65,7 +63,7 @@ def break_glass_awaiting_review(user: AnyUser) -> QuerySet[AccessRequest]:
     return (
         requests_visible_to(user)
         .filter(break_glass=True, break_glass_reviewed_at__isnull=True)
-        .exclude(requested_by=user)
+        .exclude(requested_by=user.pk)
         .order_by("created_at", "id")
     )
 
@@ -77,7 +75,7 @@ def grants_visible_to(user: AnyUser) -> QuerySet[Grant]:
 
 def grant_list(user: AnyUser, *, filters: Mapping[str, str] | None = None) -> QuerySet[Grant]:
     """The grants this person sees, narrowed by GrantFilter's query parameters."""
-    return filtered(access_filters.GrantFilter, grants_visible_to(user), filters, user=user)
+    return filtered(GrantFilter, grants_visible_to(user), filters, user=user)
 
 
 def grant_get_for_user(user: AnyUser, pk: int | str) -> Grant:

@@ -1,7 +1,8 @@
 """Access request pages: file one, follow mine, and security's approval queue."""
 
-from typing import Any
+from typing import Any, cast
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.paginator import Paginator
@@ -37,7 +38,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     for access_request in page:
         grant = getattr(access_request, "grant", None)
-        access_request.grant_state = rules.grant_state(grant, now) if grant else ""
+        setattr(  # noqa: B010 (a display value for the row, not a model field)
+            access_request, "grant_state", rules.grant_state(grant, now) if grant else ""
+        )
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -85,7 +88,8 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                     f"{access_request.required_approvals} security approval(s).",
                 )
             return redirect(access_request)
-    agent_tiers = {agent.slug: agent.tier for agent in form.fields["agent"].queryset}
+    agents = cast(forms.ModelChoiceField, form.fields["agent"]).queryset
+    agent_tiers = {agent.slug: agent.tier for agent in agents or []}
     return render(
         request,
         "access/form.html",

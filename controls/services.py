@@ -93,7 +93,8 @@ def control_create(
         ref_id=ref_id,
         title=title,
         description=description,
-        owner_team=owner_team,
+        # The registry's Team, typed as a plain model: controls does not import the registry.
+        owner_team=owner_team,  # type: ignore[misc]
         active=active,
     )
     with audit_actor(actor):

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
+from typing import Any
 
 from django.contrib.auth.models import Group, User
 from django.db import connection
@@ -123,7 +124,7 @@ def decision_facts(
     """The published version, the agent, and its active grants and exceptions for one
     capability, in a single query (raw SQL: this sits in every agent action's path)."""
     capability = capability_id if capability_id is not None else -1
-    params = [
+    params: list[Any] = [
         PolicyStatus.PUBLISHED,
         agent_slug,
         agent_slug,

@@ -9,8 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from approvals.selectors import awaiting_approval_by
-from exceptions import filters as exception_filters
 from exceptions import permissions
+from exceptions.filters import ExceptionFilter
 from exceptions.limits import EXPIRING_SOON_DAYS, RENEWAL_CHAIN_MAX
 from exceptions.models import ExceptionApproval, PolicyException, Risk
 from exceptions.rules import exception_expiring_within_q, exception_in_force_q, exception_running_q
@@ -37,9 +37,7 @@ def exception_list(
 ) -> QuerySet[PolicyException]:
     """The exceptions this person sees, narrowed by ExceptionFilter's query parameters (a bad
     value raises InvalidFilters)."""
-    return filtered(
-        exception_filters.ExceptionFilter, exceptions_visible_to(user), filters, user=user
-    )
+    return filtered(ExceptionFilter, exceptions_visible_to(user), filters, user=user)
 
 
 def exception_get_for_user(user: AnyUser, pk: int | str) -> PolicyException:
@@ -90,7 +88,7 @@ def active_counts_by_risk(user: AnyUser) -> dict[str, int]:
 
 def renewal_chain(exception: PolicyException) -> list[PolicyException]:
     """Older exceptions this one renews, nearest first (one query per link; chains are short)."""
-    chain = []
+    chain: list[PolicyException] = []
     current = exception.renews
     while current is not None and len(chain) < RENEWAL_CHAIN_MAX:
         chain.append(current)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from approvals import services as approvals
 from approvals.workflow import Pipeline
+from controls.selectors import default_controls_for_capability
 from exceptions import notifications, permissions
 from exceptions.limits import (
     ELEVATED_RISKS,
@@ -92,6 +93,56 @@ def check_window(*, risk: str, starts_at: datetime, expires_at: datetime) -> Non
         )
 
 
+def _check_subject(actor: User, agent: Agent, capability: Capability | None) -> Capability:
+    """Who may file for this agent, and whether the agent and capability can take one."""
+    refusal = permissions.request_refusal(actor, agent)
+    if refusal:
+        raise Forbidden(refusal)
+    if agent.status != AgentStatus.ACTIVE:
+        raise ApplicationError(
+            f"Agent '{agent.slug}' is {agent.status}: it cannot receive an exception.",
+            code="agent_inactive",
+            field="agent",
+        )
+    if capability is None:
+        raise ApplicationError(
+            "Name the capability whose policy rule this exception deviates from.",
+            field="capability",
+        )
+    return capability
+
+
+def _refuse_duplicate(agent: Agent, capability: Capability) -> None:
+    duplicate = (
+        PolicyException.objects.filter(
+            agent=agent, capability=capability, status=ExceptionStatus.PENDING
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if duplicate is not None:
+        raise ApplicationError(
+            f"Exception #{duplicate} for {capability.key} on {agent.slug} is already pending.",
+            code="duplicate_exception",
+        )
+
+
+def _check_risk(risk: str, compensating_controls: str) -> str:
+    if risk not in Risk.values:
+        raise ApplicationError(
+            f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
+        )
+    compensating_controls = compensating_controls.strip()
+    if risk in ELEVATED_RISKS and not compensating_controls:
+        raise ApplicationError(
+            f"A {risk}-risk exception needs compensating controls: say what limits the damage "
+            "while it is in force (e.g. extra monitoring, a narrower scope).",
+            field="compensating_controls",
+            code="compensating_controls_required",
+        )
+    return compensating_controls
+
+
 def _file(
     *,
     actor: User,
@@ -106,50 +157,14 @@ def _file(
     renews: PolicyException | None,
     controls: list | None = None,
 ) -> PolicyException:
-    refusal = permissions.request_refusal(actor, agent)
-    if refusal:
-        raise Forbidden(refusal)
-    if agent.status != AgentStatus.ACTIVE:
-        raise ApplicationError(
-            f"Agent '{agent.slug}' is {agent.status}: it cannot receive an exception.",
-            code="agent_inactive",
-            field="agent",
-        )
-    if capability is None:
-        # Exceptions to controls (without a capability) arrive with the compliance link.
-        raise ApplicationError(
-            "Name the capability whose policy rule this exception deviates from.",
-            field="capability",
-        )
+    capability = _check_subject(actor, agent, capability)
     title = required_text(title, "title", "Give the exception a title.", limit=TITLE_MAX_LENGTH)
     justification = required_text(
         justification, "justification", "Say why the deviation is needed."
     )
-    if risk not in Risk.values:
-        raise ApplicationError(
-            f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
-        )
-    compensating_controls = compensating_controls.strip()
-    if risk in ELEVATED_RISKS and not compensating_controls:
-        raise ApplicationError(
-            f"A {risk}-risk exception needs compensating controls: say what limits the damage "
-            "while it is in force (e.g. extra monitoring, a narrower scope).",
-            field="compensating_controls",
-            code="compensating_controls_required",
-        )
+    compensating_controls = _check_risk(risk, compensating_controls)
     check_window(risk=risk, starts_at=starts_at, expires_at=expires_at)
-    duplicate = (
-        PolicyException.objects.filter(
-            agent=agent, capability=capability, status=ExceptionStatus.PENDING
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
-    if duplicate is not None:
-        raise ApplicationError(
-            f"Exception #{duplicate} for {capability.key} on {agent.slug} is already pending.",
-            code="duplicate_exception",
-        )
+    _refuse_duplicate(agent, capability)
     exception = PolicyException(
         title=title,
         agent=agent,
@@ -163,9 +178,7 @@ def _file(
         required_approvals=required_approvals_for(risk),
         renews=renews,
     )
-    if controls is None or not list(controls):
-        from controls.selectors import default_controls_for_capability
-
+    if not controls:
         controls = list(default_controls_for_capability(capability))
     with audit_actor(actor):
         exception.save()

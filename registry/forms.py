@@ -14,7 +14,9 @@ def teams_for(user: AnyUser) -> QuerySet[Team]:
     """Teams a person may file an agent under: their own (security: any)."""
     if can(user, Action.MANAGE_POLICY):
         return Team.objects.order_by("slug")
-    return Team.objects.filter(members=user).order_by("slug")
+    if not user.is_authenticated:
+        return Team.objects.none()
+    return Team.objects.filter(members=user.pk).order_by("slug")
 
 
 class RepositoriesField(forms.CharField):

@@ -106,7 +106,13 @@ def decide(
     where = f"{tier} {capability_key} in policy v{version}"
     if effect == Effect.ALLOW:
         return DecisionResult(ALLOW, f"Standing allow: {where}.", **base)
+    return _by_grant_or_exception(facts, effect, where, scope, base)
 
+
+def _by_grant_or_exception(
+    facts: DecisionFacts, effect: str | None, where: str, scope: str, base: dict[str, Any]
+) -> DecisionResult:
+    """The rule is not a standing allow: an active grant (for jit/approval) or exception."""
     grants = facts.grants
     exception_id = facts.exception_ids[0] if facts.exception_ids else None
     if effect in (Effect.JIT, Effect.APPROVAL):

@@ -38,7 +38,7 @@ _COLUMNS = (
 
 # Free text is cut to its column's length (read from the model, so the limit is stated once).
 _FITS = {
-    name: Decision._meta.get_field(name).max_length
+    name: Decision._meta.get_field(name).max_length  # type: ignore[union-attr]
     for name in ("agent_slug", "capability_key", "scope", "reason")
 }
 

@@ -42,7 +42,7 @@ def _check_team_choice(actor: AnyUser, team: Team) -> None:
     # to strangers or hide an agent in a team that does not know about it.
     if can(actor, Action.MANAGE_POLICY):
         return
-    if not team.members.filter(pk=actor.pk).exists():
+    if not actor.is_authenticated or not team.members.filter(pk=actor.pk).exists():
         raise Forbidden(
             f"You are not a member of team '{team.slug}': pick one of your teams.", field="team"
         )
