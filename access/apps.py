@@ -6,6 +6,8 @@ class AccessConfig(AppConfig):
     verbose_name = "Just-in-time access"
 
     def ready(self) -> None:
+        # Notices register themselves with kernel.notifications when their module is imported.
+        from access import notifications  # noqa: F401
         from access import sections
         from access.dashboard import access_panels
         from approvals.queue import register_queue_section

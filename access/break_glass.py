@@ -34,12 +34,14 @@ def break_glass_request(
     ticket: str = "",
 ) -> AccessRequest:
     """Emergency access for a production agent's owner: issued now, reviewed after the fact."""
-    justification, rule, version = filing_checks(
+    access_request, rule = filing_checks(
         actor=actor,
         agent=agent,
         capability=capability,
         justification=justification,
         duration_hours=duration_hours,
+        scope=scope,
+        ticket=ticket,
     )
     if agent.tier != Tier.PRODUCTION or rule.effect != Effect.APPROVAL:
         raise ApplicationError(
@@ -60,22 +62,11 @@ def break_glass_request(
             max_duration_hours=ceiling,
         )
     now = timezone.now()
-    access_request = AccessRequest(
-        agent=agent,
-        capability=capability,
-        scope=scope,
-        justification=justification,
-        ticket=ticket[:TICKET_MAX_LENGTH],
-        duration_hours=duration_hours,
-        requested_by=actor,
-        effect=rule.effect,
-        policy_version=version,
-        break_glass=True,
-        incident=incident,
-        status=RequestStatus.APPROVED,
-        required_approvals=0,
-        decided_at=now,
-    )
+    access_request.break_glass = True
+    access_request.incident = incident
+    access_request.status = RequestStatus.APPROVED
+    access_request.required_approvals = 0
+    access_request.decided_at = now
     with audit_actor(actor):
         access_request.save()
         _issue_grant(access_request, now)

@@ -70,11 +70,18 @@ def required_approvals_for(agent: Agent, capability: Capability) -> int:
 
 
 def filing_checks(
-    *, actor: User, agent: Agent, capability: Capability, justification: str, duration_hours: int
-) -> tuple[str, PolicyRule, int]:
+    *,
+    actor: User,
+    agent: Agent,
+    capability: Capability,
+    justification: str,
+    duration_hours: int,
+    scope: str,
+    ticket: str,
+) -> tuple[AccessRequest, PolicyRule]:
     """What every request must pass, break-glass or not: who may ask for this agent, an active
     agent, a justification, at least an hour, and a policy rule that asks for a request.
-    Returns the stripped justification, the rule and its policy version's number."""
+    Returns the request as filed (unsaved, judged under the latest policy) and the rule."""
     if not permissions.can_request_for(actor, agent):
         raise Forbidden(
             f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
@@ -107,7 +114,18 @@ def filing_checks(
             code="standing_allow",
             field="capability",
         )
-    return justification, rule, version.number
+    access_request = AccessRequest(
+        agent=agent,
+        capability=capability,
+        scope=scope,
+        justification=justification,
+        ticket=ticket[:TICKET_MAX_LENGTH],
+        duration_hours=duration_hours,
+        requested_by=actor,
+        effect=rule.effect,
+        policy_version=version.number,
+    )
+    return access_request, rule
 
 
 @transaction.atomic
@@ -126,13 +144,16 @@ def access_request_submit(
     `jit` is approved at once with a grant; `approval` waits for security; `deny`, no rule
     and `allow` are refused. Emergencies go through access.break_glass instead.
     """
-    justification, rule, version = filing_checks(
+    access_request, rule = filing_checks(
         actor=actor,
         agent=agent,
         capability=capability,
         justification=justification,
         duration_hours=duration_hours,
+        scope=scope,
+        ticket=ticket,
     )
+    version = access_request.policy_version
     limit = rule.max_duration_hours  # set on every jit and approval rule
     if limit is not None and duration_hours > limit:
         raise ApplicationError(
@@ -150,17 +171,6 @@ def access_request_submit(
             f"Request #{duplicate.pk} for the same access is already pending.",
             code="duplicate_request",
         )
-    access_request = AccessRequest(
-        agent=agent,
-        capability=capability,
-        scope=scope,
-        justification=justification,
-        ticket=ticket[:TICKET_MAX_LENGTH],
-        duration_hours=duration_hours,
-        requested_by=actor,
-        effect=rule.effect,
-        policy_version=version,
-    )
     with audit_actor(actor):
         _file(access_request)
     return access_request
@@ -216,32 +226,31 @@ def access_request_approve(
 def access_request_deny(
     *, actor: User, access_request: AccessRequest, comment: str
 ) -> AccessRequest:
-    access_request = _lock(access_request)
     if not can(actor, Action.APPROVE):
         raise Forbidden("Only security denies access requests.")
     comment = required_text(comment, "comment", "Say why the request is denied (comment).")
-    _set_status(access_request, RequestStatus.DENIED)
-    access_request.decided_at = timezone.now()
-    access_request.decided_by = actor
-    access_request.decision_comment = comment
-    with audit_actor(actor):
-        access_request.save(
-            update_fields=["status", "decided_at", "decided_by", "decision_comment"]
-        )
-    queue_notice(notifications.request_decided, access_request.pk)
-    return access_request
+    return approvals.close(
+        actor=actor,
+        subject=access_request,
+        pipeline=PIPELINE,
+        status=RequestStatus.DENIED,
+        fields={"decided_at": timezone.now(), "decided_by": actor, "decision_comment": comment},
+        notice=notifications.request_decided,
+    )
 
 
 @transaction.atomic
 def access_request_cancel(*, actor: User, access_request: AccessRequest) -> AccessRequest:
-    access_request = _lock(access_request)
+    # Who filed a request never changes, so the unlocked row can answer who may cancel it.
     if access_request.requested_by_id != actor.pk:
         raise Forbidden("Only the person who filed the request can cancel it.")
-    _set_status(access_request, RequestStatus.CANCELLED)
-    access_request.decided_at = timezone.now()
-    with audit_actor(actor):
-        access_request.save(update_fields=["status", "decided_at"])
-    return access_request
+    return approvals.close(
+        actor=actor,
+        subject=access_request,
+        pipeline=PIPELINE,
+        status=RequestStatus.CANCELLED,
+        fields={"decided_at": timezone.now()},
+    )
 
 
 @transaction.atomic

@@ -15,10 +15,10 @@ from access import permissions, rules, selectors, services
 from access.break_glass import break_glass_request
 from access.forms import AccessRequestForm
 from access.limits import PAGE_SIZE
-from access.models import AccessRequest
+from access.models import AccessRequest, Grant
 from kernel.errors import ApplicationError
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, redirect_back, requires
+from kernel.http import AuthenticatedHttpRequest, post_step, requires
 from kernel.permissions import Action
 from registry.selectors.policy import policy_latest_published, policy_rules
 from registry.views.agents import form_error
@@ -130,31 +130,22 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@requires(Action.APPROVE)
-@require_POST
-def request_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.access_request_get_for_user(request.user, pk)
+@post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
+def request_approve(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
+    comment = request.POST.get("comment", "")
     done = services.access_request_approve(
-        actor=request.user, access_request=target, comment=request.POST.get("comment", "")
+        actor=request.user, access_request=target, comment=comment
     )
     if done.status == "approved":
-        messages.success(request, f"Request #{pk} approved: grant issued.")
-    else:
-        messages.success(
-            request, f"Approval recorded on request #{pk}; another approval is needed."
-        )
-    return redirect_back(request, done)
+        return f"Request #{done.pk} approved: grant issued.", done
+    return f"Approval recorded on request #{done.pk}; another approval is needed.", done
 
 
-@requires(Action.APPROVE)
-@require_POST
-def request_deny(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.access_request_get_for_user(request.user, pk)
-    services.access_request_deny(
-        actor=request.user, access_request=target, comment=request.POST.get("comment", "")
-    )
-    messages.success(request, f"Request #{pk} denied.")
-    return redirect_back(request, target)
+@post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
+def request_deny(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
+    comment = request.POST.get("comment", "")
+    services.access_request_deny(actor=request.user, access_request=target, comment=comment)
+    return f"Request #{target.pk} denied.", target
 
 
 @requires(Action.REQUEST_ACCESS)
@@ -166,21 +157,16 @@ def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return redirect(target)
 
 
-@requires(Action.APPROVE)
-@require_POST
-def request_review_break_glass(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.access_request_get_for_user(request.user, pk)
-    services.break_glass_review(
-        actor=request.user, access_request=target, note=request.POST.get("note", "")
-    )
-    messages.success(request, f"Break-glass request #{pk} reviewed.")
-    return redirect_back(request, target)
+@post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
+def request_review_break_glass(
+    request: AuthenticatedHttpRequest, target: AccessRequest
+) -> tuple[str, Any]:
+    note = request.POST.get("note", "")
+    services.break_glass_review(actor=request.user, access_request=target, note=note)
+    return f"Break-glass request #{target.pk} reviewed.", target
 
 
-@requires(Action.APPROVE)
-@require_POST
-def grant_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    grant = selectors.grant_get_for_user(request.user, pk)
+@post_step(Action.APPROVE, load=selectors.grant_get_for_user)
+def grant_revoke(request: AuthenticatedHttpRequest, grant: Grant) -> tuple[str, Any]:
     services.grant_revoke(actor=request.user, grant=grant, reason=request.POST.get("reason", ""))
-    messages.success(request, f"Grant #{pk} revoked: decisions deny it from now on.")
-    return redirect_back(request, grant.agent)
+    return f"Grant #{grant.pk} revoked: decisions deny it from now on.", grant.agent

@@ -2,18 +2,20 @@
 
 from rest_framework import serializers
 
+from kernel.api.inputs import InputSerializer
 
-class CommentIn(serializers.Serializer):
+
+class CommentIn(InputSerializer):
     comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
 
 
-class RequiredCommentIn(serializers.Serializer):
+class RequiredCommentIn(InputSerializer):
     comment = serializers.CharField(max_length=4000)
 
 
-class ReasonIn(serializers.Serializer):
+class ReasonIn(InputSerializer):
     reason = serializers.CharField(max_length=4000)
 
 
-class NoteIn(serializers.Serializer):
+class NoteIn(InputSerializer):
     note = serializers.CharField(max_length=4000)

@@ -19,6 +19,7 @@ from approvals.models import ApprovalWorkflow
 from approvals.workflow import Pipeline
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
+from kernel.notifications import Notice, queue_notice
 
 S = TypeVar("S", bound=ApprovalWorkflow)
 
@@ -85,3 +86,35 @@ def approve(
             setattr(subject, field, value)
         subject.save(update_fields=["status", *(final_fields or {})])
     return Approved(subject, final=True)
+
+
+@transaction.atomic
+def close(
+    *,
+    actor: User | None,
+    subject: S,
+    pipeline: Pipeline[Any],
+    status: str,
+    fields: Mapping[str, object],
+    related: tuple[str, ...] = (),
+    check: Callable[[S], None] | None = None,
+    notice: Notice | None = None,
+) -> S:
+    """Move the subject to `status` (deny, reject, cancel, revoke...) with `fields` set.
+
+    The caller has checked who may do it. Under the row lock, `check(subject)` raises for
+    what else the workflow refuses and the pipeline refuses a move it does not allow; the
+    status and `fields` are saved in one UPDATE attributed to `actor`, and `notice` is
+    queued with the subject's pk for when the transaction commits.
+    """
+    subject = lock(subject, *related)
+    if check is not None:
+        check(subject)
+    pipeline.set_status(subject, status)
+    for field, value in fields.items():
+        setattr(subject, field, value)
+    with audit_actor(actor):
+        subject.save(update_fields=["status", *fields])
+    if notice is not None:
+        queue_notice(notice, subject.pk)
+    return subject

@@ -5,3 +5,7 @@ class ComplianceConfig(AppConfig):
     name = "compliance"
     label = "compliance"
     verbose_name = "Compliance"
+
+    def ready(self) -> None:
+        # Registers the outbox handler that starts package builds, and the requeue task.
+        from compliance import package_requests  # noqa: F401

@@ -35,7 +35,8 @@ REPORT_DONE, FILES_DONE = 20, 95
 
 ALLOWED = {
     PackageStatus.PENDING: {PackageStatus.RUNNING, PackageStatus.FAILED},
-    PackageStatus.RUNNING: {PackageStatus.READY, PackageStatus.FAILED},
+    # Back to pending only when its build was lost (package_requests.packages_requeue_lost).
+    PackageStatus.RUNNING: {PackageStatus.READY, PackageStatus.FAILED, PackageStatus.PENDING},
     PackageStatus.READY: set(),
     PackageStatus.FAILED: set(),
 }

@@ -62,6 +62,12 @@ def period_parse(
     """
     today = today or timezone.now().date()
     end = _parse_day(date_to, "to") if date_to else today
+    if end < EARLIEST:  # before the arithmetic below: 0001-01-01 minus 29 days overflows
+        raise ApplicationError(
+            f"Reports start on {EARLIEST.isoformat()} at the earliest.",
+            code="bad_period",
+            field="to",
+        )
     start = (
         _parse_day(date_from, "from")
         if date_from

@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from controls.models import (
@@ -20,20 +20,13 @@ from controls.models import (
     Relationship,
 )
 from kernel.audit import audit_actor
+from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
-
-
-def _check_fields(changes: dict[str, Any], editable: frozenset[str]) -> None:
-    unknown = set(changes) - editable
-    if unknown:
-        raise ApplicationError(
-            f"These fields cannot be changed here: {', '.join(sorted(unknown))}.", code="read_only"
-        )
 
 
 def _save(instance: models.Model, **kwargs: Any) -> None:
@@ -46,13 +39,7 @@ def _save(instance: models.Model, **kwargs: Any) -> None:
         raise ApplicationError(
             f"{label}{' '.join(messages)}", field=None if field == "__all__" else field
         ) from None
-    try:
-        with transaction.atomic():
-            instance.save(**kwargs)
-    except IntegrityError as exc:  # lost a race with a concurrent write of the same key
-        raise ApplicationError(
-            f"This {instance._meta.verbose_name} already exists.", code="duplicate"
-        ) from exc
+    save_unique(instance, **kwargs)
 
 
 def _check_mapping_values(relationship: str, strength: int, rationale: str) -> None:
@@ -106,10 +93,8 @@ def control_create(
 def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
     """Edit a control's title, description, owner team or active flag (ref_id never changes)."""
     require(actor, Action.MANAGE_CONTROLS)
-    _check_fields(changes, CONTROL_FIELDS)
     control = Control.objects.select_for_update().get(pk=control.pk)
-    for name, value in changes.items():
-        setattr(control, name, value)
+    apply_changes(control, changes, CONTROL_FIELDS)
     with audit_actor(actor):
         _save(control)
     return control
@@ -148,10 +133,8 @@ def mapping_create(
 @transaction.atomic
 def mapping_update(*, actor: User, mapping: Mapping, **changes: Any) -> Mapping:
     require(actor, Action.MANAGE_CONTROLS)
-    _check_fields(changes, MAPPING_FIELDS)
     mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
-    for name, value in changes.items():
-        setattr(mapping, name, value)
+    apply_changes(mapping, changes, MAPPING_FIELDS)
     _check_mapping_values(mapping.relationship, mapping.strength, mapping.rationale)
     mapping.rationale = mapping.rationale.strip()
     with audit_actor(actor):

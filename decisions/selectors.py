@@ -22,6 +22,7 @@ from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.models import Activity, Decision
 from exceptions.models import PolicyException
 from exceptions.rules import exception_in_force_q
+from kernel.api.authentication import token_cutoff_param
 from kernel.filtering import filtered
 from registry.models import Agent, PolicyStatus, PolicyVersion
 
@@ -69,6 +70,7 @@ class DecisionFacts:
     at: datetime | None = None
     # Given a token: who is asking (user id, active, superuser) and their group names.
     caller: tuple[int, bool, bool] | None = None
+    token_expired: bool = False
     caller_groups: set[str] = field(default_factory=set)
 
 
@@ -90,6 +92,7 @@ def _facts_sql(vendor: str, with_token: bool = False) -> str:
             f"SELECT 't', {as_text.format('u.id')}, gr.name, "
             "CASE WHEN u.is_active THEN '1' ELSE '0' END "
             "|| CASE WHEN u.is_superuser THEN '1' ELSE '0' END "
+            "|| CASE WHEN tk." + quote("created") + " > %s THEN '1' ELSE '0' END "
             f"FROM {quote(Token._meta.db_table)} tk INNER JOIN {users} u ON u.id = tk.user_id "
             f"LEFT JOIN {memberships} ug ON ug.user_id = u.id "
             f"LEFT JOIN {quote(Group._meta.db_table)} gr ON gr.id = ug.group_id "
@@ -140,7 +143,7 @@ def decision_facts(
         at,
     ]
     if token is not None:
-        params.insert(0, token)
+        params[:0] = [token_cutoff_param(), token]
     facts = DecisionFacts(at=at)
     with connection.cursor() as cursor:
         cursor.execute(_facts_sql(connection.vendor, token is not None), params)
@@ -148,6 +151,7 @@ def decision_facts(
     for kind, value, text, status in rows:
         if kind == "t":
             facts.caller = (int(value), status[0] == "1", status[1] == "1")
+            facts.token_expired = status[2] != "1"
             if text:
                 facts.caller_groups.add(text)
         elif kind == "v":

@@ -6,6 +6,8 @@ class ExceptionsConfig(AppConfig):
     verbose_name = "Policy exceptions"
 
     def ready(self) -> None:
+        # Notices register themselves with kernel.notifications when their module is imported.
+        from exceptions import notifications  # noqa: F401
         from approvals.queue import register_queue_section
         from exceptions import sections
         from exceptions.dashboard import exception_panels

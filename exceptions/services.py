@@ -300,40 +300,44 @@ def exception_approve(
 
 @transaction.atomic
 def exception_reject(*, actor: User, exception: PolicyException, comment: str) -> PolicyException:
-    exception = _lock(exception)
     if not permissions.can_reject(actor):
         raise Forbidden("Only security rejects exceptions.")
     comment = required_text(comment, "comment", "Say why the exception is rejected (comment).")
-    set_status(exception, ExceptionStatus.REJECTED)
-    exception.rejected_at = timezone.now()
-    exception.rejected_by = actor
-    exception.rejection_comment = comment
-    with audit_actor(actor):
-        exception.save(update_fields=["status", "rejected_at", "rejected_by", "rejection_comment"])
-    queue_notice(notifications.exception_decided, exception.pk)
-    return exception
+    return approvals.close(
+        actor=actor,
+        subject=exception,
+        pipeline=PIPELINE,
+        status=ExceptionStatus.REJECTED,
+        fields={"rejected_at": timezone.now(), "rejected_by": actor, "rejection_comment": comment},
+        related=("agent", "agent__team"),
+        notice=notifications.exception_decided,
+    )
 
 
 @transaction.atomic
 def exception_revoke(*, actor: User, exception: PolicyException, reason: str) -> PolicyException:
     """Security ends an active exception now: decisions stop honouring it from this moment."""
-    exception = _lock(exception)
     if not permissions.can_revoke(actor):
         raise Forbidden("Only security revokes exceptions.")
     reason = required_text(reason, "reason", "Say why the exception is revoked (reason).")
     now = timezone.now()
-    if exception.status == ExceptionStatus.ACTIVE and exception.expires_at <= now:
-        raise ApplicationError(
-            f"Exception #{exception.pk} has expired already.", code="invalid_transition"
-        )
-    set_status(exception, ExceptionStatus.REVOKED)
-    exception.revoked_at = now
-    exception.revoked_by = actor
-    exception.revoke_reason = reason
-    with audit_actor(actor):
-        exception.save(update_fields=["status", "revoked_at", "revoked_by", "revoke_reason"])
-    queue_notice(notifications.exception_decided, exception.pk)
-    return exception
+
+    def check(locked: PolicyException) -> None:
+        if locked.status == ExceptionStatus.ACTIVE and locked.expires_at <= now:
+            raise ApplicationError(
+                f"Exception #{locked.pk} has expired already.", code="invalid_transition"
+            )
+
+    return approvals.close(
+        actor=actor,
+        subject=exception,
+        pipeline=PIPELINE,
+        status=ExceptionStatus.REVOKED,
+        fields={"revoked_at": now, "revoked_by": actor, "revoke_reason": reason},
+        related=("agent", "agent__team"),
+        check=check,
+        notice=notifications.exception_decided,
+    )
 
 
 @transaction.atomic

@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from exceptions import permissions, rules, selectors, services
 from exceptions.filters import ExceptionFilter
@@ -21,7 +20,7 @@ from exceptions.models import (
 )
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters, filter_form
-from kernel.http import AuthenticatedHttpRequest, redirect_back, requires
+from kernel.http import AuthenticatedHttpRequest, post_step, requires
 from kernel.permissions import Action
 from registry.views.agents import form_error
 
@@ -151,39 +150,30 @@ def exception_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@requires(Action.APPROVE)
-@require_POST
-def exception_approve(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.exception_get_for_user(request.user, pk)
-    done = services.exception_approve(
-        actor=request.user, exception=target, comment=request.POST.get("comment", "")
-    )
+@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
+def exception_approve(
+    request: AuthenticatedHttpRequest, target: PolicyException
+) -> tuple[str, PolicyException]:
+    comment = request.POST.get("comment", "")
+    done = services.exception_approve(actor=request.user, exception=target, comment=comment)
     if done.status == ExceptionStatus.ACTIVE:
-        messages.success(request, f"Exception #{pk} approved: it is active.")
-    else:
-        messages.success(
-            request, f"Approval recorded on exception #{pk}; another approval is needed."
-        )
-    return redirect_back(request, done)
+        return f"Exception #{done.pk} approved: it is active.", done
+    return f"Approval recorded on exception #{done.pk}; another approval is needed.", done
 
 
-@requires(Action.APPROVE)
-@require_POST
-def exception_reject(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.exception_get_for_user(request.user, pk)
-    services.exception_reject(
-        actor=request.user, exception=target, comment=request.POST.get("comment", "")
-    )
-    messages.success(request, f"Exception #{pk} rejected.")
-    return redirect_back(request, target)
+@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
+def exception_reject(
+    request: AuthenticatedHttpRequest, target: PolicyException
+) -> tuple[str, PolicyException]:
+    comment = request.POST.get("comment", "")
+    services.exception_reject(actor=request.user, exception=target, comment=comment)
+    return f"Exception #{target.pk} rejected.", target
 
 
-@requires(Action.APPROVE)
-@require_POST
-def exception_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.exception_get_for_user(request.user, pk)
-    services.exception_revoke(
-        actor=request.user, exception=target, reason=request.POST.get("reason", "")
-    )
-    messages.success(request, f"Exception #{pk} revoked: decisions stop honouring it now.")
-    return redirect_back(request, target)
+@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
+def exception_revoke(
+    request: AuthenticatedHttpRequest, target: PolicyException
+) -> tuple[str, PolicyException]:
+    reason = request.POST.get("reason", "")
+    services.exception_revoke(actor=request.user, exception=target, reason=reason)
+    return f"Exception #{target.pk} revoked: decisions stop honouring it now.", target

@@ -7,10 +7,12 @@ from django.db.models.signals import post_migrate
 def _ensure_role_groups(*args: Any, apps: Any = None, **kwargs: Any) -> None:
     # A flush (as transactional and live-server tests do) empties auth_group and emits
     # post_migrate: the four roles come back at once, as the data migration made them.
+    from django.apps import apps as global_apps
+
     from kernel.roles import create_role_groups
 
-    if apps is not None:
-        create_role_groups(apps=apps)
+    # migrate passes its model states as `apps`; flush passes none.
+    create_role_groups(apps=apps or global_apps)
 
 
 class KernelConfig(AppConfig):
@@ -18,6 +20,13 @@ class KernelConfig(AppConfig):
     verbose_name = "Kernel"
 
     def ready(self) -> None:
+        from kernel.accounts import connect_account_signals
+
+        connect_account_signals()
+        from kernel import notifications  # noqa: F401  (registers the outbox's notice handler)
+        from kernel.dashboard import outbox_panels, register_panels
+
         post_migrate.connect(
             _ensure_role_groups, sender=self, dispatch_uid="kernel.ensure_role_groups"
         )
+        register_panels(outbox_panels)

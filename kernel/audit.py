@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from auditlog.context import auditlog_value, set_actor
+from auditlog.models import LogEntry
+from django.db.models import Model
 
 from kernel.permissions import AnyUser
 
@@ -21,8 +23,13 @@ def audit_actor(actor: AnyUser | None) -> Iterator[None]:
     if actor is None or not getattr(actor, "is_authenticated", False):
         yield
         return
+    # Keep the request's address (set by the audit middleware for every request): a token
+    # caller is known only here, inside the view, and its entries need the address too.
+    outer = previous or {}
     try:
-        with set_actor(actor):
+        with set_actor(
+            actor, remote_addr=outer.get("remote_addr"), remote_port=outer.get("remote_port")
+        ):
             yield
     finally:
         # auditlog's set_actor neither restores an outer context (e.g. the middleware's) nor
@@ -30,3 +37,15 @@ def audit_actor(actor: AnyUser | None) -> Iterator[None]:
         # put the outer one back afterwards.
         if previous is not None:
             auditlog_value.set(previous)
+
+
+def audit_batch(anchor: Model, *, field: str, summary: str, created: bool = False) -> LogEntry:
+    """One trail entry for rows written in bulk (bulk_create sends no signals, so auditlog
+    sees none of them): on `anchor` (the parent, or the batch's first row), saying in
+    `changes[field]` what was written. Run it inside `audit_actor` for the actor and address."""
+    return LogEntry.objects.log_create(
+        anchor,
+        force_log=True,
+        action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
+        changes={field: [None, summary]},
+    )

@@ -7,11 +7,13 @@ from datetime import date, datetime, time, timedelta
 from auditlog.models import LogEntry
 from django import forms
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django_filters import rest_framework as filters
 
+from kernel.accounts import ACTOR_USERNAME
 from kernel.filtering import filtered
+from kernel.validation import sane_year_validator
 
 ACTION_NAMES = {
     LogEntry.Action.CREATE: "create",
@@ -51,7 +53,9 @@ class _TrailFilterForm(forms.Form):
 
 def _day(name: str, **kwargs) -> filters.DateFilter:
     return filters.DateFilter(
-        error_messages={"invalid": f"{name} must be a date like 2026-01-31."}, **kwargs
+        error_messages={"invalid": f"{name} must be a date like 2026-01-31."},
+        validators=[sane_year_validator(name)],  # `to` 9999-12-31 plus a day overflows
+        **kwargs,
     )
 
 
@@ -60,7 +64,7 @@ class AuditEventFilter(filters.FilterSet):
 
     object_type = filters.CharFilter(method="filter_object_type")
     object_id = filters.CharFilter(field_name="object_pk")
-    actor = filters.CharFilter(field_name="actor__username")
+    actor = filters.CharFilter(method="filter_actor")
 
     class Meta:
         model = LogEntry
@@ -70,6 +74,11 @@ class AuditEventFilter(filters.FilterSet):
     def filter_object_type(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         app_label, _, model = value.partition(".")
         return queryset.filter(content_type__app_label=app_label, content_type__model=model)
+
+    def filter_actor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # A deleted actor's username was kept in the entry (kernel.accounts).
+        kept = {f"additional_data__{ACTOR_USERNAME}": value}
+        return queryset.filter(Q(actor__username=value) | Q(actor__isnull=True, **kept))
 
     def filter_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
         return queryset.filter(timestamp__gte=_day_start(value))
@@ -81,6 +90,14 @@ class AuditEventFilter(filters.FilterSet):
 # `from` is a Python keyword, so these two cannot be declared as class attributes.
 AuditEventFilter.base_filters["from"] = _day("from", method="filter_from")
 AuditEventFilter.base_filters["to"] = _day("to", method="filter_to")
+
+
+def actor_name(entry: LogEntry) -> str | None:
+    """Who acted: the user, or the username kept when that user was deleted."""
+    if entry.actor is not None:
+        return entry.actor.username
+    data = entry.additional_data if isinstance(entry.additional_data, dict) else {}
+    return data.get(ACTOR_USERNAME)
 
 
 def audit_events(*, filters: Mapping[str, str] | None = None) -> QuerySet[LogEntry]:

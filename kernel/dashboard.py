@@ -8,7 +8,8 @@ of queries. Apps register their provider in their `AppConfig.ready()`, in layer 
 
 from collections.abc import Callable
 
-from kernel.permissions import AnyUser, roles_of
+from kernel.outbox import backlog
+from kernel.permissions import Action, AnyUser, can, roles_of
 
 PanelProvider = Callable[[AnyUser], list[dict]]
 
@@ -25,3 +26,21 @@ def dashboard_context(user: AnyUser) -> dict[str, object]:
     for provider in _providers:
         panels.extend(provider(user))
     return {"panels": panels, "roles": sorted(roles_of(user))}
+
+
+def outbox_panels(user: AnyUser) -> list[dict]:
+    """Security: notices and builds the portal could not deliver (kept, retried, visible)."""
+    if not can(user, Action.APPROVE):
+        return []
+    waiting = backlog()
+    if not waiting["pending"] and not waiting["failed"]:
+        return []
+    return [
+        {
+            "key": "outbox",
+            "title": "Undelivered notices and builds (failed / waiting)",
+            "value": f"{waiting['failed']} / {waiting['pending']}",
+            "link": "/admin/kernel/outboxmessage/?status__exact=failed",
+            "link_label": "See the failures",
+        }
+    ]

@@ -4,11 +4,13 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
 
 from kernel.permissions import Action, require
 
@@ -54,5 +56,32 @@ def requires(
             return view(request, *args, **kwargs)
 
         return login_required(wrapped)
+
+    return decorator
+
+
+Step = Callable[[Any, Any], tuple[str, Any]]
+
+
+def post_step(*actions: Action, load: Callable[[User, int], Any]) -> Callable[[Step], ViewFunc]:
+    """A button that POSTs one workflow step on an object (approve, deny, revoke, ...).
+
+    The view behind it: the role gate (`requires`), POST only, the object loaded for this user
+    (`load(user, pk)`, so a forged id is a 404, never a leak), then the decorated
+    `step(request, obj)` calls the service and returns (success message, fallback page); the user
+    goes back to the page the button was on (`next`), else to the fallback. A refused step raises
+    ApplicationError, which the middleware renders as an error page.
+    """
+
+    def decorator(step: Step) -> ViewFunc:
+        @requires(*actions)
+        @require_POST
+        @wraps(step)
+        def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+            message, fallback = step(request, load(request.user, pk))
+            messages.success(request, message)
+            return redirect_back(request, fallback)
+
+        return view
 
     return decorator

@@ -2,19 +2,18 @@
 
 An app declares each notice with `@notice` (a function of one primary key that sends and
 returns how many messages went out) and queues it with `queue_notice(fn, pk)` inside the
-transaction that made the change. The Celery task `deliver_notice` runs it once the change
-has committed (in-process in the embedded default). Sending and security's addresses live
-here, so every app uses one mail path.
+transaction that made the change: an outbox row (kernel.outbox), delivered with retries once
+the change has committed, whether or not a broker is up. Sending and security's addresses
+live here, so every app uses one mail path.
 """
 
 from collections.abc import Callable
 
-from celery import shared_task
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import transaction
 
+from kernel import outbox
 from kernel.roles import Role
 
 Notice = Callable[[int], int]
@@ -29,16 +28,16 @@ def notice(fn: Notice) -> Notice:
 
 
 def queue_notice(fn: Notice, pk: int) -> None:
-    """Deliver `fn(pk)` once the current transaction commits."""
+    """Deliver `fn(pk)` once the current transaction commits (an outbox row, written now)."""
     name = f"{fn.__module__}.{fn.__name__}"
     if name not in _notices:
         raise LookupError(f"{name} is not a registered notice (decorate it with @notice)")
-    transaction.on_commit(lambda: deliver_notice.delay(name, pk))
+    outbox.enqueue("kernel.notice", notice_name=name, pk=pk)
 
 
-@shared_task(name="kernel.deliver_notice")
-def deliver_notice(name: str, pk: int) -> int:
-    return _notices[name](pk)
+@outbox.handler("kernel.notice")
+def deliver_notice(*, notice_name: str, pk: int) -> int:
+    return _notices[notice_name](pk)
 
 
 def security_addresses() -> list[str]:
@@ -52,8 +51,16 @@ def security_addresses() -> list[str]:
     return sorted(addresses)
 
 
+def one_line(text: str) -> str:
+    """`text` as one header line: subjects carry titles people typed, and a CR or LF in a
+    header is refused by Django (BadHeaderError) after the change already committed."""
+    return " ".join(part.strip() for part in text.replace("\x00", "").splitlines()).strip()
+
+
 def send(subject: str, body: str, recipients: list[str]) -> int:
     recipients = [r for r in recipients if r]
     if not recipients:
         return 0
-    return send_mail(f"[Agent portal] {subject}", body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return send_mail(
+        f"[Agent portal] {one_line(subject)}", body, settings.DEFAULT_FROM_EMAIL, recipients
+    )

@@ -16,6 +16,14 @@ class Role(StrEnum):
     GATEWAY = "gateway"
 
 
+# Service accounts: they authenticate to the API with a token and never use the HTML pages.
+API_ONLY_ROLES = frozenset({Role.GATEWAY})
+API_ONLY_MESSAGE = (
+    "This account authenticates to the API only (POST /api/v1/auth/token/ for a token); "
+    "it cannot log in to the portal pages."
+)
+
+
 def create_role_groups(*, apps: Any) -> None:
     """Create the four groups if missing (idempotent)."""
     group_model = apps.get_model("auth", "Group")

@@ -1,12 +1,14 @@
-"""Project-wide Celery tasks: the heartbeat, and notice delivery (defined beside the notices,
-imported here so a worker's task discovery finds it)."""
+"""Project-wide Celery tasks: the heartbeat, and the outbox dispatcher (defined beside the
+outbox, imported here so a worker's task discovery finds it)."""
 
 from celery import shared_task
 from django.db import connection
 
-from kernel.notifications import deliver_notice
+from kernel import notifications
+from kernel.outbox import dispatch_outbox
 
-__all__ = ["deliver_notice", "heartbeat"]
+# Importing the notices module registers the outbox's notice handler in every worker.
+__all__ = ["dispatch_outbox", "heartbeat", "notifications"]
 
 
 @shared_task(name="kernel.tasks.heartbeat")

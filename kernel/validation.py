@@ -1,6 +1,44 @@
 """Small input checks services share: each refusal names its field and says what to do."""
 
+import datetime
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+
 from kernel.errors import ApplicationError
+
+# Times and days the portal accepts anywhere (bodies, filters, periods). Python's dates end
+# at year 9999 and begin at year 1: a day after 9999-12-31, a window before 0001-01-01 or a
+# zone shift at either edge overflows, which would be a 500. Nothing the portal records
+# happened before 1970 or will happen after 2999.
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2999
+
+
+def year_refusal(value: datetime.date, field: str) -> str | None:
+    """Why `value` (a date or datetime) is out of range for `field`, or None if it is not."""
+    if EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        return None
+    return f"{field} must fall between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+
+
+def require_sane_year(value: datetime.date, field: str) -> datetime.date:
+    """`value`, or a 400 (ApplicationError on `field`) when its year is out of range."""
+    refusal = year_refusal(value, field)
+    if refusal:
+        raise ApplicationError(refusal, field=field, code="out_of_range")
+    return value
+
+
+def sane_year_validator(field: str) -> Callable[[datetime.date | None], None]:
+    """The same check as a form-field validator (list filters: django-filter forms)."""
+
+    def validate(value: datetime.date | None) -> None:
+        refusal = year_refusal(value, field) if value is not None else None
+        if refusal:
+            raise ValidationError(refusal, code="out_of_range")
+
+    return validate
 
 
 def required_text(value: object, field: str, message: str, limit: int = 4000) -> str:

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "auditlog",
+    "csp",
     # The portal's bounded contexts, lowest layer first (pyproject.toml checks the direction).
     "kernel",
     "registry",
@@ -60,12 +61,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kernel.middleware.RefuseNulMiddleware",
+    "kernel.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "kernel.middleware.ApiOnlySessionMiddleware",
     "kernel.middleware.AuditContextMiddleware",
     "kernel.middleware.ApplicationErrorMiddleware",
 ]
@@ -159,6 +164,23 @@ if not DEBUG:
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy on every response: this origin only, no inline script or style
+# (scripts and styles live in static/). The Swagger page at /api/docs/ loosens it for itself.
+_SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF],
+        "connect-src": [_SELF],
+        "font-src": [_SELF],
+        "object-src": ["'none'"],
+        "base-uri": [_SELF],
+        "form-action": [_SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
@@ -175,6 +197,12 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "kernel.api.errors.exception_handler",
+    # JSON bounded in size (DATA_UPLOAD_MAX_MEMORY_SIZE) and depth, NUL refused: a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "kernel.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -202,7 +230,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# A write never waits for the broker (the outbox holds its work); these bound everything else.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "kernel-dispatch-outbox": {"task": "kernel.dispatch_outbox", "schedule": 10.0},
+    "compliance-requeue-lost-packages": {
+        "task": "compliance.requeue_lost_packages",
+        "schedule": 300.0,
+    },
     "portal-heartbeat": {"task": "kernel.tasks.heartbeat", "schedule": crontab(minute="*/5")},
     "access-expire-grants": {"task": "access.tasks.expire_grants", "schedule": 60.0},
     "access-remind-expiring-grants": {
@@ -219,6 +255,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "schedule": crontab(minute=17),
     },
 }
+
+# An API token expires this many hours after it was issued (POST /api/v1/auth/token/ again).
+API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720)
 
 # Agents not attested within this window are stale.
 ATTESTATION_MAX_AGE = timedelta(days=env_int("ATTESTATION_MAX_AGE_DAYS", 90))

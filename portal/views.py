@@ -10,24 +10,45 @@ from django.views.decorators.http import require_GET, require_safe
 from kernel.audit_trail import ACTION_NAMES, audit_events, object_types
 from kernel.dashboard import dashboard_context
 from kernel.filtering import InvalidFilters
+from kernel.health import broker_status
 from kernel.http import requires
+from kernel.outbox import backlog
 from kernel.permissions import Action
 
 
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Liveness and database reachability, for load balancers and monitoring."""
+    """Database, broker and outbox backlog, for load balancers and monitoring.
+
+    200 while the database answers (`degraded` when the broker does not: writes still work and
+    what they queue waits in the outbox), 503 when it does not."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
+        waiting = backlog()
     except DatabaseError as exc:
         return JsonResponse(
-            {"status": "error", "database": "unavailable", "error": exc.__class__.__name__},
+            {
+                "status": "error",
+                "database": "unavailable",
+                "broker": broker_status(),
+                "error": exc.__class__.__name__,
+            },
             status=503,
         )
-    return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
+    broker = broker_status()
+    return JsonResponse(
+        {
+            "status": "degraded" if broker == "unavailable" else "ok",
+            "database": "ok",
+            "vendor": connection.vendor,
+            "broker": broker,
+            "outbox_pending": waiting["pending"],
+            "outbox_failed": waiting["failed"],
+        }
+    )
 
 
 @require_safe

@@ -218,6 +218,16 @@ def browser_type_launch_args(browser_type_launch_args):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Login throttling counts failures in the cache: no test inherits another's count."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_policy_snapshot():
     """Each test builds its own database; no process-wide policy snapshot may leak across."""
     from decisions import policy_cache

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_is_active
+from kernel.api.inputs import InputSerializer
 
 
 class GrantOut(serializers.ModelSerializer):
@@ -82,7 +83,7 @@ class AccessRequestOut(serializers.ModelSerializer):
         return GrantOut(grant).data if grant is not None else None
 
 
-class AccessRequestIn(serializers.Serializer):
+class AccessRequestIn(InputSerializer):
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
     justification = serializers.CharField(max_length=4000)
@@ -99,7 +100,7 @@ class AccessRequestIn(serializers.Serializer):
     )
 
 
-class BreakGlassIn(serializers.Serializer):
+class BreakGlassIn(InputSerializer):
     """POST /api/v1/access-requests/break-glass/: an owner's emergency access."""
 
     agent = serializers.CharField(max_length=64, help_text="agent slug (production, yours)")

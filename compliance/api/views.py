@@ -18,7 +18,7 @@ from compliance.reports import export
 from compliance.reports.build import report_build
 from compliance.views import package_as_dict, package_file_response, report_csv_response
 from controls import selectors
-from kernel.api.inputs import referenced, validated
+from kernel.api.inputs import InputSerializer, referenced, validated
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError
 from kernel.permissions import Action
@@ -76,7 +76,7 @@ class ReportView(APIView):
 
 PackageIn = type(
     "PackageIn",
-    (serializers.Serializer,),
+    (InputSerializer,),
     {
         "framework": serializers.CharField(max_length=64),
         "from": serializers.CharField(max_length=10),

@@ -4,7 +4,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db.models import (
     Case,
     Count,
@@ -24,11 +23,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import agent_url, url_or_blank
+from compliance.collectors.people import security_people
 from compliance.collectors.policy import versions_in_force
 from compliance.period import Period
-from kernel.roles import Role
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
 if TYPE_CHECKING:
@@ -107,13 +106,18 @@ class JustInTimeAccess(Collector):
 
     def collect(self, period: Period) -> Evidence:
         grants = grants_with_limits(period)
-        figures = grants.aggregate(
-            issued=Count("pk"),
-            n_over_limit=Count("pk", filter=Q(over_limit=1)),
-            via_request=Count("pk", filter=Q(request__isnull=False)),
-            break_glass=Count("pk", filter=Q(request__break_glass=True)),
-            revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
-            longest=Max("length"),
+        over_limit = Q(over_limit=1)
+        evidence = tally(
+            grants,
+            over_limit,
+            {
+                "grants_issued": Count("pk"),
+                "grants_via_request": Q(request__isnull=False),
+                "grants_over_rule_maximum": over_limit,
+                "break_glass_grants": Q(request__break_glass=True),
+                "grants_revoked": Q(revoked_at__isnull=False),
+                "longest_grant_hours": Max("length"),
+            },
         )
         versions = versions_in_force(period)
         slots = versions.count() * len(Tier.values)
@@ -121,7 +125,7 @@ class JustInTimeAccess(Collector):
         standing = PolicyRule.objects.filter(
             version__in=versions, capability__high_risk=True, effect=Effect.ALLOW
         ).count()
-        samples = [
+        evidence.samples = [
             Sample(
                 kind="grant",
                 id=str(pk),
@@ -144,24 +148,14 @@ class JustInTimeAccess(Collector):
                 "request_id",
             )[:SAMPLE_SIZE]
         ]
-        return Evidence(
-            checked=figures["issued"] + slots,
-            failed=figures["n_over_limit"] + standing,
-            figures={
-                "grants_issued": figures["issued"],
-                "grants_via_request": figures["via_request"],
-                "grants_over_rule_maximum": figures["n_over_limit"],
-                "break_glass_grants": figures["break_glass"],
-                "grants_revoked": figures["revoked"],
-                "longest_grant_hours": _hours(figures["longest"]),
-                "standing_allow_on_high_risk": standing,
-            },
-            samples=samples,
-        )
-
-
-def _security() -> QuerySet[User]:
-    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
+        figures = evidence.figures
+        figures["longest_grant_hours"] = _hours(figures["longest_grant_hours"])
+        figures["standing_allow_on_high_risk"] = standing
+        # Every (version in force, tier, high-risk capability) slot is checked too, and a
+        # standing allow in one fails it.
+        evidence.checked += slots
+        evidence.failed += standing
+        return evidence
 
 
 class HighRiskApproval(Collector):
@@ -180,38 +174,27 @@ class HighRiskApproval(Collector):
         )
         short = Q(approvers__lt=F("needed")) | Q(self_approved=True) | Q(outsider=True)
         failing = (Q(break_glass=True) & unreviewed) | (Q(break_glass=False) & short)
-        figures = requests.aggregate(
-            n_checked=Count("pk"),
-            n_failed=Count("pk", filter=failing),
-            n_production=Count("pk", filter=Q(agent__tier=Tier.PRODUCTION)),
-            n_dual=Count("pk", filter=Q(approvers__gte=2)),
-            n_under_approved=Count("pk", filter=Q(break_glass=False, approvers__lt=F("needed"))),
-            n_self_approved=Count("pk", filter=Q(self_approved=True)),
-            n_break_glass=Count("pk", filter=Q(break_glass=True)),
-            n_break_glass_unreviewed=Count("pk", filter=Q(break_glass=True) & unreviewed),
+        evidence = tally(
+            requests,
+            failing,
+            {
+                "high_risk_requests_approved": Count("pk"),
+                "production_requests": Q(agent__tier=Tier.PRODUCTION),
+                "dual_approved": Q(approvers__gte=2),
+                "under_approved": Q(break_glass=False, approvers__lt=F("needed")),
+                "self_or_owner_approved": Q(self_approved=True),
+                "break_glass": Q(break_glass=True),
+                "break_glass_unreviewed": Q(break_glass=True) & unreviewed,
+            },
         )
-        denied = AccessRequest.objects.filter(
+        evidence.figures["high_risk_requests_denied"] = AccessRequest.objects.filter(
             capability__high_risk=True,
             status=RequestStatus.DENIED,
             decided_at__gte=period.since,
             decided_at__lt=period.until,
         ).count()
-        samples = _request_samples(requests, failing)
-        return Evidence(
-            checked=figures["n_checked"],
-            failed=figures["n_failed"],
-            figures={
-                "high_risk_requests_approved": figures["n_checked"],
-                "production_requests": figures["n_production"],
-                "dual_approved": figures["n_dual"],
-                "under_approved": figures["n_under_approved"],
-                "self_or_owner_approved": figures["n_self_approved"],
-                "break_glass": figures["n_break_glass"],
-                "break_glass_unreviewed": figures["n_break_glass_unreviewed"],
-                "high_risk_requests_denied": denied,
-            },
-            samples=samples,
-        )
+        evidence.samples = _request_samples(requests, failing)
+        return evidence
 
 
 def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessRequest]]":
@@ -242,7 +225,7 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
                 Q(approver=OuterRef("requested_by")) | Q(approver=OuterRef("agent__owner"))
             )
         ),
-        outsider=Exists(approvals.exclude(approver__in=_security())),
+        outsider=Exists(approvals.exclude(approver__in=security_people())),
     )
 
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, TypedDict
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import agent_url
 from compliance.period import Period
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
@@ -136,15 +136,19 @@ class DriftReview(Collector):
             occurred_at__gte=period.since, occurred_at__lt=period.until
         )
         pending = Q(flagged=True, review_status=ReviewStatus.PENDING)
-        figures = activities.aggregate(
-            n_reported=Count("pk"),
-            n_flagged=Count("pk", filter=Q(flagged=True)),
-            n_pending=Count("pk", filter=pending),
-            n_expected=Count("pk", filter=Q(flagged=True, review_status=ReviewStatus.EXPECTED)),
-            n_incidents=Count("pk", filter=Q(flagged=True, review_status=ReviewStatus.INCIDENT)),
-            n_oldest_pending=Min("occurred_at", filter=pending),
+        evidence = tally(
+            activities,
+            pending,
+            {
+                "actions_reported": Count("pk"),
+                "flagged_as_drift": Q(flagged=True),
+                "reviewed_expected": Q(flagged=True, review_status=ReviewStatus.EXPECTED),
+                "reviewed_incident": Q(flagged=True, review_status=ReviewStatus.INCIDENT),
+                "awaiting_review": pending,
+                "oldest_awaiting_review": Min("occurred_at", filter=pending),
+            },
         )
-        samples = [
+        evidence.samples = [
             Sample(
                 kind="activity",
                 id=str(pk),
@@ -174,17 +178,6 @@ class DriftReview(Collector):
                 )[:SAMPLE_SIZE]
             )
         ]
-        oldest = figures["n_oldest_pending"]
-        return Evidence(
-            checked=figures["n_reported"],
-            failed=figures["n_pending"],
-            figures={
-                "actions_reported": figures["n_reported"],
-                "flagged_as_drift": figures["n_flagged"],
-                "reviewed_expected": figures["n_expected"],
-                "reviewed_incident": figures["n_incidents"],
-                "awaiting_review": figures["n_pending"],
-                "oldest_awaiting_review": oldest.isoformat() if oldest else None,
-            },
-            samples=samples,
-        )
+        oldest = evidence.figures["oldest_awaiting_review"]
+        evidence.figures["oldest_awaiting_review"] = oldest.isoformat() if oldest else None
+        return evidence

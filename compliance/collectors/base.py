@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from django.db.models import Aggregate, Count, Q, QuerySet
+
 from compliance.period import Period
 
 SAMPLE_SIZE = 5
@@ -81,6 +83,29 @@ class Evidence:
         if self.failed < self.checked:
             return Status.PARTIALLY_EFFECTIVE
         return Status.NOT_EFFECTIVE
+
+
+def tally(rows: QuerySet[Any], failing: Q, figures: dict[str, Q | Aggregate]) -> Evidence:
+    """Evidence counting `rows` (checked) and those `failing`, in one query with its figures.
+
+    Each figure is a Q (the number of rows matching it) or an aggregate taken as is; the
+    caller adds samples and turns non-numeric figures (dates, durations) into text.
+    """
+    # Positional aliases: a figure's name may clash with a field of the model.
+    aliases = {f"figure_{i}": name for i, name in enumerate(figures)}
+    counts = rows.aggregate(
+        checked=Count("pk"),
+        failed=Count("pk", filter=failing),
+        **{
+            alias: Count("pk", filter=figure) if isinstance(figure, Q) else figure
+            for alias, figure in zip(aliases, figures.values(), strict=True)
+        },
+    )
+    return Evidence(
+        checked=counts["checked"],
+        failed=counts["failed"],
+        figures={name: counts[alias] for alias, name in aliases.items()},
+    )
 
 
 class Collector:

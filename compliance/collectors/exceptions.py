@@ -7,7 +7,6 @@ window [starts_at, expires_at) overlaps the period, and not revoked before the p
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from django.contrib.auth.models import User
 from django.db.models import (
     Case,
     Count,
@@ -26,8 +25,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import url_or_blank
+from compliance.collectors.people import security_people
 from compliance.period import Period
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS
 from exceptions.models import (
@@ -35,7 +35,6 @@ from exceptions.models import (
     ExceptionStatus,
     PolicyException,
 )
-from kernel.roles import Role
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -52,10 +51,6 @@ def exceptions_in_force_during(period: Period) -> QuerySet[PolicyException]:
 
 def exception_url(pk: int) -> str:
     return url_or_blank("exceptions:detail", pk=pk)
-
-
-def _security() -> QuerySet[User]:
-    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
 
 
 def _too_long() -> Q:
@@ -82,33 +77,22 @@ class ExceptionGovernance(Collector):
         uncompensated = elevated & Q(compensating_controls="")
         not_closed = Q(status=ExceptionStatus.ACTIVE, expires_at__lte=timezone.now())
         failing = under | Q(self_approved=True) | _too_long() | uncompensated | not_closed
-        figures = exceptions.aggregate(
-            n_checked=Count("pk"),
-            n_failed=Count("pk", filter=failing),
-            n_elevated=Count("pk", filter=elevated),
-            n_under=Count("pk", filter=under),
-            n_self=Count("pk", filter=Q(self_approved=True)),
-            n_long=Count("pk", filter=_too_long()),
-            n_uncompensated=Count("pk", filter=uncompensated),
-            n_not_closed=Count("pk", filter=not_closed),
-            n_revoked=Count("pk", filter=Q(revoked_at__isnull=False)),
-        )
-        samples = _exception_samples(exceptions, failing)
-        return Evidence(
-            checked=figures["n_checked"],
-            failed=figures["n_failed"],
-            figures={
-                "exceptions_in_force": figures["n_checked"],
-                "high_or_critical": figures["n_elevated"],
-                "under_approved": figures["n_under"],
-                "approved_by_requester": figures["n_self"],
-                "longer_than_risk_maximum": figures["n_long"],
-                "without_compensating_controls": figures["n_uncompensated"],
-                "expired_but_not_closed": figures["n_not_closed"],
-                "revoked": figures["n_revoked"],
+        evidence = tally(
+            exceptions,
+            failing,
+            {
+                "exceptions_in_force": Count("pk"),
+                "high_or_critical": elevated,
+                "under_approved": under,
+                "approved_by_requester": Q(self_approved=True),
+                "longer_than_risk_maximum": _too_long(),
+                "without_compensating_controls": uncompensated,
+                "expired_but_not_closed": not_closed,
+                "revoked": Q(revoked_at__isnull=False),
             },
-            samples=samples,
         )
+        evidence.samples = _exception_samples(exceptions, failing)
+        return evidence
 
 
 def _with_approvals(
@@ -117,7 +101,7 @@ def _with_approvals(
     """Each exception with its distinct security `approvers` (not its requester), the number
     `needed`, whether it was `self_approved`, and its `span`."""
     approvals = ExceptionApproval.objects.filter(
-        exception=OuterRef("pk"), approver__in=_security()
+        exception=OuterRef("pk"), approver__in=security_people()
     ).exclude(approver=OuterRef("requested_by"))
     approvers = (
         approvals.order_by()

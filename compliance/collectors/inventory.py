@@ -11,7 +11,7 @@ from datetime import datetime
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.period import Period
 from registry.models import Agent, AgentStatus
 from registry.selectors.agents import stale_before
@@ -35,14 +35,18 @@ class InventoryOwnership(Collector):
     def collect(self, period: Period) -> Evidence:
         agents = agents_in_inventory(period)
         ownerless = Q(owner__is_active=False)
-        figures = agents.aggregate(
-            checked=Count("pk"),
-            failed=Count("pk", filter=ownerless),
-            registered_in_period=Count("pk", filter=Q(created_at__gte=period.since)),
-            production=Count("pk", filter=Q(tier="production")),
-            teams=Count("team", distinct=True),
+        evidence = tally(
+            agents,
+            ownerless,
+            {
+                "agents": Count("pk"),
+                "agents_without_active_owner": ownerless,
+                "registered_in_period": Q(created_at__gte=period.since),
+                "production_agents": Q(tier="production"),
+                "teams": Count("team", distinct=True),
+            },
         )
-        samples = [
+        evidence.samples = [
             Sample(
                 kind="agent",
                 id=slug,
@@ -55,18 +59,7 @@ class InventoryOwnership(Collector):
                 "owner__is_active", "slug"
             ).values_list("slug", "tier", "owner__username", "owner__is_active")[:SAMPLE_SIZE]
         ]
-        return Evidence(
-            checked=figures["checked"],
-            failed=figures["failed"],
-            figures={
-                "agents": figures["checked"],
-                "agents_without_active_owner": figures["failed"],
-                "registered_in_period": figures["registered_in_period"],
-                "production_agents": figures["production"],
-                "teams": figures["teams"],
-            },
-            samples=samples,
-        )
+        return evidence
 
 
 class PeriodicAttestation(Collector):
@@ -80,16 +73,19 @@ class PeriodicAttestation(Collector):
         as_of: datetime = period.as_of()
         overdue = Q(last_attested_at__isnull=True) | Q(last_attested_at__lt=stale_before(as_of))
         agents = agents_in_inventory(period)
-        figures = agents.aggregate(
-            checked=Count("pk"),
-            failed=Count("pk", filter=overdue),
-            attested_in_period=Count(
-                "pk",
-                filter=Q(last_attested_at__gte=period.since, last_attested_at__lt=period.until),
-            ),
-            never_attested=Count("pk", filter=Q(last_attested_at__isnull=True)),
+        evidence = tally(
+            agents,
+            overdue,
+            {
+                "agents": Count("pk"),
+                "overdue_at_period_end": overdue,
+                "never_attested": Q(last_attested_at__isnull=True),
+                "attested_in_period": Q(
+                    last_attested_at__gte=period.since, last_attested_at__lt=period.until
+                ),
+            },
         )
-        samples = [
+        evidence.samples = [
             Sample(
                 kind="agent",
                 id=slug,
@@ -103,14 +99,4 @@ class PeriodicAttestation(Collector):
                 F("last_attested_at").asc(nulls_first=True), "slug"
             ).values_list("slug", "last_attested_at", "owner__username")[:SAMPLE_SIZE]
         ]
-        return Evidence(
-            checked=figures["checked"],
-            failed=figures["failed"],
-            figures={
-                "agents": figures["checked"],
-                "overdue_at_period_end": figures["failed"],
-                "never_attested": figures["never_attested"],
-                "attested_in_period": figures["attested_in_period"],
-            },
-            samples=samples,
-        )
+        return evidence

@@ -7,13 +7,12 @@ capabilities per version, a few hundred rows at most), not records that grow wit
 
 from collections import defaultdict
 
-from django.contrib.auth.models import User
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.people import security_people
 from compliance.period import Period
-from kernel.roles import Role
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
 # Strictness of an effect; a missing rule counts as deny, as the decision engine treats it.
@@ -31,11 +30,6 @@ def versions_in_force(period: Period) -> QuerySet[PolicyVersion]:
     )
 
 
-def _security_people() -> QuerySet[User]:
-    # Superusers hold security's powers (portal/permissions.py), so they count as security.
-    return User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True))
-
-
 def _version_url(number: int) -> str:
     return f"{reverse('registry:policy')}?version={number}"
 
@@ -48,14 +42,19 @@ class CentralPolicyOwnership(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        by_security = Exists(_security_people().filter(pk=OuterRef("published_by_id")))
+        by_security = Exists(security_people().filter(pk=OuterRef("published_by_id")))
         versions = versions_in_force(period).annotate(by_security=by_security)
-        figures = versions.aggregate(
-            checked=Count("pk"),
-            failed=Count("pk", filter=Q(by_security=False)),
-            published_in_period=Count("pk", filter=Q(published_at__gte=period.since)),
+        by_others = Q(by_security=False)
+        evidence = tally(
+            versions,
+            by_others,
+            {
+                "versions_in_force": Count("pk"),
+                "versions_published_in_period": Q(published_at__gte=period.since),
+                "published_by_non_security": by_others,
+            },
         )
-        samples = [
+        evidence.samples = [
             Sample(
                 kind="policy_version",
                 id=str(number),
@@ -69,16 +68,7 @@ class CentralPolicyOwnership(Collector):
                 :SAMPLE_SIZE
             ]
         ]
-        return Evidence(
-            checked=figures["checked"],
-            failed=figures["failed"],
-            figures={
-                "versions_in_force": figures["checked"],
-                "versions_published_in_period": figures["published_in_period"],
-                "published_by_non_security": figures["failed"],
-            },
-            samples=samples,
-        )
+        return evidence
 
 
 class ToolAllowlists(Collector):

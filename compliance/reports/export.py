@@ -5,7 +5,6 @@ samples), so these work on the built report; the CSV is still produced row by ro
 streaming response.
 """
 
-import csv
 import json
 import re
 import uuid
@@ -16,6 +15,7 @@ from django.urls import reverse
 
 from compliance.collectors import Sample
 from compliance.reports.build import ControlResult, ItemResult, Report
+from kernel import csv as safe_csv
 
 REPORT_FORMAT_VERSION = 1
 OSCAL_VERSION = "1.1.2"
@@ -127,16 +127,6 @@ def report_json(report: Report) -> str:
     return json.dumps(report_as_dict(report), indent=2, default=str)
 
 
-# Spreadsheets run cells that start like a formula; such text gets a leading apostrophe.
-_FORMULA = re.compile(r"^[=+@\t\r]|^-[^0-9]")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and _FORMULA.match(value):
-        return "'" + value
-    return value
-
-
 def _csv_values(report: Report) -> Iterator[list[Any]]:
     period = [report.period.start.isoformat(), report.period.end.isoformat()]
     yield CSV_COLUMNS
@@ -179,9 +169,9 @@ class _Echo:
 
 
 def report_csv_lines(report: Report) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = safe_csv.writer(_Echo())  # cells a spreadsheet would run come out as text
     for values in _csv_values(report):
-        yield writer.writerow([_cell(value) for value in values])
+        yield writer.writerow(values)
 
 
 def _token(text: str, prefix: str) -> str:

@@ -12,6 +12,7 @@ from controls.models import (
     Mapping,
     Relationship,
 )
+from kernel.api.inputs import InputSerializer
 
 
 class FrameworkOut(serializers.ModelSerializer):
@@ -106,7 +107,7 @@ class ControlDetailOut(serializers.ModelSerializer):
         ]
 
 
-class ControlIn(serializers.Serializer):
+class ControlIn(InputSerializer):
     ref_id = serializers.CharField(max_length=16, help_text="e.g. AGC-11")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -116,7 +117,7 @@ class ControlIn(serializers.Serializer):
     active = serializers.BooleanField(required=False, default=True)
 
 
-class ControlPatchIn(serializers.Serializer):
+class ControlPatchIn(InputSerializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     owner_team = serializers.CharField(
@@ -125,7 +126,7 @@ class ControlPatchIn(serializers.Serializer):
     active = serializers.BooleanField(required=False)
 
 
-class MappingIn(serializers.Serializer):
+class MappingIn(InputSerializer):
     framework = serializers.CharField(max_length=64, help_text="framework key")
     ref_id = serializers.CharField(max_length=100, help_text="item ref_id exactly as published")
     relationship = serializers.ChoiceField(choices=Relationship.choices)
@@ -133,7 +134,7 @@ class MappingIn(serializers.Serializer):
     rationale = serializers.CharField(max_length=1000)
 
 
-class MappingPatchIn(serializers.Serializer):
+class MappingPatchIn(InputSerializer):
     relationship = serializers.ChoiceField(choices=Relationship.choices, required=False)
     strength = serializers.IntegerField(
         min_value=STRENGTH_MIN, max_value=STRENGTH_MAX, required=False

@@ -7,7 +7,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from kernel.api.inputs import InputSerializer
 from kernel.errors import ApplicationError
+from kernel.validation import year_refusal
 
 MAX_BATCH = 1000
 _NOT_A_TIME = "'occurred_at' must be an ISO 8601 time with a zone, e.g. 2026-11-28T10:00:00Z."
@@ -54,6 +56,9 @@ class _ZonedTime(serializers.DateTimeField):
             self.fail("invalid")
         if parsed > timezone.now() + timedelta(minutes=5):
             self.fail("future")
+        refusal = year_refusal(parsed, "'occurred_at'")
+        if refusal:  # the coverage window before year 1 would overflow: a 400, not a 500
+            raise serializers.ValidationError(refusal, code="out_of_range")
         return parsed
 
 
@@ -65,7 +70,7 @@ class ActivityListIn(serializers.ListSerializer):
     }
 
 
-class ActivityIn(serializers.Serializer):
+class ActivityIn(InputSerializer):
     default_error_messages = {"invalid": "each activity is a JSON object."}
 
     agent = _Text("agent", max_length=200)

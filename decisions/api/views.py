@@ -1,5 +1,4 @@
-import json
-
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
@@ -16,13 +15,14 @@ from decisions.services.activity import activity_report, activity_review
 from decisions.services.log import decide_and_record
 from kernel.api.authentication import TokenWithRolesAuthentication
 from kernel.api.filters import SelectorFilters
-from kernel.api.inputs import validated
+from kernel.api.inputs import InputSerializer, unknown_fields, validated
+from kernel.api.parsers import body_too_large, json_body
 from kernel.api.permissions import ActionPermission
 from kernel.errors import ApplicationError, Forbidden, NotFound, UnsupportedMedia
 from kernel.permissions import Action, can, refusal
 
 
-class DecisionIn(serializers.Serializer):
+class DecisionIn(InputSerializer):
     agent = serializers.CharField(max_length=200, help_text="agent slug")
     capability = serializers.CharField(max_length=200, help_text="tool:action")
     scope = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
@@ -36,6 +36,9 @@ def decision_input(data) -> dict[str, str]:
     costs more than the decision itself. Errors read as the serializer's would."""
     if not isinstance(data, dict):
         raise ApplicationError("The request body must be a JSON object.", code="invalid_body")
+    unknown = unknown_fields(data, _DECISION_LIMITS)
+    if unknown:
+        raise ApplicationError(unknown, code="invalid")
     cleaned = {}
     for name, limit in _DECISION_LIMITS.items():
         value = data.get(name, "" if name == "scope" else None)
@@ -172,10 +175,10 @@ def _parse_decision_request(request: HttpRequest) -> dict[str, str]:
     if request.content_type != "application/json":
         raise UnsupportedMedia("Send the decision request as application/json.")
     try:
-        data = json.loads(request.body or b"null")
-    except ValueError as exc:
-        raise ApplicationError(f"JSON parse error - {exc}", code="parse_error") from None
-    return decision_input(data)
+        body = request.body
+    except RequestDataTooBig:
+        raise body_too_large() from None
+    return decision_input(json_body(body))
 
 
 class ActivityOut(serializers.ModelSerializer):
@@ -205,7 +208,7 @@ class ActivityOut(serializers.ModelSerializer):
         ]
 
 
-class ReviewIn(serializers.Serializer):
+class ReviewIn(InputSerializer):
     verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
     note = serializers.CharField(max_length=4000)
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from decisions.coverage import coverage_for
 from decisions.models import Activity, ReviewStatus
-from kernel.audit import audit_actor
+from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 from registry.models import Agent, Capability
@@ -63,7 +63,12 @@ def activity_report(*, actor: User, items: Sequence[Mapping[str, Any]]) -> list[
         row.flagged = bool(row.flag_reason)
         row.review_status = ReviewStatus.PENDING if row.flagged else ReviewStatus.NOT_NEEDED
     with audit_actor(actor):
-        return Activity.objects.bulk_create(rows)
+        created = Activity.objects.bulk_create(rows)
+        if created:
+            ids = ", ".join(str(row.pk) for row in created)
+            summary = f"{len(created)} reported by {actor.get_username()}: #{ids}"
+            audit_batch(created[0], field="batch", summary=summary, created=True)
+        return created
 
 
 def _flag_reason(row: Activity) -> str:

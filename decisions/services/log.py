@@ -15,7 +15,7 @@ from django.db import connection
 from decisions.models import Decision
 from decisions.selectors import DecisionFacts
 from decisions.services.engine import DecisionResult, decide, read_facts
-from kernel.api.authentication import with_roles
+from kernel.api.authentication import TOKEN_EXPIRED, with_roles
 from kernel.errors import Forbidden, NotAuthenticated
 from kernel.permissions import Action, can, refusal
 
@@ -109,6 +109,8 @@ def _token_caller(facts: DecisionFacts) -> User:
     pk, is_active, is_superuser = facts.caller
     if not is_active:
         raise NotAuthenticated("User inactive or deleted.")
+    if facts.token_expired:
+        raise NotAuthenticated(TOKEN_EXPIRED)
     caller = with_roles(User(pk=pk, is_active=True, is_superuser=is_superuser), facts.caller_groups)
     if not can(caller, Action.CALL_DECISION_API):
         raise Forbidden(refusal(Action.CALL_DECISION_API))

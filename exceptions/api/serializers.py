@@ -9,9 +9,10 @@ from rest_framework import serializers
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_is_in_force
+from kernel.api.inputs import InputSerializer
 
 
-class ExceptionIn(serializers.Serializer):
+class ExceptionIn(InputSerializer):
     title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
@@ -38,7 +39,7 @@ class ExceptionIn(serializers.Serializer):
     )
 
 
-class RenewIn(serializers.Serializer):
+class RenewIn(InputSerializer):
     expires_at = serializers.DateTimeField(help_text="the renewal starts when this one expires")
     justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 

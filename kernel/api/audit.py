@@ -3,7 +3,7 @@ from rest_framework import serializers, viewsets
 
 from kernel.api.filters import SelectorFilters
 from kernel.api.permissions import ActionPermission
-from kernel.audit_trail import ACTION_NAMES, AuditEventFilter, audit_events
+from kernel.audit_trail import ACTION_NAMES, AuditEventFilter, actor_name, audit_events
 from kernel.permissions import Action
 
 
@@ -19,7 +19,7 @@ class AuditEventOut(serializers.Serializer):
     remote_addr = serializers.IPAddressField(allow_null=True)
 
     def get_actor(self, entry) -> str | None:
-        return entry.actor.username if entry.actor else None
+        return actor_name(entry)
 
     def get_action(self, entry) -> str:
         return ACTION_NAMES.get(entry.action, str(entry.action))

@@ -5,10 +5,14 @@ user's groups: two ORM round trips on every API call, including every decision a
 asks for. This reads both in one prepared statement and primes `kernel.permissions.roles_of`.
 """
 
+from datetime import datetime, timedelta
 from functools import cache
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
@@ -19,6 +23,22 @@ from kernel.roles import Role
 
 _ROLES = {role.value: role for role in Role}
 
+TOKEN_EXPIRED = "Token expired: ask for a new one at /api/v1/auth/token/."  # noqa: S105
+
+
+def token_cutoff() -> datetime:
+    """Tokens created at or before this moment have expired (API_TOKEN_TTL_HOURS)."""
+    return timezone.now() - timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+
+
+def token_cutoff_param() -> Any:
+    """`token_cutoff()` as a query parameter for raw SQL comparing with the token's created."""
+    return Token._meta.get_field("created").get_db_prep_value(token_cutoff(), connection)
+
+
+def token_expired(token: Token) -> bool:
+    return token.created <= token_cutoff()
+
 
 @cache
 def _sql(vendor: str) -> tuple[str, list[str]]:
@@ -27,8 +47,10 @@ def _sql(vendor: str) -> tuple[str, list[str]]:
     columns = [field.column for field in User._meta.concrete_fields if field.column is not None]
     memberships = quote(User.groups.through._meta.db_table)
     select = ", ".join(f"u.{quote(column)}" for column in columns)
+    # The token's freshness is compared in the same query: expiry costs no round trip.
     sql = (
-        f"SELECT {select}, g.{quote('name')} FROM {quote(Token._meta.db_table)} t "
+        f"SELECT {select}, CASE WHEN t.{quote('created')} > %s THEN 1 ELSE 0 END, "
+        f"g.{quote('name')} FROM {quote(Token._meta.db_table)} t "
         f"INNER JOIN {quote(User._meta.db_table)} u ON u.id = t.user_id "
         f"LEFT JOIN {memberships} ug ON ug.user_id = u.id "
         f"LEFT JOIN {quote(Group._meta.db_table)} g ON g.id = ug.group_id "
@@ -48,11 +70,13 @@ class TokenWithRolesAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key: str):
         sql, attnames = _sql(connection.vendor)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [key])
+            cursor.execute(sql, [token_cutoff_param(), key])
             rows = cursor.fetchall()
         if not rows:
             raise exceptions.AuthenticationFailed(_("Invalid token."))
-        user = User.from_db("default", attnames, rows[0][:-1])
+        user = User.from_db("default", attnames, rows[0][:-2])
         if not user.is_active:
             raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        if not rows[0][-2]:
+            raise exceptions.AuthenticationFailed(TOKEN_EXPIRED)
         return with_roles(user, {row[-1] for row in rows if row[-1]}), key

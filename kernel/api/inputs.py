@@ -1,6 +1,6 @@
 """Helpers for API views: validate a body and resolve references named in it."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
@@ -9,6 +9,33 @@ from rest_framework import serializers
 from kernel.errors import ApplicationError, NotFound
 
 T = TypeVar("T")
+
+
+# Sent by forms (the browsable API, an HTML form posting to the API), never an input.
+_FORM_PLUMBING = frozenset({"csrfmiddlewaretoken"})
+
+
+def unknown_fields(data: Any, known: Iterable[str]) -> str | None:
+    """What to say when a body names a field the endpoint does not read (None when it
+    names none): a typo (`scopes` for `scope`) silently ignored would change the request."""
+    if not isinstance(data, Mapping):
+        return None
+    names_known = set(known)
+    unknown = sorted(set(data) - names_known - _FORM_PLUMBING)
+    if not unknown:
+        return None
+    names = ", ".join(f"'{str(name)[:40]}'" for name in unknown[:10])
+    return f"Unknown field {names}: this endpoint reads {', '.join(sorted(names_known))}."
+
+
+class InputSerializer(serializers.Serializer):
+    """Base of every API body serializer (`*In`): a field it does not declare is a 400."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        message = unknown_fields(data, self.fields)
+        if message:
+            raise serializers.ValidationError({"non_field_errors": [message]}, code="unknown")
+        return super().to_internal_value(data)
 
 
 def validated(serializer_class: type[serializers.Serializer], data: Any, **kwargs: Any) -> dict:

@@ -1,17 +1,36 @@
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
+from rest_framework.settings import api_settings
 
+from kernel.api.authentication import token_expired
+from kernel.api.inputs import InputSerializer
 from kernel.permissions import allowed_actions, roles_of
+from kernel.throttle import (
+    client_address,
+    login_failed,
+    login_retry_after,
+    login_succeeded,
+    throttled_message,
+)
+
+
+class TokenIn(InputSerializer, AuthTokenSerializer):
+    """username and password, and nothing else."""
 
 
 class TokenView(ObtainAuthToken):
     """POST username and password, get `{"token": ...}` for `Authorization: Token <token>`."""
+
+    serializer_class = TokenIn
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken names DRF's own
 
     @extend_schema(
         request=inline_serializer(
@@ -21,7 +40,24 @@ class TokenView(ObtainAuthToken):
         responses=inline_serializer("TokenResponse", {"token": serializers.CharField()}),
     )
     def post(self, request: Request, *args, **kwargs) -> Response:
-        return super().post(request, *args, **kwargs)
+        """The token, a fresh one if the last expired. Failed attempts are throttled per
+        username and address (kernel.throttle) before the password is even checked."""
+        username = str(request.data.get("username", "")) if hasattr(request.data, "get") else ""
+        address = client_address(request)
+        wait = login_retry_after(username=username, address=address)
+        if wait is not None:
+            raise exceptions.Throttled(wait=wait, detail=throttled_message(wait))
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.is_valid():
+            login_failed(username=username, address=address)
+            raise exceptions.ValidationError(serializer.errors)
+        user = serializer.validated_data["user"]
+        login_succeeded(username=username)
+        token, _ = Token.objects.get_or_create(user=user)
+        if token_expired(token):
+            token.delete()
+            token = Token.objects.create(user=user)
+        return Response({"token": token.key})
 
 
 @extend_schema(responses=inline_serializer("ApiRoot", {"me": serializers.DictField()}))

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from kernel.api.inputs import InputSerializer
 from registry.models import (
     Agent,
     Capability,
@@ -27,7 +28,7 @@ class TeamOut(serializers.ModelSerializer):
         fields = ["slug", "name", "business_unit", "members"]
 
 
-class TeamIn(serializers.Serializer):
+class TeamIn(InputSerializer):
     slug = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     business_unit = serializers.CharField(max_length=200, required=False, allow_blank=True)
@@ -62,7 +63,7 @@ class AgentOut(serializers.ModelSerializer):
         return agent_selectors.is_stale(agent)
 
 
-class AgentIn(serializers.Serializer):
+class AgentIn(InputSerializer):
     slug = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     team = serializers.CharField(max_length=64, help_text="team slug")
@@ -76,7 +77,7 @@ class AgentIn(serializers.Serializer):
     owner = serializers.CharField(required=False, help_text="username; defaults to the caller")
 
 
-class AgentPatchIn(serializers.Serializer):
+class AgentPatchIn(InputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     team = serializers.CharField(max_length=64, required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
@@ -110,27 +111,27 @@ class ToolOut(serializers.ModelSerializer):
         fields = ["slug", "name", "category", "description", "capabilities"]
 
 
-class ToolIn(serializers.Serializer):
+class ToolIn(InputSerializer):
     slug = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=ToolCategory.choices)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class ToolPatchIn(serializers.Serializer):
+class ToolPatchIn(InputSerializer):
     name = serializers.CharField(max_length=200, required=False)
     category = serializers.ChoiceField(choices=ToolCategory.choices, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class CapabilityIn(serializers.Serializer):
+class CapabilityIn(InputSerializer):
     tool = serializers.CharField(max_length=64, help_text="tool slug")
     action = serializers.CharField(max_length=64)
     high_risk = serializers.BooleanField(default=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class CapabilityPatchIn(serializers.Serializer):
+class CapabilityPatchIn(InputSerializer):
     high_risk = serializers.BooleanField(required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 
@@ -169,11 +170,11 @@ class PolicyVersionOut(PolicyVersionSummaryOut):
         fields = [*PolicyVersionSummaryOut.Meta.fields, "rules"]
 
 
-class PolicyDraftIn(serializers.Serializer):
+class PolicyDraftIn(InputSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class PolicyRuleIn(serializers.Serializer):
+class PolicyRuleIn(InputSerializer):
     tier = serializers.ChoiceField(choices=Tier.choices)
     capability = serializers.CharField(help_text="tool:action")
     effect = serializers.CharField()

@@ -3,10 +3,11 @@
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from kernel.audit import audit_actor
+from kernel.editing import save_unique
 from kernel.errors import ApplicationError, Forbidden
 from kernel.permissions import Action, AnyUser, can, require
 from registry import permissions
@@ -50,13 +51,7 @@ def _check_team_choice(actor: AnyUser, team: Team) -> None:
 
 def _save(agent: Agent, **kwargs: Any) -> Agent:
     agent.full_clean()
-    try:
-        with transaction.atomic():
-            agent.save(**kwargs)
-    except IntegrityError as exc:  # lost a race with a concurrent registration
-        raise ApplicationError(
-            "An agent with this slug or workload identity already exists.", code="duplicate"
-        ) from exc
+    save_unique(agent, "An agent with this slug or workload identity already exists.", **kwargs)
     return agent
 
 

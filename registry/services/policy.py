@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from kernel.audit import audit_actor
+from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
@@ -83,7 +83,7 @@ def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
                 "Another draft was opened at the same moment; reload.", code="draft_exists"
             ) from exc
         if base is not None:
-            PolicyRule.objects.bulk_create(
+            copied = PolicyRule.objects.bulk_create(
                 PolicyRule(
                     version=draft,
                     tier=rule.tier,
@@ -92,6 +92,9 @@ def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
                     max_duration_hours=rule.max_duration_hours,
                 )
                 for rule in base.rules.all()
+            )
+            audit_batch(
+                draft, field="rules", summary=f"{len(copied)} rules copied from v{base.number}"
             )
     return draft
 

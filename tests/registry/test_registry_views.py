@@ -21,7 +21,8 @@ PAGES = ["/agents/", "/agents/pay-bot/", "/policy/"]
 @pytest.mark.parametrize("url", PAGES)
 @pytest.mark.parametrize(
     ("role", "status"),
-    [("engineer", 200), ("security", 200), ("auditor", 200), ("gateway", 200), ("norole", 403)],
+    # The gateway is a service account: API only, no HTML page (kernel.middleware).
+    [("engineer", 200), ("security", 200), ("auditor", 200), ("gateway", 403), ("norole", 403)],
 )
 def test_read_pages_per_role(client, role_users, world, url, role, status):
     client.force_login(role_users[role])

@@ -1,0 +1,82 @@
+"""The one JSON reader of the API: bounded in size and depth, and free of NUL characters.
+
+Python's `json` recurses once per level (a body of 100,000 `[` is a RecursionError, a 500)
+and accepts `"\\u0000"`, which PostgreSQL refuses in any text column (another 500, after
+the request did its reads). Both the DRF views (`JSONParser`, the default parser) and the
+decision endpoint's fast path (`json_body`) read JSON here, so each is a 400 saying why.
+"""
+
+import json
+from typing import IO, Any
+
+from django.conf import settings
+from rest_framework import parsers
+
+from kernel.errors import ApplicationError
+
+MAX_DEPTH = 32
+NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
+
+
+def max_body_bytes() -> int:
+    """Django's own cap on a request body held in memory (DATA_UPLOAD_MAX_MEMORY_SIZE)."""
+    return settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 2_621_440
+
+
+def body_too_large() -> ApplicationError:
+    """The refusal of a body over the cap (Django raises RequestDataTooBig reading one)."""
+    return _refuse(f"The request body is larger than {max_body_bytes()} bytes.", "too_large")
+
+
+def _refuse(message: str, code: str = "parse_error") -> ApplicationError:
+    return ApplicationError(message, code=code)
+
+
+def _nested_too_deep_or_nul(value: Any) -> str | None:
+    """What is wrong with a parsed body, walked without recursion: nesting past MAX_DEPTH or
+    a NUL in a key or string; None when neither."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return NUL_MESSAGE
+        elif isinstance(item, dict | list):
+            if depth > MAX_DEPTH:
+                return f"JSON nests deeper than {MAX_DEPTH} levels."
+            children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def json_body(body: bytes) -> Any:
+    """The parsed body, or a 400 (ApplicationError) naming what is wrong with it."""
+    if len(body) > max_body_bytes():
+        raise body_too_large()
+    try:
+        data = json.loads(body or b"null", parse_constant=_no_constant)
+    except RecursionError:
+        raise _refuse(f"JSON nests deeper than {MAX_DEPTH} levels.", "too_deep") from None
+    except ValueError as exc:
+        raise _refuse(f"JSON parse error - {exc}") from None
+    # Only a body with that many brackets can nest that deep, and a NUL can only arrive
+    # escaped (json refuses raw control characters in strings): most bodies skip the walk.
+    deep = body.count(b"[") + body.count(b"{") > MAX_DEPTH
+    if deep or b"\\u0000" in body:
+        problem = _nested_too_deep_or_nul(data)
+        if problem is not None:
+            raise _refuse(problem, "too_deep" if problem != NUL_MESSAGE else "nul_character")
+    return data
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser with `json_body`'s limits; reads at most one byte past the cap."""
+
+    def parse(self, stream: IO[bytes] | None, media_type=None, parser_context=None) -> Any:
+        if stream is None:
+            return None
+        return json_body(stream.read(max_body_bytes() + 1))

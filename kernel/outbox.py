@@ -1,0 +1,129 @@
+"""A transactional outbox: writes queue work as rows; a dispatcher delivers them later.
+
+`enqueue(handler, **payload)` adds a row inside the caller's transaction, so nothing is
+delivered for a change that rolled back and nothing is lost for one that committed. After
+commit the dispatcher is nudged without the request waiting for it: in the embedded default
+(no broker) it runs in-process at once; with a broker a background thread asks a worker to
+run `kernel.dispatch_outbox`, and if the broker is down the rows simply wait for the next
+nudge, the beat schedule, or `manage.py dispatch_outbox`. A failed delivery is retried with
+exponential backoff and, after `MAX_ATTEMPTS`, kept as `failed` for security to see.
+"""
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+from django.db import connection, transaction
+from django.utils import timezone
+
+from kernel.models import OutboxMessage, OutboxStatus
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[..., Any]
+
+MAX_ATTEMPTS = 8
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=2)
+BATCH_SIZE = 100
+
+_handlers: dict[str, Handler] = {}
+
+
+def handler(name: str) -> Callable[[Handler], Handler]:
+    """Register a delivery function under `name` (the name is what the row stores)."""
+
+    def register(fn: Handler) -> Handler:
+        _handlers[name] = fn
+        return fn
+
+    return register
+
+
+def enqueue(name: str, **payload: Any) -> OutboxMessage:
+    """Queue `name(**payload)`; call it inside the transaction that makes the change."""
+    if name not in _handlers:
+        raise LookupError(f"{name} is not a registered outbox handler")
+    message = OutboxMessage.objects.create(
+        handler=name, payload=payload, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(nudge)
+    return message
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_CAP)
+
+
+def nudge() -> None:
+    """Have the dispatcher look now, without making the caller wait for a broker."""
+    if dispatch_outbox.app.conf.task_always_eager:
+        dispatch_due()
+        return
+    threading.Thread(target=_send_dispatch, name="outbox-nudge", daemon=True).start()
+
+
+def _send_dispatch() -> None:
+    try:
+        dispatch_outbox.apply_async(retry=False)
+    except Exception:  # the broker is down: the rows wait for beat or dispatch_outbox
+        logger.warning("outbox: could not reach the broker; messages wait", exc_info=True)
+
+
+def _claim(now: Any) -> list[int]:
+    due = OutboxMessage.objects.filter(
+        status=OutboxStatus.PENDING, next_attempt_at__lte=now
+    ).order_by("id")
+    return list(due.values_list("pk", flat=True)[:BATCH_SIZE])
+
+
+def _deliver_one(pk: int) -> bool:
+    """Deliver one message under its row lock (two dispatchers never deliver it twice)."""
+    with transaction.atomic():
+        skip_locked = connection.features.has_select_for_update_skip_locked
+        locked = OutboxMessage.objects.select_for_update(skip_locked=skip_locked).filter(
+            pk=pk, status=OutboxStatus.PENDING
+        )
+        message = locked.first()
+        if message is None:
+            return False
+        try:
+            with transaction.atomic():
+                _handlers[message.handler](**message.payload)
+        except Exception as exc:
+            message.attempts += 1
+            message.last_error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxStatus.FAILED
+            message.next_attempt_at = timezone.now() + backoff(message.attempts)
+            message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
+            logger.warning("outbox: %s failed (attempt %s)", message, message.attempts)
+            return False
+        message.status = OutboxStatus.DELIVERED
+        message.attempts += 1
+        message.delivered_at = timezone.now()
+        message.save(update_fields=["status", "attempts", "delivered_at"])
+        return True
+
+
+def dispatch_due() -> int:
+    """Deliver every message that is due; returns how many were delivered."""
+    delivered = 0
+    for pk in _claim(timezone.now()):
+        delivered += _deliver_one(pk)
+    return delivered
+
+
+@shared_task(name="kernel.dispatch_outbox")
+def dispatch_outbox() -> int:
+    return dispatch_due()
+
+
+def backlog() -> dict[str, int]:
+    """Pending and failed counts, for /healthz and the security dashboard."""
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count()
+    failed = OutboxMessage.objects.filter(status=OutboxStatus.FAILED).count()
+    return {"pending": pending, "failed": failed}
