@@ -7,8 +7,10 @@ class AccessConfig(AppConfig):
 
     def ready(self) -> None:
         # Notices register themselves with kernel.notifications when their module is imported.
-        from access import notifications  # noqa: F401
-        from access import sections
+        from access import (
+            notifications,  # noqa: F401
+            sections,
+        )
         from access.dashboard import access_panels
         from approvals.queue import register_queue_section
         from kernel.dashboard import register_panels

@@ -12,7 +12,8 @@ from django.utils import timezone
 
 from access import notifications
 from access.limits import TICKET_MAX_LENGTH
-from access.models import AccessRequest, RequestStatus
+from access.models import AccessRequest, Grant, RequestStatus
+from access.rules import grant_active_q
 from access.services import _issue_grant, filing_checks
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
@@ -50,6 +51,7 @@ def break_glass_request(
         )
     if agent.owner_id != actor.pk:
         raise Forbidden("Only the agent's owner may break glass.")
+    _refuse_second(agent, capability)
     incident = required_text(
         incident, "incident", "Break-glass needs an incident reference.", limit=TICKET_MAX_LENGTH
     )
@@ -72,3 +74,33 @@ def break_glass_request(
         _issue_grant(access_request, now)
     queue_notice(notifications.break_glass_alert, access_request.pk)
     return access_request
+
+
+def _refuse_second(agent: Agent, capability: Capability) -> None:
+    """At most one emergency grant per agent and capability at a time, and none while an
+    earlier one awaits security's review. The agent's row lock serialises two owners' clicks."""
+    Agent.objects.select_for_update().filter(pk=agent.pk).first()
+    earlier = (
+        AccessRequest.objects.filter(agent=agent, capability=capability, break_glass=True)
+        .filter(break_glass_reviewed_at__isnull=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if earlier is not None:
+        raise ApplicationError(
+            f"Break-glass request #{earlier} for {capability.key} on '{agent.slug}' still awaits "
+            "security's review: ask security to review it before breaking glass again.",
+            code="break_glass_unreviewed",
+        )
+    active = (
+        Grant.objects.filter(grant_active_q(), agent=agent, capability=capability)
+        .filter(request__break_glass=True)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if active is not None:
+        raise ApplicationError(
+            f"Break-glass grant #{active} for {capability.key} on '{agent.slug}' is still "
+            "active: use it, or ask security to revoke it first.",
+            code="break_glass_active",
+        )

@@ -5,21 +5,27 @@ from access.limits import AGENT_PAGE_REQUESTS
 from access.selectors import (
     break_glass_awaiting_review,
     grants_active_for_agent,
+    grants_active_for_agent_visible_to,
     requests_awaiting,
     requests_visible_to,
 )
 from approvals.queue import awaiting_approval_section
 from kernel.permissions import AnyUser
-from registry.models import Agent
+from registry.models import Agent, AgentStatus
 
 
 def agent_access_section(agent: Agent, user: AnyUser) -> dict:
+    """Active grants in full for those the grants API shows them to (owner, team, security,
+    auditors); a count and whom to ask for everyone else. Void while the agent is not active."""
+    grants = list(grants_active_for_agent_visible_to(user, agent.pk))
     return {
         "key": "access",
         "title": "Access",
         "template": "access/_agent_section.html",
         "agent": agent,
-        "grants": list(grants_active_for_agent(agent.pk)),
+        "grants": grants,
+        "hidden_grants": 0 if grants else grants_active_for_agent(agent.pk).count(),
+        "void": agent.status != AgentStatus.ACTIVE,
         "requests": list(requests_visible_to(user).filter(agent=agent)[:AGENT_PAGE_REQUESTS]),
         "can_request": permissions.can_request_for(user, agent),
     }

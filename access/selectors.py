@@ -14,8 +14,8 @@ from access.filters import AccessRequestFilter, GrantFilter
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_active_q
 from approvals.selectors import awaiting_approval_by
-from kernel.errors import NotFound
 from kernel.filtering import filtered
+from kernel.lookup import get_by_pk
 from kernel.permissions import Action, AnyUser, can
 from registry import permissions
 
@@ -46,10 +46,7 @@ def access_request_list(
 
 
 def access_request_get_for_user(user: AnyUser, pk: int | str) -> AccessRequest:
-    try:
-        return requests_visible_to(user).get(pk=int(pk))
-    except (AccessRequest.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"No access request #{pk}.") from None
+    return get_by_pk(requests_visible_to(user), pk, f"No access request #{pk}.")
 
 
 def requests_awaiting(user: AnyUser) -> QuerySet[AccessRequest]:
@@ -79,10 +76,14 @@ def grant_list(user: AnyUser, *, filters: Mapping[str, str] | None = None) -> Qu
 
 
 def grant_get_for_user(user: AnyUser, pk: int | str) -> Grant:
-    try:
-        return grants_visible_to(user).get(pk=int(pk))
-    except (Grant.DoesNotExist, ValueError, TypeError):
-        raise NotFound(f"No grant #{pk}.") from None
+    return get_by_pk(grants_visible_to(user), pk, f"No grant #{pk}.")
+
+
+def grants_active_for_agent_visible_to(user: AnyUser, agent_id: int) -> QuerySet[Grant]:
+    """The agent's active grants this person may read (the scope of the grants API)."""
+    return (
+        grants_visible_to(user).filter(grant_active_q(), agent_id=agent_id).order_by("expires_at")
+    )
 
 
 def grants_active_for_agent(agent_id: int) -> QuerySet[Grant]:

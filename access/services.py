@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access import notifications, permissions
+from access import notifications, permissions, recheck
 from access.limits import TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from approvals import services as approvals
@@ -51,13 +51,14 @@ def _lock(access_request: AccessRequest) -> AccessRequest:
     return approvals.lock(access_request)
 
 
-def _issue_grant(access_request: AccessRequest, now) -> Grant:
+def _issue_grant(access_request: AccessRequest, now, hours: int | None = None) -> Grant:
+    """The request's grant, from `now` for its hours (or fewer, `hours`, when clamped)."""
     return Grant.objects.create(
         agent_id=access_request.agent_id,
         capability_id=access_request.capability_id,
         scope=access_request.scope,
         starts_at=now,
-        expires_at=now + timedelta(hours=access_request.duration_hours),
+        expires_at=now + timedelta(hours=hours or access_request.duration_hours),
         request=access_request,
     )
 
@@ -199,12 +200,54 @@ def _file(access_request: AccessRequest) -> None:
     queue_notice(notifications.request_waiting, access_request.pk)
 
 
-@transaction.atomic
 def access_request_approve(
     *, actor: User, access_request: AccessRequest, comment: str = ""
 ) -> AccessRequest:
-    """Record one approval; the last required one approves the request and issues its grant."""
+    """Record one approval; the last required one approves the request and issues its grant.
+
+    The request is judged again by the present (access.recheck): a request past
+    ACCESS_REQUEST_STALE_DAYS is moved to expired and refused, even if beat never ran; an
+    inactive agent or a rule that no longer gives grants is refused; more approvers needed now
+    raise `required_approvals` (the request stays pending, `decision_comment` says why); the
+    grant lasts at most what the current rule allows (`decision_comment` says so).
+    """
+    if _expire_if_stale(actor, access_request):
+        raise ApplicationError(
+            f"Request #{access_request.pk} expired: nobody decided it within "
+            f"{settings.ACCESS_REQUEST_STALE_DAYS} days. Ask for a new request.",
+            code="expired",
+        )
+    return _approve(actor=actor, access_request=access_request, comment=comment)
+
+
+@transaction.atomic
+def _expire_if_stale(actor: User, access_request: AccessRequest) -> bool:
+    """Expire a stale pending request now, in its own transaction, so the refusal that follows
+    does not roll the expiry back. Someone who may not approve it changes nothing."""
+    locked = approvals.lock(access_request, "agent")
     now = timezone.now()
+    if locked.status != RequestStatus.PENDING or not recheck.is_stale(locked, now):
+        return False
+    if permissions.approval_refusal(actor, locked):
+        return False  # the approval refuses them, naming why
+    _expire(locked, now)
+    return True
+
+
+@transaction.atomic
+def _approve(*, actor: User, access_request: AccessRequest, comment: str) -> AccessRequest:
+    now = timezone.now()
+    final_fields: dict[str, object] = {"decided_at": now, "decided_by": actor}
+    granted: list[recheck.Present] = []
+
+    def check(locked: AccessRequest) -> None:
+        judged = recheck.present(
+            locked, required=required_approvals_for(locked.agent, locked.capability)
+        )
+        granted.append(judged)
+        if judged.clamped:
+            final_fields["decision_comment"] = judged.clamped
+
     result = approvals.approve(
         actor=actor,
         subject=access_request,
@@ -212,12 +255,13 @@ def access_request_approve(
         approved=RequestStatus.APPROVED,
         refusal=permissions.approval_refusal,
         comment=(comment or "")[:4000],
-        related=("agent",),
-        final_fields={"decided_at": now, "decided_by": actor},
+        related=("agent", "capability"),
+        check=check,
+        final_fields=final_fields,  # `check` adds the clamping note, read after it runs
     )
     if result.final:
         with audit_actor(actor):
-            _issue_grant(result.subject, now)
+            _issue_grant(result.subject, now, hours=granted[0].hours)
         queue_notice(notifications.request_decided, result.subject.pk)
     return result.subject
 
@@ -257,21 +301,25 @@ def access_request_cancel(*, actor: User, access_request: AccessRequest) -> Acce
 def access_requests_expire_stale(*, now=None) -> int:
     """Pending requests nobody decided in ACCESS_REQUEST_STALE_DAYS expire; requesters are told."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.ACCESS_REQUEST_STALE_DAYS)
     stale = list(
         AccessRequest.objects.select_for_update(skip_locked=True)
-        .filter(status=RequestStatus.PENDING, created_at__lt=cutoff)
+        .filter(status=RequestStatus.PENDING, created_at__lt=recheck.stale_cutoff(now))
         .order_by("pk")
     )
     for access_request in stale:
-        _set_status(access_request, RequestStatus.EXPIRED)
-        access_request.decided_at = now
-        access_request.decision_comment = (
-            f"Not decided within {settings.ACCESS_REQUEST_STALE_DAYS} days."
-        )
-        access_request.save(update_fields=["status", "decided_at", "decision_comment"])
-        queue_notice(notifications.request_decided, access_request.pk)
+        _expire(access_request, now)
     return len(stale)
+
+
+def _expire(access_request: AccessRequest, now) -> None:
+    """Move a locked, stale pending request to expired; its requester is told on commit."""
+    _set_status(access_request, RequestStatus.EXPIRED)
+    access_request.decided_at = now
+    access_request.decision_comment = (
+        f"Not decided within {settings.ACCESS_REQUEST_STALE_DAYS} days."
+    )
+    access_request.save(update_fields=["status", "decided_at", "decision_comment"])
+    queue_notice(notifications.request_decided, access_request.pk)
 
 
 @transaction.atomic

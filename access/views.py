@@ -5,7 +5,6 @@ from typing import Any, cast
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import User
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +17,7 @@ from access.limits import PAGE_SIZE
 from access.models import AccessRequest, Grant
 from kernel.errors import ApplicationError
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, post_step, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.permissions import Action
 from registry.selectors.policy import policy_latest_published, policy_rules
 from registry.views.agents import form_error
@@ -34,15 +33,13 @@ def request_list(request: HttpRequest) -> HttpResponse:
         requests = selectors.access_request_list(request.user, filters=filters)
     except InvalidFilters as exc:
         filter_errors, requests = [exc.message], AccessRequest.objects.none()
-    page = Paginator(requests, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paginate(request, requests, PAGE_SIZE)
     now = timezone.now()
     for access_request in page:
         grant = getattr(access_request, "grant", None)
         setattr(  # noqa: B010 (a display value for the row, not a model field)
             access_request, "grant_state", rules.grant_state(grant, now) if grant else ""
         )
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "access/list.html",
@@ -50,7 +47,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "show_all": show_all,
             "filter_errors": filter_errors,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 
@@ -136,9 +133,11 @@ def request_approve(request: AuthenticatedHttpRequest, target: AccessRequest) ->
     done = services.access_request_approve(
         actor=request.user, access_request=target, comment=comment
     )
+    # decision_comment carries what the re-check of the present found (access.recheck).
+    note = f" {done.decision_comment}" if done.decision_comment else ""
     if done.status == "approved":
-        return f"Request #{done.pk} approved: grant issued.", done
-    return f"Approval recorded on request #{done.pk}; another approval is needed.", done
+        return f"Request #{done.pk} approved: grant issued.{note}", done
+    return f"Approval recorded on request #{done.pk}; another approval is needed.{note}", done
 
 
 @post_step(Action.APPROVE, load=selectors.access_request_get_for_user)

@@ -9,15 +9,8 @@ from controls import selectors, services
 from controls.forms import ControlForm, CrosswalkForm, EvidenceForm, MappingEditForm, MappingForm
 from controls.models import FrameworkItem, Relationship
 from kernel.errors import ApplicationError, NotFound
-from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.http import AuthenticatedHttpRequest, requires, valid_data
 from kernel.permissions import Action, can
-
-
-def _form_errors(form) -> str:
-    return "; ".join(
-        f"{name}: {' '.join(errors)}" if name != "__all__" else " ".join(errors)
-        for name, errors in form.errors.items()
-    )
 
 
 @requires(Action.VIEW_COMPLIANCE)
@@ -118,10 +111,8 @@ def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
 @require_POST
 def control_edit(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
-    form = ControlForm(request.POST, editing=True)
-    if not form.is_valid():
-        raise ApplicationError(f"The control was not saved: {_form_errors(form)}")
-    services.control_update(actor=request.user, control=control, **form.cleaned_data)
+    data = valid_data(ControlForm(request.POST, editing=True), "The control was not saved")
+    services.control_update(actor=request.user, control=control, **data)
     messages.success(request, f"Control {control.ref_id} saved.")
     return redirect(control)
 
@@ -130,10 +121,7 @@ def control_edit(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse
 @require_POST
 def mapping_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
-    form = MappingForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError(f"The mapping was not added: {_form_errors(form)}")
-    data = form.cleaned_data
+    data = valid_data(MappingForm(request.POST), "The mapping was not added")
     item = FrameworkItem.objects.select_related("framework").get(pk=data.pop("item"))
     services.mapping_create(actor=request.user, control=control, item=item, **data)
     messages.success(request, f"{control.ref_id} now maps to {item.framework.key} {item.ref_id}.")
@@ -145,10 +133,8 @@ def mapping_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
 def mapping_edit(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
     control = selectors.control_get(ref_id)
     mapping = selectors.mapping_get_by_pk(control, pk)
-    form = MappingEditForm(request.POST)
-    if not form.is_valid():
-        raise ApplicationError(f"The mapping was not saved: {_form_errors(form)}")
-    services.mapping_update(actor=request.user, mapping=mapping, **form.cleaned_data)
+    data = valid_data(MappingEditForm(request.POST), "The mapping was not saved")
+    services.mapping_update(actor=request.user, mapping=mapping, **data)
     messages.success(request, f"Mapping to {mapping.item.ref_id} saved.")
     return redirect(control)
 
@@ -168,9 +154,8 @@ def mapping_delete(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> H
 def evidence_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
     control = selectors.control_get(ref_id)
     form = EvidenceForm(request.POST, request.FILES)
-    if not form.is_valid():
-        raise ApplicationError(f"The evidence was not uploaded: {_form_errors(form)}")
-    evidence = services.evidence_upload(actor=request.user, control=control, **form.cleaned_data)
+    data = valid_data(form, "The evidence was not uploaded")
+    evidence = services.evidence_upload(actor=request.user, control=control, **data)
     messages.success(
         request, f"Evidence {evidence.original_name} stored (SHA-256 {evidence.sha256})."
     )

@@ -2,7 +2,8 @@
 
 An action is covered when, at the moment it happened, something allowed it: a standing
 `allow` rule of the policy version then in force, a grant then active, an exception then
-in force, or an `allow` decision for the same agent and capability shortly before. Each kind
+in force, or an `allow` decision for the same agent and capability shortly before; nothing
+covers an agent that is suspended or retired (its grants and exceptions are void). Each kind
 is read once for the whole batch (four queries, whatever its size) and matched here, with
 the same rules the ORM forms state (access.rules, exceptions.rules).
 """
@@ -18,7 +19,7 @@ from access.rules import grant_is_active
 from decisions.models import Decision, DecisionOutcome
 from exceptions.models import PolicyException
 from exceptions.rules import exception_is_in_force
-from registry.models import Agent, Capability, Effect, PolicyRule, PolicyStatus
+from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule, PolicyStatus
 
 Action = tuple[Agent, Capability, datetime]
 Key = tuple[int, int]  # (agent id, capability id)
@@ -60,9 +61,12 @@ def coverage_for(actions: Sequence[Action]) -> list[str | None]:
             decided_at__lte=last,
         ).only("pk", "agent_id", "capability_id", "decided_at")
     )
-    covered = []
+    covered: list[str | None] = []
     for agent, capability, at in actions:
         key = (agent.pk, capability.pk)
+        if agent.status != AgentStatus.ACTIVE:
+            covered.append(None)  # suspension voids every grant, exception and allow
+            continue
         covered.append(
             _standing(rules, agent.tier, capability.pk, at)
             or next((f"grant #{g.pk}" for g in grants[key] if grant_is_active(g, at)), None)

@@ -7,9 +7,11 @@ class ExceptionsConfig(AppConfig):
 
     def ready(self) -> None:
         # Notices register themselves with kernel.notifications when their module is imported.
-        from exceptions import notifications  # noqa: F401
         from approvals.queue import register_queue_section
-        from exceptions import sections
+        from exceptions import (
+            notifications,  # noqa: F401
+            sections,
+        )
         from exceptions.dashboard import exception_panels
         from kernel.dashboard import register_panels
         from registry.agent_sections import register_agent_section

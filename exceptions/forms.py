@@ -8,11 +8,14 @@ from django.db.models import Q, QuerySet
 from controls.models import Control
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from exceptions.models import Risk
+from exceptions.rules import risk_floor_refusal
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
 
-MAX_DAYS_HELP = "Longest allowed: " + ", ".join(
-    f"{risk} {days} days" for risk, days in MAX_DAYS.items()
+MAX_DAYS_HELP = (
+    "Longest allowed: "
+    + ", ".join(f"{risk} {days} days" for risk, days in MAX_DAYS.items())
+    + ". A high-risk capability is at least high risk; on a production agent, critical."
 )
 
 
@@ -70,6 +73,16 @@ class ExceptionForm(forms.Form):
     def __init__(self, *args, user: AnyUser, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ModelChoiceField, self.fields["agent"]).queryset = agents_for(user)
+
+    def clean(self) -> dict:
+        """The risk floor, shown on the risk field before the service refuses it too."""
+        data = super().clean() or {}
+        agent, capability, risk = data.get("agent"), data.get("capability"), data.get("risk")
+        if agent and capability and risk:
+            reason = risk_floor_refusal(risk, agent, capability)
+            if reason:
+                self.add_error("risk", reason)
+        return data
 
 
 class RenewForm(forms.Form):

@@ -13,7 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exceptions.limits import EXPIRING_SOON_DAYS
-from exceptions.models import ExceptionStatus, PolicyException
+from exceptions.models import ExceptionStatus, PolicyException, Risk
+from registry.models import Agent, Capability, Tier
 
 
 def exception_in_force_q(at: datetime | None = None) -> Q:
@@ -68,4 +69,25 @@ def exception_is_expiring_soon(exception: PolicyException, now: datetime | None 
     now = now or timezone.now()
     return exception_is_running(exception, now) and exception.expires_at <= now + timedelta(
         days=EXPIRING_SOON_DAYS
+    )
+
+
+def risk_floor(agent: Agent, capability: Capability) -> str:
+    """The lowest risk an exception may claim: `high` for a high-risk capability, `critical`
+    for one on a production agent, else `low`. A deviation cannot be rated below what it
+    deviates from (that would also buy it a longer window and fewer approvers)."""
+    if not capability.high_risk:
+        return Risk.LOW
+    return Risk.CRITICAL if agent.tier == Tier.PRODUCTION else Risk.HIGH
+
+
+def risk_floor_refusal(risk: str, agent: Agent, capability: Capability) -> str | None:
+    """Why `risk` is too low for this agent and capability, or None when it is at the floor."""
+    floor = risk_floor(agent, capability)
+    if Risk.values.index(risk) >= Risk.values.index(floor):
+        return None
+    where = f"on a {agent.tier} agent" if agent.tier == Tier.PRODUCTION else ""
+    return (
+        f"{capability.key} is a high-risk capability{' ' + where if where else ''}: "
+        f"its exceptions are at least {floor} risk (got {risk})."
     )

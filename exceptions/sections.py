@@ -6,7 +6,7 @@ from approvals.queue import awaiting_approval_section
 from exceptions import permissions
 from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
 from kernel.permissions import Action, AnyUser, can
-from registry.models import Agent
+from registry.models import Agent, AgentStatus
 
 
 def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
@@ -20,6 +20,7 @@ def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
         "agent": agent,
         "exceptions": list(exceptions_in_force_for_agent(agent.pk, user)),
         "visible": permissions.can_view_exceptions_of(user, agent),
+        "void": agent.status != AgentStatus.ACTIVE,  # suspension voids its exceptions
         "can_request": permissions.can_request_exception_for(user, agent),
         "now": timezone.now(),
     }

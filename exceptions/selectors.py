@@ -14,8 +14,8 @@ from exceptions.filters import ExceptionFilter
 from exceptions.limits import EXPIRING_SOON_DAYS, RENEWAL_CHAIN_MAX
 from exceptions.models import ExceptionApproval, PolicyException, Risk
 from exceptions.rules import exception_expiring_within_q, exception_in_force_q, exception_running_q
-from kernel.errors import NotFound
 from kernel.filtering import filtered
+from kernel.lookup import get_by_pk
 from kernel.permissions import AnyUser
 
 
@@ -42,17 +42,14 @@ def exception_list(
 
 def exception_get_for_user(user: AnyUser, pk: int | str) -> PolicyException:
     """One exception this person may read; anything else (forged, foreign) is a 404."""
-    try:
-        return (
-            exceptions_visible_to(user)
-            .select_related("agent__owner", "agent__team", "rejected_by", "revoked_by", "renews")
-            .prefetch_related(
-                Prefetch("renewals", queryset=PolicyException.objects.order_by("created_at"))
-            )
-            .get(pk=int(pk))
+    visible = (
+        exceptions_visible_to(user)
+        .select_related("agent__owner", "agent__team", "rejected_by", "revoked_by", "renews")
+        .prefetch_related(
+            Prefetch("renewals", queryset=PolicyException.objects.order_by("created_at"))
         )
-    except (PolicyException.DoesNotExist, ValueError, TypeError, OverflowError):
-        raise NotFound(f"No exception #{pk}.") from None
+    )
+    return get_by_pk(visible, pk, f"No exception #{pk}.")
 
 
 def exceptions_awaiting(user: AnyUser) -> QuerySet[PolicyException]:

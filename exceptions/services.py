@@ -29,7 +29,12 @@ from exceptions.models import (
     ReminderKind,
     Risk,
 )
-from exceptions.rules import exception_is_running, exception_running_q
+from exceptions.rules import (
+    exception_is_running,
+    exception_running_q,
+    risk_floor,
+    risk_floor_refusal,
+)
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
@@ -143,6 +148,18 @@ def _check_risk(risk: str, compensating_controls: str) -> str:
     return compensating_controls
 
 
+def check_risk_floor(risk: str, agent: Agent, capability: Capability) -> None:
+    """Refuse a risk below the floor of this agent and capability (rules.risk_floor)."""
+    reason = risk_floor_refusal(risk, agent, capability)
+    if reason:
+        raise ApplicationError(
+            reason,
+            field="risk",
+            code="risk_below_floor",
+            floor=str(risk_floor(agent, capability)),
+        )
+
+
 def _file(
     *,
     actor: User,
@@ -163,6 +180,7 @@ def _file(
         justification, "justification", "Say why the deviation is needed."
     )
     compensating_controls = _check_risk(risk, compensating_controls)
+    check_risk_floor(risk, agent, capability)
     check_window(risk=risk, starts_at=starts_at, expires_at=expires_at)
     _refuse_duplicate(agent, capability)
     exception = PolicyException(
@@ -273,6 +291,16 @@ def exception_approve(
     now = timezone.now()
 
     def check(locked: PolicyException) -> None:
+        # Judged again by the present: the agent may have been suspended or moved to
+        # production, or the capability marked high-risk, since it was filed.
+        if locked.agent.status != AgentStatus.ACTIVE:
+            raise ApplicationError(
+                f"Agent '{locked.agent.slug}' is {locked.agent.status}: it cannot receive an "
+                f"exception. Reject exception #{locked.pk}.",
+                code="agent_inactive",
+            )
+        if locked.capability is not None:
+            check_risk_floor(locked.risk, locked.agent, locked.capability)
         if locked.expires_at <= now:
             raise ApplicationError(
                 f"Exception #{locked.pk} would have expired at "
@@ -289,7 +317,7 @@ def exception_approve(
         approved=ExceptionStatus.ACTIVE,
         refusal=permissions.approval_refusal,
         comment=comment.strip() if isinstance(comment, str) else "",
-        related=("agent", "agent__team"),
+        related=("agent", "agent__team", "capability"),
         check=check,
         final_fields={"activated_at": now},
     )

@@ -3,7 +3,6 @@
 from auditlog.models import LogEntry
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +19,7 @@ from exceptions.models import (
 )
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters, filter_form
-from kernel.http import AuthenticatedHttpRequest, post_step, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.permissions import Action
 from registry.views.agents import form_error
 
@@ -32,9 +31,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
         exceptions = selectors.exception_list(request.user, filters=request.GET)
     except InvalidFilters as exc:
         form, exceptions = exc.form, PolicyException.objects.none()
-    page = Paginator(exceptions, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, exceptions, PAGE_SIZE)
     now = timezone.now()
     rows = [
         {
@@ -52,7 +49,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
             "filters": form,
             "page": page,
             "rows": rows,
-            "query": query.urlencode(),
+            "query": query,
             "soon_days": EXPIRING_SOON_DAYS,
         },
     )

@@ -4,14 +4,17 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 
 ViewFunc = Callable[..., HttpResponseBase]
@@ -32,6 +35,29 @@ def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
     ):
         return redirect(target)
     return redirect(fallback)
+
+
+def paginate(request: HttpRequest, rows: Any, per_page: int) -> tuple[Page, str]:
+    """The requested page of a list, and the list's other query parameters (its filters) as a
+    query string, for the pagination links to carry."""
+    page = Paginator(rows, per_page).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
+
+
+def valid_data(form: forms.Form, refusal: str) -> dict[str, Any]:
+    """The posted form's cleaned data. An invalid form refuses the step: an ApplicationError
+    saying `refusal` and each field's errors, which the error page shows."""
+    if form.is_valid():
+        return form.cleaned_data
+    errors = "; ".join(
+        f"{name}: {' '.join(map(str, messages))}"
+        if name != "__all__"
+        else " ".join(map(str, messages))
+        for name, messages in form.errors.items()
+    )
+    raise ApplicationError(f"{refusal}: {errors}")
 
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")

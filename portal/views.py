@@ -1,6 +1,5 @@
 from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -11,7 +10,7 @@ from kernel.audit_trail import ACTION_NAMES, audit_events, object_types
 from kernel.dashboard import dashboard_context
 from kernel.filtering import InvalidFilters
 from kernel.health import broker_status
-from kernel.http import requires
+from kernel.http import paginate, requires
 from kernel.outbox import backlog
 from kernel.permissions import Action
 
@@ -83,9 +82,7 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
         entries = audit_events(filters=filters)
     except InvalidFilters as exc:
         filter_errors, entries = [exc.message], LogEntry.objects.none()
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, entries, 50)
     return render(
         request,
         "audit/trail.html",
@@ -95,6 +92,6 @@ def audit_trail(request: HttpRequest) -> HttpResponse:
             "filter_errors": filter_errors,
             "object_types": object_types(),
             "action_names": ACTION_NAMES,
-            "query": query.urlencode(),
+            "query": query,
         },
     )

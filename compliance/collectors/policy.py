@@ -34,6 +34,16 @@ def _version_url(number: int) -> str:
     return f"{reverse('registry:policy')}?version={number}"
 
 
+def _failing_rule(number: int, tier: str, key: str, label: str) -> Sample:
+    return Sample(
+        kind="policy_rule",
+        id=f"v{number}/{tier}/{key}",
+        label=label,
+        url=_version_url(number),
+        failed=True,
+    )
+
+
 class CentralPolicyOwnership(Collector):
     ref_id = "AGC-01"
     checks = (
@@ -106,12 +116,8 @@ class ToolAllowlists(Collector):
             figures[f"{tier}_high_risk_approval"] = gated
             figures[f"{tier}_high_risk_denied"] = version_count * high_risk - opened - gated
         samples = [
-            Sample(
-                kind="policy_rule",
-                id=f"v{number}/{tier}/{key}",
-                label=f"v{number} {tier} {key}: {effect} on a high-risk capability",
-                url=_version_url(number),
-                failed=True,
+            _failing_rule(
+                number, tier, key, f"v{number} {tier} {key}: {effect} on a high-risk capability"
             )
             for number, tier, key, effect in rules.filter(open_q)
             .order_by("-version__number", "tier", "capability__key")
@@ -156,12 +162,11 @@ class TieredPosture(Collector):
                 "production_less_strict": len(weaker),
             },
             samples=[
-                Sample(
-                    kind="policy_rule",
-                    id=f"v{number}/production/{key}",
-                    label=f"v{number} {key}: production is less strict than {tiers}",
-                    url=_version_url(number),
-                    failed=True,
+                _failing_rule(
+                    number,
+                    "production",
+                    key,
+                    f"v{number} {key}: production is less strict than {tiers}",
                 )
                 for number, key, tiers in weaker[:SAMPLE_SIZE]
             ],

@@ -56,24 +56,23 @@ class MappingOut(serializers.ModelSerializer):
         fields = ["framework", "ref_id", "item_title", "relationship", "strength", "rationale"]
 
 
-class ControlOut(serializers.ModelSerializer):
+class ControlBase(serializers.ModelSerializer):
+    """What every view of a control shows; the owner team by its slug."""
+
     owner_team = serializers.CharField(source="owner_team.slug", default=None)
+
+    class Meta:
+        model = Control
+        fields = ["ref_id", "title", "description", "owner_team", "active"]
+
+
+class ControlOut(ControlBase):
     mappings_count = serializers.IntegerField()
     frameworks_count = serializers.IntegerField()
     evidence_count = serializers.IntegerField()
 
-    class Meta:
-        model = Control
-        fields = [
-            "ref_id",
-            "title",
-            "description",
-            "owner_team",
-            "active",
-            "mappings_count",
-            "frameworks_count",
-            "evidence_count",
-        ]
+    class Meta(ControlBase.Meta):
+        fields = [*ControlBase.Meta.fields, "mappings_count", "frameworks_count", "evidence_count"]
 
 
 class EvidenceOut(serializers.Serializer):
@@ -87,24 +86,12 @@ class EvidenceOut(serializers.Serializer):
     description = serializers.CharField()
 
 
-class ControlDetailOut(serializers.ModelSerializer):
-    owner_team = serializers.CharField(source="owner_team.slug", default=None)
+class ControlDetailOut(ControlBase):
     mappings = MappingOut(many=True, read_only=True)
     evidence = EvidenceOut(source="evidence_files", many=True, read_only=True)
 
-    class Meta:
-        model = Control
-        fields = [
-            "ref_id",
-            "title",
-            "description",
-            "owner_team",
-            "active",
-            "created_at",
-            "updated_at",
-            "mappings",
-            "evidence",
-        ]
+    class Meta(ControlBase.Meta):
+        fields = [*ControlBase.Meta.fields, "created_at", "updated_at", "mappings", "evidence"]
 
 
 class ControlIn(InputSerializer):

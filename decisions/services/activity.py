@@ -17,7 +17,7 @@ from decisions.models import Activity, ReviewStatus
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
-from registry.models import Agent, Capability
+from registry.models import Agent, AgentStatus, Capability
 
 # Review pipeline: a flag is reviewed once, as expected or as an incident.
 ALLOWED_REVIEW = {
@@ -76,6 +76,12 @@ def _flag_reason(row: Activity) -> str:
         return f"Unknown agent '{row.agent_slug}'."
     if row.capability is None:
         return f"Unknown capability '{row.capability_key}'."
+    if row.agent.status != AgentStatus.ACTIVE:
+        return (
+            f"Agent '{row.agent.slug}' is {row.agent.status}: its grants and exceptions are void "
+            f"and nothing covers what it does ({row.capability.key} at "
+            f"{row.occurred_at:%Y-%m-%d %H:%M:%S}Z)."
+        )
     if row.covered_by:
         return ""
     return (

@@ -4,14 +4,15 @@ from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import api_view, permission_classes
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
-from rest_framework.settings import api_settings
 
 from kernel.api.authentication import token_expired
 from kernel.api.inputs import InputSerializer
+from kernel.api.parsers import JSONParser
 from kernel.permissions import allowed_actions, roles_of
 from kernel.throttle import (
     client_address,
@@ -30,7 +31,7 @@ class TokenView(ObtainAuthToken):
     """POST username and password, get `{"token": ...}` for `Authorization: Token <token>`."""
 
     serializer_class = TokenIn
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # ObtainAuthToken names DRF's own
+    parser_classes = (JSONParser, FormParser, MultiPartParser)  # ObtainAuthToken: DRF's own
 
     @extend_schema(
         request=inline_serializer(

@@ -4,6 +4,9 @@ from rest_framework.routers import SimpleRouter
 from kernel.api.audit import AuditEventViewSet
 from kernel.api.views import TokenView, api_not_found, api_root
 
+# Every app's API is mounted at /api/v1/ itself, in this order.
+API_APPS = ("registry", "controls", "access", "exceptions", "decisions", "compliance")
+
 router = SimpleRouter()
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 
@@ -11,11 +14,6 @@ urlpatterns = [
     path("", api_root, name="api-root"),
     path("auth/token/", TokenView.as_view(), name="api-token"),
     *router.urls,
-    path("", include("registry.api.urls")),
-    path("", include("controls.api.urls")),
-    path("", include("access.api.urls")),
-    path("", include("exceptions.api.urls")),
-    path("", include("decisions.api.urls")),
-    path("", include("compliance.api.urls")),
+    *(path("", include(f"{app}.api.urls")) for app in API_APPS),
     re_path(r"^.*$", api_not_found),  # an unknown API address is a JSON 404, not an HTML page
 ]

@@ -2,22 +2,17 @@
 
 from datetime import timedelta
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
 from access.services import required_approvals_for
-from registry.models import Agent, Capability
+from portal.demo.people import demo_cast
 
 
 def seed_access() -> None:
     if AccessRequest.objects.exists():
         return  # idempotent: demo requests are created once
-    users = {
-        u.username: u for u in User.objects.filter(username__in=["alice", "bob", "sam", "sara"])
-    }
-    agents = {a.slug: a for a in Agent.objects.all()}
-    caps = {c.key: c for c in Capability.objects.all()}
+    users, agents, caps = demo_cast()
     now = timezone.now()
 
     def request(agent, cap, who, status, hours, effect, age=timedelta(hours=2), **kw):

@@ -3,22 +3,23 @@ renewal chain. Written directly (like the registry's demo requests): the history
 
 from datetime import timedelta
 
-from django.contrib.auth.models import User
 from django.utils import timezone
 
 from exceptions.models import ExceptionApproval, ExceptionReminder, PolicyException, ReminderKind
 from exceptions.services import required_approvals_for
-from registry.models import Agent, Capability
+from portal.demo.people import demo_cast
 
 CONTROLS = "Every use is alerted to #sec-alerts and reviewed weekly; scope limited to one repo."
 
-# status, risk, agent, capability, requester, title, (start, end) in days from now
+# status, risk, agent, capability, requester, title, (start, end) in days from now. Each risk
+# is at or above its floor (exceptions.rules.risk_floor): a high-risk capability is at least
+# high, on the production payments-fixer critical.
 DEMO = (
     (
         "active",
         "low",
         "docs-helper",
-        "deploy:release",
+        "github:write",
         "alice",
         "Docs previews from the sandbox",
         (-30, 120),
@@ -42,19 +43,19 @@ DEMO = (
         "Ledger hotfix releases during the freeze",
         (-13, 1),
     ),
-    ("pending", "low", "docs-helper", "vault:read_secret", "alice", "Preview token", (0, 90)),
-    ("pending", "medium", "ci-bot", "deploy:release", "bob", "Nightly internal releases", (0, 60)),
+    ("pending", "low", "payments-fixer", "github:read", "alice", "Read the ledger", (0, 90)),
+    ("pending", "medium", "payments-fixer", "github:write", "alice", "Changelog pushes", (0, 60)),
     (
         "pending",
         "high",
-        "payments-fixer",
+        "docs-helper",
         "github:merge",
         "alice",
         "Auto-merge dependabot",
         (0, 21),
     ),
     ("pending", "critical", "ci-bot", "github:merge", "bob", "Merge release branches", (1, 10)),
-    ("expired", "low", "docs-helper", "github:merge", "alice", "Merge docs fixes", (-200, -20)),
+    ("expired", "low", "docs-helper", "github:write", "alice", "Push docs fixes", (-200, -20)),
     (
         "expired",
         "medium",
@@ -77,19 +78,19 @@ DEMO = (
     (
         "revoked",
         "low",
-        "docs-helper",
-        "vault:read_secret",
+        "payments-fixer",
+        "jira:write",
         "alice",
-        "Docs search token",
+        "Ticket comments without JIT",
         (-50, 100),
     ),
     ("revoked", "medium", "ci-bot", "github:write", "bob", "CI bot pushes tags", (-20, 40)),
     (
         "revoked",
         "high",
-        "payments-fixer",
+        "ci-bot",
         "github:merge",
-        "alice",
+        "bob",
         "Merge without review",
         (-9, 15),
     ),
@@ -117,11 +118,7 @@ DEMO = (
 def seed_exceptions() -> None:
     if PolicyException.objects.exists():
         return  # idempotent: demo exceptions are created once
-    users = {
-        u.username: u for u in User.objects.filter(username__in=["alice", "bob", "sam", "sara"])
-    }
-    agents = {a.slug: a for a in Agent.objects.all()}
-    caps = {c.key: c for c in Capability.objects.all()}
+    users, agents, caps = demo_cast()
     now = timezone.now()
     made = {}
     for status, risk, agent, key, requester, title, (start, end) in DEMO:

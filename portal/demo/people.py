@@ -3,7 +3,7 @@
 from django.contrib.auth.models import Group, User
 
 from kernel.roles import Role
-from registry.models import Team
+from registry.models import Agent, Capability, Team
 
 DEMO_USERS: tuple[tuple[str, Role | None, str | None, str], ...] = (
     # username, role, team, full name
@@ -50,3 +50,14 @@ def seed_people(password: str) -> list[tuple[str, str]]:
             teams[team].members.add(user)
         logins.append((username, role.value if role else "superuser"))
     return logins
+
+
+def demo_cast() -> tuple[dict[str, User], dict[str, Agent], dict[str, Capability]]:
+    """The demo's requesters and approvers, agents and capabilities, by username, slug and key:
+    what the demo requests and exceptions are made of."""
+    users = {
+        u.username: u for u in User.objects.filter(username__in=["alice", "bob", "sam", "sara"])
+    }
+    agents = {a.slug: a for a in Agent.objects.all()}
+    caps = {c.key: c for c in Capability.objects.all()}
+    return users, agents, caps

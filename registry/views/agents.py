@@ -2,14 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action, require
 from registry import permissions
 from registry.agent_sections import sections_for
@@ -39,9 +38,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
     except InvalidFilters as exc:
         exc.show_on(filters)
         agents = Agent.objects.none()
-    page = Paginator(agents, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
+    page, query = paginate(request, agents, PAGE_SIZE)
     stale_before = selectors.stale_before()
     return render(
         request,
@@ -49,7 +46,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "query": query.urlencode(),
+            "query": query,
             "stale_before": stale_before,
         },
     )

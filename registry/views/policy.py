@@ -6,8 +6,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from kernel.errors import ApplicationError
-from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.http import AuthenticatedHttpRequest, requires, valid_data
 from kernel.permissions import Action, can
 from registry.forms import PolicyRuleForm
 from registry.models import Effect, Tier
@@ -60,11 +59,7 @@ def policy_draft_open(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def policy_draft_rule(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     version = selectors.policy_version_get(number)
-    form = PolicyRuleForm(request.POST)
-    if not form.is_valid():
-        errors = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in form.errors.items())
-        raise ApplicationError(f"The rule was not saved: {errors}")
-    data = form.cleaned_data
+    data = valid_data(PolicyRuleForm(request.POST), "The rule was not saved")
     capability = capability_get(data["capability"])
     if data["effect"]:
         services.policy_rule_set(

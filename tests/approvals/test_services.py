@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from access.models import AccessRequest, Approval
 from approvals.selectors import awaiting_approval_by
-from approvals.services import approve
+from approvals.services import approve, close
 from approvals.workflow import Pipeline
 from exceptions.models import ExceptionApproval, PolicyException
 from kernel.errors import ApplicationError, Forbidden
@@ -154,3 +154,53 @@ def test_awaiting_me_is_pending_not_mine_not_my_agents_not_approved_by_me(approv
     assert approved_by_me in awaiting_approval_by(other, visible)
     engineer = make_user("eng", "engineer")
     assert list(awaiting_approval_by(engineer, visible)) == []
+
+
+def test_close_moves_the_subject_and_saves_its_fields_in_one_update(approvers):
+    subject = ExceptionFactory(required_approvals=1)
+    now = timezone.now()
+    closed = close(
+        actor=approvers[0],
+        subject=subject,
+        pipeline=PIPELINE,
+        status="rejected",
+        fields={"rejected_at": now, "rejected_by": approvers[0], "rejection_comment": "no"},
+    )
+    subject.refresh_from_db()
+    assert (closed.status, subject.status) == ("rejected", "rejected")
+    assert (subject.rejected_by, subject.rejection_comment) == (approvers[0], "no")
+
+
+def test_close_refuses_a_move_the_pipeline_does_not_allow_and_saves_nothing(approvers):
+    subject = ExceptionFactory(status="rejected", required_approvals=1)
+    with pytest.raises(ApplicationError) as refused:
+        close(
+            actor=approvers[0],
+            subject=subject,
+            pipeline=PIPELINE,
+            status="revoked",
+            fields={"revoke_reason": "late"},
+        )
+    assert refused.value.code == "invalid_transition"
+    subject.refresh_from_db()
+    assert (subject.status, subject.revoke_reason) == ("rejected", "")
+
+
+def test_close_runs_the_workflow_check_under_the_lock_first(approvers):
+    subject = ExceptionFactory(status="active", required_approvals=1)
+
+    def expired(locked):
+        assert locked.pk == subject.pk
+        raise ApplicationError("Expired already.", code="invalid_transition")
+
+    with pytest.raises(ApplicationError, match="Expired already"):
+        close(
+            actor=approvers[0],
+            subject=subject,
+            pipeline=PIPELINE,
+            status="revoked",
+            fields={},
+            check=expired,
+        )
+    subject.refresh_from_db()
+    assert subject.status == "active"

@@ -4,17 +4,19 @@ import uuid
 from datetime import timedelta
 
 import pytest
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
 from access.models import AccessRequest, Approval, Grant
 from access.services import required_approvals_for
 from compliance.collectors import COLLECTORS, Status, collector_for
-from compliance.collectors.base import Evidence
+from compliance.collectors.base import Evidence, tally
 from compliance.period import Period, period_parse
 from compliance.reports.build import collect_controls, control_status
 from controls.models import Control
 from decisions.models import Activity, Decision
 from kernel.roles import Role
+from registry.models import Team
 from tests.compliance.factories import EvidenceFileFactory
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, capability, publish_policy
@@ -560,3 +562,19 @@ def test_an_exception_in_force_makes_a_failing_control_excepted(engineer, securi
     # A high-risk capability's exception is shown on AGC-04 too (nothing failed there).
     assert report["AGC-04"].exceptions
     assert report["AGC-04"].status == Status.NO_EVIDENCE
+
+
+@pytest.mark.django_db
+def test_tally_counts_checked_failed_and_figures_in_one_query(django_assert_num_queries):
+    for slug, unit in (("a", "x"), ("b", "x"), ("c", "")):
+        Team.objects.create(slug=slug, name=slug.upper(), business_unit=unit)
+    with django_assert_num_queries(1):
+        evidence = tally(
+            Team.objects.all(),
+            Q(business_unit=""),
+            {"teams": Count("pk"), "in_x": Q(business_unit="x"), "last": Max("slug")},
+        )
+    assert (evidence.checked, evidence.failed) == (3, 1)
+    assert evidence.figures == {"teams": 3, "in_x": 2, "last": "c"}
+    assert list(evidence.figures) == ["teams", "in_x", "last"]
+    assert evidence.samples == []

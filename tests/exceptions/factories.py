@@ -6,6 +6,7 @@ import factory
 from django.utils import timezone
 
 from exceptions.models import ExceptionApproval, PolicyException
+from exceptions.rules import risk_floor
 from tests.portal.factories import UserFactory
 from tests.registry.factories import AgentFactory, capability
 
@@ -18,7 +19,8 @@ class ExceptionFactory(factory.django.DjangoModelFactory):
     agent = factory.SubFactory(AgentFactory)
     capability = factory.LazyFunction(lambda: capability("vault:read_secret", high_risk=True))
     justification = "needed for the test"
-    risk = "low"
+    # The lowest risk its agent and capability allow (exceptions.rules.risk_floor).
+    risk = factory.LazyAttribute(lambda e: str(risk_floor(e.agent, e.capability)))
     compensating_controls = "alerting"
     requested_by = factory.LazyAttribute(lambda e: e.agent.owner)
     starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))

@@ -85,6 +85,7 @@ def test_healthz_is_503_when_database_is_unreachable(client, monkeypatch):
     assert response.json() == {
         "status": "error",
         "database": "unavailable",
+        "broker": "in-process",
         "error": "OperationalError",
     }
 

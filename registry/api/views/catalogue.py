@@ -23,11 +23,16 @@ from registry.services import catalogue as services
 CATALOGUE_ACTIONS = {"read": Action.VIEW_INVENTORY, "write": Action.MANAGE_POLICY}
 
 
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    serializer_class = TeamOut
+class CatalogueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """List and read for everyone who reads the inventory; security creates and edits."""
+
     lookup_field = "slug"
     permission_classes = [ActionPermission]
     action_permissions = CATALOGUE_ACTIONS
+
+
+class TeamViewSet(CatalogueViewSet):
+    serializer_class = TeamOut
 
     def get_queryset(self):
         return selectors.team_list()
@@ -56,13 +61,10 @@ class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(TeamOut(team).data)
 
 
-class ToolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ToolViewSet(CatalogueViewSet):
     """Tools with their capabilities. Security creates and edits them."""
 
     serializer_class = ToolOut
-    lookup_field = "slug"
-    permission_classes = [ActionPermission]
-    action_permissions = CATALOGUE_ACTIONS
 
     def get_queryset(self):
         return selectors.tool_list()
@@ -82,14 +84,12 @@ class ToolViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         return Response(ToolOut(selectors.tool_get(tool.slug)).data)
 
 
-class CapabilityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CapabilityViewSet(CatalogueViewSet):
     """Capabilities, looked up by `tool:action`."""
 
     serializer_class = CapabilityOut
     lookup_field = "key"
     lookup_value_regex = "[^/]+"
-    permission_classes = [ActionPermission]
-    action_permissions = CATALOGUE_ACTIONS
     queryset = Capability.objects.select_related("tool").order_by("key")
 
     def get_object(self):
