@@ -262,6 +262,17 @@ API_TOKEN_TTL_HOURS = env_int("API_TOKEN_TTL_HOURS", 720)
 # Agents not attested within this window are stale.
 ATTESTATION_MAX_AGE = timedelta(days=env_int("ATTESTATION_MAX_AGE_DAYS", 90))
 
+# Login and token throttling count failures in the cache: with several processes, point it at
+# a shared store (e.g. redis://redis:6379/1) so every process sees the same counts.
+CACHE_URL = env_str("CACHE_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -87,7 +87,11 @@ def test_starts_at_may_be_given_in_iso_8601(api, engineer, world):
             "at most 14 days",
         ),
         (
-            {"risk": "low", "expires_at": in_days(181).isoformat()},
+            {
+                "risk": "low",
+                "capability": "jira:write",  # not high-risk: low is allowed
+                "expires_at": in_days(181).isoformat(),
+            },
             400,
             "expires_at",
             "at most 180 days",
@@ -246,7 +250,9 @@ def test_forged_ids_are_404(api, security, world, forged):
 
 
 def test_renewal_through_the_api_links_the_chain(api, engineer, world):
-    old = active_exception(agent=world["agent"], risk="medium", expires_at=in_days(5))
+    old = active_exception(
+        agent=world["agent"], risk="medium", capability=world["jira"], expires_at=in_days(5)
+    )
     response = post(
         api,
         engineer,

@@ -55,7 +55,7 @@ def file(actor, world, **overrides):
     ("risk", "approvals"), [("low", 1), ("medium", 1), ("high", 2), ("critical", 2)]
 )
 def test_filing_is_pending_and_needs_approvals_by_risk(engineer, world, risk, approvals):
-    exception = file(engineer, world, risk=risk)
+    exception = file(engineer, world, risk=risk, capability=world["jira"])
     assert exception.status == "pending"
     assert exception.required_approvals == approvals
     assert exception.requested_by == engineer
@@ -69,6 +69,7 @@ def test_the_maximum_length_is_allowed_and_a_minute_more_is_refused(engineer, wo
         engineer,
         world,
         risk=risk,
+        capability=world["jira"],
         starts_at=start,
         expires_at=start + timedelta(days=MAX_DAYS[risk]),
     )
@@ -78,6 +79,7 @@ def test_the_maximum_length_is_allowed_and_a_minute_more_is_refused(engineer, wo
             engineer,
             world,
             risk=risk,
+            capability=world["jira"],
             starts_at=start,
             expires_at=start + timedelta(days=MAX_DAYS[risk], minutes=1),
         )
@@ -94,11 +96,13 @@ def test_the_maximum_length_is_allowed_and_a_minute_more_is_refused(engineer, wo
 def test_compensating_controls_are_required_for_high_and_critical(engineer, world, risk, required):
     if required:
         with pytest.raises(ApplicationError) as refused:
-            file(engineer, world, risk=risk, compensating_controls="   ")
+            file(engineer, world, risk=risk, compensating_controls="   ", capability=world["jira"])
         assert refused.value.code == "compensating_controls_required"
         assert not PolicyException.objects.exists()
     else:
-        assert file(engineer, world, risk=risk, compensating_controls="").pk
+        assert file(
+            engineer, world, risk=risk, compensating_controls="", capability=world["jira"]
+        ).pk
 
 
 @pytest.mark.parametrize(
@@ -196,18 +200,18 @@ def test_high_risk_needs_two_distinct_security_approvers(
 
 
 def test_low_risk_is_active_after_one_approval(engineer, security, world):
-    exception = file(engineer, world, risk="low")
+    exception = file(engineer, world, risk="low", capability=world["jira"])
     services.exception_approve(actor=security, exception=exception)
     exception.refresh_from_db()
     assert exception.status == "active"
 
 
 def test_nobody_approves_their_own_exception_nor_one_for_an_agent_they_own(security, world):
-    own_request = file(security, world, risk="low")
+    own_request = file(security, world, risk="low", capability=world["jira"])
     with pytest.raises(Forbidden, match="You requested"):
         services.exception_approve(actor=security, exception=own_request)
     own_agent = AgentFactory(slug="sec-bot", owner=make_user("secowner", "security"))
-    exception = file(security, world, risk="low", agent=own_agent)
+    exception = file(security, world, risk="low", agent=own_agent, capability=world["jira"])
     with pytest.raises(Forbidden, match="You own this agent"):
         services.exception_approve(actor=own_agent.owner, exception=exception)
     assert not ExceptionApproval.objects.exists()
@@ -246,7 +250,7 @@ def test_reject_needs_a_comment(engineer, security, world):
 
 
 def test_an_approval_after_the_window_passed_is_refused(engineer, security, world):
-    exception = file(engineer, world, risk="low", expires_at=in_days(1))
+    exception = file(engineer, world, risk="low", expires_at=in_days(1), capability=world["jira"])
     with time_machine.travel(in_days(1.5)), pytest.raises(ApplicationError) as refused:
         services.exception_approve(actor=security, exception=exception)
     assert refused.value.code == "window_passed"
@@ -415,7 +419,9 @@ def _move(action, exception, security):
 @pytest.mark.parametrize("source", STATUSES)
 @pytest.mark.parametrize("target", ["active", "rejected", "revoked", "expired"])
 def test_every_service_follows_the_table(security, world, source, target):
-    exception = ExceptionFactory(agent=world["agent"], status=source, risk="low")
+    exception = ExceptionFactory(
+        agent=world["agent"], status=source, risk="low", capability=world["jira"]
+    )
     if (source, target) in ALLOWED_PAIRS:
         _move(target, exception, security)
         exception.refresh_from_db()

@@ -79,7 +79,9 @@ POSTS = {
 def test_decisions_per_role(client, users, world, action, role):
     data, status = POSTS[action]
     factory = active_exception if status == "active" else ExceptionFactory
-    exception = factory(agent=world["agent"], requested_by=users["engineer"], risk="low")
+    exception = factory(
+        agent=world["agent"], requested_by=users["engineer"], risk="low", capability=world["jira"]
+    )
     response = login(client, users[role]).post(f"/exceptions/{exception.pk}/{action}/", data)
     exception.refresh_from_db()
     if role in ("security", "second_security"):
@@ -177,7 +179,13 @@ def test_revoked_and_expired_stay_readable(client, auditor, security, world):
 
 
 def test_renew_page_files_a_linked_renewal(client, engineer, world):
-    old = active_exception(agent=world["agent"], requested_by=engineer, expires_at=in_days(3))
+    old = active_exception(
+        agent=world["agent"],
+        requested_by=engineer,
+        risk="low",
+        capability=world["jira"],  # not high-risk: low risk, 180 days at most
+        expires_at=in_days(3),
+    )
     client.force_login(engineer)
     assert "Renew" in client.get(old.get_absolute_url()).content.decode()
     bad = client.post(f"/exceptions/{old.pk}/renew/", {"justification": "x"})
@@ -310,7 +318,7 @@ def test_navigation_links_the_exceptions_page(client, auditor):
 
 
 def test_approving_from_the_queue_returns_to_the_queue(client, security, world):
-    exception = ExceptionFactory(agent=world["agent"], risk="low")
+    exception = ExceptionFactory(agent=world["agent"], risk="low", capability=world["jira"])
     client.force_login(security)
     queue = client.get("/approvals/").content.decode()
     assert f'tr data-exception="{exception.pk}"' in queue
