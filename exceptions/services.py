@@ -9,7 +9,7 @@ rejected exception can never be approved. Notifications go out on commit.
 from datetime import datetime, timedelta
 
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from approvals import services as approvals
@@ -23,7 +23,6 @@ from exceptions.limits import (
     TITLE_MAX_LENGTH,
 )
 from exceptions.models import (
-    ExceptionReminder,
     ExceptionStatus,
     PolicyException,
     ReminderKind,
@@ -31,7 +30,6 @@ from exceptions.models import (
 )
 from exceptions.rules import (
     exception_is_running,
-    exception_running_q,
     risk_floor,
     risk_floor_refusal,
 )
@@ -366,55 +364,3 @@ def exception_revoke(*, actor: User, exception: PolicyException, reason: str) ->
         check=check,
         notice=notifications.exception_decided,
     )
-
-
-@transaction.atomic
-def exceptions_mark_expired(*, now: datetime | None = None) -> int:
-    """Move active exceptions past their expiry to `expired`.
-
-    Bookkeeping for lists and reports: decisions never wait for it (rules.exception_in_force_q).
-    """
-    now = now or timezone.now()
-    due = list(
-        PolicyException.objects.select_for_update(skip_locked=True)
-        .filter(status=ExceptionStatus.ACTIVE, expires_at__lte=now)
-        .order_by("pk")
-    )
-    for exception in due:
-        set_status(exception, ExceptionStatus.EXPIRED)
-        exception.expired_at = now
-        exception.save(update_fields=["status", "expired_at"])
-    return len(due)
-
-
-@transaction.atomic
-def exceptions_send_reminders(*, now: datetime | None = None) -> int:
-    """Remind requester, agent owner and security 7 days and 1 day before expiry, once each.
-
-    The ExceptionReminder row is the record that a reminder went out; its unique constraint
-    keeps two overlapping runs from sending the same reminder twice.
-    """
-    now = now or timezone.now()
-    sent = 0
-    for kind, ahead in REMINDERS:
-        nearer = [delta for _, delta in REMINDERS if delta < ahead]
-        due = (
-            PolicyException.objects.filter(
-                exception_running_q(now),
-                expires_at__gt=now + (max(nearer) if nearer else timedelta(0)),
-                expires_at__lte=now + ahead,
-            )
-            .exclude(reminders__kind=kind)
-            .order_by("pk")
-        )
-        for exception_id in due.values_list("pk", flat=True):
-            try:
-                with transaction.atomic():
-                    reminder = ExceptionReminder.objects.create(
-                        exception_id=exception_id, kind=kind, sent_at=now
-                    )
-            except IntegrityError:
-                continue  # another run recorded (and sends) it
-            queue_notice(notifications.exception_expiring, reminder.pk)
-            sent += 1
-    return sent

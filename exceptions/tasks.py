@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from exceptions import services
+from exceptions import upkeep
 
 
 @shared_task(name="exceptions.tasks.expire_exceptions")
 def expire_exceptions() -> int:
-    return services.exceptions_mark_expired()
+    return upkeep.exceptions_mark_expired()
 
 
 @shared_task(name="exceptions.tasks.remind_expiring_exceptions")
 def remind_expiring_exceptions() -> int:
-    return services.exceptions_send_reminders()
+    return upkeep.exceptions_send_reminders()

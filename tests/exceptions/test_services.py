@@ -8,7 +8,7 @@ from django.core import mail
 from django.utils import timezone
 
 from decisions.selectors import exception_active_at
-from exceptions import services
+from exceptions import services, upkeep
 from exceptions.limits import MAX_DAYS
 from exceptions.models import (
     ExceptionApproval,
@@ -289,8 +289,8 @@ def test_expiry_takes_effect_without_the_beat_task(world):
         assert in_force(**key) is None  # nothing marked it expired yet
         exception.refresh_from_db()
         assert exception.status == "active"
-        assert services.exceptions_mark_expired() == 1
-        assert services.exceptions_mark_expired() == 0
+        assert upkeep.exceptions_mark_expired() == 1
+        assert upkeep.exceptions_mark_expired() == 0
     exception.refresh_from_db()
     assert exception.status == "expired"
     assert exception.expired_at is not None
@@ -411,7 +411,7 @@ def _move(action, exception, security):
     if action == "revoked":
         return services.exception_revoke(actor=security, exception=exception, reason="r")
     with time_machine.travel(exception.expires_at + timedelta(seconds=1)):
-        if services.exceptions_mark_expired() == 0:
+        if upkeep.exceptions_mark_expired() == 0:
             raise ApplicationError("nothing expired", code="invalid_transition")
     return exception
 
@@ -450,7 +450,7 @@ def test_reminders_go_out_seven_days_and_one_day_before_expiry_once_each(
 
     def run(at):
         with time_machine.travel(at), committed(execute=True):
-            return services.exceptions_send_reminders()
+            return upkeep.exceptions_send_reminders()
 
     assert run(start) == 0
     assert run(start + timedelta(days=2, hours=23)) == 0  # 7 days and 1 hour left
@@ -470,7 +470,7 @@ def test_reminders_go_out_seven_days_and_one_day_before_expiry_once_each(
 def test_a_short_exception_gets_only_the_one_day_reminder(world, committed):
     active_exception(agent=world["agent"], expires_at=in_days(0.5))
     with committed(execute=True):
-        assert services.exceptions_send_reminders() == 1
+        assert upkeep.exceptions_send_reminders() == 1
     assert list(ExceptionReminder.objects.values_list("kind", flat=True)) == ["1d"]
 
 
@@ -478,7 +478,7 @@ def test_revoked_and_pending_exceptions_get_no_reminder(security, world):
     revoked = active_exception(agent=world["agent"], expires_at=in_days(3))
     services.exception_revoke(actor=security, exception=revoked, reason="done")
     ExceptionFactory(agent=world["agent"], capability=world["merge"], expires_at=in_days(3))
-    assert services.exceptions_send_reminders() == 0
+    assert upkeep.exceptions_send_reminders() == 0
 
 
 def test_tasks_call_the_services(world):
