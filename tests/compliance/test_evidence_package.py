@@ -16,6 +16,7 @@ from compliance.models import EvidencePackage, PackageStatus
 from compliance.period import period_parse
 from compliance.tasks import build_evidence_package
 from controls import services
+from controls.catalogue import load_controls, load_frameworks
 from controls.models import Control, Framework
 from kernel.errors import Forbidden
 from tests.registry.factories import AgentFactory
@@ -257,6 +258,10 @@ def test_engineers_get_no_package_pages(client, engineer, auditor):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_builds_the_package(worker_queue, auditor, security):
+    # A transactional test flushes the tables, shipped catalogues included: load them again
+    # (idempotent), so this test does not depend on which tests ran before it.
+    load_frameworks()
+    load_controls()
     AgentFactory()
     _upload(security, "AGC-05", "log-review.txt", b"reviewed the decision log")
     package = EvidencePackage.objects.create(

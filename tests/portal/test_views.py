@@ -73,8 +73,10 @@ def test_healthz_reports_database_ok(client):
     assert response.json()["database"] == "ok"
 
 
-def test_healthz_is_503_when_database_is_unreachable(client, monkeypatch):
+def test_healthz_is_503_when_database_is_unreachable(client, monkeypatch, settings):
     from django.db import connection
+
+    settings.CELERY_BROKER_URL = ""  # the embedded default: no broker to ask about
 
     def broken_cursor(*args, **kwargs):
         raise OperationalError("connection refused")
