@@ -281,8 +281,10 @@ def bench_http(sample: list[tuple[str, str]]) -> dict:
     rounds = int(os.environ.get("BENCH_HTTP_ROUNDS", 3))
     from django.db import connection
 
+    from decisions.models import Decision
+
     with connection.cursor() as cursor:  # settle the decision log the in-process runs grew
-        cursor.execute("VACUUM ANALYZE registry_decision")
+        cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Decision._meta.db_table)}")
     post = {
         "connections": connections,
         "bodies": bodies,
