@@ -12,6 +12,7 @@ from access.selectors import (
     grants_expiring_within,
     requests_awaiting,
 )
+from approvals.queue import awaiting_me_panel
 from kernel.permissions import Action, AnyUser, can
 
 
@@ -34,15 +35,8 @@ def access_panels(user: AnyUser) -> list[dict]:
             }
         )
     if can(user, Action.APPROVE):
-        panels.append(
-            {
-                "key": "approval-queue",
-                "title": "Requests waiting for my approval",
-                "value": requests_awaiting(user).count(),
-                "link": reverse("approvals:queue"),
-                "link_label": "Approvals",
-            }
-        )
+        waiting = requests_awaiting(user).count()
+        panels.append(awaiting_me_panel("approval-queue", "Requests", waiting))
         panels.append(
             {
                 "key": "break-glass",

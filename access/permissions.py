@@ -1,6 +1,7 @@
 """Who may request and approve access for which agent. Services, views and the API call these."""
 
-from kernel.permissions import Action, AnyUser, can, refusal
+from approvals import permissions as approvals
+from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
 from registry.permissions import is_owner_or_member
 
@@ -12,23 +13,16 @@ def can_request_for(user: AnyUser, agent: Agent) -> bool:
 
 def approval_refusal(user: AnyUser, access_request) -> str | None:
     """Why this person may not approve this request, or None when they may (SoD rules)."""
-    if not can(user, Action.APPROVE):
-        return refusal(Action.APPROVE)
-    if access_request.requested_by_id == user.pk:
-        return "You cannot approve your own request."
-    if access_request.agent.owner_id == user.pk:
-        return "You own this agent: someone else in security must approve."
-    return None
-
-
-def has_approved(user: AnyUser, access_request) -> bool:
-    """Whether this person already counts towards the request (reads prefetched approvals)."""
-    return any(approval.approver_id == user.pk for approval in access_request.approvals.all())
+    return approvals.approval_refusal(
+        user, access_request, own_request="You cannot approve your own request."
+    )
 
 
 def can_approve(user: AnyUser, access_request) -> bool:
     """Security, not the requester, not the agent's owner, and not a second time."""
-    return approval_refusal(user, access_request) is None and not has_approved(user, access_request)
+    return approval_refusal(user, access_request) is None and not approvals.has_approved(
+        user, access_request
+    )
 
 
 def can_cancel(user: AnyUser, access_request) -> bool:

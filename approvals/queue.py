@@ -6,6 +6,8 @@ and `items`. Access and exceptions register theirs in their `AppConfig.ready()`.
 
 from collections.abc import Callable
 
+from django.urls import reverse
+
 from kernel.permissions import AnyUser
 
 QueueProvider = Callable[[AnyUser], dict | None]
@@ -25,6 +27,18 @@ def queue_for(user: AnyUser) -> list[dict]:
         if section is not None:
             sections.append(section)
     return sections
+
+
+def awaiting_me_panel(key: str, subjects: str, count: int) -> dict:
+    """The dashboard panel of a workflow's `subjects` ("Requests") awaiting this security
+    member: how many, and the way to the queue."""
+    return {
+        "key": key,
+        "title": f"{subjects} waiting for my approval",
+        "value": count,
+        "link": reverse("approvals:queue"),
+        "link_label": "Approvals",
+    }
 
 
 def awaiting_approval_section(

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar, cast
 
 from approvals.models import ApprovalWorkflow
-from kernel.errors import ApplicationError
+from kernel.transitions import check_transition
 
 Status = TypeVar("Status", bound=str)
 
@@ -21,12 +21,11 @@ class Pipeline(Generic[Status]):
     def check(self, subject: ApprovalWorkflow, status: Status) -> None:
         """Refuse, naming the current status, any move the pipeline does not allow."""
         current = cast(Status, subject.status)
-        if status not in self.allowed.get(current, ()):
-            raise ApplicationError(
-                f"{self.noun.capitalize()} #{subject.pk} is {_value(current)}; "
-                f"it cannot become {_value(status)}.",
-                code="invalid_transition",
-            )
+        refusal = (
+            f"{self.noun.capitalize()} #{subject.pk} is {_value(current)}; "
+            f"it cannot become {_value(status)}."
+        )
+        check_transition(self.allowed, current, status, refusal)
 
     def set_status(self, subject: ApprovalWorkflow, status: Status) -> None:
         """The one place a status changes."""

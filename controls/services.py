@@ -2,7 +2,7 @@
 
 import datetime
 import hashlib
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
@@ -29,8 +29,9 @@ MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 
 
-def _save(instance: models.Model, **kwargs: Any) -> None:
-    """full_clean then save; model validation errors become one readable ApplicationError."""
+def _save(actor: User, instance: models.Model) -> None:
+    """full_clean then save as `actor` (the audit trail names them); model validation errors
+    become one readable ApplicationError."""
     try:
         instance.full_clean(validate_constraints=False)
     except ValidationError as exc:
@@ -39,7 +40,19 @@ def _save(instance: models.Model, **kwargs: Any) -> None:
         raise ApplicationError(
             f"{label}{' '.join(messages)}", field=None if field == "__all__" else field
         ) from None
-    save_unique(instance, **kwargs)
+    with audit_actor(actor):
+        save_unique(instance)
+
+
+M = TypeVar("M", Control, Mapping)
+
+
+def _edited(actor: User, instance: M, changes: dict[str, Any], editable: frozenset[str]) -> M:
+    """The row re-read under lock for security to edit, with `changes` (`editable` only) set."""
+    require(actor, Action.MANAGE_CONTROLS)
+    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+    apply_changes(instance, changes, editable)
+    return instance
 
 
 def _check_mapping_values(relationship: str, strength: int, rationale: str) -> None:
@@ -84,19 +97,15 @@ def control_create(
         owner_team=owner_team,  # type: ignore[misc]
         active=active,
     )
-    with audit_actor(actor):
-        _save(control)
+    _save(actor, control)
     return control
 
 
 @transaction.atomic
 def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
     """Edit a control's title, description, owner team or active flag (ref_id never changes)."""
-    require(actor, Action.MANAGE_CONTROLS)
-    control = Control.objects.select_for_update().get(pk=control.pk)
-    apply_changes(control, changes, CONTROL_FIELDS)
-    with audit_actor(actor):
-        _save(control)
+    control = _edited(actor, control, changes, CONTROL_FIELDS)
+    _save(actor, control)
     return control
 
 
@@ -125,20 +134,16 @@ def mapping_create(
         strength=strength,
         rationale=rationale.strip(),
     )
-    with audit_actor(actor):
-        _save(mapping)
+    _save(actor, mapping)
     return mapping
 
 
 @transaction.atomic
 def mapping_update(*, actor: User, mapping: Mapping, **changes: Any) -> Mapping:
-    require(actor, Action.MANAGE_CONTROLS)
-    mapping = Mapping.objects.select_for_update().get(pk=mapping.pk)
-    apply_changes(mapping, changes, MAPPING_FIELDS)
+    mapping = _edited(actor, mapping, changes, MAPPING_FIELDS)
     _check_mapping_values(mapping.relationship, mapping.strength, mapping.rationale)
     mapping.rationale = mapping.rationale.strip()
-    with audit_actor(actor):
-        _save(mapping)
+    _save(actor, mapping)
     return mapping
 
 
@@ -201,8 +206,7 @@ def evidence_upload(
     )
     evidence.file.save(original_name, file, save=False)
     try:
-        with audit_actor(actor):
-            _save(evidence)
+        _save(actor, evidence)
     except Exception:
         evidence.file.delete(save=False)
         raise

@@ -1,5 +1,9 @@
 """Compliance pages: frameworks with coverage, the matrix, controls, the crosswalk."""
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -7,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from controls import selectors, services
 from controls.forms import ControlForm, CrosswalkForm, EvidenceForm, MappingEditForm, MappingForm
-from controls.models import FrameworkItem, Relationship
+from controls.models import Control, FrameworkItem, Relationship
 from kernel.errors import ApplicationError, NotFound
-from kernel.http import AuthenticatedHttpRequest, requires, valid_data
+from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, valid_data
 from kernel.permissions import Action, can
 
 
@@ -107,59 +111,56 @@ def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
     return render(request, "controls/control_detail.html", context)
 
 
-@requires(Action.MANAGE_CONTROLS)
-@require_POST
-def control_edit(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
-    control = selectors.control_get(ref_id)
+def _control_step(step: Callable[..., str]) -> ViewFunc:
+    """A form security posts on a control's page: `step(request, control, **url_kwargs)` does
+    it and returns what to tell them (a refusal raises); then back to the control."""
+
+    @requires(Action.MANAGE_CONTROLS)
+    @require_POST
+    @wraps(step)
+    def view(request: AuthenticatedHttpRequest, ref_id: str, **kwargs: Any) -> HttpResponse:
+        control = selectors.control_get(ref_id)
+        messages.success(request, step(request, control, **kwargs))
+        return redirect(control)
+
+    return view
+
+
+@_control_step
+def control_edit(request: AuthenticatedHttpRequest, control: Control) -> str:
     data = valid_data(ControlForm(request.POST, editing=True), "The control was not saved")
     services.control_update(actor=request.user, control=control, **data)
-    messages.success(request, f"Control {control.ref_id} saved.")
-    return redirect(control)
+    return f"Control {control.ref_id} saved."
 
 
-@requires(Action.MANAGE_CONTROLS)
-@require_POST
-def mapping_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
-    control = selectors.control_get(ref_id)
+@_control_step
+def mapping_add(request: AuthenticatedHttpRequest, control: Control) -> str:
     data = valid_data(MappingForm(request.POST), "The mapping was not added")
     item = FrameworkItem.objects.select_related("framework").get(pk=data.pop("item"))
     services.mapping_create(actor=request.user, control=control, item=item, **data)
-    messages.success(request, f"{control.ref_id} now maps to {item.framework.key} {item.ref_id}.")
-    return redirect(control)
+    return f"{control.ref_id} now maps to {item.framework.key} {item.ref_id}."
 
 
-@requires(Action.MANAGE_CONTROLS)
-@require_POST
-def mapping_edit(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
-    control = selectors.control_get(ref_id)
+@_control_step
+def mapping_edit(request: AuthenticatedHttpRequest, control: Control, pk: int) -> str:
     mapping = selectors.mapping_get_by_pk(control, pk)
     data = valid_data(MappingEditForm(request.POST), "The mapping was not saved")
     services.mapping_update(actor=request.user, mapping=mapping, **data)
-    messages.success(request, f"Mapping to {mapping.item.ref_id} saved.")
-    return redirect(control)
+    return f"Mapping to {mapping.item.ref_id} saved."
 
 
-@requires(Action.MANAGE_CONTROLS)
-@require_POST
-def mapping_delete(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
-    control = selectors.control_get(ref_id)
+@_control_step
+def mapping_delete(request: AuthenticatedHttpRequest, control: Control, pk: int) -> str:
     mapping = selectors.mapping_get_by_pk(control, pk)
     services.mapping_delete(actor=request.user, mapping=mapping)
-    messages.success(request, f"Mapping to {mapping.item.ref_id} removed.")
-    return redirect(control)
+    return f"Mapping to {mapping.item.ref_id} removed."
 
 
-@requires(Action.MANAGE_CONTROLS)
-@require_POST
-def evidence_add(request: AuthenticatedHttpRequest, ref_id: str) -> HttpResponse:
-    control = selectors.control_get(ref_id)
-    form = EvidenceForm(request.POST, request.FILES)
-    data = valid_data(form, "The evidence was not uploaded")
+@_control_step
+def evidence_add(request: AuthenticatedHttpRequest, control: Control) -> str:
+    data = valid_data(EvidenceForm(request.POST, request.FILES), "The evidence was not uploaded")
     evidence = services.evidence_upload(actor=request.user, control=control, **data)
-    messages.success(
-        request, f"Evidence {evidence.original_name} stored (SHA-256 {evidence.sha256})."
-    )
-    return redirect(control)
+    return f"Evidence {evidence.original_name} stored (SHA-256 {evidence.sha256})."
 
 
 @requires(Action.EXPORT_EVIDENCE)

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 
+from approvals.queue import awaiting_me_panel
 from exceptions.limits import EXPIRING_SOON_DAYS
 from exceptions.models import Risk
 from exceptions.selectors import active_counts_by_risk, exceptions_awaiting
@@ -32,13 +33,6 @@ def exception_panels(user: AnyUser) -> list[dict]:
         },
     ]
     if can(user, Action.APPROVE):
-        panels.append(
-            {
-                "key": "exceptions-awaiting-me",
-                "title": "Exceptions waiting for my approval",
-                "value": exceptions_awaiting(user).count(),
-                "link": reverse("approvals:queue"),
-                "link_label": "Approvals",
-            }
-        )
+        waiting = exceptions_awaiting(user).count()
+        panels.append(awaiting_me_panel("exceptions-awaiting-me", "Exceptions", waiting))
     return panels

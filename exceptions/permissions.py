@@ -2,6 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
+from approvals import permissions as approvals
 from exceptions.models import PolicyException
 from kernel.permissions import Action, AnyUser, can, refusal
 from registry.models import Agent
@@ -28,18 +29,16 @@ def request_refusal(user: AnyUser, agent: Agent) -> str | None:
 
 def approval_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     """Why this person may not approve this exception, or None when they may (SoD rules)."""
-    if not can(user, Action.APPROVE):
-        return refusal(Action.APPROVE)
-    if exception.requested_by_id == user.pk:
-        return "You requested this exception: someone else in security must approve it."
-    if exception.agent.owner_id == user.pk:
-        return "You own this agent: someone else in security must approve."
-    return None
+    return approvals.approval_refusal(
+        user,
+        exception,
+        own_request="You requested this exception: someone else in security must approve it.",
+    )
 
 
 def has_approved(user: AnyUser, exception: PolicyException) -> bool:
     """Whether this person already counts towards the exception (reads prefetched approvals)."""
-    return any(approval.approver_id == user.pk for approval in exception.approvals.all())
+    return approvals.has_approved(user, exception)
 
 
 def can_approve(user: AnyUser, exception: PolicyException) -> bool:

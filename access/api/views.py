@@ -1,7 +1,6 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from access import selectors, services
 from access.api.serializers import AccessRequestIn, AccessRequestOut, BreakGlassIn, GrantOut
@@ -9,9 +8,8 @@ from access.break_glass import break_glass_request
 from access.filters import AccessRequestFilter, GrantFilter
 from access.models import AccessRequest, Grant
 from approvals.serializers import CommentIn, NoteIn, ReasonIn, RequiredCommentIn
-from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import referenced, validated
-from kernel.api.permissions import ActionPermission
+from kernel.api.viewsets import ScopedViewSet, UserScope, step_action
 from kernel.permissions import Action
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
@@ -36,34 +34,19 @@ def _references(data: dict) -> dict:
     return data
 
 
-class AccessRequestViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class AccessRequestViewSet(ScopedViewSet):
     """Just-in-time access requests. POST files one; approve/deny/cancel move it on."""
 
     serializer_class = AccessRequestOut
-    permission_classes = [ActionPermission]
     action_permissions = REQUEST_ACTIONS
-    filter_backends = [SelectorFilters]
     filterset_class = AccessRequestFilter
-
-    queryset = AccessRequest.objects.none()  # for the schema; requests come from selectors
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return AccessRequest.objects.none()
-        if self.action == "list":
-            return selectors.access_request_list(
-                self.request.user, filters=self.request.query_params
-            )
-        return selectors.requests_visible_to(self.request.user)
-
-    def get_object(self) -> AccessRequest:
-        return selectors.access_request_get_for_user(self.request.user, self.kwargs["pk"])
-
-    def _out(self, access_request: AccessRequest, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.access_request_get_for_user(self.request.user, access_request.pk)
-        return Response(AccessRequestOut(fresh).data, status=code)
+    queryset = AccessRequest.objects.none()
+    subject = "access_request"
+    scope = UserScope(
+        listed=selectors.access_request_list,
+        visible=selectors.requests_visible_to,
+        get=selectors.access_request_get_for_user,
+    )
 
     @extend_schema(request=AccessRequestIn, responses={201: AccessRequestOut})
     def create(self, request):
@@ -73,7 +56,7 @@ class AccessRequestViewSet(
         else:
             data.pop("incident")
             access_request = services.access_request_submit(actor=request.user, **data)
-        return self._out(access_request, status.HTTP_201_CREATED)
+        return self.respond(access_request, status.HTTP_201_CREATED)
 
     @extend_schema(request=BreakGlassIn, responses={201: AccessRequestOut})
     @action(detail=False, methods=["post"], url_path="break-glass")
@@ -81,66 +64,24 @@ class AccessRequestViewSet(
         """Emergency access for a production agent's owner: granted now, reviewed after."""
         data = _references(validated(BreakGlassIn, request.data))
         access_request = break_glass_request(actor=request.user, **data)
-        return self._out(access_request, status.HTTP_201_CREATED)
+        return self.respond(access_request, status.HTTP_201_CREATED)
 
-    @extend_schema(request=CommentIn, responses=AccessRequestOut)
-    @action(detail=True, methods=["post"])
-    def approve(self, request, pk=None):
-        data = validated(CommentIn, request.data)
-        access_request = services.access_request_approve(
-            actor=request.user, access_request=self.get_object(), **data
-        )
-        return self._out(access_request)
-
-    @extend_schema(request=RequiredCommentIn, responses=AccessRequestOut)
-    @action(detail=True, methods=["post"])
-    def deny(self, request, pk=None):
-        target = self.get_object()
-        data = validated(RequiredCommentIn, request.data)
-        return self._out(
-            services.access_request_deny(actor=request.user, access_request=target, **data)
-        )
-
-    @extend_schema(request=None, responses=AccessRequestOut)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, pk=None):
-        return self._out(
-            services.access_request_cancel(actor=request.user, access_request=self.get_object())
-        )
-
-    @extend_schema(request=NoteIn, responses=AccessRequestOut)
-    @action(detail=True, methods=["post"], url_path="review-break-glass")
-    def review_break_glass(self, request, pk=None):
-        target = self.get_object()
-        data = validated(NoteIn, request.data)
-        return self._out(
-            services.break_glass_review(actor=request.user, access_request=target, **data)
-        )
+    approve = step_action("approve", services.access_request_approve, CommentIn)
+    deny = step_action("deny", services.access_request_deny, RequiredCommentIn)
+    cancel = step_action("cancel", services.access_request_cancel, None)
+    review_break_glass = step_action("review_break_glass", services.break_glass_review, NoteIn)
 
 
-class GrantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class GrantViewSet(ScopedViewSet):
     serializer_class = GrantOut
-    permission_classes = [ActionPermission]
     action_permissions = GRANT_ACTIONS
-    filter_backends = [SelectorFilters]
     filterset_class = GrantFilter
+    queryset = Grant.objects.none()
+    subject = "grant"
+    scope = UserScope(
+        listed=selectors.grant_list,
+        visible=selectors.grants_visible_to,
+        get=selectors.grant_get_for_user,
+    )
 
-    queryset = Grant.objects.none()  # for the schema; grants come from selectors
-
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Grant.objects.none()
-        if self.action == "list":
-            return selectors.grant_list(self.request.user, filters=self.request.query_params)
-        return selectors.grants_visible_to(self.request.user)
-
-    def get_object(self) -> Grant:
-        return selectors.grant_get_for_user(self.request.user, self.kwargs["pk"])
-
-    @extend_schema(request=ReasonIn, responses=GrantOut)
-    @action(detail=True, methods=["post"])
-    def revoke(self, request, pk=None):
-        grant = self.get_object()
-        data = validated(ReasonIn, request.data)
-        grant = services.grant_revoke(actor=request.user, grant=grant, **data)
-        return Response(GrantOut(selectors.grant_get_for_user(request.user, grant.pk)).data)
+    revoke = step_action("revoke", services.grant_revoke, ReasonIn)

@@ -17,6 +17,7 @@ from decisions.models import Activity, ReviewStatus
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
+from kernel.transitions import check_transition
 from registry.models import Agent, AgentStatus, Capability
 
 # Review pipeline: a flag is reviewed once, as expected or as an incident.
@@ -99,11 +100,8 @@ def activity_review(*, actor: User, activity: Activity, verdict: str, note: str)
     if not note.strip():
         raise ApplicationError("Say why in a note: it is the evidence of the review.", field="note")
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
-    if verdict not in ALLOWED_REVIEW[ReviewStatus(activity.review_status)]:
-        raise ApplicationError(
-            f"This activity is '{activity.review_status}'; it cannot be reviewed again.",
-            code="invalid_transition",
-        )
+    refusal = f"This activity is '{activity.review_status}'; it cannot be reviewed again."
+    check_transition(ALLOWED_REVIEW, ReviewStatus(activity.review_status), verdict, refusal)
     activity.review_status = verdict
     activity.review_note = note.strip()
     activity.reviewed_by = actor
