@@ -13,6 +13,7 @@ BENCH = Path(__file__).resolve().parent
 BENCHES = [
     "report",  # the audit report over a year of decisions and grants (bench/report.py)
     "decisions",  # the decision API (bench/decisions.py, written separately)
+    "credentials",  # the token exchange against the decision (bench/credentials.py)
 ]
 
 

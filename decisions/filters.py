@@ -10,6 +10,7 @@ class DecisionFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent_slug")
     capability = filters.CharFilter(field_name="capability_key")
     decision = filters.ChoiceFilter(choices=DecisionOutcome.choices)
+    credential = filters.CharFilter(method="for_credential", max_length=64)
     since = filters.IsoDateTimeFilter(
         field_name="decided_at", lookup_expr="gte", validators=[sane_year_validator("since")]
     )
@@ -19,7 +20,11 @@ class DecisionFilter(filters.FilterSet):
 
     class Meta:
         model = Decision
-        fields = ["agent", "capability", "decision", "since", "until"]
+        fields = ["agent", "capability", "decision", "credential", "since", "until"]
+
+    def for_credential(self, queryset, name, value):
+        """Decisions of one token exchange (`credential_jti > ""` matches the partial index)."""
+        return queryset.filter(credential_jti__gt="", credential_jti=value)
 
 
 class ActivityFilter(filters.FilterSet):

@@ -43,10 +43,22 @@ class Decision(models.Model):
         related_name="+",
     )
     decided_at = models.DateTimeField(db_index=True)
+    # Set when the decision was taken for a token exchange: the `jti` of the credential it
+    # was for (issued only if every capability asked for was allowed).
+    credential_jti = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-decided_at", "-id"]
-        indexes = [models.Index(fields=["agent", "capability", "decided_at"])]
+        indexes = [
+            models.Index(fields=["agent", "capability", "decided_at"]),
+            # Only exchange decisions carry a jti: a partial index stays small and costs the
+            # gateways' decisions (the hot path) nothing.
+            models.Index(
+                fields=["credential_jti"],
+                condition=models.Q(credential_jti__gt=""),
+                name="decision_credential_jti",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision} {self.agent_slug} {self.capability_key} @ {self.decided_at}"

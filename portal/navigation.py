@@ -22,6 +22,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("Approvals", "approvals:queue", Action.APPROVE),
     NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
     NavEntry("Review", "decisions:review", Action.REVIEW_ACTIVITY),
+    NavEntry("Trust", "credentials:providers", Action.MANAGE_TRUST),
     NavEntry("Compliance", "controls:index", Action.VIEW_COMPLIANCE),
     NavEntry("Audit trail", "audit-trail", Action.VIEW_AUDIT_TRAIL),
 )

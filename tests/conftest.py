@@ -235,3 +235,13 @@ def _fresh_policy_snapshot():
     policy_cache.clear()
     yield
     policy_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signing_key():
+    """The active signing key is kept in process memory; each test's database has its own."""
+    from credentials import keys
+
+    keys.forget_active_key()
+    yield
+    keys.forget_active_key()

@@ -7,6 +7,7 @@ does not hold yet) is reported from uploaded evidence files alone, and says so.
 from compliance.collectors.access import HighRiskApproval, JustInTimeAccess
 from compliance.collectors.activity import DriftReview, TrustBoundaryLogging
 from compliance.collectors.base import Collector, Evidence, Sample, Status, Unavailable
+from compliance.collectors.credentials import ShortLivedCredentials
 from compliance.collectors.exceptions import ExceptionGovernance
 from compliance.collectors.inventory import InventoryOwnership, PeriodicAttestation
 from compliance.collectors.policy import CentralPolicyOwnership, TieredPosture, ToolAllowlists
@@ -26,6 +27,7 @@ COLLECTORS: dict[str, Collector] = {
         InventoryOwnership(),
         PeriodicAttestation(),
         DriftReview(),
+        ShortLivedCredentials(),
     )
 }
 

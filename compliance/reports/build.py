@@ -2,7 +2,7 @@
 
 Each control mapped into the framework is collected once per report, whatever the number
 of items it maps to; items, mappings, evidence files and exceptions are each read in one
-query. The number of queries therefore depends on the controls mapped (ten shipped), never
+query. The number of queries therefore depends on the controls mapped (eleven shipped), never
 on the number of items or on the records in the period.
 
 An item's status rolls up from its own active controls (or, for an item with none, from

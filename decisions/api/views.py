@@ -87,6 +87,7 @@ class DecisionLogOut(serializers.ModelSerializer):
             "exception",
             "caller",
             "decided_at",
+            "credential_jti",
         ]
 
 

@@ -10,7 +10,7 @@ nothing.
 from functools import cache
 
 from django.contrib.auth.models import User
-from django.db import connection
+from django.db import connection, transaction
 
 from decisions.models import Decision
 from decisions.selectors import DecisionFacts
@@ -33,6 +33,7 @@ _COLUMNS = (
     "exception_id",
     "caller_id",
     "decided_at",
+    "credential_jti",
 )
 
 
@@ -54,11 +55,9 @@ def _insert_sql(vendor: str) -> str:
     )
 
 
-def decision_record(*, result: DecisionResult, caller: User | None) -> int:
-    """INSERT the decision (one prepared statement, autocommit); returns its id."""
-    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+def _values(result: DecisionResult, caller_id: int | None, credential_jti: str) -> list:
     fields = Decision._meta
-    values = [
+    return [
         fields.get_field("request_id").get_db_prep_value(result.request_id, connection),
         result.agent_id,
         result.agent_slug[: _FITS["agent_slug"]],
@@ -72,10 +71,45 @@ def decision_record(*, result: DecisionResult, caller: User | None) -> int:
         result.exception_id,
         caller_id,
         fields.get_field("decided_at").get_db_prep_value(result.decided_at, connection),
+        credential_jti,
     ]
+
+
+def decision_record(
+    *, result: DecisionResult, caller: User | None, credential_jti: str = ""
+) -> int:
+    """INSERT the decision (one prepared statement, autocommit); returns its id."""
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
     with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), values)
+        cursor.execute(_insert_sql(connection.vendor), _values(result, caller_id, credential_jti))
         return cursor.fetchone()[0]
+
+
+def record_with(
+    results: list[DecisionResult], *, credential_jti: str, then: tuple[str, list] | None = None
+) -> int | None:
+    """Commit a token exchange's decisions and, in the same statement, `then` (an INSERT …
+    RETURNING id, e.g. the credential they allowed); returns `then`'s id.
+
+    One statement on PostgreSQL (a data-modifying WITH: both rows or neither, committed
+    before the caller answers); on SQLite, which has no such WITH, one statement each in
+    one transaction."""
+    quote = connection.ops.quote_name
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(results))
+    columns = ", ".join(quote(column) for column in _COLUMNS)
+    insert = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES {rows}"
+    values = [v for result in results for v in _values(result, None, credential_jti)]
+    with connection.cursor() as cursor:
+        if then is None:
+            cursor.execute(insert, values)
+            return None
+        if connection.vendor == "postgresql":
+            cursor.execute(f"WITH recorded AS ({insert}) {then[0]}", [*values, *then[1]])
+            return cursor.fetchone()[0]
+        with transaction.atomic():
+            cursor.execute(insert, values)
+            cursor.execute(*then)
+            return cursor.fetchone()[0]
 
 
 def decide_and_record(
@@ -85,13 +119,14 @@ def decide_and_record(
     scope: str = "",
     caller: User | None = None,
     token: str | None = None,
+    credential_jti: str = "",
 ) -> tuple[DecisionResult, int]:
     """The one decision orchestrator: read the facts (one round trip), decide, commit the
     record; the caller answers only after this returns.
 
     Given `token` instead of `caller` (a gateway's fast path), the same round trip reads who
     asks, and they are checked before anything is decided or recorded; a session caller was
-    checked by the view."""
+    checked by the view. A token exchange passes the `jti` of the credential it decides for."""
     facts, capability = read_facts(
         agent_slug=agent_slug, capability_key=capability_key, token=token
     )
@@ -100,7 +135,7 @@ def decide_and_record(
     result = decide(
         facts, capability, agent_slug=agent_slug, capability_key=capability_key, scope=scope
     )
-    return result, decision_record(result=result, caller=caller)
+    return result, decision_record(result=result, caller=caller, credential_jti=credential_jti)
 
 
 def _token_caller(facts: DecisionFacts) -> User:

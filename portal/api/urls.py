@@ -5,7 +5,15 @@ from kernel.api.audit import AuditEventViewSet
 from kernel.api.views import TokenView, api_not_found, api_root
 
 # Every app's API is mounted at /api/v1/ itself, in this order.
-API_APPS = ("registry", "controls", "access", "exceptions", "decisions", "compliance")
+API_APPS = (
+    "registry",
+    "controls",
+    "access",
+    "exceptions",
+    "decisions",
+    "credentials",
+    "compliance",
+)
 
 router = SimpleRouter()
 router.register("audit-events", AuditEventViewSet, basename="audit-event")

@@ -220,11 +220,12 @@ def test_approvals_page_query_count(client, engineer, security, world, django_as
     client.force_login(security)
     client.get("/approvals/")
     # session, user, roles; awaiting requests (with agent, capability, users, grant) and
-    # their approvals; break-glass to review and their approvals; the exceptions section
-    with django_assert_num_queries(8):
+    # their approvals; break-glass to review and their approvals; the exceptions section;
+    # the identity bindings section
+    with django_assert_num_queries(9):
         few = client.get("/approvals/")
     _many_requests(world, engineer, 40)
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         many = client.get("/approvals/")
 
     def queued(response) -> int:

@@ -23,7 +23,7 @@ READS = [
     MAPPING_URL,
 ]
 WRITES = [
-    ("post", "/api/v1/controls/", {"ref_id": "AGC-11", "title": "Secrets rotation"}, 201),
+    ("post", "/api/v1/controls/", {"ref_id": "AGC-12", "title": "Secrets rotation"}, 201),
     ("patch", "/api/v1/controls/AGC-01/", {"title": "Central policy authority"}, 200),
     (
         "post",
@@ -146,13 +146,13 @@ def test_control_create_with_owner_team_and_unknown_team(api, security):
     client = api.as_user(security)
     response = client.post(
         "/api/v1/controls/",
-        {"ref_id": "AGC-11", "title": "Rotation", "owner_team": "platform-security"},
+        {"ref_id": "AGC-12", "title": "Rotation", "owner_team": "platform-security"},
         format="json",
     )
     assert response.status_code == 201
     assert response.json()["owner_team"] == "platform-security"
     response = client.post(
-        "/api/v1/controls/", {"ref_id": "AGC-12", "title": "X", "owner_team": "nope"}, format="json"
+        "/api/v1/controls/", {"ref_id": "AGC-13", "title": "X", "owner_team": "nope"}, format="json"
     )
     assert response.status_code == 400
     assert response.json()["errors"]["owner_team"] == ["No team with slug 'nope'."]

@@ -30,7 +30,7 @@ def collect(ref_id: str, period: Period | None = None) -> Evidence:
 
 def test_every_shipped_control_has_a_collector():
     shipped = set(Control.objects.values_list("ref_id", flat=True))
-    assert shipped == {f"AGC-{n:02d}" for n in range(1, 11)}
+    assert shipped == {f"AGC-{n:02d}" for n in range(1, 12)}
     assert shipped <= set(COLLECTORS)
     for ref_id in shipped:
         assert COLLECTORS[ref_id].checks

@@ -88,6 +88,7 @@ def test_package_is_built_eagerly_with_report_evidence_and_manifest(security, au
         )
     )
     assert report["framework"]["key"] == NIST
+    assert "AGC-11" in {control["ref_id"] for control in report["controls"]}
 
 
 @pytest.mark.django_db

@@ -9,6 +9,7 @@ import re
 import zipfile
 
 import pytest
+from django.template.loader import render_to_string
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from trestle.oscal.assessment_results import AssessmentResults
@@ -17,6 +18,7 @@ from compliance import package_requests
 from compliance.models import EvidencePackage
 from compliance.period import period_parse
 from compliance.reports import pdf
+from compliance.reports.build import report_build
 from compliance.reports.export import CSV_COLUMNS
 from compliance.tasks import build_evidence_package
 from controls.models import Control, Framework
@@ -68,6 +70,9 @@ def test_csv_is_streamed_one_row_per_item_and_control(client, auditor, records):
     assert agc07["evidence_files"] == "1"
     agc08 = next(row for row in rows if row["control_ref_id"] == "AGC-08")
     assert "agents=1" in agc08["figures"]
+    agc11 = next(row for row in rows if row["control_ref_id"] == "AGC-11")
+    assert agc11["control_status"] == "no_evidence"
+    assert "credentials_issued=0" in agc11["figures"]
 
 
 def test_csv_cells_that_look_like_formulas_are_neutralised(client, auditor, security):
@@ -127,7 +132,7 @@ def test_json_export(client, auditor, records):
     data = json.loads(response.content)
     assert data["framework"]["key"] == NIST
     assert data["period"] == {"from": "2026-01-01", "to": "2026-01-31"}
-    assert {c["ref_id"] for c in data["controls"]} >= {"AGC-01", "AGC-08"}
+    assert {c["ref_id"] for c in data["controls"]} >= {"AGC-01", "AGC-08", "AGC-11"}
     assert len(data["items"]) == Framework.objects.get(key=NIST).items.count()
     control = next(c for c in data["controls"] if c["ref_id"] == "AGC-08")
     assert set(control) >= {"status", "figures", "samples", "evidence_files", "checks"}
@@ -147,6 +152,7 @@ def test_oscal_export_validates_against_trestle(client, auditor, records):
     assert result.findings
     targets = {finding.target.title for finding in result.findings}
     assert "GOVERN 1.4" in targets
+    assert any(o.title.startswith("AGC-11 ") for o in result.observations)
     assert result.reviewed_controls.control_selections[0].include_controls[0].control_id == (
         "agc-01"
     )
@@ -163,6 +169,14 @@ def test_pdf_export(client, auditor, records):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+
+
+def test_the_printable_report_behind_the_pdf_lists_every_control(records):
+    report = report_build(Framework.objects.get(key=NIST), period_parse(None, None))
+    html = render_to_string("compliance/report_print.html", {"report": report})
+    assert "AGC-11" in report.controls
+    for ref_id in report.controls:
+        assert f'data-control="{ref_id}"' in html
 
 
 def test_unknown_export_format_is_404(client, auditor):

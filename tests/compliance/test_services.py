@@ -35,7 +35,7 @@ def upload(content=b"quarterly access review\n", name="review.csv"):
 def every_write(actor):
     control = Control.objects.get(ref_id="AGC-01")
     mapping = control.mappings.first()
-    yield lambda: services.control_create(actor=actor, ref_id="AGC-11", title="New")
+    yield lambda: services.control_create(actor=actor, ref_id="AGC-12", title="New")
     yield lambda: services.control_update(actor=actor, control=control, title="Changed")
     yield lambda: services.mapping_create(
         actor=actor,
@@ -63,7 +63,7 @@ def test_only_security_writes(role_users, role):
 
 def test_security_creates_and_updates_a_control(security):
     control = services.control_create(
-        actor=security, ref_id="AGC-11", title="Secrets rotation", description="d"
+        actor=security, ref_id="AGC-12", title="Secrets rotation", description="d"
     )
     services.control_update(actor=security, control=control, title="Rotation", active=False)
     control.refresh_from_db()

@@ -119,8 +119,9 @@ def test_crosswalk_defaults_to_owasp_asi_against_nist(client, engineer):
     )
     rows = {row.item.ref_id: row for row in response.context["rows"]}
     asi03 = {match.item.ref_id: match for match in rows["ASI03"].matches}
-    # JIT access (AGC-03) is mapped to both ASI03 and MANAGE 2.4.
-    assert [c.ref_id for c in asi03["MANAGE 2.4"].controls] == ["AGC-03"]
+    # JIT access (AGC-03) and short-lived credentials (AGC-11) are mapped to both ASI03 and
+    # MANAGE 2.4.
+    assert [c.ref_id for c in asi03["MANAGE 2.4"].controls] == ["AGC-03", "AGC-11"]
     assert "ASI06" not in rows
 
 
@@ -130,7 +131,7 @@ def test_security_creates_a_control(client, security):
     response = client.post(
         "/compliance/controls/",
         {
-            "ref_id": "AGC-11",
+            "ref_id": "AGC-12",
             "title": "Secrets rotation",
             "description": "Rotate secrets agents touched.",
             "owner_team": "platform-security",
@@ -138,8 +139,8 @@ def test_security_creates_a_control(client, security):
         },
     )
     assert response.status_code == 302
-    assert response["Location"] == "/compliance/controls/AGC-11/"
-    assert Control.objects.get(ref_id="AGC-11").owner_team.slug == "platform-security"
+    assert response["Location"] == "/compliance/controls/AGC-12/"
+    assert Control.objects.get(ref_id="AGC-12").owner_team.slug == "platform-security"
 
 
 def test_duplicate_control_is_shown_on_the_form(client, security):
@@ -240,7 +241,7 @@ def test_security_uploads_evidence_and_auditor_downloads_it(client, security, au
 
 
 WRITE_POSTS = [
-    ("/compliance/controls/", {"ref_id": "AGC-11", "title": "x"}),
+    ("/compliance/controls/", {"ref_id": "AGC-12", "title": "x"}),
     ("/compliance/controls/AGC-01/edit/", {"title": "x"}),
     ("/compliance/controls/AGC-01/mappings/", {"item": "1"}),
     ("/compliance/controls/AGC-01/mappings/{pk}/edit/", {"strength": "1"}),

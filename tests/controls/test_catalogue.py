@@ -17,7 +17,7 @@ ASI = "owasp-agentic-top10-2026"
 MAESTRO = "csa-maestro"
 THREATS = "owasp-agentic-threats-t1-t15"
 THREE_FRAMEWORKS = {NIST, ASI, MAESTRO}
-AGC = [f"AGC-{n:02d}" for n in range(1, 11)]
+AGC = [f"AGC-{n:02d}" for n in range(1, 12)]
 
 
 def kinds(key):
@@ -97,7 +97,7 @@ def test_load_frameworks_is_idempotent_and_keeps_security_edits():
             "items_stale": 0,
         }
     )
-    assert controls == {"controls": 10, "controls_created": 0, "mappings_created": 0}
+    assert controls == {"controls": 11, "controls_created": 0, "mappings_created": 0}
     assert (FrameworkItem.objects.count(), Control.objects.count(), Mapping.objects.count()) == (
         before
     )

@@ -30,6 +30,10 @@ EXPECTED = {
         Action.VIEW_AUDIT_TRAIL,
         Action.EXPORT_EVIDENCE,
         Action.CALL_DECISION_API,
+        Action.MANAGE_TRUST,
+        Action.VIEW_CREDENTIALS,
+        Action.INTROSPECT_TOKENS,
+        Action.REASSIGN_AGENT,
     },
     "auditor": {
         Action.VIEW_PORTAL,
@@ -37,9 +41,15 @@ EXPECTED = {
         Action.VIEW_COMPLIANCE,
         Action.VIEW_AUDIT_TRAIL,
         Action.EXPORT_EVIDENCE,
+        Action.VIEW_CREDENTIALS,
     },
     # The gateway reads the inventory (agents, policy) but no portal page of people's work.
-    "gateway": {Action.VIEW_INVENTORY, Action.CALL_DECISION_API, Action.REPORT_ACTIVITY},
+    "gateway": {
+        Action.VIEW_INVENTORY,
+        Action.CALL_DECISION_API,
+        Action.REPORT_ACTIVITY,
+        Action.INTROSPECT_TOKENS,
+    },
     "norole": set(),
 }
 

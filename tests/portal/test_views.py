@@ -16,6 +16,7 @@ NAV = {
         "Approvals",
         "Exceptions",
         "Review",
+        "Trust",
         "Compliance",
         "Audit trail",
     },

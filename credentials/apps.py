@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class CredentialsConfig(AppConfig):
+    name = "credentials"
+    verbose_name = "Short-lived credentials"
+
+    def ready(self) -> None:
+        from approvals.queue import register_queue_section
+        from credentials import sections
+        from kernel.dashboard import register_panels
+        from registry.agent_sections import register_agent_section
+
+        register_panels(sections.credential_panels)
+        register_agent_section(sections.agent_identities_section)
+        register_queue_section(sections.approval_queue_section)

@@ -1,0 +1,36 @@
+"""List filters of issued credentials (HTML and API alike)."""
+
+from django.db.models import QuerySet
+from django_filters import rest_framework as filters
+
+from credentials.models import IssuedCredential
+from kernel.validation import sane_year_validator
+
+
+class CredentialFilter(filters.FilterSet):
+    agent = filters.CharFilter(field_name="agent__slug")
+    capability = filters.CharFilter(method="with_capability", max_length=130)
+    provider = filters.CharFilter(field_name="provider__slug")
+    # `from` is a Python keyword: the parameter is named in the form, the filter `since`.
+    since = filters.IsoDateTimeFilter(
+        field_name="issued_at", lookup_expr="gte", validators=[sane_year_validator("from")]
+    )
+    to = filters.IsoDateTimeFilter(
+        field_name="issued_at", lookup_expr="lt", validators=[sane_year_validator("to")]
+    )
+
+    class Meta:
+        model = IssuedCredential
+        fields = ["agent", "capability", "provider", "to"]
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None and "from" in data:
+            plain = {key: data.get(key) for key in data}
+            plain["since"] = plain.pop("from")
+            data = plain
+        super().__init__(data, *args, **kwargs)
+
+    def with_capability(
+        self, queryset: QuerySet[IssuedCredential], name: str, value: str
+    ) -> QuerySet[IssuedCredential]:
+        return queryset.filter(capability_keys__contains=f" {value} ")

@@ -1,0 +1,32 @@
+"""Fixed limits of the credentials app (tunable ones are settings: CREDENTIAL_*, JWKS_*)."""
+
+# Algorithms a trust provider may allow for subject tokens: asymmetric signatures only. `none`
+# and the HMAC family (HS*) are never accepted: an HMAC "signed" with a provider's public key
+# is the classic key-confusion forgery.
+ASYMMETRIC_ALGORITHMS = (
+    "RS256",
+    "RS384",
+    "RS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES384",
+    "ES512",
+    "EdDSA",
+)
+DEFAULT_ALGORITHMS = ["RS256", "ES256", "EdDSA"]
+SIGNING_ALGORITHMS = ("ES256", "EdDSA")
+
+# Subject tokens older than this are refused unless the provider allows more (seconds).
+DEFAULT_MAX_TOKEN_AGE_SECONDS = 3600
+MAX_TOKEN_AGE_SECONDS = 24 * 3600
+# Clock skew tolerated between the portal and a provider (seconds).
+LEEWAY_SECONDS = 30
+
+SUBJECT_MAX_LENGTH = 500
+CLAIMS_MAX = 20  # constraints per binding
+CLAIM_VALUE_MAX_LENGTH = 500
+CAPABILITIES_PER_TOKEN_MAX = 20
+RESOURCE_MAX_LENGTH = 500  # the decision log's scope column
+SUBJECT_TOKEN_MAX_LENGTH = 16_384

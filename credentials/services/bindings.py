@@ -1,0 +1,146 @@
+"""Identity bindings: who adds them, when they take effect, and the security approval.
+
+A binding on a production agent waits for one security approval (the shared approval
+workflow, approvals.services); on any other tier it is active when added. Removing a binding
+keeps the row (status "removed"), so credentials issued through it stay explained.
+"""
+
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
+from approvals import services as approvals
+from approvals.workflow import Pipeline
+from credentials import permissions
+from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
+from credentials.models import BindingStatus, IdentityBinding, TrustProvider
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, Forbidden
+from kernel.permissions import Action, require
+from registry.models import Agent, AgentStatus, Tier
+
+PIPELINE: Pipeline[BindingStatus] = Pipeline(
+    "binding",
+    {
+        BindingStatus.PENDING: (
+            BindingStatus.ACTIVE,
+            BindingStatus.REJECTED,
+            BindingStatus.REMOVED,
+        ),
+        BindingStatus.ACTIVE: (BindingStatus.REMOVED,),
+    },
+)
+
+
+def required_approvals_for(agent: Agent) -> int:
+    """Security approves a binding on a production agent (0: active when added)."""
+    return 1 if agent.tier == Tier.PRODUCTION else 0
+
+
+def check_claims(claims: Any) -> dict[str, str]:
+    if not isinstance(claims, dict):
+        raise ApplicationError("claims: an object of claim name to value or glob.", field="claims")
+    if len(claims) > CLAIMS_MAX:
+        raise ApplicationError(f"claims: at most {CLAIMS_MAX} constraints.", field="claims")
+    for name, value in claims.items():
+        if not isinstance(value, str) or not value or len(value) > CLAIM_VALUE_MAX_LENGTH:
+            raise ApplicationError(
+                f"claims: '{str(name)[:60]}' must be a value or glob of 1 to "
+                f"{CLAIM_VALUE_MAX_LENGTH} characters.",
+                field="claims",
+            )
+        if name in ("sub", "iss", "aud", "exp", "iat", "nbf", "jti"):
+            raise ApplicationError(
+                f"claims: '{name}' is checked by the portal itself; constrain other claims.",
+                field="claims",
+            )
+    return {str(name): value for name, value in claims.items()}
+
+
+def _refuse_duplicate(agent: Agent, provider: TrustProvider, subject: str, claims: dict) -> None:
+    same = (
+        IdentityBinding.objects.filter(provider=provider, subject=subject, claims=claims)
+        .exclude(status__in=[BindingStatus.REJECTED, BindingStatus.REMOVED])
+        .select_related("agent")
+        .first()
+    )
+    if same is not None:
+        whose = "this agent" if same.agent_id == agent.pk else f"agent '{same.agent.slug}'"
+        raise ApplicationError(
+            f"Binding #{same.pk} already binds this subject and these claims to {whose}.",
+            code="duplicate",
+        )
+
+
+@transaction.atomic
+def binding_add(
+    *, actor: User, agent: Agent, provider: TrustProvider, subject: str, claims: Any = None
+) -> IdentityBinding:
+    reason = permissions.bind_refusal(actor, agent)
+    if reason:
+        raise Forbidden(reason)
+    if agent.status == AgentStatus.RETIRED:
+        raise ApplicationError(f"Agent '{agent.slug}' is retired.", code="agent_inactive")
+    subject = subject.strip() if isinstance(subject, str) else ""
+    if not subject or len(subject) > SUBJECT_MAX_LENGTH:
+        raise ApplicationError(
+            f"subject: the exact `sub` of the workload's tokens, 1 to {SUBJECT_MAX_LENGTH} "
+            "characters.",
+            field="subject",
+        )
+    constraints = check_claims(claims or {})
+    _refuse_duplicate(agent, provider, subject, constraints)
+    needed = required_approvals_for(agent)
+    with audit_actor(actor):
+        return IdentityBinding.objects.create(
+            agent=agent,
+            provider=provider,
+            subject=subject,
+            claims=constraints,
+            requested_by=actor,
+            required_approvals=needed,
+            status=BindingStatus.ACTIVE if needed == 0 else BindingStatus.PENDING,
+            activated_at=timezone.now() if needed == 0 else None,
+        )
+
+
+def binding_approve(*, actor: User, binding: IdentityBinding, comment: str = "") -> IdentityBinding:
+    result = approvals.approve(
+        actor=actor,
+        subject=binding,
+        pipeline=PIPELINE,
+        approved=BindingStatus.ACTIVE,
+        refusal=permissions.approval_refusal,
+        comment=comment,
+        related=("agent", "provider"),
+        final_fields={"activated_at": timezone.now()},
+    )
+    return result.subject
+
+
+def binding_reject(*, actor: User, binding: IdentityBinding, comment: str) -> IdentityBinding:
+    require(actor, Action.APPROVE)
+    if not isinstance(comment, str) or not comment.strip():
+        raise ApplicationError("Say why the binding is rejected (comment).", field="comment")
+    return _close(actor, binding, BindingStatus.REJECTED, comment.strip())
+
+
+def binding_remove(*, actor: User, binding: IdentityBinding) -> IdentityBinding:
+    """The agent's people or security end a binding: no new credential through it."""
+    reason = permissions.bind_refusal(actor, binding.agent)
+    if reason:
+        raise Forbidden(reason)
+    return _close(actor, binding, BindingStatus.REMOVED, "")
+
+
+def _close(actor: User, binding: IdentityBinding, status: str, comment: str) -> IdentityBinding:
+    return approvals.close(
+        actor=actor,
+        subject=binding,
+        pipeline=PIPELINE,
+        status=status,
+        fields={"closed_at": timezone.now(), "closed_by": actor, "close_comment": comment},
+        related=("agent", "provider"),
+    )

@@ -1,0 +1,103 @@
+"""Trust providers: security adds, changes and removes them; each change is audited."""
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.contrib.auth.models import User
+from django.db import transaction
+
+from credentials import provider_keys
+from credentials.limits import ASYMMETRIC_ALGORITHMS, MAX_TOKEN_AGE_SECONDS
+from credentials.models import BindingStatus, TrustProvider
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError
+from kernel.permissions import Action, require
+
+FIELDS = ("slug", "name", "issuer", "jwks_uri", "jwks", "audience", "algorithms")
+EDITABLE = (*FIELDS[1:], "max_token_age_seconds")
+
+
+def check_algorithms(algorithms: Any) -> list[str]:
+    if not isinstance(algorithms, list) or not algorithms:
+        raise ApplicationError("algorithms: name at least one.", field="algorithms")
+    refused = [a for a in algorithms if a not in ASYMMETRIC_ALGORITHMS]
+    if refused:
+        raise ApplicationError(
+            f"algorithms: '{str(refused[0])[:40]}' is not accepted (asymmetric signatures only: "
+            f"{', '.join(ASYMMETRIC_ALGORITHMS)}; never 'none' or HMAC).",
+            field="algorithms",
+        )
+    return sorted(set(algorithms), key=algorithms.index)
+
+
+def check_keys(jwks_uri: str, jwks: Any) -> None:
+    """Exactly one source of keys: an http(s) jwks_uri, or an inline JWK Set."""
+    if bool(jwks_uri) == bool(jwks):
+        raise ApplicationError(
+            "Give the provider's keys one way: a jwks_uri or an inline jwks.", field="jwks_uri"
+        )
+    if jwks_uri and urlsplit(jwks_uri).scheme not in ("https", "http"):
+        raise ApplicationError("jwks_uri: an http(s) address.", field="jwks_uri")
+    if jwks and (not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list)):
+        raise ApplicationError("jwks: a JWK Set, an object with a 'keys' list.", field="jwks")
+    if jwks and not provider_keys.usable_keys(jwks):
+        raise ApplicationError("jwks: none of its keys is a usable public key.", field="jwks")
+
+
+def _checked(provider: TrustProvider) -> None:
+    provider.algorithms = check_algorithms(provider.algorithms)
+    check_keys(provider.jwks_uri, provider.jwks)
+    if not 60 <= provider.max_token_age_seconds <= MAX_TOKEN_AGE_SECONDS:
+        raise ApplicationError(
+            f"max_token_age_seconds: between 60 and {MAX_TOKEN_AGE_SECONDS}.",
+            field="max_token_age_seconds",
+        )
+    for name in ("issuer", "audience"):
+        if not str(getattr(provider, name)).strip():
+            raise ApplicationError(f"{name}: This field may not be blank.", field=name)
+
+
+@transaction.atomic
+def provider_create(*, actor: User, **fields: Any) -> TrustProvider:
+    require(actor, Action.MANAGE_TRUST)
+    if TrustProvider.objects.filter(slug=fields.get("slug")).exists():
+        raise ApplicationError(
+            f"A trust provider '{fields.get('slug')}' exists already.", field="slug"
+        )
+    provider = TrustProvider(**fields)
+    _checked(provider)
+    with audit_actor(actor):
+        provider.save()
+    return provider
+
+
+@transaction.atomic
+def provider_update(*, actor: User, provider: TrustProvider, **changes: Any) -> TrustProvider:
+    require(actor, Action.MANAGE_TRUST)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ApplicationError(f"{sorted(unknown)[0]} cannot be changed.", code="read_only")
+    for name, value in changes.items():
+        setattr(provider, name, value)
+    _checked(provider)
+    with audit_actor(actor):
+        provider.save()
+    provider_keys.forget(provider)
+    return provider
+
+
+@transaction.atomic
+def provider_delete(*, actor: User, provider: TrustProvider) -> None:
+    """Only a provider nothing was issued through and no live binding names."""
+    require(actor, Action.MANAGE_TRUST)
+    live = provider.bindings.exclude(status__in=[BindingStatus.REJECTED, BindingStatus.REMOVED])
+    if live.exists() or provider.credentials.exists():
+        raise ApplicationError(
+            f"Trust provider '{provider.slug}' has bindings or issued credentials: remove its "
+            "bindings first; a provider that issued credentials stays, as evidence.",
+            code="in_use",
+        )
+    with audit_actor(actor):
+        provider.bindings.all().delete()
+        provider.delete()
+    provider_keys.forget(provider)
