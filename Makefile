@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+IDP := tests/idp
+IDP_STAMP := $(IDP)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
@@ -19,7 +21,16 @@ $(STAMP): pyproject.toml
 	fi
 	touch $(STAMP)
 
-install: $(STAMP)
+# The OpenID provider the sign-in tests run against (tests/idp, Node), reinstalled whenever its
+# lockfile changes. Without npm those tests skip (CI requires them: PORTAL_REQUIRE=idp).
+$(IDP_STAMP): $(IDP)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(IDP) --no-audit --no-fund && touch $(IDP_STAMP); \
+	else \
+		echo "npm not found: $(IDP) not installed, the OpenID Connect tests will skip"; \
+	fi
+
+install: $(STAMP) $(IDP_STAMP)
 
 run: install
 	$(PY) manage.py migrate --noinput
@@ -55,4 +66,4 @@ bench: install
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 $(IDP)/node_modules

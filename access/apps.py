@@ -1,4 +1,13 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _on_person_left(sender: Any, user: Any, **kwargs: Any) -> None:
+    """kernel.accounts.person_left: the leaver's pending requests are cancelled."""
+    from access.services import cancel_pending_of_leaver
+
+    cancel_pending_of_leaver(user)
 
 
 class AccessConfig(AppConfig):
@@ -13,9 +22,11 @@ class AccessConfig(AppConfig):
         )
         from access.dashboard import access_panels
         from approvals.queue import register_queue_section
+        from kernel.accounts import person_left
         from kernel.dashboard import register_panels
         from registry.agent_sections import register_agent_section
 
+        person_left.connect(_on_person_left, dispatch_uid="access.cancel_pending_of_leaver")
         register_panels(access_panels)
         register_agent_section(sections.agent_access_section)
         register_queue_section(sections.access_requests_queue_section)

@@ -33,7 +33,7 @@ from exceptions.rules import (
     risk_floor,
     risk_floor_refusal,
 )
-from kernel.audit import audit_actor
+from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.validation import required_text
@@ -158,42 +158,23 @@ def check_risk_floor(risk: str, agent: Agent, capability: Capability) -> None:
         )
 
 
-def _file(
-    *,
-    actor: User,
-    title: str,
-    agent: Agent,
-    capability: Capability | None,
-    justification: str,
-    risk: str,
-    compensating_controls: str,
-    starts_at: datetime,
-    expires_at: datetime,
-    renews: PolicyException | None,
-    controls: list | None = None,
-) -> PolicyException:
-    capability = _check_subject(actor, agent, capability)
-    title = required_text(title, "title", "Give the exception a title.", limit=TITLE_MAX_LENGTH)
-    justification = required_text(
-        justification, "justification", "Say why the deviation is needed."
+def _file(actor: User, exception: PolicyException, controls: list | None = None) -> PolicyException:
+    """Check and save a new pending exception (`exception` as asked for, unsaved), then tell
+    security. No `controls`: those that govern its capability."""
+    agent, risk = exception.agent, exception.risk
+    capability = _check_subject(actor, agent, exception.capability)
+    exception.title = required_text(
+        exception.title, "title", "Give the exception a title.", limit=TITLE_MAX_LENGTH
     )
-    compensating_controls = _check_risk(risk, compensating_controls)
+    exception.justification = required_text(
+        exception.justification, "justification", "Say why the deviation is needed."
+    )
+    exception.compensating_controls = _check_risk(risk, exception.compensating_controls)
     check_risk_floor(risk, agent, capability)
-    check_window(risk=risk, starts_at=starts_at, expires_at=expires_at)
+    check_window(risk=risk, starts_at=exception.starts_at, expires_at=exception.expires_at)
     _refuse_duplicate(agent, capability)
-    exception = PolicyException(
-        title=title,
-        agent=agent,
-        capability=capability,
-        justification=justification,
-        risk=risk,
-        compensating_controls=compensating_controls,
-        requested_by=actor,
-        starts_at=starts_at,
-        expires_at=expires_at,
-        required_approvals=required_approvals_for(risk),
-        renews=renews,
-    )
+    exception.requested_by = actor
+    exception.required_approvals = required_approvals_for(risk)
     if not controls:
         controls = list(default_controls_for_capability(capability))
     with audit_actor(actor):
@@ -231,8 +212,7 @@ def exception_request(
             field="starts_at",
             code="starts_in_past",
         )
-    return _file(
-        actor=actor,
+    asked = PolicyException(
         title=title,
         agent=agent,
         capability=capability,
@@ -241,9 +221,8 @@ def exception_request(
         compensating_controls=compensating_controls,
         starts_at=starts_at,
         expires_at=expires_at,
-        renews=None,
-        controls=controls,
     )
+    return _file(actor, asked, controls)
 
 
 @transaction.atomic
@@ -266,8 +245,7 @@ def exception_renew(
             "renewed. File a new one instead.",
             code="not_renewable",
         )
-    return _file(
-        actor=actor,
+    renewal = PolicyException(
         title=old.title,
         agent=old.agent,
         capability=old.capability,
@@ -277,8 +255,8 @@ def exception_renew(
         starts_at=old.expires_at,
         expires_at=_aware(expires_at),
         renews=old,
-        controls=list(old.controls.all()),
     )
+    return _file(actor, renewal, list(old.controls.all()))
 
 
 @transaction.atomic
@@ -338,6 +316,37 @@ def exception_reject(*, actor: User, exception: PolicyException, comment: str) -
         related=("agent", "agent__team"),
         notice=notifications.exception_decided,
     )
+
+
+@transaction.atomic
+def cancel_pending_of_leaver(user: User) -> int:
+    """The person left (kernel.accounts.person_left): the exceptions they asked for that still
+    wait for approval are rejected by nobody, `rejection_comment` saying why, and the leaver
+    is named as the trail's source; the agent's owner is told. Active ones stay in force
+    until they expire or security revokes them. Returns how many were cancelled."""
+    reason = f"Cancelled: {user.get_username()} left (deactivated)."
+    # Locked in pk order: an approval racing the deactivation either finished first (no
+    # longer pending, left out) or waits and then finds it rejected.
+    pending = (
+        PolicyException.objects.select_for_update(of=("self",))
+        .filter(requested_by=user, status=ExceptionStatus.PENDING)
+        .order_by("pk")
+    )
+    with audit_source(f"Leaver: {user.get_username()} deactivated"):
+        for exception in pending:
+            approvals.close(
+                actor=None,
+                subject=exception,
+                pipeline=PIPELINE,
+                status=ExceptionStatus.REJECTED,
+                fields={
+                    "rejected_at": timezone.now(),
+                    "rejected_by": None,
+                    "rejection_comment": reason,
+                },
+                notice=notifications.exception_decided,
+            )
+    return len(pending)
 
 
 @transaction.atomic

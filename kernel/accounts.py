@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.auth.models import User
 from django.db.models.signals import post_save, pre_delete, pre_save
+from django.dispatch import Signal
 from rest_framework.authtoken.models import Token
 
 # Who may do what (roles are groups) and who is a person at all: the changes an auditor asks
@@ -17,6 +18,12 @@ from rest_framework.authtoken.models import Token
 AUDITED_USER_FIELDS = ["username", "email", "is_active", "is_staff", "is_superuser"]
 
 _REVOKE = "_portal_revoke_tokens"
+_LEFT = "_portal_left"
+
+# Sent once when a person is deactivated (by SCIM, the admin, the shell): `user` is the
+# leaver. Apps that hold their pending work connect a receiver in their AppConfig.ready()
+# (access cancels their pending requests, exceptions their pending exceptions).
+person_left = Signal()
 ACTOR_USERNAME = "actor_username"
 
 
@@ -32,12 +39,16 @@ def _credentials_changing(sender: Any, instance: User, update_fields=None, **kwa
     changed = before["password"] != instance.password
     deactivated = before["is_active"] and not instance.is_active
     setattr(instance, _REVOKE, changed or deactivated)
+    setattr(instance, _LEFT, deactivated)
 
 
 def _revoke_tokens(sender: Any, instance: User, **kwargs: Any) -> None:
     if getattr(instance, _REVOKE, False):
         Token.objects.filter(user=instance).delete()
         setattr(instance, _REVOKE, False)
+    if getattr(instance, _LEFT, False):
+        setattr(instance, _LEFT, False)
+        person_left.send(sender=User, user=instance)
 
 
 def _keep_actor_username(sender: Any, instance: User, **kwargs: Any) -> None:

@@ -7,7 +7,7 @@ tasks and management commands have none: services wrap their writes in `audit_ac
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from auditlog.context import auditlog_value, set_actor
+from auditlog.context import auditlog_value, set_actor, set_extra_data
 from auditlog.models import LogEntry
 from django.db.models import Model
 
@@ -49,3 +49,20 @@ def audit_batch(anchor: Model, *, field: str, summary: str, created: bool = Fals
         action=LogEntry.Action.CREATE if created else LogEntry.Action.UPDATE,
         changes={field: [None, summary]},
     )
+
+
+@contextmanager
+def audit_source(label: str) -> Iterator[None]:
+    """Entries written inside carry `label` as their source and as the actor's name shown in
+    the trail (e.g. "IdP: Okta (SCIM)"): changes a directory sync makes, with no person behind
+    them in the portal."""
+    try:
+        previous = auditlog_value.get()
+    except LookupError:
+        previous = None
+    try:
+        with set_extra_data({"additional_data": {"source": label, "actor_username": label}}):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)

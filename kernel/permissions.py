@@ -26,12 +26,16 @@ class Action(StrEnum):
     APPROVE = "approve"  # approve/deny/revoke requests, grants and exceptions
     MANAGE_POLICY = "manage_policy"  # tiers, tools, capabilities, policy versions
     SUSPEND_AGENT = "suspend_agent"
+    REASSIGN_AGENT = "reassign_agent"  # give an agent a new owner (e.g. its owner left)
     REVIEW_ACTIVITY = "review_activity"
     MANAGE_CONTROLS = "manage_controls"
     VIEW_AUDIT_TRAIL = "view_audit_trail"
     EXPORT_EVIDENCE = "export_evidence"
     CALL_DECISION_API = "call_decision_api"
     REPORT_ACTIVITY = "report_activity"
+    MANAGE_TRUST = "manage_trust"  # trust providers and the portal's signing keys
+    VIEW_CREDENTIALS = "view_credentials"  # what was issued (never the tokens)
+    INTROSPECT_TOKENS = "introspect_tokens"
 
 
 HUMAN_ROLES = frozenset({Role.ENGINEER, Role.SECURITY, Role.AUDITOR})
@@ -73,6 +77,9 @@ ACTIONS: dict[Action, Rule] = {
     Action.SUSPEND_AGENT: Rule(
         frozenset({Role.SECURITY}), "Only security suspends and reactivates agents."
     ),
+    Action.REASSIGN_AGENT: Rule(
+        frozenset({Role.SECURITY}), "Only security reassigns an agent's owner."
+    ),
     Action.REVIEW_ACTIVITY: Rule(
         frozenset({Role.SECURITY}), "Only security reviews flagged agent activity."
     ),
@@ -92,6 +99,16 @@ ACTIONS: dict[Action, Rule] = {
         frozenset({Role.GATEWAY, Role.SECURITY}), "Only gateways and security ask for decisions."
     ),
     Action.REPORT_ACTIVITY: Rule(frozenset({Role.GATEWAY}), "Only gateways report agent activity."),
+    Action.MANAGE_TRUST: Rule(
+        frozenset({Role.SECURITY}), "Only security manages trust providers and signing keys."
+    ),
+    Action.VIEW_CREDENTIALS: Rule(
+        frozenset({Role.SECURITY, Role.AUDITOR}),
+        "Only security and auditors read the credentials the portal issued.",
+    ),
+    Action.INTROSPECT_TOKENS: Rule(
+        frozenset({Role.GATEWAY, Role.SECURITY}), "Only gateways and security introspect tokens."
+    ),
 }
 ACTION_ROLES: dict[Action, frozenset[Role]] = {
     action: rule.roles for action, rule in ACTIONS.items()

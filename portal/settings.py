@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "access",
     "exceptions",
     "decisions",
+    "credentials",
+    "directory",
     "compliance",
     "portal",
 ]
@@ -69,7 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "directory.csp.SignInCSPMiddleware",  # django-csp, plus the IdP in form-action
     "kernel.middleware.ApiOnlySessionMiddleware",
     "kernel.middleware.AuditContextMiddleware",
     "kernel.middleware.ApplicationErrorMiddleware",
@@ -289,3 +291,75 @@ ACCESS_REQUEST_STALE_DAYS = env_int("ACCESS_REQUEST_STALE_DAYS", 7)
 BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 1)
 # An allow decision covers an agent's reported action for this long after it was given.
 DECISION_COVERS_ACTIVITY_SECONDS = env_int("DECISION_COVERS_ACTIVITY_SECONDS", 300)
+
+# Short-lived credentials (credentials/): the token endpoint exchanges a workload's subject
+# token for an access token signed by the portal. PORTAL_ISSUER is the `iss` of those tokens
+# and the base of the discovery document's addresses: the portal's public URL.
+PORTAL_ISSUER = env_str("PORTAL_ISSUER", "http://127.0.0.1:8000").rstrip("/")
+# An access token lives at most this long (and never past the grant or exception behind it).
+CREDENTIAL_MAX_TTL_SECONDS = env_int("CREDENTIAL_MAX_TTL_SECONDS", 900)
+# ES256 (P-256) or EdDSA (Ed25519): the algorithm of the keys `rotate_signing_key` makes.
+CREDENTIAL_SIGNING_ALGORITHM = env_str("CREDENTIAL_SIGNING_ALGORITHM", "ES256")
+# A signing key older than this shows on security's dashboard (rotate it).
+SIGNING_KEY_MAX_AGE_DAYS = env_int("SIGNING_KEY_MAX_AGE_DAYS", 90)
+# Private signing keys are stored encrypted (Fernet) with the first of these keys; the others
+# still decrypt (rotation). Unset: a key derived from SECRET_KEY (set your own in production:
+# `python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`).
+CREDENTIAL_KEY_ENCRYPTION_KEYS = env_list("CREDENTIAL_KEY_ENCRYPTION_KEYS")
+# Trust providers' JWKS: fetched with this timeout, cached this long, and fetched again for an
+# unknown `kid` at most once per JWKS_REFETCH_MIN_SECONDS.
+JWKS_FETCH_TIMEOUT_SECONDS = env_int("JWKS_FETCH_TIMEOUT_SECONDS", 2)
+JWKS_CACHE_SECONDS = env_int("JWKS_CACHE_SECONDS", 300)
+JWKS_REFETCH_MIN_SECONDS = env_int("JWKS_REFETCH_MIN_SECONDS", 30)
+
+# People sign in through the company's identity provider (directory/): OpenID Connect with
+# PKCE, the endpoints discovered from OIDC_ISSUER. Unset: password logins only (the demo).
+OIDC_ISSUER = env_str("OIDC_ISSUER").rstrip("/")
+OIDC_PROVIDER_NAME = env_str("OIDC_PROVIDER_NAME", "SSO")
+OIDC_GROUPS_CLAIM = env_str("OIDC_GROUPS_CLAIM", "groups")
+# role=IdP group pairs, e.g. "security=gov-security,auditor=gov-auditors,engineer=gov-engineers".
+OIDC_ROLE_GROUPS = env_list("OIDC_ROLE_GROUPS")
+OIDC_TEAM_GROUP_PREFIX = env_str("OIDC_TEAM_GROUP_PREFIX", "team-")
+# The password form: on for everyone (the embedded demo), or, when false, for superusers only
+# (the documented break-glass path when the IdP is down). Production with SSO: false.
+PASSWORD_LOGIN = env_bool("PASSWORD_LOGIN", default=True)
+# mozilla-django-oidc reads these names.
+OIDC_RP_CLIENT_ID = env_str("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("OIDC_SCOPES", "openid email profile groups")
+OIDC_RP_SIGN_ALGO = env_str("OIDC_SIGN_ALGORITHM", "RS256")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of RP-initiated logout
+OIDC_TIMEOUT = env_int("OIDC_TIMEOUT_SECONDS", 5)
+OIDC_OP_LOGOUT_URL_METHOD = "directory.oidc.provider_logout_url"
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_authentication_callback"
+LOGIN_REDIRECT_URL_FAILURE = "/accounts/sso-failed/"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    *(["directory.oidc.PortalOIDCBackend"] if OIDC_ISSUER else []),
+]
+
+# SCIM 2.0 provisioning at /scim/v2/ (django-scim2): the IdP's SCIM client authenticates with
+# this bearer token (unset: SCIM answers 401 to everyone).
+SCIM_BEARER_TOKEN = env_str("SCIM_BEARER_TOKEN")
+SCIM_SERVICE_PROVIDER = {
+    "NETLOC": env_str("SCIM_NETLOC", "localhost"),
+    "SCHEME": "https" if not DEBUG else "http",
+    "AUTHENTICATION_SCHEMES": [
+        {
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "The token in SCIM_BEARER_TOKEN, as `Authorization: Bearer <token>`.",
+        }
+    ],
+    "USER_ADAPTER": "directory.scim.PortalSCIMUser",
+    "GROUP_MODEL": "directory.models.DirectoryGroup",
+    "GROUP_ADAPTER": "directory.scim.PortalSCIMGroup",
+    "USER_FILTER_PARSER": "directory.scim_filters.UserFilterQuery",
+    "GROUP_FILTER_PARSER": "directory.scim_filters.GroupFilterQuery",
+    "AUTH_CHECK_MIDDLEWARE": "directory.scim.BearerTokenCheck",
+    "GET_EXTRA_MODEL_EXCLUDE_KWARGS_GETTER": "directory.scim.excluded_from_scim",
+    "GET_OBJECT_POST_PROCESSOR_GETTER": "directory.scim.hide_deleted",
+    "WWW_AUTHENTICATE_HEADER": 'Bearer realm="scim"',
+}

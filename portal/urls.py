@@ -1,7 +1,6 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -14,14 +13,17 @@ urlpatterns = [
     path("api/v1/decisions/", decisions_endpoint, name="decision-list"),
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    path("", include("credentials.api.oauth_urls")),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
         "accounts/login/",
         LoginView.as_view(),
         name="login",
     ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("directory.urls")),  # SSO sign-in and -out, /accounts/logout/
+    path("scim/v2/", include("directory.scim_urls", namespace="scim")),
     *(path("", include(f"{app}.urls")) for app in ("registry", "access", "approvals", "decisions")),
+    path("", include("credentials.urls")),
     path("compliance/", include("compliance.urls")),
     path("compliance/", include("controls.urls")),
     path("exceptions/", include("exceptions.urls")),

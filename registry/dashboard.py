@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
+from registry.rules import orphaned_q
 from registry.selectors.agents import stale_q
 
 
@@ -19,6 +20,7 @@ def inventory_panels(user: AnyUser) -> list[dict]:
             filter=~Q(status=AgentStatus.RETIRED) & stale_q(),
         ),
         mine=Count("pk", filter=Q(owner=user) & ~Q(status=AgentStatus.RETIRED)),
+        orphaned=Count("pk", filter=orphaned_q()),
     )
     agents_url = reverse("registry:agent-list")
     panels = [
@@ -37,6 +39,16 @@ def inventory_panels(user: AnyUser) -> list[dict]:
             "link_label": "Review the inventory",
         },
     ]
+    if can(user, Action.REASSIGN_AGENT):
+        panels.append(
+            {
+                "key": "orphaned-agents",
+                "title": "Orphaned agents (owner left)",
+                "value": counts["orphaned"],
+                "link": agents_url + "?orphaned=true",
+                "link_label": "Reassign their owners",
+            }
+        )
     if can(user, Action.REGISTER_AGENT):
         panels.append(
             {

@@ -4,6 +4,7 @@ from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
 from registry.models import Agent, AgentStatus, Tier
+from registry.rules import orphaned_q
 
 
 def search_q(text: str) -> Q:
@@ -23,10 +24,17 @@ class AgentFilter(filters.FilterSet):
     team = filters.CharFilter(field_name="team__slug")
     owner = filters.CharFilter(field_name="owner__username")
     search = filters.CharFilter(method="filter_search")
+    # `true`: the owner left (registry.rules); `false`: the rest. Anything else is a 400.
+    orphaned = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_orphaned"
+    )
 
     class Meta:
         model = Agent
-        fields = ["tier", "status", "team", "owner", "search"]
+        fields = ["tier", "status", "team", "owner", "search", "orphaned"]
 
     def filter_search(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
         return queryset.filter(search_q(value))
+
+    def filter_orphaned(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        return queryset.filter(orphaned_q()) if value == "true" else queryset.exclude(orphaned_q())

@@ -7,7 +7,8 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
 from kernel.permissions import Action, AnyUser, can
-from registry.models import AgentStatus, Effect, Team, Tier
+from registry.models import Agent, AgentStatus, Effect, Team, Tier
+from registry.selectors.agents import owner_candidates
 
 
 def teams_for(user: AnyUser) -> QuerySet[Team]:
@@ -70,6 +71,26 @@ class AgentFilterForm(forms.Form):
         empty_label="All owners",
     )
     status = forms.ChoiceField(choices=[("", "All statuses"), *AgentStatus.choices], required=False)
+    orphaned = forms.ChoiceField(
+        choices=[("", "Any"), ("true", "Orphaned: owner left"), ("false", "Owner still here")],
+        required=False,
+        label="Owner left",
+    )
+
+
+class AgentReassignForm(forms.Form):
+    """Security gives an agent a new owner, picked among those who may own it."""
+
+    owner = forms.ModelChoiceField(
+        queryset=User.objects.none(), to_field_name="username", label="New owner"
+    )
+    reason = forms.CharField(
+        max_length=500, required=False, help_text="e.g. the owner left; the team lead takes over"
+    )
+
+    def __init__(self, *args, agent: Agent, **kwargs):
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owner_candidates(agent)
 
 
 class PolicyRuleForm(forms.Form):

@@ -11,6 +11,8 @@ urlpatterns = [
     path("agents/new/", agents.agent_create, name="agent-create"),
     path("agents/<slug:slug>/", agents.agent_detail, name="agent-detail"),
     path("agents/<slug:slug>/edit/", agents.agent_edit, name="agent-edit"),
+    # Before the transitions: "reassign" takes a form, the transitions take none.
+    path("agents/<slug:slug>/reassign/", agents.agent_reassign, name="agent-reassign"),
     path("agents/<slug:slug>/<str:transition>/", agents.agent_transition, name="agent-transition"),
     path("policy/", policy.policy_overview, name="policy"),
     path("policy/draft/", policy.policy_draft_open, name="policy-draft-open"),

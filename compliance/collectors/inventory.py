@@ -14,6 +14,7 @@ from django.urls import reverse
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.period import Period
 from registry.models import Agent, AgentStatus
+from registry.rules import orphaned_q
 from registry.selectors.agents import stale_before
 
 
@@ -29,18 +30,21 @@ class InventoryOwnership(Collector):
     ref_id = "AGC-08"
     checks = (
         "checked: agents registered by the end of the period and not retired; "
-        "failed: their owner's account is deactivated"
+        "failed: orphaned, their owner left (account deactivated) and nobody was made "
+        "owner in their place, so no one is accountable for them"
     )
 
     def collect(self, period: Period) -> Evidence:
         agents = agents_in_inventory(period)
-        ownerless = Q(owner__is_active=False)
+        # Within the agents not retired, `orphaned_q` is exactly "the owner is deactivated".
+        orphaned = orphaned_q()
         evidence = tally(
             agents,
-            ownerless,
+            orphaned,
             {
                 "agents": Count("pk"),
-                "agents_without_active_owner": ownerless,
+                "orphaned": orphaned,
+                "agents_without_active_owner": orphaned,
                 "registered_in_period": Q(created_at__gte=period.since),
                 "production_agents": Q(tier="production"),
                 "teams": Count("team", distinct=True),
@@ -51,7 +55,7 @@ class InventoryOwnership(Collector):
                 kind="agent",
                 id=slug,
                 label=f"{slug} ({tier}) owned by {owner}"
-                + ("" if active else " — owner deactivated"),
+                + ("" if active else f" — orphaned: owner {owner} left"),
                 url=_agent_url(slug),
                 failed=not active,
             )

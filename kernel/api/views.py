@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 from kernel.api.authentication import token_expired
 from kernel.api.inputs import InputSerializer
 from kernel.api.parsers import JSONParser
+from kernel.login import password_login_refusal
 from kernel.permissions import allowed_actions, roles_of
 from kernel.throttle import (
     client_address,
@@ -53,6 +54,9 @@ class TokenView(ObtainAuthToken):
             login_failed(username=username, address=address)
             raise exceptions.ValidationError(serializer.errors)
         user = serializer.validated_data["user"]
+        refusal = password_login_refusal(user)
+        if refusal:
+            raise exceptions.PermissionDenied(refusal)
         login_succeeded(username=username)
         token, _ = Token.objects.get_or_create(user=user)
         if token_expired(token):

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from kernel.api.inputs import InputSerializer
@@ -87,6 +88,23 @@ class AgentPatchIn(InputSerializer):
     repositories = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=100
     )
+
+
+class UsernameField(serializers.CharField):
+    """A username in the body, read as that person, active or not (the service says why a
+    deactivated one will not do); an unknown one is a 400 on the field."""
+
+    def run_validation(self, data: Any = serializers.empty) -> User:
+        username = super().run_validation(data)  # a non-empty string of at most max_length
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise serializers.ValidationError(f"No user '{username}'.", code="unknown_reference")
+        return user
+
+
+class AgentReassignIn(InputSerializer):
+    owner = UsernameField(max_length=150, help_text="username of the new owner")
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
 class CapabilityOut(serializers.ModelSerializer):

@@ -4,13 +4,16 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from kernel.errors import NotFound
 from kernel.filtering import filtered
+from kernel.roles import Role
 from registry.filters import AgentFilter
 from registry.models import Agent
+from registry.rules import orphaned_q
 
 
 def stale_before(now: datetime | None = None) -> datetime:
@@ -42,3 +45,26 @@ def agent_get(slug: str) -> Agent:
         return Agent.objects.select_related("owner", "team").get(slug=slug)
     except Agent.DoesNotExist:
         raise NotFound(f"No agent with slug '{slug}'.") from None
+
+
+def agents_orphaned() -> QuerySet[Agent]:
+    """Agents still in service whose owner left (registry.rules.orphaned_q): security gives
+    each a new owner (services.agents.agent_reassign)."""
+    return Agent.objects.filter(orphaned_q()).select_related("owner", "team").order_by("slug")
+
+
+def owner_candidates(agent: Agent) -> QuerySet[User]:
+    """Who may be given `agent` (the rule agent_reassign checks): active people with the
+    security role (or superusers, who hold it), and engineers in the agent's team. Its
+    present owner is left out."""
+    eligible = (
+        Q(is_superuser=True)
+        | Q(groups__name=Role.SECURITY)
+        | Q(groups__name=Role.ENGINEER, teams=agent.team_id)
+    )
+    return (
+        User.objects.filter(eligible, is_active=True)
+        .exclude(pk=agent.owner_id)
+        .distinct()
+        .order_by("username")
+    )

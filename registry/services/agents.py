@@ -6,10 +6,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
-from kernel.audit import audit_actor
+from kernel.audit import audit_actor, audit_batch
 from kernel.editing import save_unique
 from kernel.errors import ApplicationError, Forbidden
-from kernel.permissions import Action, AnyUser, can, require
+from kernel.permissions import Action, AnyUser, can, require, roles_of
+from kernel.roles import Role
+from kernel.transitions import check_transition
 from registry import permissions
 from registry.models import Agent, AgentStatus, Team
 
@@ -24,6 +26,7 @@ EDITABLE_FIELDS = frozenset(
     {"name", "description", "team", "tier", "vendor", "workload_identity", "repositories"}
 )
 MAX_REPOSITORIES = 100
+REASSIGN_REASON_MAX_LENGTH = 500
 
 
 def _clean_repositories(repositories: Any) -> list[str]:
@@ -137,11 +140,8 @@ def agent_attest(*, actor: User, agent: Agent) -> Agent:
 
 def _set_status(*, actor: User, agent: Agent, status: AgentStatus) -> Agent:
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    if status not in ALLOWED_STATUS[AgentStatus(agent.status)]:
-        raise ApplicationError(
-            f"Agent '{agent.slug}' is {agent.status}; it cannot become {status}.",
-            code="invalid_transition",
-        )
+    refusal = f"Agent '{agent.slug}' is {agent.status}; it cannot become {status}."
+    check_transition(ALLOWED_STATUS, AgentStatus(agent.status), status, refusal)
     agent.status = status
     with audit_actor(actor):
         agent.save(update_fields=["status", "updated_at"])
@@ -166,3 +166,59 @@ def agent_retire(*, actor: User, agent: Agent) -> Agent:
     if refusal := permissions.edit_refusal(actor, agent):
         raise Forbidden(refusal)
     return _set_status(actor=actor, agent=agent, status=AgentStatus.RETIRED)
+
+
+def ownership_refusal(owner: User, agent: Agent) -> str | None:
+    """Why `owner` may not own `agent`, or None. Owners are active people with the engineer
+    or security role; an engineer must be in the agent's team (teams come from the
+    directory, so the portal does not add anyone to one). selectors.agents.owner_candidates
+    lists the same people."""
+    if not owner.is_active:
+        return f"{owner.username} is deactivated: pick an active person as the new owner."
+    roles = roles_of(owner)
+    if Role.SECURITY in roles:
+        return None  # security answers for every agent already
+    if Role.ENGINEER not in roles:
+        return f"{owner.username} is neither an engineer nor security: they cannot own an agent."
+    if not agent.team.members.filter(pk=owner.pk).exists():
+        return (
+            f"{owner.username} is not a member of team '{agent.team.slug}': pick one of its "
+            "members or a security member."
+        )
+    return None
+
+
+@transaction.atomic
+def agent_reassign(*, actor: User, agent: Agent, owner: User, reason: str = "") -> Agent:
+    """Security gives the agent a new owner, e.g. when its owner left and it is orphaned.
+
+    The save is in the trail as the actor's, with one more entry naming both owners by
+    username and the reason (the owner field itself is logged as ids).
+    """
+    require(actor, Action.REASSIGN_AGENT)
+    reason = (reason or "").strip()
+    if len(reason) > REASSIGN_REASON_MAX_LENGTH:
+        raise ApplicationError(
+            f"reason is at most {REASSIGN_REASON_MAX_LENGTH} characters.", field="reason"
+        )
+    agent = (
+        Agent.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .get(pk=agent.pk)
+    )
+    if owner.pk == agent.owner_id:
+        raise ApplicationError(
+            f"{owner.username} owns '{agent.slug}' already.", field="owner", code="same_owner"
+        )
+    if refusal := ownership_refusal(owner, agent):
+        raise ApplicationError(refusal, field="owner", code="ineligible_owner")
+    previous = agent.owner.username
+    agent.owner = owner
+    with audit_actor(actor):
+        agent.save(update_fields=["owner", "updated_at"])
+        audit_batch(
+            agent,
+            field="owner_reassigned",
+            summary=f"{previous} → {owner.username}" + (f": {reason}" if reason else ""),
+        )
+    return agent

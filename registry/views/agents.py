@@ -1,4 +1,4 @@
-"""Agent inventory pages: list, register, detail, edit, status transitions."""
+"""Agent inventory pages: list, register, detail, edit, status transitions, reassignment."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -8,12 +8,13 @@ from django.views.decorators.http import require_POST, require_safe
 
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, paginate, requires
-from kernel.permissions import Action, require
+from kernel.http import AuthenticatedHttpRequest, paginate, requires, valid_data
+from kernel.permissions import Action, can, require
 from registry import permissions
 from registry.agent_sections import sections_for
-from registry.forms import AgentFilterForm, AgentForm
+from registry.forms import AgentFilterForm, AgentForm, AgentReassignForm
 from registry.models import Agent
+from registry.rules import is_orphaned
 from registry.selectors import agents as selectors
 from registry.services import agents as services
 
@@ -48,22 +49,35 @@ def agent_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "stale_before": stale_before,
+            # Owners come with the rows (select_related): no query per row.
+            "orphaned": {agent.pk for agent in page if is_orphaned(agent)},
         },
     )
 
 
 @requires(Action.REGISTER_AGENT)
 def agent_create(request: AuthenticatedHttpRequest) -> HttpResponse:
-    form = AgentForm(request.POST or None, user=request.user)
+    return _agent_form_page(request, None, AgentForm(request.POST or None, user=request.user))
+
+
+def _agent_form_page(
+    request: AuthenticatedHttpRequest, agent: Agent | None, form: AgentForm
+) -> HttpResponse:
+    """The agent form: registers an agent (`agent` None) or edits it; a refusal shows on it."""
     if request.method == "POST" and form.is_valid():
         try:
-            agent = services.agent_register(actor=request.user, **form.cleaned_data)
+            if agent is None:
+                saved = services.agent_register(actor=request.user, **form.cleaned_data)
+                done = f"Agent {saved.slug} registered. You own it."
+            else:
+                saved = services.agent_update(actor=request.user, agent=agent, **form.cleaned_data)
+                done = f"Agent {saved.slug} updated."
         except (ApplicationError, ValidationError) as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Agent {agent.slug} registered. You own it.")
-            return redirect(agent)
-    return render(request, "registry/agent_form.html", {"form": form, "agent": None})
+            messages.success(request, done)
+            return redirect(saved)
+    return render(request, "registry/agent_form.html", {"form": form, "agent": agent})
 
 
 @require_safe
@@ -77,6 +91,10 @@ def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_edit": permissions.can_edit_agent(user, agent),
         "can_attest": permissions.can_attest_agent(user, agent),
         "sections": sections_for(agent, user),
+        "orphaned": is_orphaned(agent),
+        "reassign_form": (
+            AgentReassignForm(agent=agent) if can(user, Action.REASSIGN_AGENT) else None
+        ),
     }
     return render(request, "registry/agent_detail.html", context)
 
@@ -96,15 +114,7 @@ def agent_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
         "repositories": agent.repositories,
     }
     form = AgentForm(request.POST or None, user=request.user, editing=True, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.agent_update(actor=request.user, agent=agent, **form.cleaned_data)
-        except (ApplicationError, ValidationError) as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, f"Agent {agent.slug} updated.")
-            return redirect(agent)
-    return render(request, "registry/agent_form.html", {"form": form, "agent": agent})
+    return _agent_form_page(request, agent, form)
 
 
 # transition -> (service, message, the role it needs; who exactly may, the service decides)
@@ -133,4 +143,16 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
     require(request.user, action)  # the transition's own role gate, before the agent is read
     agent = service(actor=request.user, agent=selectors.agent_get(slug))
     messages.success(request, message.format(slug=agent.slug))
+    return redirect(agent)
+
+
+@requires(Action.REASSIGN_AGENT)
+@require_POST
+def agent_reassign(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
+    agent = selectors.agent_get(slug)
+    data = valid_data(
+        AgentReassignForm(request.POST, agent=agent), f"Agent {agent.slug} was not reassigned"
+    )
+    agent = services.agent_reassign(actor=request.user, agent=agent, **data)
+    messages.success(request, f"Agent {agent.slug} now belongs to {agent.owner.username}.")
     return redirect(agent)

@@ -1,13 +1,13 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import referenced, user_by_username, validated
 from kernel.api.permissions import ActionPermission
+from kernel.api.viewsets import step_action
 from kernel.permissions import Action
-from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn
+from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn, AgentReassignIn
 from registry.filters import AgentFilter
 from registry.models import Agent
 from registry.selectors import agents as selectors
@@ -30,8 +30,11 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         "read": Action.VIEW_INVENTORY,
         "suspend": Action.SUSPEND_AGENT,
         "reactivate": Action.SUSPEND_AGENT,
+        "reassign": Action.REASSIGN_AGENT,
         "write": Action.REGISTER_AGENT,  # create, edit, attest, retire
     }
+
+    subject = "agent"  # the keyword the services take it by (step_action)
 
     def get_queryset(self):
         return selectors.agent_list(filters=self.request.query_params)
@@ -39,7 +42,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def get_object(self) -> Agent:
         return selectors.agent_get(self.kwargs["slug"])
 
-    def _out(self, agent: Agent, code: int = status.HTTP_200_OK) -> Response:
+    def respond(self, agent: Agent, code: int = status.HTTP_200_OK) -> Response:
         return Response(AgentOut(agent).data, status=code)
 
     @extend_schema(request=AgentIn, responses={201: AgentOut})
@@ -49,7 +52,7 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if "owner" in data:
             data["owner"] = referenced(user_by_username, data["owner"], "owner")
         agent = services.agent_register(actor=request.user, **data)
-        return self._out(agent, status.HTTP_201_CREATED)
+        return self.respond(agent, status.HTTP_201_CREATED)
 
     @extend_schema(request=AgentPatchIn, responses=AgentOut)
     def partial_update(self, request, slug=None):
@@ -57,24 +60,11 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if "team" in data:
             data["team"] = referenced(team_get, data["team"], "team")
         agent = services.agent_update(actor=request.user, agent=self.get_object(), **data)
-        return self._out(agent)
+        return self.respond(agent)
 
-    @extend_schema(request=None, responses=AgentOut)
-    @action(detail=True, methods=["post"])
-    def attest(self, request, slug=None):
-        return self._out(services.agent_attest(actor=request.user, agent=self.get_object()))
-
-    @extend_schema(request=None, responses=AgentOut)
-    @action(detail=True, methods=["post"])
-    def suspend(self, request, slug=None):
-        return self._out(services.agent_suspend(actor=request.user, agent=self.get_object()))
-
-    @extend_schema(request=None, responses=AgentOut)
-    @action(detail=True, methods=["post"])
-    def reactivate(self, request, slug=None):
-        return self._out(services.agent_reactivate(actor=request.user, agent=self.get_object()))
-
-    @extend_schema(request=None, responses=AgentOut)
-    @action(detail=True, methods=["post"])
-    def retire(self, request, slug=None):
-        return self._out(services.agent_retire(actor=request.user, agent=self.get_object()))
+    attest = step_action("attest", services.agent_attest, None)
+    suspend = step_action("suspend", services.agent_suspend, None)
+    reactivate = step_action("reactivate", services.agent_reactivate, None)
+    retire = step_action("retire", services.agent_retire, None)
+    # {"owner": "<username>", "reason": "..."}: security only; an orphaned agent's way back.
+    reassign = step_action("reassign", services.agent_reassign, AgentReassignIn)
