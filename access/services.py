@@ -19,7 +19,7 @@ from access.limits import TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from approvals import services as approvals
 from approvals.workflow import Pipeline
-from kernel.audit import audit_actor, audit_source
+from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.permissions import Action, can
@@ -297,30 +297,16 @@ def access_request_cancel(*, actor: User, access_request: AccessRequest) -> Acce
     )
 
 
-@transaction.atomic
 def cancel_pending_of_leaver(user: User) -> int:
-    """The person left (kernel.accounts.person_left): their pending requests are cancelled,
-    each saying why in `decision_comment`, with nobody as the actor and the leaver named as
-    the trail's source. Their grants, break-glass reviews and decided requests stay as they
-    are. Returns how many were cancelled."""
-    reason = f"Cancelled: {user.get_username()} left (deactivated)."
-    # Locked in pk order, so an approval racing the deactivation either finished first (the
-    # row is no longer pending, and left out) or waits and then finds it cancelled.
-    pending = (
-        AccessRequest.objects.select_for_update(of=("self",))
-        .filter(requested_by=user, status=RequestStatus.PENDING)
-        .order_by("pk")
+    """The person left: their pending requests are cancelled, `decision_comment` saying why.
+    Their grants, break-glass reviews and decided requests stay as they are."""
+    return approvals.close_pending_of_leaver(
+        user,
+        AccessRequest,
+        pipeline=PIPELINE,
+        status=RequestStatus.CANCELLED,
+        fields=lambda reason: {"decided_at": timezone.now(), "decision_comment": reason},
     )
-    with audit_source(f"Leaver: {user.get_username()} deactivated"):
-        for access_request in pending:
-            approvals.close(
-                actor=None,
-                subject=access_request,
-                pipeline=PIPELINE,
-                status=RequestStatus.CANCELLED,
-                fields={"decided_at": timezone.now(), "decision_comment": reason},
-            )
-    return len(pending)
 
 
 @transaction.atomic

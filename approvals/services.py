@@ -15,9 +15,9 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Count
 
-from approvals.models import ApprovalWorkflow
+from approvals.models import PENDING, ApprovalWorkflow
 from approvals.workflow import Pipeline
-from kernel.audit import audit_actor
+from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import Notice, queue_notice
 
@@ -118,3 +118,38 @@ def close(
     if notice is not None:
         queue_notice(notice, subject.pk)
     return subject
+
+
+@transaction.atomic
+def close_pending_of_leaver(
+    leaver: User,
+    model: type[S],
+    *,
+    pipeline: Pipeline[Any],
+    status: str,
+    fields: Callable[[str], Mapping[str, object]],
+    notice: Notice | None = None,
+) -> int:
+    """The person left (kernel.accounts.person_left): what they asked for that still waits
+    for approval moves to `status` with `fields(reason)`, by nobody, the leaver named as the
+    trail's source. Returns how many.
+
+    Locked in pk order, so an approval racing the deactivation either finished first (no
+    longer pending, left out) or waits and then finds the subject closed."""
+    reason = f"Cancelled: {leaver.get_username()} left (deactivated)."
+    pending = list(
+        model._default_manager.select_for_update(of=("self",))
+        .filter(requested_by=leaver, status=PENDING)
+        .order_by("pk")
+    )
+    with audit_source(f"Leaver: {leaver.get_username()} deactivated"):
+        for subject in pending:
+            close(
+                actor=None,
+                subject=subject,
+                pipeline=pipeline,
+                status=status,
+                fields=fields(reason),
+                notice=notice,
+            )
+    return len(pending)

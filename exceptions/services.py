@@ -33,7 +33,7 @@ from exceptions.rules import (
     risk_floor,
     risk_floor_refusal,
 )
-from kernel.audit import audit_actor, audit_source
+from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.validation import required_text
@@ -318,35 +318,22 @@ def exception_reject(*, actor: User, exception: PolicyException, comment: str) -
     )
 
 
-@transaction.atomic
 def cancel_pending_of_leaver(user: User) -> int:
-    """The person left (kernel.accounts.person_left): the exceptions they asked for that still
-    wait for approval are rejected by nobody, `rejection_comment` saying why, and the leaver
-    is named as the trail's source; the agent's owner is told. Active ones stay in force
-    until they expire or security revokes them. Returns how many were cancelled."""
-    reason = f"Cancelled: {user.get_username()} left (deactivated)."
-    # Locked in pk order: an approval racing the deactivation either finished first (no
-    # longer pending, left out) or waits and then finds it rejected.
-    pending = (
-        PolicyException.objects.select_for_update(of=("self",))
-        .filter(requested_by=user, status=ExceptionStatus.PENDING)
-        .order_by("pk")
+    """The person left: the exceptions they asked for that still wait for approval are
+    rejected by nobody, `rejection_comment` saying why; the agent's owner is told. Active
+    ones stay in force until they expire or security revokes them."""
+    return approvals.close_pending_of_leaver(
+        user,
+        PolicyException,
+        pipeline=PIPELINE,
+        status=ExceptionStatus.REJECTED,
+        fields=lambda reason: {
+            "rejected_at": timezone.now(),
+            "rejected_by": None,
+            "rejection_comment": reason,
+        },
+        notice=notifications.exception_decided,
     )
-    with audit_source(f"Leaver: {user.get_username()} deactivated"):
-        for exception in pending:
-            approvals.close(
-                actor=None,
-                subject=exception,
-                pipeline=PIPELINE,
-                status=ExceptionStatus.REJECTED,
-                fields={
-                    "rejected_at": timezone.now(),
-                    "rejected_by": None,
-                    "rejection_comment": reason,
-                },
-                notice=notifications.exception_decided,
-            )
-    return len(pending)
 
 
 @transaction.atomic
