@@ -70,7 +70,7 @@ def credential_panels(user: AnyUser) -> list[dict]:
                 "title": f"Signing key older than {settings.SIGNING_KEY_MAX_AGE_DAYS} days",
                 "value": f"{key.kid}: {key_age_days(key)} days",
                 "link": reverse("credentials:providers"),
-                "link_label": "Rotate it: manage.py rotate_signing_key",
+                "link_label": "Rotate it: manage.py rotate_signing_key --as <you>",
             }
         )
     since = timezone.now() - timedelta(days=7)
