@@ -184,3 +184,15 @@ def test_bad_scim_requests_get_a_scim_error_not_a_500(client, method, path, body
     response = call(client, method, path, body)
     assert response.status_code == status, response.content
     assert not DirectoryGroup.objects.filter(name="g").exists()
+
+
+def test_groups_are_found_by_filter_and_replaced_whole(client):
+    first = new_user(client, "dana")["id"]
+    second = new_user(client, "omar")["id"]
+    group = new_group(client, "gov-security", [first])
+    found = json.loads(call(client, "get", 'Groups?filter=displayName eq "gov-security"').content)
+    assert [g["id"] for g in found["Resources"]] == [group["id"]]
+    body = {"displayName": "gov-security", "members": [{"value": second}]}
+    assert call(client, "put", f"Groups/{group['id']}", body).status_code == 200
+    assert roles_of(User.objects.get(pk=first)) == frozenset()
+    assert roles_of(User.objects.get(pk=second)) == {"security"}
