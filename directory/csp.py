@@ -4,9 +4,11 @@ the sign-in button and the logout form lead the browser to the identity provider
 
 from urllib.parse import urlsplit
 
-from csp.middleware import CSPMiddleware, PolicyParts
+from csp.middleware import PolicyParts
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+
+from kernel.middleware import ContentSecurityPolicyMiddleware
 
 
 def identity_provider_origin() -> str | None:
@@ -16,7 +18,7 @@ def identity_provider_origin() -> str | None:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class SignInCSPMiddleware(CSPMiddleware):
+class SignInCSPMiddleware(ContentSecurityPolicyMiddleware):
     def get_policy_parts(
         self, request: HttpRequest, response: HttpResponseBase, report_only: bool = False
     ) -> PolicyParts:

@@ -1,10 +1,17 @@
 """Maps domain errors raised under HTML views to a page that says what went wrong."""
 
 import logging
+from functools import cache
 
 from auditlog.middleware import AuditlogMiddleware
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
+from django.conf import settings
+from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import render
 
 from kernel.errors import ApplicationError
@@ -76,7 +83,12 @@ def _holds_nul(request: HttpRequest) -> bool:
         return True
     if any("\x00" in value for key, value in request.META.items() if key.startswith("HTTP_")):
         return True
-    if any("\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists()):
+    # A NUL in a parsed query arrives as %00 (or raw): only then parse it (QueryDict costs
+    # more than the check, on every request, the decision API's included).
+    query = request.META.get("QUERY_STRING", "")
+    if ("%00" in query or "\x00" in query) and any(
+        "\x00" in key or "\x00" in "".join(values) for key, values in request.GET.lists()
+    ):
         return True
     if request.method == "POST" and request.content_type in _FORM_TYPES:
         return any("\x00" in key or "\x00" in "".join(vs) for key, vs in request.POST.lists())
@@ -130,3 +142,92 @@ class DatabaseUnavailableMiddleware:
             response = HttpResponse(DATABASE_DOWN, status=503, content_type="text/plain")
         response["Retry-After"] = "5"
         return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware (4.0), with each distinct policy built once per process.
+
+    django-csp rebuilds the header from the settings on every response: a deep copy of the
+    policy parts, then the policy string, for the policy and the report-only one. That was a
+    tenth of a decision request's CPU (bench/decisions.py, issue #10). The parts (settings, a
+    view's csp_* decorator, a subclass's `get_policy_parts`) are few and fixed, so the string
+    is kept per parts; a nonce makes each policy unique, so it is built as before. The rest
+    is django-csp's `process_response`, step for step."""
+
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
+        if response.status_code in (500, 404) and settings.DEBUG:  # Django's debug pages
+            return response
+        for report_only, header, exempt, excluded in _policy_headers():
+            parts = self.get_policy_parts(
+                request=request, response=response, report_only=report_only
+            )
+            policy = _policy(parts, report_only)
+            if (
+                policy
+                and header not in response
+                and getattr(response, exempt, False) is False
+                and not request.path_info.startswith(excluded)
+            ):
+                response[header] = policy
+        # As django-csp: a nonce asked for after the header is written is an error.
+        if getattr(request, "_csp_nonce", None) is None:
+            request.csp_nonce = CheckableLazyObject(  # type: ignore[attr-defined]
+                self._csp_nonce_post_response
+            )
+        return response
+
+
+@cache
+def _policy_headers() -> tuple[tuple[bool, str, str, tuple[str, ...]], ...]:
+    """Per header: report-only or not, its name, the response attribute that exempts a
+    response from it, and the URL prefixes that its setting excludes."""
+    return tuple(
+        (
+            report_only,
+            header,
+            exempt,
+            tuple((getattr(settings, setting, None) or {}).get("EXCLUDE_URL_PREFIXES") or ()),
+        )
+        for report_only, header, exempt, setting in (
+            (False, HEADER, "_csp_exempt", "CONTENT_SECURITY_POLICY"),
+            (True, HEADER_REPORT_ONLY, "_csp_exempt_ro", "CONTENT_SECURITY_POLICY_REPORT_ONLY"),
+        )
+    )
+
+
+_POLICIES: dict[tuple, str] = {}
+
+
+def _policy(parts: PolicyParts, report_only: bool) -> str:
+    if parts.nonce is not None:
+        return build_policy(parts.config, parts.update, parts.replace, parts.nonce, report_only)
+    key = (report_only, _frozen(parts.config), _frozen(parts.update), _frozen(parts.replace))
+    policy = _POLICIES.get(key)
+    if policy is None:
+        if len(_POLICIES) > 256:  # bounded, whatever a subclass varies the parts by
+            _POLICIES.clear()
+        policy = _POLICIES[key] = build_policy(
+            parts.config, parts.update, parts.replace, None, report_only
+        )
+    return policy
+
+
+def _frozen(value: object) -> object:
+    """A hashable stand-in for a policy part (dicts of lists, sets, strings, booleans)."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        return ("dict", tuple((key, _frozen(item)) for key, item in value.items()))
+    if isinstance(value, list | tuple | set | frozenset):
+        return (type(value).__name__, tuple(_frozen(item) for item in value))
+    return (type(value), value)  # True and 1 are equal keys, but not equal policies
+
+
+@receiver(setting_changed)
+def _forget_policies(*, setting: str, **kwargs: object) -> None:
+    # A part left at None means "the settings' policy": tests change it with override_settings.
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _POLICIES.clear()
+        _policy_headers.cache_clear()

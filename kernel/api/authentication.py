@@ -28,12 +28,19 @@ TOKEN_EXPIRED = "Token expired: ask for a new one at /api/v1/auth/token/."  # no
 
 def token_cutoff() -> datetime:
     """Tokens created at or before this moment have expired (API_TOKEN_TTL_HOURS)."""
-    return timezone.now() - timedelta(hours=settings.API_TOKEN_TTL_HOURS)
+    return timezone.now() - _hours(settings.API_TOKEN_TTL_HOURS)
+
+
+@cache
+def _hours(hours: int) -> timedelta:
+    return timedelta(hours=hours)
 
 
 def token_cutoff_param() -> Any:
-    """`token_cutoff()` as a query parameter for raw SQL comparing with the token's created."""
-    return Token._meta.get_field("created").get_db_prep_value(token_cutoff(), connection)
+    """`token_cutoff()` as a query parameter for raw SQL comparing with the token's created:
+    what `created`'s get_db_prep_value makes of an aware datetime, without the field's
+    checks (this runs on every decision a gateway asks for)."""
+    return connection.ops.adapt_datetimefield_value(token_cutoff())
 
 
 def token_expired(token: Token) -> bool:
