@@ -16,7 +16,6 @@ interleaved rounds, the median round reported. Run with `make bench` or
 
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,19 +53,6 @@ PROVIDER = "bench-ci"
 ISSUER = "https://ci.bench.example"
 AUDIENCE = "agent-governance-portal-bench"
 KID = "bench-ci-1"
-FORM_POST = """
-local bodies = {}
-local i = 0
-init = function(args)
-  for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
-end
-request = function()
-  i = i %% #bodies + 1
-  return wrk.format("POST", "%(path)s", {
-    ["Content-Type"] = "application/x-www-form-urlencoded",
-  }, bodies[i])
-end
-"""
 
 
 def slug(i: int) -> str:
@@ -286,25 +272,6 @@ def exchange_parts(tokens: list[str]) -> dict:
     return {"verify_subject_token": summarize(verifying), "sign_access_token": summarize(signing)}
 
 
-def wrk_form(url: str, *, path: str, bodies: list[str], seconds: int, connections: int) -> dict:
-    """wrk POSTing form-encoded bodies in turn (harness.wrk posts JSON with a token)."""
-    from bench.harness import _parse_wrk
-
-    with tempfile.NamedTemporaryFile("w", suffix=".form", delete=False) as data:
-        data.write("\n".join(bodies))
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(FORM_POST % {"bodies": data.name, "path": path})
-    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
-    try:
-        output = subprocess.run(  # noqa: S603
-            [*command, "-s", script.name, url], capture_output=True, text=True, check=True
-        ).stdout
-    finally:
-        os.unlink(data.name)
-        os.unlink(script.name)
-    return _parse_wrk(output)
-
-
 def exchange_bodies(tokens: list[str]) -> list[str]:
     return [
         urlencode(
@@ -319,34 +286,8 @@ def exchange_bodies(tokens: list[str]) -> list[str]:
     ]
 
 
-def warm_up(base: str, connections: int) -> None:
-    """Wait until every worker answers: on a busy machine a worker takes many seconds to
-    import the portal, and the socket accepts connections long before (harness.gunicorn only
-    waits for the socket). Warm /healthz until its rate stops climbing."""
-    import urllib.request
-
-    from bench.harness import wrk
-
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
-                if response.status == 200:
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-    best = 0.0
-    for _ in range(10):
-        rate = wrk(f"{base}/healthz", seconds=2, connections=connections)["requests_per_second"]
-        if rate <= best * 1.1:
-            return
-        best = max(best, rate)
-
-
 def bench_http(tokens: list[str]) -> dict:
-    from bench.harness import gunicorn, wrk
+    from bench.harness import gunicorn, warm_up, wrk, wrk_form
 
     # As bench/decisions.py: 3 sync workers and 8 connections suit 2 cores.
     workers = int(os.environ.get("BENCH_WORKERS", 3))

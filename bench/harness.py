@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,3 +156,57 @@ def ensure_database(url: str) -> None:
     if exists.fetchone() is None:
         admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
     admin.close()
+
+
+_FORM_POST = """
+local bodies = {}
+local i = 0
+init = function(args)
+  for line in io.lines("%(bodies)s") do bodies[#bodies + 1] = line end
+end
+request = function()
+  i = i %% #bodies + 1
+  return wrk.format("POST", "%(path)s", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+  }, bodies[i])
+end
+"""
+
+
+def wrk_form(url: str, *, path: str, bodies: list[str], seconds: int, connections: int) -> dict:
+    """wrk POSTing form-encoded bodies in turn (harness.wrk posts JSON with a token)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".form", delete=False) as data:
+        data.write("\n".join(bodies))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_FORM_POST % {"bodies": data.name, "path": path})
+    command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
+    try:
+        output = subprocess.run(  # noqa: S603
+            [*command, "-s", script.name, url], capture_output=True, text=True, check=True
+        ).stdout
+    finally:
+        os.unlink(data.name)
+        os.unlink(script.name)
+    return _parse_wrk(output)
+
+
+def warm_up(base: str, connections: int) -> None:
+    """Wait until every worker answers: on a busy machine a worker takes many seconds to
+    import the portal, and the socket accepts connections long before (harness.gunicorn only
+    waits for the socket). Warm /healthz until its rate stops climbing."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    best = 0.0
+    for _ in range(10):
+        rate = wrk(f"{base}/healthz", seconds=2, connections=connections)["requests_per_second"]
+        if rate <= best * 1.1:
+            return
+        best = max(best, rate)
