@@ -183,7 +183,10 @@ def test_keys_and_refused_exchanges_for_security_and_auditors(client, role_users
     assert ("Add a trust provider" in html) is (role == "security")
     current = html[html.index('data-kid="current"') :]
     assert "95 days" in current
-    assert "older than 90 days: run <code>manage.py rotate_signing_key</code>" in current
+    assert (
+        "older than 90 days: run <code>manage.py rotate_signing_key --as &lt;you&gt;</code>"
+        in current
+    )
     assert '<span class="badge ok">active</span>' in current
     old_2 = html[html.index('data-kid="old-2"') : html.index('data-kid="old-1"')]
     assert "retired, published until" in old_2
