@@ -183,62 +183,27 @@ def endpoint_in_process(sample: list[tuple[str, str]]) -> dict:
     return summarize(timings)
 
 
-def agent_entities(sample: list[tuple[str, str]]) -> dict[str, dict]:
-    """The data Cedar needs per agent (tier, status, active grants and exceptions), prefetched."""
+def bench_cedar(sample: list[tuple[str, str]], ours: list) -> dict:
+    """The same decisions by Cedar, with the portal's own export (decisions.cedar): the
+    published policy, and each agent's entities fetched once, as a gateway would."""
+    import cedarpy
     from django.utils import timezone
 
-    from access.models import Grant
-    from exceptions.models import PolicyException
-    from registry.models import Agent
-
-    now = timezone.now()
-    slugs = {agent for agent, _ in sample}
-    agents = {
-        a.slug: {
-            "id": a.pk,
-            "tier": a.tier,
-            "status": a.status,
-            "grants": set(),
-            "exceptions": set(),
-        }
-        for a in Agent.objects.filter(slug__in=slugs)
-    }
-    by_id = {data["id"]: data for data in agents.values()}
-    for agent_id, key in Grant.objects.filter(
-        agent_id__in=by_id, revoked_at__isnull=True, starts_at__lte=now, expires_at__gt=now
-    ).values_list("agent_id", "capability__key"):
-        by_id[agent_id]["grants"].add(key)
-    for agent_id, key in PolicyException.objects.filter(
-        agent_id__in=by_id,
-        status="active",
-        revoked_at__isnull=True,
-        starts_at__lte=now,
-        expires_at__gt=now,
-    ).values_list("agent_id", "capability__key"):
-        by_id[agent_id]["exceptions"].add(key)
-    return agents
-
-
-def bench_cedar(sample: list[tuple[str, str]], ours: list) -> dict:
-    import cedarpy
-
-    from bench.cedar_policy import cedar_policies, cedar_request
     from bench.harness import summarize
-    from registry.selectors.policy import policy_latest_published, policy_rules
+    from decisions.cedar import cedar_entities_by_agent, cedar_request, policy_cedar
+    from registry.models import Agent
+    from registry.selectors.policy import policy_latest_published
 
     version = policy_latest_published()
-    policies = cedar_policies([(r.tier, r.capability.key, r.effect) for r in policy_rules(version)])
-    entities = agent_entities(sample)
+    assert version is not None, "seed_demo publishes policy v1"
+    policies = policy_cedar(version)["policies"]
+    slugs = {agent for agent, _ in sample}
+    now = timezone.now()
+    entities = cedar_entities_by_agent(list(Agent.objects.filter(slug__in=slugs)), at=now)
     timings, disagreements = [], []
     for (agent, key), our in zip(sample, ours, strict=True):
-        data = entities[agent]
         request, cedar_entities = cedar_request(
-            agent=agent,
-            tier=data["tier"],
-            status=data["status"],
-            capability=key,
-            grants=sorted(data["grants"]),
-            exceptions=sorted(data["exceptions"]),
+            entities[agent], agent=agent, capability=key, now=now
         )
         started = time.perf_counter()
         answer = cedarpy.is_authorized(request, policies, cedar_entities)
@@ -247,7 +212,7 @@ def bench_cedar(sample: list[tuple[str, str]], ours: list) -> dict:
             disagreements.append((agent, key, our.decision, our.reason))
     return {
         "is_authorized": summarize(timings),
-        "policies": policies.count(";"),
+        "policies": policies.count("permit (") + policies.count("forbid ("),
         "disagreements": len(disagreements),
         "disagreement_samples": disagreements[:5],
     }

@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from decisions.api.cedar import AgentCedarEntities, PolicyVersionCedar
 from decisions.api.views import ActivityViewSet, DecisionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -7,4 +9,12 @@ router.include_root_view = False
 router.register("decisions", DecisionViewSet, basename="decision")
 router.register("activity", ActivityViewSet, basename="activity")
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("policy/versions/<int:number>/cedar/", PolicyVersionCedar.as_view(), name="policy-cedar"),
+    path(
+        "agents/<slug:slug>/cedar-entities/",
+        AgentCedarEntities.as_view(),
+        name="agent-cedar-entities",
+    ),
+    *router.urls,
+]
