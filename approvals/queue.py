@@ -4,29 +4,14 @@ A provider takes the user and returns None or a dict with `key`, `title`, `templ
 and `items`. Access and exceptions register theirs in their `AppConfig.ready()`.
 """
 
-from collections.abc import Callable
-
 from django.urls import reverse
 
 from kernel.permissions import AnyUser
+from kernel.sections import Sections
 
-QueueProvider = Callable[[AnyUser], dict | None]
-
-_providers: list[QueueProvider] = []
-
-
-def register_queue_section(provider: QueueProvider) -> None:
-    if provider not in _providers:
-        _providers.append(provider)
-
-
-def queue_for(user: AnyUser) -> list[dict]:
-    sections = []
-    for provider in _providers:
-        section = provider(user)
-        if section is not None:
-            sections.append(section)
-    return sections
+queue_sections: Sections[[AnyUser]] = Sections()
+register_queue_section = queue_sections.register
+queue_for = queue_sections.collect
 
 
 def awaiting_me_panel(key: str, subjects: str, count: int) -> dict:

@@ -1,28 +1,12 @@
 """Sections other parts of the portal add to an agent's page (grants, requests, exceptions).
 
-Each provider takes (agent, user) and returns a dict with `title`, `template` and its context,
-or None. Higher apps register their provider in their `AppConfig.ready()`.
+Each provider takes (agent, user). Higher apps register theirs in their `AppConfig.ready()`.
 """
 
-from collections.abc import Callable
-
 from kernel.permissions import AnyUser
+from kernel.sections import Sections
 from registry.models import Agent
 
-SectionProvider = Callable[[Agent, AnyUser], dict | None]
-
-_providers: list[SectionProvider] = []
-
-
-def register_agent_section(provider: SectionProvider) -> None:
-    if provider not in _providers:
-        _providers.append(provider)
-
-
-def sections_for(agent: Agent, user: AnyUser) -> list[dict]:
-    sections = []
-    for provider in _providers:
-        section = provider(agent, user)
-        if section is not None:
-            sections.append(section)
-    return sections
+agent_sections: Sections[[Agent, AnyUser]] = Sections()
+register_agent_section = agent_sections.register
+sections_for = agent_sections.collect
