@@ -39,7 +39,8 @@ _lock = threading.Lock()
 _snapshot: PolicySnapshot | None = None
 
 
-def _load(version_number: int | None) -> PolicySnapshot:
+def load(version_number: int | None) -> PolicySnapshot:
+    """A version's rules (published or not), read now; not kept (see `snapshot_for`)."""
     capabilities = {
         key: CapabilityInfo(pk, key, high_risk)
         for pk, key, high_risk in Capability.objects.values_list("pk", "key", "high_risk")
@@ -64,7 +65,7 @@ def snapshot_for(version_number: int | None) -> PolicySnapshot:
         return current
     with _lock:
         if _snapshot is None or _snapshot.version != version_number:
-            _snapshot = _load(version_number)
+            _snapshot = load(version_number)
         return _snapshot
 
 

@@ -98,3 +98,36 @@ class PolicyRuleForm(forms.Form):
     capability = forms.CharField(max_length=130)
     effect = forms.ChoiceField(choices=[("", "No rule (deny)"), *Effect.choices], required=False)
     max_duration_hours = forms.IntegerField(required=False, min_value=1)
+
+
+class PolicyImportForm(forms.Form):
+    """A policy file to open as a draft: uploaded, or pasted."""
+
+    file = forms.FileField(required=False, help_text="YAML or JSON, as exported.")
+    text = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        label="Or paste the file",
+    )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is not None:
+            try:
+                data["text"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError("The file must be UTF-8 text.") from None
+        if not (data.get("text") or "").strip():
+            raise forms.ValidationError("Choose a policy file, or paste one.")
+        return data
+
+
+class PolicyPublishForm(forms.Form):
+    reason = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Why publish this version",
+        help_text="Required when the draft loosens the policy (see the warnings).",
+    )

@@ -14,10 +14,7 @@ from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample,
 from compliance.collectors.people import security_people
 from compliance.period import Period
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
-
-# Strictness of an effect; a missing rule counts as deny, as the decision engine treats it.
-STRICTNESS: dict[str, int] = {Effect.ALLOW: 0, Effect.JIT: 1, Effect.APPROVAL: 2, Effect.DENY: 3}
-LOWER_TIERS = (Tier.SANDBOX, Tier.INTERNAL)
+from registry.policy_rules import OPEN_EFFECTS, Rule, production_looser_than
 
 
 def versions_in_force(period: Period) -> QuerySet[PolicyVersion]:
@@ -90,7 +87,10 @@ class ToolAllowlists(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        versions = versions_in_force(period)
+        return self.for_versions(versions_in_force(period))
+
+    def for_versions(self, versions: QuerySet[PolicyVersion]) -> Evidence:
+        """The check on these versions (a period's, or one draft before it is published)."""
         version_count = versions.count()
         high_risk = Capability.objects.filter(high_risk=True).count()
         rules = PolicyRule.objects.filter(version__in=versions, capability__high_risk=True)
@@ -100,10 +100,8 @@ class ToolAllowlists(Collector):
             .annotate(n=Count("pk"))
             .order_by()
         }
-        open_q = Q(effect__in=[Effect.ALLOW, Effect.JIT])
-        failed = sum(
-            n for (_, effect), n in by_effect.items() if effect in (Effect.ALLOW, Effect.JIT)
-        )
+        open_q = Q(effect__in=OPEN_EFFECTS)
+        failed = sum(n for (_, effect), n in by_effect.items() if effect in OPEN_EFFECTS)
         checked = version_count * len(Tier.values) * high_risk
         figures: dict[str, int] = {
             "versions_in_force": version_count,
@@ -135,21 +133,21 @@ class TieredPosture(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        versions = list(versions_in_force(period).values_list("pk", "number"))
+        return self.for_versions(versions_in_force(period))
+
+    def for_versions(self, in_force: QuerySet[PolicyVersion]) -> Evidence:
+        """The check on these versions (a period's, or one draft before it is published)."""
+        versions = list(in_force.values_list("pk", "number"))
         capabilities = dict(Capability.objects.values_list("pk", "key"))
-        rules: dict[tuple[int, int], dict[str, tuple[int, int]]] = defaultdict(dict)
+        rules: dict[tuple[int, int], dict[str, Rule]] = defaultdict(dict)
         for version_id, capability_id, tier, effect, hours in PolicyRule.objects.filter(
             version_id__in=[pk for pk, _ in versions]
         ).values_list("version_id", "capability_id", "tier", "effect", "max_duration_hours"):
-            # Longer maximum = less strict: negate hours so "bigger tuple = stricter" holds.
-            rules[(version_id, capability_id)][tier] = (STRICTNESS[effect], -(hours or 0))
-        deny = (STRICTNESS[Effect.DENY], 0)
+            rules[(version_id, capability_id)][tier] = (effect, hours)
         weaker: list[tuple[int, str, str]] = []
         for version_id, number in versions:
             for capability_id, key in capabilities.items():
-                cells = rules.get((version_id, capability_id), {})
-                production = cells.get(Tier.PRODUCTION, deny)
-                looser = [t for t in LOWER_TIERS if production < cells.get(t, deny)]
+                looser = production_looser_than(rules.get((version_id, capability_id), {}))
                 if looser:
                     weaker.append((number, key, ", ".join(looser)))
         weaker.sort(key=lambda row: (-row[0], row[1]))

@@ -78,8 +78,11 @@ def decide(
     agent_slug: str,
     capability_key: str,
     scope: str = "",
+    snapshot: policy_cache.PolicySnapshot | None = None,
 ) -> DecisionResult:
-    """The decision table, on facts already read: no query unless the policy changed."""
+    """The decision table, on facts already read: no query unless the policy changed.
+
+    `snapshot` replaces the published rules (a draft replayed before it is published)."""
     at = facts.at
     version = facts.policy_version
     base: dict[str, Any] = {
@@ -99,7 +102,8 @@ def decide(
     base["capability_id"] = capability.id
     if version is None:
         return DecisionResult(DENY, "No policy version is published: default deny.", **base)
-    snapshot = policy_cache.snapshot_for(version)
+    if snapshot is None:
+        snapshot = policy_cache.snapshot_for(version)
     tier = facts.tier
     rule = snapshot.rule(tier, capability.id)
     effect = rule.effect if rule else None

@@ -177,6 +177,8 @@ class PolicyVersionSummaryOut(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "published_by",
+            "publish_reason",
+            "publish_warnings",
             "published_at",
         ]
 
@@ -190,6 +192,16 @@ class PolicyVersionOut(PolicyVersionSummaryOut):
 
 class PolicyDraftIn(InputSerializer):
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PolicyPublishIn(InputSerializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text="Why: required when the draft loosens the policy in force (see impact).",
+    )
 
 
 class PolicyRuleIn(InputSerializer):

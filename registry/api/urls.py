@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from registry.api.views import policy
+from registry.api.views import policy, policy_file
 from registry.api.views.agents import AgentViewSet
 from registry.api.views.catalogue import CapabilityViewSet, TeamViewSet, ToolViewSet
 
@@ -15,6 +15,13 @@ router.register("capabilities", CapabilityViewSet, basename="capability")
 urlpatterns = [
     path("policy/", policy.PolicyCurrent.as_view(), name="policy-current"),
     path("policy/versions/", policy.PolicyVersionList.as_view(), name="policy-versions"),
+    path("policy/schema/", policy_file.PolicySchema.as_view(), name="policy-schema"),
+    path("policy/versions/import/", policy_file.PolicyImport.as_view(), name="policy-import"),
+    path(
+        "policy/versions/<int:number>/export/",
+        policy_file.PolicyExport.as_view(),
+        name="policy-export",
+    ),
     path(
         "policy/versions/<int:number>/",
         policy.PolicyVersionDetail.as_view(),

@@ -37,6 +37,9 @@ class PolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     published_at = models.DateTimeField(null=True, blank=True)
+    # A publish that loosened the policy in force says why; the warnings it answered stay here.
+    publish_reason = models.TextField(blank=True)
+    publish_warnings = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-number"]

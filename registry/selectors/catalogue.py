@@ -41,3 +41,8 @@ def capability_get(key: str) -> Capability:
         return Capability.objects.select_related("tool").get(key=key)
     except Capability.DoesNotExist:
         raise NotFound(f"No capability '{key}'.", field="capability") from None
+
+
+def capability_keys() -> set[str]:
+    """Every capability in the catalogue, by key (what a policy file may name)."""
+    return set(Capability.objects.values_list("key", flat=True))

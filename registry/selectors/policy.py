@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 
 from kernel.errors import ApplicationError, NotFound
 from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion, Tier
+from registry.policy_rules import Loosening, RuleMap, loosenings
 
 
 def policy_latest_published() -> PolicyVersion | None:
@@ -65,21 +66,36 @@ class RuleChange:
     after: dict[str, object] | None
 
 
-def _rule_map(version: PolicyVersion) -> dict[tuple[str, str], dict[str, object]]:
+def policy_rule_map(version: PolicyVersion | None) -> RuleMap:
+    """(tier, capability key) -> (effect, max_duration_hours): a version's rules, one query."""
+    if version is None:
+        return {}
     return {
-        (rule.tier, rule.capability.key): {
-            "effect": rule.effect,
-            "max_duration_hours": rule.max_duration_hours,
-        }
-        for rule in policy_rules(version)
+        (tier, key): (effect, hours)
+        for tier, key, effect, hours in version.rules.values_list(
+            "tier", "capability__key", "effect", "max_duration_hours"
+        )
     }
 
 
-def policy_diff(version: PolicyVersion, against: PolicyVersion) -> list[RuleChange]:
-    """What changes going from `against` to `version` (rules added, removed or changed)."""
-    if version.pk == against.pk:
-        raise ApplicationError("Pick two different versions to compare.", field="against")
-    old, new = _rule_map(against), _rule_map(version)
+def policy_loosenings(version: PolicyVersion) -> list[Loosening]:
+    """How `version` is less strict than the latest published version before it (or than
+    nothing published: everything denied). The warnings a publish must answer."""
+    published = (
+        PolicyVersion.objects.filter(status=PolicyStatus.PUBLISHED, number__lt=version.number)
+        .order_by("-number")
+        .first()
+    )
+    high_risk = set(Capability.objects.filter(high_risk=True).values_list("key", flat=True))
+    return loosenings(policy_rule_map(published), policy_rule_map(version), high_risk)
+
+
+def _as_dict(rule: tuple[str, int | None] | None) -> dict[str, object] | None:
+    return None if rule is None else {"effect": rule[0], "max_duration_hours": rule[1]}
+
+
+def rule_changes(old: RuleMap, new: RuleMap) -> list[RuleChange]:
+    """What changes going from the rules `old` to the rules `new` (added, removed, changed)."""
     changes = []
     tier_order = {tier: index for index, tier in enumerate(Tier.values)}
     for key in sorted(old.keys() | new.keys(), key=lambda k: (tier_order[k[0]], k[1])):
@@ -87,5 +103,12 @@ def policy_diff(version: PolicyVersion, against: PolicyVersion) -> list[RuleChan
         if before == after:
             continue
         kind = "added" if before is None else "removed" if after is None else "changed"
-        changes.append(RuleChange(key[0], key[1], kind, before, after))
+        changes.append(RuleChange(key[0], key[1], kind, _as_dict(before), _as_dict(after)))
     return changes
+
+
+def policy_diff(version: PolicyVersion, against: PolicyVersion) -> list[RuleChange]:
+    """What changes going from `against` to `version` (rules added, removed or changed)."""
+    if version.pk == against.pk:
+        raise ApplicationError("Pick two different versions to compare.", field="against")
+    return rule_changes(policy_rule_map(against), policy_rule_map(version))

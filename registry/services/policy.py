@@ -1,6 +1,5 @@
 """Policy authorship: security edits a draft and publishes it; published versions never change."""
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -9,8 +8,10 @@ from django.utils import timezone
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
-from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
-from registry.models.policy import TIME_BOXED_EFFECTS
+from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion
+from registry.policy_file import PolicyDocument
+from registry.policy_rules import validate_rule
+from registry.selectors.policy import policy_loosenings
 
 
 def _lock_draft(version: PolicyVersion) -> PolicyVersion:
@@ -23,40 +24,9 @@ def _lock_draft(version: PolicyVersion) -> PolicyVersion:
     return version
 
 
-def validate_rule(*, tier: str, effect: str, max_duration_hours: int | None) -> int | None:
-    """The rule's shape: a time box for jit/approval, none for allow/deny."""
-    if tier not in Tier.values:
-        raise ApplicationError(
-            f"Unknown tier '{tier}'; use one of {', '.join(Tier.values)}.", field="tier"
-        )
-    if effect not in Effect.values:
-        raise ApplicationError(
-            f"Unknown effect '{effect}'; use one of {', '.join(Effect.values)}.", field="effect"
-        )
-    limit = settings.POLICY_MAX_DURATION_HOURS
-    if effect in TIME_BOXED_EFFECTS:
-        if max_duration_hours is None:
-            raise ApplicationError(
-                f"A '{effect}' rule needs max_duration_hours (1 to {limit}).",
-                field="max_duration_hours",
-            )
-        if not 1 <= max_duration_hours <= limit:
-            raise ApplicationError(
-                f"max_duration_hours must be between 1 and {limit} (no standing access).",
-                field="max_duration_hours",
-            )
-        return max_duration_hours
-    if max_duration_hours is not None:
-        raise ApplicationError(
-            f"An '{effect}' rule has no max_duration_hours; leave it empty.",
-            field="max_duration_hours",
-        )
-    return None
-
-
-@transaction.atomic
-def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
-    """Open the next version as a draft, starting from the rules of the latest published one."""
+def _open_draft(*, actor: User, notes: str) -> tuple[PolicyVersion, PolicyVersion | None]:
+    """The next version number as a new draft (in the caller's transaction), and the latest
+    published version it follows. One draft at a time."""
     require(actor, Action.MANAGE_POLICY)
     # Serialise draft creation: numbers are allocated from the current maximum.
     list(PolicyVersion.objects.select_for_update().order_by("number").values_list("pk", flat=True))
@@ -69,8 +39,8 @@ def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
         )
     base = PolicyVersion.objects.filter(status=PolicyStatus.PUBLISHED).order_by("-number").first()
     number = (PolicyVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
-    with audit_actor(actor):
-        try:
+    try:
+        with transaction.atomic(), audit_actor(actor):
             draft = PolicyVersion.objects.create(
                 number=number,
                 status=PolicyStatus.DRAFT,
@@ -78,11 +48,19 @@ def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
                 based_on=base,
                 created_by=actor,
             )
-        except IntegrityError as exc:
-            raise ApplicationError(
-                "Another draft was opened at the same moment; reload.", code="draft_exists"
-            ) from exc
-        if base is not None:
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "Another draft was opened at the same moment; reload.", code="draft_exists"
+        ) from exc
+    return draft, base
+
+
+@transaction.atomic
+def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
+    """Open the next version as a draft, starting from the rules of the latest published one."""
+    draft, base = _open_draft(actor=actor, notes=notes)
+    if base is not None:
+        with audit_actor(actor):
             copied = PolicyRule.objects.bulk_create(
                 PolicyRule(
                     version=draft,
@@ -96,6 +74,31 @@ def policy_draft_create(*, actor: User, notes: str = "") -> PolicyVersion:
             audit_batch(
                 draft, field="rules", summary=f"{len(copied)} rules copied from v{base.number}"
             )
+    return draft
+
+
+@transaction.atomic
+def policy_draft_import(*, actor: User, document: PolicyDocument, source: str) -> PolicyVersion:
+    """Open a draft holding exactly the file's rules (a parsed `registry.policy_file`), its
+    comment as the version's notes. `source` names where it came from, for the audit trail."""
+    draft, _ = _open_draft(actor=actor, notes=document.comment)
+    capabilities = dict(
+        Capability.objects.filter(key__in={key for _, key in document.rules}).values_list(
+            "key", "pk"
+        )
+    )
+    with audit_actor(actor):
+        created = PolicyRule.objects.bulk_create(
+            PolicyRule(
+                version=draft,
+                tier=tier,
+                capability_id=capabilities[key],
+                effect=effect,
+                max_duration_hours=hours,
+            )
+            for (tier, key), (effect, hours) in sorted(document.rules.items())
+        )
+        audit_batch(draft, field="rules", summary=f"{len(created)} rules imported from {source}")
     return draft
 
 
@@ -143,15 +146,38 @@ def policy_rule_remove(
 
 
 @transaction.atomic
-def policy_publish(*, actor: User, version: PolicyVersion) -> PolicyVersion:
-    """Publish the draft: from now on every decision uses it."""
+def policy_publish(*, actor: User, version: PolicyVersion, reason: str = "") -> PolicyVersion:
+    """Publish the draft: from now on every decision uses it.
+
+    A draft that loosens the policy in force (`registry.policy_rules.loosenings`) is published
+    only with a reason; the reason and the warnings it answers stay on the version."""
     require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
+    warnings = [warning.as_dict() for warning in policy_loosenings(version)]
+    reason = reason.strip()
+    if warnings and not reason:
+        raise ApplicationError(
+            f"Publishing v{version.number} loosens the policy in {len(warnings)} places: "
+            "say why (a reason) to publish it.",
+            code="reason_required",
+            field="reason",
+            warnings=warnings,
+        )
     version.status = PolicyStatus.PUBLISHED
     version.published_at = timezone.now()
     version.published_by = actor
+    version.publish_reason = reason
+    version.publish_warnings = warnings
     with audit_actor(actor):
-        version.save(update_fields=["status", "published_at", "published_by"])
+        version.save(
+            update_fields=[
+                "status",
+                "published_at",
+                "published_by",
+                "publish_reason",
+                "publish_warnings",
+            ]
+        )
     return version
 
 

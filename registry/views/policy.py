@@ -4,14 +4,17 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from kernel.errors import ApplicationError
 from kernel.http import AuthenticatedHttpRequest, requires, valid_data
 from kernel.permissions import Action, can
-from registry.forms import PolicyRuleForm
-from registry.models import Effect, Tier
+from registry import policy_file
+from registry.forms import PolicyImportForm, PolicyPublishForm, PolicyRuleForm
+from registry.models import Effect, PolicyVersion, Tier
+from registry.policy_review import review_sections
 from registry.selectors import policy as selectors
-from registry.selectors.catalogue import capability_get
+from registry.selectors.catalogue import capability_get, capability_keys
 from registry.services import policy as services
 
 
@@ -79,14 +82,73 @@ def policy_draft_rule(request: AuthenticatedHttpRequest, number: int) -> HttpRes
     return redirect(reverse("registry:policy") + "#draft")
 
 
-@requires(Action.MANAGE_POLICY)
-@require_POST
-def policy_draft_publish(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
-    version = services.policy_publish(
-        actor=request.user, version=selectors.policy_version_get(number)
+def _review(request: HttpRequest, draft: PolicyVersion, form: PolicyPublishForm, status=200):
+    """The draft beside the published version: its changes, the warnings a publish must
+    answer, what it would do to decisions and controls (sections from higher apps)."""
+    published = selectors.policy_latest_published()
+    changes = selectors.rule_changes(
+        selectors.policy_rule_map(published), selectors.policy_rule_map(draft)
     )
+    context = {
+        "draft": draft,
+        "published": published,
+        "changes": changes,
+        "warnings": selectors.policy_loosenings(draft),
+        "sections": review_sections.collect(draft, request.GET),
+        "form": form,
+    }
+    return render(request, "registry/policy_publish.html", context, status=status)
+
+
+@requires(Action.MANAGE_POLICY)
+@require_http_methods(["GET", "HEAD", "POST"])
+def policy_draft_publish(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """GET: review the draft before publishing it. POST: publish (with the reason, when the
+    draft loosens the policy: the service refuses otherwise, and the review says why)."""
+    draft = selectors.policy_version_get(number)
+    if draft.is_published:
+        messages.info(request, f"v{number} is already published.")
+        return redirect(reverse("registry:policy") + f"?version={number}")
+    if request.method != "POST":
+        return _review(request, draft, PolicyPublishForm())
+    form = PolicyPublishForm(request.POST)
+    reason = valid_data(form, "The draft was not published")["reason"]
+    try:
+        version = services.policy_publish(actor=request.user, version=draft, reason=reason)
+    except ApplicationError as exc:
+        if exc.code != "reason_required":
+            raise
+        form.add_error("reason", exc.message)
+        return _review(request, draft, form, status=400)
     messages.success(request, f"Policy v{version.number} published: decisions use it from now on.")
     return redirect("registry:policy")
+
+
+@requires(Action.MANAGE_POLICY)
+@require_http_methods(["GET", "HEAD", "POST"])
+def policy_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Open a draft from a policy file; a file with errors creates nothing and lists them."""
+    form = PolicyImportForm(request.POST or None, request.FILES or None)
+    errors: list[policy_file.FileError] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            document = policy_file.parse(form.cleaned_data["text"], capabilities=capability_keys())
+            upload = form.cleaned_data.get("file")
+            source = f"the file {upload.name}" if upload else "a file pasted in the browser"
+            draft = services.policy_draft_import(
+                actor=request.user, document=document, source=source
+            )
+        except policy_file.PolicyFileInvalid as exc:
+            errors = exc.errors
+        except ApplicationError as exc:  # a draft is already open
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Draft v{draft.number} opened from the file: review it.")
+            return redirect("registry:policy-publish", number=draft.number)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "registry/policy_import.html", {"form": form, "errors": errors}, status=status
+    )
 
 
 @requires(Action.MANAGE_POLICY)

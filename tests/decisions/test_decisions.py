@@ -163,7 +163,7 @@ def test_new_policy_version_takes_effect_at_once(world, security):
         effect="deny",
     )
     assert decide("sandbox-bot", "github:read").decision == "allow"  # a draft is not in force
-    policy_services.policy_publish(actor=security, version=draft)
+    policy_services.policy_publish(actor=security, version=draft, reason="Sandbox reads stop.")
     result = decide("sandbox-bot", "github:read")
     assert (result.decision, result.policy_version) == ("deny", 2)
 
@@ -176,7 +176,7 @@ def test_new_version_published_by_another_process_is_seen(world, security):
     policy_services.policy_rule_remove(
         actor=security, version=draft, tier="sandbox", capability=capability("github:read")
     )
-    policy_services.policy_publish(actor=security, version=draft)
+    policy_services.policy_publish(actor=security, version=draft, reason="Sandbox reads stop.")
     assert policy_cache._snapshot.version == 1  # nothing told this process
     assert decide("sandbox-bot", "github:read").decision == "deny"
 

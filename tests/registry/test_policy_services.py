@@ -44,10 +44,14 @@ def test_publish_makes_the_draft_current_and_records_who(security, v1):
     services.policy_rule_set(
         actor=security, version=draft, tier="sandbox", capability=merge, effect="deny"
     )
-    services.policy_publish(actor=security, version=draft)
+    # Denying in sandbox what production still allows makes production the easier tier: a
+    # loosening that a publish answers with a reason, kept on the version.
+    services.policy_publish(actor=security, version=draft, reason="Sandbox stops merging.")
     current = policy_latest_published()
     assert current.number == 2
     assert current.published_by == security
+    assert current.publish_reason == "Sandbox stops merging."
+    assert [w["kind"] for w in current.publish_warnings] == ["production_less_strict"]
     assert current.rules.get(tier="sandbox", capability=merge).effect == "deny"
     assert v1.rules.get(tier="sandbox", capability=merge).effect == "approval"  # untouched
     assert LogEntry.objects.get_for_object(current).filter(actor=security).exists()

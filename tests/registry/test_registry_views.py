@@ -186,9 +186,21 @@ def test_security_edits_a_draft_and_publishes_in_the_browser_forms(client, secur
             "max_duration_hours": "2",
         },
     )
-    response = client.post(reverse("registry:policy-publish", args=[2]), follow=True)
+    # Sandbox now stricter than production: the review names it and asks why.
+    review = client.get(reverse("registry:policy-publish", args=[2])).content.decode()
+    assert "production github:write (approval ≤ 8h) is less strict than sandbox" in review
+    refused = client.post(reverse("registry:policy-publish", args=[2]), {"reason": ""})
+    assert refused.status_code == 400
+    assert "say why (a reason) to publish it" in refused.content.decode()
+    assert PolicyVersion.objects.get(number=2).status == "draft"
+    response = client.post(
+        reverse("registry:policy-publish", args=[2]),
+        {"reason": "Production follows next week."},
+        follow=True,
+    )
     assert b"Policy v2 published" in response.content
     v2 = PolicyVersion.objects.get(number=2)
+    assert v2.publish_reason == "Production follows next week."
     assert v2.rules.get(tier="sandbox", capability__key="github:write").effect == "approval"
     diff = client.get("/policy/?diff=2&against=1").content.decode()
     assert "Changes from v1 to v2" in diff

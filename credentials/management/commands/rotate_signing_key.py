@@ -1,14 +1,13 @@
 """`manage.py rotate_signing_key --as USER`: a new active signing key; the old one stays
 published until its last token expires. Only a security user may rotate (audited as them)."""
 
-from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from credentials import keys
 from credentials.limits import SIGNING_ALGORITHMS
-from kernel.errors import Forbidden
-from kernel.permissions import Action, require
+from kernel.commands import acting_user
+from kernel.permissions import Action
 
 
 class Command(BaseCommand):
@@ -19,13 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--algorithm", choices=SIGNING_ALGORITHMS, default=None)
 
     def handle(self, *args, username: str, algorithm: str | None, **options):
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(f"No active user '{username}'.")
-        try:
-            require(user, Action.MANAGE_TRUST)
-        except Forbidden as exc:
-            raise CommandError(exc.message) from None
+        user = acting_user(username, Action.MANAGE_TRUST)
         key = keys.rotate(actor=user, algorithm=algorithm)
         for published in keys.published_keys():
             if published.pk == key.pk:

@@ -15,6 +15,7 @@ APP_SEEDERS = (
     "portal.demo.registry.seed_registry",
     "portal.demo.access.seed_access",
     "portal.demo.exceptions.seed_exceptions",
+    "portal.demo.decisions.seed_decisions",
     "portal.demo.credentials.seed_credentials",
 )
 

@@ -10,6 +10,7 @@ from kernel.errors import ApplicationError, NotFound
 from kernel.permissions import Action
 from registry.api.serializers import (
     PolicyDraftIn,
+    PolicyPublishIn,
     PolicyRuleIn,
     PolicyRuleKeyIn,
     PolicyVersionOut,
@@ -25,7 +26,7 @@ from registry.services import policy as services
 POLICY_ACTIONS = {"read": Action.VIEW_INVENTORY, "write": Action.MANAGE_POLICY}
 
 
-def _version_out(version: PolicyVersion) -> dict:
+def version_out(version: PolicyVersion) -> dict:
     data = PolicyVersionSummaryOut(version).data
     return {
         **data,
@@ -51,7 +52,7 @@ class PolicyCurrent(APIView):
         version = selectors.policy_latest_published()
         if version is None:
             raise NotFound("No policy version has been published yet: every decision is deny.")
-        return Response(_version_out(version))
+        return Response(version_out(version))
 
 
 class PolicyVersionList(APIView):
@@ -68,7 +69,7 @@ class PolicyVersionList(APIView):
         """Open a draft: a copy of the latest published rules, to edit and publish."""
         data = validated(PolicyDraftIn, request.data)
         draft = services.policy_draft_create(actor=request.user, **data)
-        return Response(_version_out(draft), status=status.HTTP_201_CREATED)
+        return Response(version_out(draft), status=status.HTTP_201_CREATED)
 
 
 class PolicyVersionDetail(APIView):
@@ -77,7 +78,7 @@ class PolicyVersionDetail(APIView):
 
     @extend_schema(responses=PolicyVersionOut)
     def get(self, request: Request, number: int) -> Response:
-        return Response(_version_out(selectors.policy_version_get(number)))
+        return Response(version_out(selectors.policy_version_get(number)))
 
     @extend_schema(responses={204: None})
     def delete(self, request: AuthenticatedRequest, number: int) -> Response:
@@ -99,7 +100,7 @@ class PolicyVersionRules(APIView):
         data = validated(PolicyRuleIn, request.data)
         capability = referenced(capability_get, data.pop("capability"), "capability")
         services.policy_rule_set(actor=request.user, version=version, capability=capability, **data)
-        return Response(_version_out(version))
+        return Response(version_out(version))
 
     @extend_schema(
         parameters=[OpenApiParameter("tier", str), OpenApiParameter("capability", str)],
@@ -113,19 +114,21 @@ class PolicyVersionRules(APIView):
         services.policy_rule_remove(
             actor=request.user, version=version, tier=data["tier"], capability=capability
         )
-        return Response(_version_out(version))
+        return Response(version_out(version))
 
 
 class PolicyPublish(APIView):
     permission_classes = [ActionPermission]
     action_permissions = POLICY_ACTIONS
 
-    @extend_schema(request=None, responses=PolicyVersionOut)
+    @extend_schema(request=PolicyPublishIn, responses=PolicyVersionOut)
     def post(self, request: AuthenticatedRequest, number: int) -> Response:
-        version = services.policy_publish(
-            actor=request.user, version=selectors.policy_version_get(number)
-        )
-        return Response(_version_out(version))
+        """Publish the draft. One that loosens the policy in force needs a `reason` (a 400
+        `reason_required` lists the warnings it must answer)."""
+        version = selectors.policy_version_get(number)
+        data = validated(PolicyPublishIn, request.data or {})
+        version = services.policy_publish(actor=request.user, version=version, **data)
+        return Response(version_out(version))
 
 
 class PolicyDiff(APIView):
