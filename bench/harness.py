@@ -139,6 +139,17 @@ def save(name: str, data: dict) -> Path:
     return path
 
 
+def copy_rows(table: str, columns: list[str], rows) -> None:
+    """COPY rows into a table through the Django connection's psycopg cursor."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
+        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+
 def ensure_database(url: str) -> None:
     """Create the benchmark's own PostgreSQL database if it does not exist yet."""
     import psycopg

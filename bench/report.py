@@ -40,17 +40,6 @@ YEAR = timedelta(days=365)
 RESULTS = ROOT / "bench" / "results"
 
 
-def _copy(table: str, columns: list[str], rows) -> None:
-    """COPY rows into a table through the Django connection's psycopg cursor."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
-        with raw.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-
-
 def populate() -> dict[str, float]:
     """Idempotent: data is generated once per bench database. Returns generation timings."""
     from django.contrib.auth.models import User
@@ -59,6 +48,7 @@ def populate() -> dict[str, float]:
     from django.utils import timezone
 
     from access.models import Grant
+    from bench.harness import copy_rows
     from decisions.models import Activity, Decision
     from registry.models import Agent, Capability, Team
 
@@ -133,7 +123,7 @@ def populate() -> dict[str, float]:
                 now - YEAR * rng.random(),
             )  # fmt: skip
 
-    _copy(Decision._meta.db_table, columns, decisions())
+    copy_rows(Decision._meta.db_table, columns, decisions())
     timings["decisions_copy_s"] = round(time.perf_counter() - started, 2)
 
     print(f"generating {ACTIVITY:,} reported actions …", flush=True)

@@ -14,6 +14,7 @@ BENCHES = [
     "report",  # the audit report over a year of decisions and grants (bench/report.py)
     "decisions",  # the decision API (bench/decisions.py, written separately)
     "credentials",  # the token exchange against the decision (bench/credentials.py)
+    "policy_impact",  # a draft's impact over 100,000 logged decisions (bench/policy_impact.py)
 ]
 
 
