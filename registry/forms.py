@@ -103,7 +103,9 @@ class PolicyRuleForm(forms.Form):
 class PolicyImportForm(forms.Form):
     """A policy file to open as a draft: uploaded, or pasted."""
 
-    file = forms.FileField(required=False, help_text="YAML or JSON, as exported.")
+    file = forms.FileField(
+        required=False, label="Policy file", help_text="YAML or JSON, as exported."
+    )
     text = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),

@@ -53,9 +53,60 @@ def test_security_publishes_a_new_policy_version(live_server, page: Page, demo):
     cell.get_by_label("max hours").fill("2")
     cell.get_by_role("button", name="Save").click()
     expect(page.get_by_role("status")).to_contain_text("sandbox github:write saved")
-    page.get_by_role("button", name="Publish v2").click()
+    page.get_by_role("link", name="Review impact and publish v2").click()
+    # Sandbox is now stricter than production for github:write: named, and a reason is asked.
+    expect(page.locator("#warnings")).to_contain_text(
+        "production github:write (approval ≤ 8h) is less strict than sandbox (approval ≤ 2h)"
+    )
+    page.get_by_role("button", name="Publish v2 with these warnings").click()
+    expect(page.get_by_role("alert")).to_contain_text("say why (a reason) to publish it")
+    page.get_by_label("Why publish this version").fill("Production follows next week.")
+    page.get_by_role("button", name="Publish v2 with these warnings").click()
     expect(page.get_by_role("status")).to_contain_text("Policy v2 published")
     matrix = page.get_by_role("table", name="Policy matrix v2")
     expect(matrix.locator('[data-tier="sandbox"][data-capability="github:write"]')).to_contain_text(
         "approval"
     )
+
+
+def test_security_imports_a_policy_file_and_sees_its_impact_before_publishing(
+    live_server, page: Page, demo
+):
+    login(page, live_server.url, "sam")
+    page.goto(f"{live_server.url}/policy/")
+    with page.expect_download() as download:
+        page.get_by_role("table", name="Policy versions").get_by_role("link", name="YAML").click()
+    exported = download.value.path().read_text()
+    assert exported.startswith("# Agent Governance Portal tier policy")
+
+    page.get_by_role("link", name="import a policy file").click()
+    broken = exported.replace("production:", "prod:")
+    page.get_by_label("Policy file", exact=True).set_input_files(
+        files=[{"name": "policy.yaml", "mimeType": "application/yaml", "buffer": broken.encode()}]
+    )
+    page.get_by_role("button", name="Open a draft from this file").click()
+    errors = page.get_by_role("table", name="Errors in the policy file")
+    expect(errors).to_contain_text("tiers.prod")
+    expect(errors).to_contain_text("unknown field; use sandbox, internal, production.")
+
+    opened = exported.replace(
+        '"github:read": {effect: allow}', '"github:read": {effect: deny}'
+    ).replace(
+        '"github:merge": {effect: approval, max_duration_hours: 4}',
+        '"github:merge": {effect: allow}',
+    )
+    page.get_by_label("Or paste the file").fill(opened)
+    page.get_by_role("button", name="Open a draft from this file").click()
+    expect(page.get_by_role("status")).to_contain_text("Draft v2 opened from the file")
+    expect(page.locator("#warnings")).to_contain_text(
+        "High-risk production github:merge becomes 'allow'"
+    )
+    expect(page.get_by_test_id("allow-to-deny")).not_to_have_text("0")
+    changed = page.get_by_role("table", name="Decisions that would change")
+    expect(changed.get_by_role("link", name="payments-fixer").first).to_be_visible()
+    expect(page.get_by_test_id("draft-AGC-02")).to_have_text("Partially effective")
+    page.get_by_label("Why publish this version").fill("Merges move to review in the gateway.")
+    page.get_by_role("button", name="Publish v2 with these warnings").click()
+    expect(page.get_by_role("status")).to_contain_text("Policy v2 published")
+    history = page.get_by_role("table", name="Policy versions")
+    expect(history).to_contain_text("“Merges move to review in the gateway.”")
