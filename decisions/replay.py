@@ -8,7 +8,7 @@ grants, the active exceptions; the decisions then run in memory.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from access.models import Grant
@@ -35,14 +35,7 @@ class ChangedDecision:
     reason: str  # the draft's
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "agent": self.agent,
-            "capability": self.capability,
-            "scope": self.scope,
-            "published": self.published,
-            "draft": self.draft,
-            "reason": self.reason,
-        }
+        return asdict(self)
 
 
 @dataclass

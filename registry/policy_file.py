@@ -35,7 +35,9 @@ CAPABILITY_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*:[a-z0-9]+(?:[-_][a-z0-9]+)*$
 RULE_FIELDS = ("effect", "max_duration_hours")
 TOP_FIELDS = ("format", "comment", "tiers")
 # What YAML may not hold raw in a double-quoted scalar, or would read as a line break.
-_UNSAFE_IN_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd]")
+_UNSAFE_IN_YAML = re.compile(
+    "[^\x09\x0a\x0d\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
+)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,8 @@ def json_schema() -> dict[str, Any]:
 # -- import ---------------------------------------------------------------------------------
 
 _constructor = yaml.SafeLoader("")
+# Plain values only: no anchors merged in (`<<`), no timestamps, binaries or language tags.
+_PLAIN = frozenset(f"tag:yaml.org,2002:{name}" for name in ("str", "int", "bool", "null", "float"))
 
 
 def _line(node: yaml.Node) -> int:
@@ -163,9 +167,37 @@ def _line(node: yaml.Node) -> int:
 
 
 def _scalar(node: yaml.Node) -> Any:
+    """A plain value (`_unreadable` has checked every scalar of the file can be read)."""
     if not isinstance(node, yaml.ScalarNode):
         return node  # a mapping or list where a value belongs: the caller says so
     return _constructor.construct_object(node, deep=True)
+
+
+def _unreadable(root: yaml.Node) -> list[FileError]:
+    """Scalars that are not plain values, or do not read as their tag says, by line."""
+    errors, stack, seen = [], [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            stack.extend(item for pair in node.value for item in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+        elif node.tag not in _PLAIN:
+            errors.append(FileError(_line(node), "", f"'{node.tag}' values are not allowed."))
+        else:
+            try:
+                _constructor.construct_object(node, deep=True)
+            except (yaml.YAMLError, ValueError, TypeError, AttributeError):
+                message = f"'{str(node.value)[:40]}' is not a valid {node.tag.rsplit(':', 1)[1]}."
+                errors.append(FileError(_line(node), "", message))
+    return errors
+
+
+def _is_format(value: Any) -> bool:
+    return type(value) is int and value == FORMAT  # not True, which equals 1
 
 
 class _Reader:
@@ -202,25 +234,29 @@ class _Reader:
         return pairs
 
     def rule(self, node: yaml.Node, tier: str, key: str, where: str) -> Rule | None:
-        values = {name: _scalar(value) for name, value in self.mapping(node, where, RULE_FIELDS)}
         if not isinstance(node, yaml.MappingNode):
+            self.error(node, where, "must be a mapping like {effect: deny}.")
             return None
+        values = {name: _scalar(value) for name, value in self.mapping(node, where, RULE_FIELDS)}
         effect, hours = values.get("effect"), values.get("max_duration_hours")
         if "effect" not in values:
             self.error(node, f"{where}.effect", "is required.")
+            return None
+        if not isinstance(effect, str):
+            self.error(node, f"{where}.effect", f"must be one of {', '.join(Effect.values)}.")
             return None
         if hours is not None and (isinstance(hours, bool) or not isinstance(hours, int)):
             self.error(node, f"{where}.max_duration_hours", "must be a whole number of hours.")
             return None
         try:
-            validate_rule(tier=tier, effect=str(effect), max_duration_hours=hours)
+            validate_rule(tier=tier, effect=effect, max_duration_hours=hours)
         except ApplicationError as exc:
             self.error(node, f"{where}.{exc.field or 'effect'}", exc.message)
             return None
         if key not in self.capabilities:
             self.error(node, where, f"unknown capability '{key}': add it to the catalogue first.")
             return None
-        return (str(effect), hours)
+        return (effect, hours)
 
     def document(self, root: yaml.Node | None) -> PolicyDocument:
         if root is None or (isinstance(root, yaml.ScalarNode) and _scalar(root) is None):
@@ -233,7 +269,7 @@ class _Reader:
         for required in ("format", "tiers"):
             if required not in top:
                 self.error(root, required, "is required.")
-        if "format" in top and _scalar(top["format"]) != FORMAT:
+        if "format" in top and not _is_format(_scalar(top["format"])):
             self.error(top["format"], "format", f"must be {FORMAT}.")
         comment = _scalar(top["comment"]) if "comment" in top else ""
         if comment is None:
@@ -264,6 +300,8 @@ def parse(text: str, *, capabilities: set[str]) -> PolicyDocument:
         raise PolicyFileInvalid([FileError(None, "", f"not valid YAML: {exc}")]) from None
     except RecursionError:
         raise PolicyFileInvalid([FileError(None, "", "nests too deeply.")]) from None
+    if root is not None and (unreadable := _unreadable(root)):
+        raise PolicyFileInvalid(sorted(unreadable, key=lambda error: error.line or 0))
     reader = _Reader(capabilities)
     document = reader.document(root)
     if reader.errors:

@@ -6,7 +6,7 @@ AGC-06 collectors: allow < jit < approval < deny, a missing rule counts as deny 
 decision engine treats it), and for the same time-boxed effect a longer maximum is less strict.
 """
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
@@ -73,7 +73,7 @@ def production_looser_than(cells: dict[str, Rule]) -> list[str]:
 
 def describe(rule: Rule | None) -> str:
     if rule is None:
-        return "no rule (deny)"
+        return "no rule, deny"
     effect, hours = rule
     return f"{effect} ≤ {hours}h" if hours else effect
 
@@ -102,14 +102,7 @@ class Loosening:
         return LOOSENING_LABELS[self.kind]
 
     def as_dict(self) -> dict[str, str]:
-        return {
-            "kind": self.kind,
-            "tier": self.tier,
-            "capability": self.capability,
-            "before": self.before,
-            "after": self.after,
-            "message": self.message,
-        }
+        return asdict(self)
 
 
 def _cells(rules: RuleMap, capability: str) -> dict[str, Rule]:

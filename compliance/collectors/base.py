@@ -20,7 +20,7 @@ Collectors aggregate in the database (Count/Max/Exists, filtered) and fetch at m
 sample rows: the number of queries of a collector never depends on the number of records.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -54,13 +54,7 @@ class Sample:
     failed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "id": self.id,
-            "label": self.label,
-            "url": self.url,
-            "failed": self.failed,
-        }
+        return asdict(self)
 
 
 @dataclass

@@ -3,7 +3,9 @@
 from django.contrib.auth.models import User
 from django.utils import timezone
 
-from registry.models import Agent, Capability, PolicyRule, PolicyStatus, PolicyVersion, Team, Tool
+from registry.models import Agent, Capability, PolicyVersion, Team, Tool
+from registry.policy_file import PolicyDocument
+from registry.services.policy import policy_draft_import, policy_publish
 
 TOOLS = (
     ("github", "GitHub", "code", (("read", False), ("write", False), ("merge", True))),
@@ -57,13 +59,12 @@ POLICY_V1 = {
 
 
 def seed_registry() -> None:
-    capabilities = {}
     for slug, name, category, actions in TOOLS:
         tool, _ = Tool.objects.update_or_create(
             slug=slug, defaults={"name": name, "category": category}
         )
         for action, high_risk in actions:
-            capabilities[f"{slug}:{action}"], _ = Capability.objects.update_or_create(
+            Capability.objects.update_or_create(
                 tool=tool,
                 action=action,
                 defaults={"key": f"{slug}:{action}", "high_risk": high_risk},
@@ -87,22 +88,15 @@ def seed_registry() -> None:
             },
         )
     if not PolicyVersion.objects.filter(number=1).exists():
-        version = PolicyVersion.objects.create(
-            number=1,
-            status=PolicyStatus.PUBLISHED,
-            notes="Initial tier policy.",
-            created_by=users["sam"],
-            published_by=users["sam"],
-            published_at=timezone.now(),
+        # Through the policy services, as security would: a file's rules opened as a draft,
+        # then published (everything loosens against nothing published: a reason says why).
+        document = PolicyDocument(
+            comment="Initial tier policy.",
+            rules={
+                (tier, key): rule
+                for tier, rules in POLICY_V1.items()
+                for key, rule in rules.items()
+            },
         )
-        PolicyRule.objects.bulk_create(
-            PolicyRule(
-                version=version,
-                tier=tier,
-                capability=capabilities[key],
-                effect=effect,
-                max_duration_hours=hours,
-            )
-            for tier, rules in POLICY_V1.items()
-            for key, (effect, hours) in rules.items()
-        )
+        draft = policy_draft_import(actor=users["sam"], document=document, source="the demo")
+        policy_publish(actor=users["sam"], version=draft, reason="The demo's first policy.")

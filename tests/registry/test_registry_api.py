@@ -282,16 +282,20 @@ def test_policy_draft_edit_publish_and_diff_through_the_api(api, security, world
     assert removed.status_code == 200
     # The draft is not in force until published.
     assert client.get("/api/v1/policy/").json()["number"] == 1
-    # deny -> approval loosens sandbox: the publish needs a reason, and names the warning.
+    # deny -> approval loosens sandbox, and with jira:write gone from sandbox production is
+    # the easier tier for it: the publish needs a reason, and names both warnings.
     refused = client.post("/api/v1/policy/versions/2/publish/")
     assert refused.status_code == 400
     assert refused.json()["code"] == "reason_required"
     assert [w["message"] for w in refused.json()["warnings"]] == [
-        "sandbox deploy:release loosens from deny to approval ≤ 1h."
+        "sandbox deploy:release loosens from deny to approval ≤ 1h.",
+        "production jira:write (jit ≤ 24h) is less strict than sandbox (no rule, deny).",
     ]
     assert client.get("/api/v1/policy/").json()["number"] == 1
     reason = {"reason": "Release from sandbox with approval."}
-    assert client.post("/api/v1/policy/versions/2/publish/", reason, format="json").status_code == 200
+    assert (
+        client.post("/api/v1/policy/versions/2/publish/", reason, format="json").status_code == 200
+    )
     current = client.get("/api/v1/policy/").json()
     assert (current["number"], current["publish_reason"]) == (2, reason["reason"])
     diff = client.get("/api/v1/policy/versions/2/diff/?against=1").json()

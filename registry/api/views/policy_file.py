@@ -76,7 +76,7 @@ class PolicyImport(APIView):
     def post(self, request: AuthenticatedRequest) -> Response:
         """A draft from a policy file (YAML or JSON). A file with any error creates nothing:
         the 400 lists every error with its line and field."""
-        text = request.data["text"] if isinstance(request.data, dict) else ""
+        text = request.data.get("text", "") if isinstance(request.data, dict) else ""
         if not text.strip():
             raise ApplicationError("Send the policy file (YAML or JSON) as the request body.")
         document = policy_file.parse(text, capabilities=capability_keys())

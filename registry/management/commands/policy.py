@@ -3,7 +3,8 @@
     policy export [--version N] [--format yaml|json] [--output FILE]
     policy import FILE                        check the file only (exit 1 if invalid)
     policy import FILE --as USER [--publish [--reason TEXT]]
-    policy diff FILE                          exit 0: same rules as published; 1: differs
+    policy diff FILE                          exit 0: same rules as published; 1: differs;
+                                              2: the file is invalid or unreadable
 
 Import and publish act as a security user (`--as`), checked and audited as them, like the same
 step in the browser or the API.
@@ -24,16 +25,17 @@ from registry.selectors.catalogue import capability_keys
 from registry.services import policy as services
 
 
-def _read(path: str) -> policy_file.PolicyDocument:
+def _read(path: str, *, returncode: int = 1) -> policy_file.PolicyDocument:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise CommandError(f"Cannot read {path}: {exc}") from None
+        raise CommandError(f"Cannot read {path}: {exc}", returncode=returncode) from None
     try:
         return policy_file.parse(text, capabilities=capability_keys())
     except policy_file.PolicyFileInvalid as exc:
         lines = "\n".join(f"  {path}: {error}" for error in exc.errors)
-        raise CommandError(f"{exc.message.split(' First:')[0]}\n{lines}") from None
+        message = f"{exc.message.split(' First:')[0]}\n{lines}"
+        raise CommandError(message, returncode=returncode) from None
 
 
 class Command(BaseCommand):
@@ -60,7 +62,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
 
     def _export(self, *, version: int | None, format: str, output: str | None, **_: Any) -> None:
-        shown = selectors.policy_version_get(version) if version else None
+        shown = selectors.policy_version_get(version) if version is not None else None
         shown = shown or selectors.policy_latest_published()
         if shown is None:
             raise CommandError("No policy version is published yet; name one with --version.")
@@ -95,7 +97,7 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Policy v{draft.number} published."))
 
     def _diff(self, *, file: str, **_: Any) -> None:
-        document = _read(file)
+        document = _read(file, returncode=2)  # 1 means "differs": CI tells the two apart
         published = selectors.policy_latest_published()
         old = selectors.policy_rule_map(published)
         changes = selectors.rule_changes(old, document.rules)
