@@ -153,6 +153,8 @@ def _write_zip(package: EvidencePackage, handle: IO[bytes]) -> None:
             "requested_by": package.requested_by.username,
             "generated_at": report.generated_at.isoformat(),
             "package_id": package.pk,
+            "applicability_statement_version": report.statement.version,
+            "items_not_applicable": [row.item.ref_id for row in report.not_applicable],
             "files": entries,
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))

@@ -9,6 +9,8 @@ live models. They only use fields that exist since `0001_initial`.
   kept, because mappings may point at them; they are reported as `items_stale`.
 - Controls are security's once shipped: a control in controls.yaml is created, with its
   default mappings, only when its ref_id does not exist yet. Later edits are never undone.
+- A framework shipped after the controls (NIST CSF 2.0) brings its mappings to controls that
+  already exist through `load_framework_mappings`, run once by the migration that adds it.
 """
 
 from collections import Counter
@@ -23,11 +25,13 @@ HERE = Path(__file__).resolve().parent
 FRAMEWORKS_DIR = HERE / "frameworks"
 CONTROLS_FILE = HERE / "controls.yaml"
 
-# Display order: the three frameworks auditors ask about first, then the threat taxonomy.
+# Display order: the three AI frameworks auditors ask about first, NIST CSF 2.0, then the
+# threat taxonomy.
 FRAMEWORK_FILES = (
     "owasp-agentic-top10-2026.yaml",
     "nist-ai-rmf-1.0.yaml",
     "csa-maestro.yaml",
+    "nist-csf-2.0.yaml",
     "owasp-agentic-threats-t1-t15.yaml",
 )
 FRAMEWORK_FIELDS = ("name", "version", "publisher", "source", "license_note", "notes")
@@ -79,7 +83,7 @@ def _sync(instance: Any, values: dict[str, Any]) -> bool:
 
 @transaction.atomic
 def load_frameworks(*, apps: Any = None) -> dict[str, int]:
-    """Bring the four shipped catalogues into the database; safe to run again."""
+    """Bring the shipped catalogues into the database; safe to run again."""
     framework_model = _model(apps, "Framework")
     item_model = _model(apps, "FrameworkItem")
     counts: Counter[str] = Counter()
@@ -121,6 +125,35 @@ def load_frameworks(*, apps: Any = None) -> dict[str, int]:
     }
 
 
+def _item_lookup(apps: Any) -> dict[tuple[str, str], Any]:
+    item_model = _model(apps, "FrameworkItem")
+    return {
+        (item.framework.key, item.ref_id): item
+        for item in item_model.objects.select_related("framework")
+    }
+
+
+def _create_mappings(
+    apps: Any, control: Any, mappings: list[dict[str, Any]], items: dict[tuple[str, str], Any]
+) -> int:
+    mapping_model = _model(apps, "Mapping")
+    for mapping in mappings:
+        item = items.get((mapping["framework"], mapping["ref_id"]))
+        if item is None:
+            raise CatalogueError(
+                f"controls.yaml: {control.ref_id} maps to unknown item "
+                f"{mapping['framework']} '{mapping['ref_id']}'."
+            )
+        mapping_model.objects.create(
+            control=control,
+            item=item,
+            relationship=mapping["relationship"],
+            strength=mapping["strength"],
+            rationale=mapping["rationale"],
+        )
+    return len(mappings)
+
+
 @transaction.atomic
 def load_controls(*, apps: Any = None) -> dict[str, int]:
     """Create shipped controls that do not exist yet, each with its default mappings.
@@ -129,12 +162,7 @@ def load_controls(*, apps: Any = None) -> dict[str, int]:
     Run after `load_frameworks` (mappings name framework items).
     """
     control_model = _model(apps, "Control")
-    mapping_model = _model(apps, "Mapping")
-    item_model = _model(apps, "FrameworkItem")
-    items = {
-        (item.framework.key, item.ref_id): item
-        for item in item_model.objects.select_related("framework")
-    }
+    items = _item_lookup(apps)
     existing = set(control_model.objects.values_list("ref_id", flat=True))
     counts: Counter[str] = Counter()
     for entry in read_controls_file():
@@ -148,19 +176,36 @@ def load_controls(*, apps: Any = None) -> dict[str, int]:
             active=True,
         )
         counts["controls_created"] += 1
-        for mapping in entry.get("mappings", []):
-            item = items.get((mapping["framework"], mapping["ref_id"]))
-            if item is None:
-                raise CatalogueError(
-                    f"controls.yaml: {entry['ref_id']} maps to unknown item "
-                    f"{mapping['framework']} '{mapping['ref_id']}'."
-                )
-            mapping_model.objects.create(
-                control=control,
-                item=item,
-                relationship=mapping["relationship"],
-                strength=mapping["strength"],
-                rationale=mapping["rationale"],
-            )
-            counts["mappings_created"] += 1
+        counts["mappings_created"] += _create_mappings(
+            apps, control, entry.get("mappings", []), items
+        )
     return {key: counts[key] for key in ("controls", "controls_created", "mappings_created")}
+
+
+@transaction.atomic
+def load_framework_mappings(framework_key: str, *, apps: Any = None) -> dict[str, int]:
+    """The shipped mappings into a framework that joined after the controls existed.
+
+    A control that has no mapping into `framework_key` yet gets the ones controls.yaml gives
+    it there; a control with any (created with it, or chosen by security since) is left alone,
+    so nothing security removed or changed comes back. Run after `load_frameworks`.
+    """
+    control_model = _model(apps, "Control")
+    mapping_model = _model(apps, "Mapping")
+    items = _item_lookup(apps)
+    controls = {control.ref_id: control for control in control_model.objects.all()}
+    mapped = set(
+        mapping_model.objects.filter(item__framework__key=framework_key).values_list(
+            "control__ref_id", flat=True
+        )
+    )
+    counts: Counter[str] = Counter()
+    for entry in read_controls_file():
+        control = controls.get(entry["ref_id"])
+        if control is None or entry["ref_id"] in mapped:
+            continue
+        shipped = [m for m in entry.get("mappings", []) if m["framework"] == framework_key]
+        created = _create_mappings(apps, control, shipped, items)
+        counts["controls_mapped"] += bool(created)
+        counts["mappings_created"] += created
+    return {key: counts[key] for key in ("controls_mapped", "mappings_created")}

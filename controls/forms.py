@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from controls import selectors
 from controls.models import STRENGTH_MAX, STRENGTH_MIN, Relationship
+from controls.services import MAX_RATIONALE_CHARS
 
 
 class ControlForm(forms.Form):
@@ -62,6 +63,21 @@ class EvidenceForm(forms.Form):
         initial=timezone.localdate,
     )
     description = forms.CharField(max_length=1000, required=False)
+
+
+class ApplicabilityForm(forms.Form):
+    # The service says what a missing rationale lacks (the same words for the API).
+    applicable = forms.TypedChoiceField(
+        choices=[("no", "Not applicable"), ("yes", "Applicable")],
+        coerce=lambda value: value == "yes",
+        label="Applicability",
+    )
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=MAX_RATIONALE_CHARS,
+        required=False,
+        help_text="why the item is out of the portal's scope (or back in it); auditors read it",
+    )
 
 
 class CrosswalkForm(forms.Form):

@@ -154,8 +154,52 @@ class EvidenceFile(models.Model):
         return f"{self.original_name} ({self.sha256[:12]})"
 
 
+class ItemApplicability(models.Model):
+    """One version of a framework's applicability statement: security marked an item (not)
+    applicable, with why. Rows are never edited: each change is a new row with the framework's
+    next version number, and the item's previous row stops being `current`."""
+
+    framework = models.ForeignKey(
+        Framework, on_delete=models.PROTECT, related_name="applicability_versions"
+    )
+    item = models.ForeignKey(
+        FrameworkItem, on_delete=models.PROTECT, related_name="applicability_versions"
+    )
+    version = models.PositiveIntegerField(help_text="the framework's statement version it made")
+    applicable = models.BooleanField()
+    rationale = models.TextField(help_text="why the item is (again) in or out of scope")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="applicability_decisions"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    current = models.BooleanField(default=True, help_text="the item's latest version")
+
+    class Meta:
+        ordering = ["framework", "-version"]
+        verbose_name_plural = "item applicability"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["framework", "version"], name="applicability_unique_version"
+            ),
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=models.Q(current=True),
+                name="applicability_one_current_per_item",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(rationale=""), name="applicability_has_rationale"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "applicable" if self.applicable else "not applicable"
+        return f"{self.framework_id} v{self.version}: {self.item_id} {state}"
+
+
 auditlog.register(Framework)
 auditlog.register(FrameworkItem)
 auditlog.register(Control)
 auditlog.register(Mapping)
 auditlog.register(EvidenceFile)
+# Versions are created, never edited; `current` only moves to the newest (not a change of it).
+auditlog.register(ItemApplicability, exclude_fields=["current"])

@@ -1,12 +1,37 @@
-"""Reads of compliance data: coverage, the items x controls matrix, the crosswalk, controls."""
+"""Reads of compliance data: coverage, the items x controls matrix, the crosswalk, controls,
+applicability statements.
+
+Coverage counts applicable items only: an item security marked not applicable (its current
+applicability version says so) is out of the portal's scope, and is listed with its rationale
+instead of counted as a gap.
+"""
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    Model,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+)
+from django.db.models.functions import Coalesce
 
-from controls.models import Control, EvidenceFile, Framework, FrameworkItem, Mapping
+from controls.applicability import Statement, statement_get
+from controls.models import (
+    Control,
+    EvidenceFile,
+    Framework,
+    FrameworkItem,
+    ItemApplicability,
+    Mapping,
+)
 from kernel.errors import NotFound
 
 # The crosswalk shown when none is asked for: the two frameworks auditors compare most.
@@ -16,21 +41,47 @@ DEFAULT_CROSSWALK = ("owasp-agentic-top10-2026", "nist-ai-rmf-1.0")
 ACTIVE_MAPPING = Q(items__mappings__control__active=True)
 
 
+NOT_APPLICABLE_NOW = Q(current=True, applicable=False)
+
+
+def _count_not_applicable(covered: bool) -> Coalesce:
+    """Items of the outer framework marked not applicable now (and, if `covered`, mapped to an
+    active control), as a subquery: one row per framework, no join multiplying the items."""
+    rows = ItemApplicability.objects.filter(NOT_APPLICABLE_NOW, framework=OuterRef("pk"))
+    if covered:
+        rows = rows.filter(item__mappings__control__active=True)
+    count = rows.order_by().values("framework").annotate(n=Count("item", distinct=True))
+    return Coalesce(Subquery(count.values("n"), output_field=IntegerField()), 0)
+
+
 def framework_list() -> QuerySet[Framework]:
-    """Frameworks with `items_total` and `items_covered` (>= 1 active control), in one query."""
-    return Framework.objects.annotate(
-        items_total=Count("items", distinct=True),
-        items_covered=Count("items", filter=ACTIVE_MAPPING, distinct=True),
-    ).order_by("key")
+    """Frameworks with, in one query: `items_total` (every item), `items_not_applicable`,
+    `items_applicable`, and `items_covered` (applicable items with >= 1 active control)."""
+    return (
+        Framework.objects.annotate(
+            items_total=Count("items", distinct=True),
+            items_mapped=Count("items", filter=ACTIVE_MAPPING, distinct=True),
+            items_not_applicable=_count_not_applicable(covered=False),
+            items_mapped_not_applicable=_count_not_applicable(covered=True),
+        )
+        .annotate(
+            items_applicable=F("items_total") - F("items_not_applicable"),
+            items_covered=F("items_mapped") - F("items_mapped_not_applicable"),
+        )
+        .order_by("key")
+    )
+
+
+def percent(part: int, whole: int) -> float:
+    """`part` of `whole` in percent, one decimal (0 of nothing is 0)."""
+    return round(100 * part / whole, 1) if whole else 0.0
 
 
 def coverage_percent(framework: Framework) -> float:
-    """Share of items with a mapped active control (needs `framework_list` annotations)."""
-    total: int = getattr(framework, "items_total", 0)
+    """Share of applicable items with a mapped active control (needs `framework_list`'s
+    annotations)."""
     covered: int = getattr(framework, "items_covered", 0)
-    if not total:
-        return 0.0
-    return round(100 * covered / total, 1)
+    return percent(covered, getattr(framework, "items_applicable", 0))
 
 
 def framework_get(key: str) -> Framework:
@@ -41,7 +92,8 @@ def framework_get(key: str) -> Framework:
 
 
 def framework_items(framework: Framework, *, kind: str | None = None) -> QuerySet[FrameworkItem]:
-    """Items in document order, with their parent and mapped controls prefetched."""
+    """Items in document order, with their parent, mapped controls and current applicability
+    version (`current_applicability`, a list of at most one) prefetched."""
     items = (
         FrameworkItem.objects.filter(framework=framework)
         .select_related("parent")
@@ -49,7 +101,14 @@ def framework_items(framework: Framework, *, kind: str | None = None) -> QuerySe
             Prefetch(
                 "mappings",
                 queryset=Mapping.objects.select_related("control").order_by("control__ref_id"),
-            )
+            ),
+            Prefetch(
+                "applicability_versions",
+                queryset=ItemApplicability.objects.filter(current=True).select_related(
+                    "item", "decided_by"
+                ),
+                to_attr="current_applicability",
+            ),
         )
         .order_by("order")
     )
@@ -72,7 +131,8 @@ class MatrixRow:
     item: FrameworkItem
     depth: int
     cells: list[Mapping | None]
-    covered_below: bool = False  # a descendant has an active control
+    covered_below: bool = False  # an applicable descendant has an active control
+    not_applicable: ItemApplicability | None = None  # the version that put it out of scope
 
     @property
     def covered(self) -> bool:
@@ -80,15 +140,16 @@ class MatrixRow:
 
     @property
     def is_gap(self) -> bool:
-        """No active control on the item nor on anything under it (a NIST function whose
-        subcategories are mapped is not a gap; an unmapped subcategory is)."""
-        return not self.covered and not self.covered_below
+        """An applicable item with no active control on it nor on anything under it (a NIST
+        function whose subcategories are mapped is not a gap; an unmapped subcategory is)."""
+        return self.not_applicable is None and not self.covered and not self.covered_below
 
 
 @dataclass
 class Matrix:
     framework: Framework
     controls: list[Control]
+    statement: Statement
     rows: list[MatrixRow] = field(default_factory=list)
 
     @property
@@ -97,64 +158,31 @@ class Matrix:
 
 
 def framework_matrix(framework: Framework) -> Matrix:
-    """Every item (hierarchy order, with depth) against every control, in three queries."""
+    """Every item (hierarchy order, with depth) against every control, in four queries."""
     controls = list(Control.objects.order_by("ref_id"))
     column = {control.pk: index for index, control in enumerate(controls)}
     cells: dict[int, list[Mapping | None]] = defaultdict(lambda: [None] * len(controls))
     for mapping in Mapping.objects.filter(item__framework=framework).select_related("control"):
         cells[mapping.item_id][column[mapping.control_id]] = mapping
-    matrix = Matrix(framework=framework, controls=controls)
+    matrix = Matrix(framework=framework, controls=controls, statement=statement_get(framework))
     depth: dict[int, int] = {}
     rows: dict[int | None, MatrixRow] = {}
     for item in FrameworkItem.objects.filter(framework=framework).order_by("order"):
         depth[item.pk] = depth.get(item.parent_id, -1) + 1 if item.parent_id else 0
-        rows[item.pk] = MatrixRow(item=item, depth=depth[item.pk], cells=cells[item.pk])
+        rows[item.pk] = MatrixRow(
+            item=item,
+            depth=depth[item.pk],
+            cells=cells[item.pk],
+            not_applicable=matrix.statement.of(item),
+        )
         matrix.rows.append(rows[item.pk])
-    # Children follow their parents in document order, so one backward pass propagates up.
+    # Children follow their parents in document order, so one backward pass propagates up;
+    # an item out of scope covers nothing above it.
     for row in reversed(matrix.rows):
         parent = rows.get(row.item.parent_id)
-        if parent is not None and (row.covered or row.covered_below):
+        if parent is not None and row.not_applicable is None and (row.covered or row.covered_below):
             parent.covered_below = True
     return matrix
-
-
-@dataclass
-class CrosswalkMatch:
-    item: FrameworkItem
-    controls: list[Control]
-
-
-@dataclass
-class CrosswalkRow:
-    item: FrameworkItem
-    matches: list[CrosswalkMatch]
-
-
-def crosswalk(a: Framework, b: Framework) -> list[CrosswalkRow]:
-    """For each item of `a`, the items of `b` that share at least one active control."""
-    mappings = (
-        Mapping.objects.filter(item__framework__in=[a, b], control__active=True)
-        .select_related("item", "control")
-        .order_by("item__order", "control__ref_id")
-    )
-    a_controls: dict[int, list[Control]] = defaultdict(list)
-    b_items_of_control: dict[int, list[FrameworkItem]] = defaultdict(list)
-    for mapping in mappings:
-        if mapping.item.framework_id == a.pk:
-            a_controls[mapping.item_id].append(mapping.control)
-        if mapping.item.framework_id == b.pk:
-            b_items_of_control[mapping.control_id].append(mapping.item)
-    rows = []
-    for item in FrameworkItem.objects.filter(framework=a).order_by("order"):
-        shared: dict[int, CrosswalkMatch] = {}
-        for control in a_controls.get(item.pk, []):
-            for other in b_items_of_control.get(control.pk, []):
-                match = shared.setdefault(other.pk, CrosswalkMatch(item=other, controls=[]))
-                match.controls.append(control)
-        if item.pk in a_controls:
-            matches = sorted(shared.values(), key=lambda match: match.item.order)
-            rows.append(CrosswalkRow(item=item, matches=matches))
-    return rows
 
 
 def control_list() -> QuerySet[Control]:

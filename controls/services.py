@@ -1,4 +1,5 @@
-"""Writes of compliance data: controls, mappings, evidence files. Security only."""
+"""Writes of compliance data: controls, mappings, evidence files, applicability statements.
+Security only."""
 
 import datetime
 import hashlib
@@ -8,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from controls.models import (
@@ -15,7 +17,9 @@ from controls.models import (
     STRENGTH_MIN,
     Control,
     EvidenceFile,
+    Framework,
     FrameworkItem,
+    ItemApplicability,
     Mapping,
     Relationship,
 )
@@ -27,6 +31,7 @@ from kernel.permissions import Action, require
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
+MAX_RATIONALE_CHARS = 1000
 
 
 def _save(actor: User, instance: models.Model) -> None:
@@ -211,3 +216,60 @@ def evidence_upload(
         evidence.file.delete(save=False)
         raise
     return evidence
+
+
+def _applicability_unchanged(
+    item: FrameworkItem, current: ItemApplicability | None, *, applicable: bool, rationale: str
+) -> str | None:
+    """Why this change would change nothing (None when it changes something)."""
+    if current is None or current.applicable:
+        return f"{item.ref_id} is already applicable: nothing to change." if applicable else None
+    if not applicable and current.rationale == rationale:
+        return f"{item.ref_id} is already not applicable for that reason: nothing to change."
+    return None
+
+
+@transaction.atomic
+def applicability_set(
+    *, actor: User, item: FrameworkItem, applicable: bool, rationale: str
+) -> ItemApplicability:
+    """Mark a framework item not applicable (or applicable again, or give a new reason): a new
+    version of the framework's applicability statement, audited as `actor`.
+
+    The framework row is locked while the next version number is taken, so two changes at
+    once get two versions; the item's previous version stops being current in the same
+    transaction (one current version per item, a constraint says so too).
+    """
+    require(actor, Action.MANAGE_CONTROLS)
+    rationale = (rationale or "").strip()
+    if not rationale:
+        scope = "back in" if applicable else "out of"
+        raise ApplicationError(
+            f"Give a rationale: why is {item.ref_id} {scope} the portal's scope?",
+            field="rationale",
+        )
+    if len(rationale) > MAX_RATIONALE_CHARS:
+        raise ApplicationError(
+            f"Keep the rationale to at most {MAX_RATIONALE_CHARS} characters.", field="rationale"
+        )
+    framework = Framework.objects.select_for_update().get(pk=item.framework_id)
+    versions = ItemApplicability.objects.filter(framework=framework)
+    current = versions.filter(item=item, current=True).first()
+    unchanged = _applicability_unchanged(item, current, applicable=applicable, rationale=rationale)
+    if unchanged:
+        raise ApplicationError(unchanged, code="unchanged")
+    if current is not None:
+        # Only the `current` marker moves (not audited: the new version is the change).
+        versions.filter(pk=current.pk).update(current=False)
+    latest = versions.aggregate(latest=Max("version"))["latest"] or 0
+    statement = ItemApplicability(
+        framework=framework,
+        item=item,
+        version=latest + 1,
+        applicable=applicable,
+        rationale=rationale,
+        decided_by=actor,
+        current=True,
+    )
+    _save(actor, statement)
+    return statement

@@ -25,5 +25,11 @@ urlpatterns = [
     ),
     path("controls/<str:ref_id>/evidence/", views.evidence_add, name="evidence-add"),
     path("evidence/<int:pk>/download/", views.evidence_download, name="evidence-download"),
+    # An item's ref_id may contain '/' (MAESTRO threats), hence `path:`.
+    path(
+        "<str:key>/items/<path:ref_id>/applicability/",
+        views.item_applicability,
+        name="item-applicability",
+    ),
     path("<str:key>/", views.framework_detail, name="framework"),
 ]

@@ -1,4 +1,5 @@
-"""Compliance pages: frameworks with coverage, the matrix, controls, the crosswalk."""
+"""Compliance pages: frameworks with coverage, the matrix, controls, the crosswalk, and the
+applicability statement (security marks items out of scope; everyone else reads why)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -7,10 +8,21 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from controls import selectors, services
-from controls.forms import ControlForm, CrosswalkForm, EvidenceForm, MappingEditForm, MappingForm
+from controls.applicability import statement_get, statement_history
+from controls.crosswalks import crosswalk as crosswalk_between
+from controls.crosswalks import frameworks_sharing_controls
+from controls.forms import (
+    ApplicabilityForm,
+    ControlForm,
+    CrosswalkForm,
+    EvidenceForm,
+    MappingEditForm,
+    MappingForm,
+)
 from controls.models import Control, FrameworkItem, Relationship
 from kernel.errors import ApplicationError, NotFound
 from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, valid_data
@@ -21,8 +33,10 @@ from kernel.permissions import Action, can
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     frameworks = list(selectors.framework_list())
+    shared = frameworks_sharing_controls()
     for framework in frameworks:
         setattr(framework, "coverage", selectors.coverage_percent(framework))  # noqa: B010
+        setattr(framework, "shared", shared.get(framework.key, []))  # noqa: B010
     return render(
         request,
         "controls/index.html",
@@ -41,6 +55,43 @@ def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
         {
             "framework": framework,
             "matrix": selectors.framework_matrix(framework),
+            "history": statement_history(framework),
+            "shared": frameworks_sharing_controls().get(framework.key, []),
+        },
+    )
+
+
+@requires(Action.VIEW_COMPLIANCE, write=Action.MANAGE_CONTROLS)
+@require_http_methods(["GET", "POST"])
+def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str) -> HttpResponse:
+    """One item's applicability: its current version and history for everyone who reads
+    compliance; the form that changes it for security."""
+    item = selectors.item_get(key, ref_id)
+    url = reverse("controls:item-applicability", kwargs={"key": key, "ref_id": item.ref_id})
+    if request.method == "POST":
+        data = valid_data(ApplicabilityForm(request.POST), "The applicability was not changed")
+        version = services.applicability_set(actor=request.user, item=item, **data)
+        state = "applicable" if version.applicable else "not applicable"
+        messages.success(
+            request,
+            f"{item.ref_id} is {state}: version {version.version} of the "
+            f"{item.framework.key} applicability statement.",
+        )
+        return redirect(url)
+    current = statement_get(item.framework).of(item)
+    form = None
+    if can(request.user, Action.MANAGE_CONTROLS):
+        form = ApplicabilityForm(initial={"applicable": "yes" if current else "no"})
+    return render(
+        request,
+        "controls/item_applicability.html",
+        {
+            "item": item,
+            "framework": item.framework,
+            "not_applicable": current,
+            "history": statement_history(item.framework, item=item),
+            "form": form,
+            "action": url,
         },
     )
 
@@ -56,7 +107,7 @@ def crosswalk(request: HttpRequest) -> HttpResponse:
         if key not in by_key:
             raise NotFound(f"No framework with key '{key}'.")
     form = CrosswalkForm(initial={"a": a_key, "b": b_key}, frameworks=frameworks)
-    rows = selectors.crosswalk(by_key[a_key], by_key[b_key])
+    found = crosswalk_between(by_key[a_key], by_key[b_key])
     return render(
         request,
         "controls/crosswalk.html",
@@ -64,8 +115,10 @@ def crosswalk(request: HttpRequest) -> HttpResponse:
             "form": form,
             "a": by_key[a_key],
             "b": by_key[b_key],
-            "rows": rows,
-            "shared": sum(1 for row in rows if row.matches),
+            "rows": found.rows,
+            "shared": found.shared,
+            "statements": found.statements,
+            "shared_with_a": frameworks_sharing_controls().get(a_key, []),
         },
     )
 

@@ -21,7 +21,16 @@ ACTION_NAMES = {
     LogEntry.Action.DELETE: "delete",
     LogEntry.Action.ACCESS: "access",
 }
-AUDITED_APPS = ("registry", "exceptions", "compliance", "auth")
+AUDITED_APPS = (
+    "registry",
+    "controls",
+    "access",
+    "exceptions",
+    "decisions",
+    "credentials",
+    "compliance",
+    "auth",
+)
 
 
 def object_types() -> QuerySet[ContentType]:

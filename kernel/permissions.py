@@ -85,7 +85,8 @@ ACTIONS: dict[Action, Rule] = {
     ),
     Action.MANAGE_CONTROLS: Rule(
         frozenset({Role.SECURITY}),
-        "Only security edits controls and their mappings or uploads evidence.",
+        "Only security edits controls and their mappings, marks framework items not "
+        "applicable, or uploads evidence.",
     ),
     Action.VIEW_AUDIT_TRAIL: Rule(
         frozenset({Role.SECURITY, Role.AUDITOR}),

@@ -6,9 +6,7 @@ from compliance.api import views
 from compliance.api.policy_impact import PolicyImpact
 
 urlpatterns = [
-    path(
-        "policy/versions/<int:number>/impact/", PolicyImpact.as_view(), name="api-policy-impact"
-    ),
+    path("policy/versions/<int:number>/impact/", PolicyImpact.as_view(), name="api-policy-impact"),
     path("reports/<str:framework_key>/", views.ReportView.as_view(), name="api-report"),
     path("evidence-packages/", views.EvidencePackageList.as_view(), name="api-evidence-packages"),
     path(

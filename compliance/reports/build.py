@@ -15,6 +15,10 @@ the items below it, e.g. a NIST AI RMF function from its subcategories):
     the rest effective, no_evidence or excepted, at least one excepted
                                     -> excepted
     effective mixed with no_evidence -> partially_effective (part of it is unevidenced)
+
+An item security marked not applicable (the framework's applicability statement) is
+`not_applicable` whatever its controls, counts in no other status nor in coverage, and passes
+nothing up to the item above it; the report lists it with its rationale.
 """
 
 from collections import defaultdict
@@ -30,9 +34,20 @@ from compliance.collectors import Evidence, Sample, Status, collector_for
 from compliance.collectors.base import SAMPLE_SIZE
 from compliance.period import Period
 from compliance.reports import exceptions as report_exceptions
-from controls.models import Control, EvidenceFile, Framework, FrameworkItem, Mapping
+from controls.applicability import Statement, statement_get
+from controls.crosswalks import SharedFramework, frameworks_sharing_controls
+from controls.models import (
+    Control,
+    EvidenceFile,
+    Framework,
+    FrameworkItem,
+    ItemApplicability,
+    Mapping,
+)
+from controls.selectors import percent
 
 NOT_COVERED = "not_covered"
+NOT_APPLICABLE = "not_applicable"
 STATUS_ORDER = [
     Status.NOT_EFFECTIVE,
     Status.PARTIALLY_EFFECTIVE,
@@ -92,6 +107,7 @@ class ItemResult:
     controls: list[ItemControl]
     status: str = NOT_COVERED
     rolled_up: bool = False  # status taken from the items below (none of its own)
+    not_applicable: ItemApplicability | None = None  # the version that put it out of scope
 
     @property
     def status_label(self) -> str:
@@ -105,14 +121,19 @@ class Report:
     generated_at: datetime
     items: list[ItemResult]
     controls: dict[str, ControlResult]
+    statement: Statement
+    shared_with: list[SharedFramework] = field(default_factory=list)
 
     def summary_rows(self) -> list[tuple[str, str, int, int]]:
-        """(status, label, items, controls) for the summary table."""
+        """(status, label, items, controls) for the summary table; not applicable last."""
         items, controls = self.item_counts(), self.control_counts()
-        return [(s, status_label(s), items[s], controls.get(s, 0)) for s in STATUS_ORDER]
+        return [
+            (s, status_label(s), items[s], controls.get(s, 0))
+            for s in [*STATUS_ORDER, NOT_APPLICABLE]
+        ]
 
     def item_counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUS_ORDER, 0)
+        counts = dict.fromkeys([*STATUS_ORDER, NOT_APPLICABLE], 0)
         for item in self.items:
             counts[item.status] += 1
         return counts
@@ -122,6 +143,22 @@ class Report:
         for result in self.controls.values():
             counts[result.status] += 1
         return counts
+
+    @property
+    def not_applicable(self) -> list[ItemApplicability]:
+        return self.statement.not_applicable
+
+    def coverage(self) -> dict[str, float | int]:
+        """What /compliance/ shows: applicable items with an active control of their own."""
+        applicable = [row for row in self.items if row.not_applicable is None]
+        covered = sum(1 for row in applicable if row.controls)
+        return {
+            "items": len(self.items),
+            "not_applicable": len(self.items) - len(applicable),
+            "applicable": len(applicable),
+            "covered": covered,
+            "percent": percent(covered, len(applicable)),
+        }
 
 
 def rollup(statuses: list[str]) -> str:
@@ -209,6 +246,45 @@ def collect_controls(controls: list[Control], period: Period) -> dict[str, Contr
     return results
 
 
+def _item_rows(
+    framework: Framework,
+    statement: Statement,
+    by_item: dict[int, list[Mapping]],
+    results: dict[str, ControlResult],
+) -> list[ItemResult]:
+    """Every item in document order with its own controls' status, then rolled up."""
+    items: list[ItemResult] = []
+    depth: dict[int, int] = {}
+    for item in FrameworkItem.objects.filter(framework=framework).order_by("order"):
+        depth[item.pk] = depth[item.parent_id] + 1 if item.parent_id in depth else 0
+        row = ItemResult(
+            item=item,
+            depth=depth[item.pk],
+            controls=[
+                ItemControl(mapping=m, result=results[m.control.ref_id])
+                for m in by_item.get(item.pk, [])
+            ],
+            not_applicable=statement.of(item),
+        )
+        row.status = (
+            NOT_APPLICABLE
+            if row.not_applicable
+            else rollup([c.result.status for c in row.controls])
+        )
+        items.append(row)
+    # Children follow their parents in document order: one backward pass rolls statuses up.
+    below: dict[int, list[str]] = defaultdict(list)
+    for row in reversed(items):
+        if row.not_applicable:
+            continue
+        if not row.controls and below.get(row.item.pk):
+            row.status = rollup(below[row.item.pk])
+            row.rolled_up = True
+        if row.item.parent_id and row.status != NOT_COVERED:
+            below[row.item.parent_id].append(row.status)
+    return items
+
+
 def report_build(framework: Framework, period: Period) -> Report:
     mappings = (
         Mapping.objects.filter(item__framework=framework, control__active=True)
@@ -221,35 +297,13 @@ def report_build(framework: Framework, period: Period) -> Report:
         by_item[mapping.item_id].append(mapping)
         controls[mapping.control_id] = mapping.control
     results = collect_controls(list(controls.values()), period)
-
-    items: list[ItemResult] = []
-    index: dict[int, ItemResult] = {}
-    depth: dict[int, int] = {}
-    for item in FrameworkItem.objects.filter(framework=framework).order_by("order"):
-        depth[item.pk] = depth[item.parent_id] + 1 if item.parent_id in depth else 0
-        row = ItemResult(
-            item=item,
-            depth=depth[item.pk],
-            controls=[
-                ItemControl(mapping=m, result=results[m.control.ref_id])
-                for m in by_item.get(item.pk, [])
-            ],
-        )
-        row.status = rollup([c.result.status for c in row.controls])
-        items.append(row)
-        index[item.pk] = row
-    # Children follow their parents in document order: one backward pass rolls statuses up.
-    below: dict[int, list[str]] = defaultdict(list)
-    for row in reversed(items):
-        if not row.controls and below.get(row.item.pk):
-            row.status = rollup(below[row.item.pk])
-            row.rolled_up = True
-        if row.item.parent_id and row.status != NOT_COVERED:
-            below[row.item.parent_id].append(row.status)
+    statement = statement_get(framework)
     return Report(
         framework=framework,
         period=period,
         generated_at=timezone.now(),
-        items=items,
+        items=_item_rows(framework, statement, by_item, results),
         controls=results,
+        statement=statement,
+        shared_with=frameworks_sharing_controls().get(framework.key, []),
     )

@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from compliance.collectors import Sample
 from compliance.reports.build import ControlResult, ItemResult, Report
+from controls.models import ItemApplicability
 from kernel import csv as safe_csv
 
 REPORT_FORMAT_VERSION = 1
@@ -41,6 +42,7 @@ CSV_COLUMNS = [
     "figures",
     "samples",
     "notes",
+    "item_not_applicable_rationale",
 ]
 STATUS_RULE = (
     "Control: no_evidence when nothing was checked; effective when nothing checked failed; "
@@ -49,7 +51,9 @@ STATUS_RULE = (
     "on uploaded evidence files when there were no records to judge. Item: from its own "
     "controls (or the items below it): all alike -> that status; any not or partially "
     "effective -> partially_effective; else any excepted -> excepted; effective mixed with "
-    "no_evidence -> partially_effective; no control -> not_covered."
+    "no_evidence -> partially_effective; no control -> not_covered. Items security marked "
+    "not applicable (the applicability statement) are not_applicable, pass nothing up, and "
+    "are left out of coverage."
 )
 
 
@@ -84,6 +88,37 @@ def control_as_dict(result: ControlResult) -> dict[str, Any]:
     }
 
 
+def applicability_as_dict(row: ItemApplicability) -> dict[str, Any]:
+    return {
+        "rationale": row.rationale,
+        "version": row.version,
+        "decided_by": row.decided_by.username,
+        "decided_at": row.decided_at.isoformat(),
+    }
+
+
+def _item_as_dict(row: ItemResult) -> dict[str, Any]:
+    return {
+        "ref_id": row.item.ref_id,
+        "title": row.item.title,
+        "kind": row.item.kind,
+        "depth": row.depth,
+        "status": str(row.status),
+        "rolled_up": row.rolled_up,
+        "not_applicable": applicability_as_dict(row.not_applicable) if row.not_applicable else None,
+        "controls": [
+            {
+                "ref_id": link.result.control.ref_id,
+                "relationship": link.mapping.relationship,
+                "strength": link.mapping.strength,
+                "rationale": link.mapping.rationale,
+                "status": str(link.result.status),
+            }
+            for link in row.controls
+        ],
+    }
+
+
 def report_as_dict(report: Report) -> dict[str, Any]:
     """The whole report; controls once (with their evidence), items referring to them."""
     return {
@@ -98,28 +133,20 @@ def report_as_dict(report: Report) -> dict[str, Any]:
         "url": report_url(report),
         "status_rule": STATUS_RULE,
         "summary": {"items": report.item_counts(), "controls": report.control_counts()},
-        "controls": [control_as_dict(result) for result in report.controls.values()],
-        "items": [
-            {
-                "ref_id": row.item.ref_id,
-                "title": row.item.title,
-                "kind": row.item.kind,
-                "depth": row.depth,
-                "status": str(row.status),
-                "rolled_up": row.rolled_up,
-                "controls": [
-                    {
-                        "ref_id": link.result.control.ref_id,
-                        "relationship": link.mapping.relationship,
-                        "strength": link.mapping.strength,
-                        "rationale": link.mapping.rationale,
-                        "status": str(link.result.status),
-                    }
-                    for link in row.controls
-                ],
-            }
-            for row in report.items
+        "coverage": report.coverage(),
+        "applicability": {
+            "version": report.statement.version,
+            "not_applicable": [
+                {"ref_id": row.item.ref_id, "title": row.item.title, **applicability_as_dict(row)}
+                for row in report.not_applicable
+            ],
+        },
+        "shares_controls_with": [
+            {"key": other.key, "name": other.name, "controls": other.controls}
+            for other in report.shared_with
         ],
+        "controls": [control_as_dict(result) for result in report.controls.values()],
+        "items": [_item_as_dict(row) for row in report.items],
     }
 
 
@@ -140,8 +167,9 @@ def _csv_values(report: Report) -> Iterator[list[Any]]:
             row.depth,
             str(row.status),
         ]
+        why = row.not_applicable.rationale if row.not_applicable else ""
         if not row.controls:
-            yield item + [""] * (len(CSV_COLUMNS) - len(item))
+            yield [*item, *[""] * (len(CSV_COLUMNS) - len(item) - 1), why]
         for link in row.controls:
             result = link.result
             yield [
@@ -158,6 +186,7 @@ def _csv_values(report: Report) -> Iterator[list[Any]]:
                 "; ".join(f"{k}={v}" for k, v in result.evidence.figures.items()),
                 "; ".join(f"{s.kind}:{s.id}" for s in result.evidence.samples),
                 " ".join(result.notes),
+                why,
             ]
 
 
@@ -186,14 +215,21 @@ def _prop(name: str, value: Any) -> dict[str, str]:
 
 def report_oscal(report: Report) -> dict[str, Any]:
     """OSCAL assessment results: one result for the period, one observation per control,
-    one finding per covered item (satisfied when its status is effective)."""
+    one finding per covered applicable item (satisfied when its status is effective), and one
+    per item out of scope (implementation status not-applicable, with its rationale)."""
     stamp = report.generated_at.isoformat()
     observation_ids = {ref: str(uuid.uuid4()) for ref in report.controls}
     observations = [
         _oscal_observation(observation_ids[ref], ref, result, stamp)
         for ref, result in report.controls.items()
     ]
-    findings = [_oscal_finding(row, observation_ids) for row in report.items if row.controls]
+    findings = [
+        _oscal_not_applicable(row, row.not_applicable)
+        if row.not_applicable
+        else _oscal_finding(row, observation_ids)
+        for row in report.items
+        if row.controls or row.not_applicable
+    ]
     assessment: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
         "title": f"{report.framework.name}, {report.period}",
@@ -221,20 +257,27 @@ def report_oscal(report: Report) -> dict[str, Any]:
     return {
         "assessment-results": {
             "uuid": str(uuid.uuid4()),
-            "metadata": {
-                "title": f"Agent governance assessment: {report.framework.name}",
-                "last-modified": stamp,
-                "version": str(REPORT_FORMAT_VERSION),
-                "oscal-version": OSCAL_VERSION,
-                "props": [
-                    _prop("framework", report.framework.key),
-                    _prop("period-from", report.period.start.isoformat()),
-                    _prop("period-to", report.period.end.isoformat()),
-                ],
-            },
+            "metadata": _oscal_metadata(report, stamp),
             "import-ap": {"href": report_url(report)},
             "results": [assessment],
         }
+    }
+
+
+def _oscal_metadata(report: Report, stamp: str) -> dict[str, Any]:
+    return {
+        "title": f"Agent governance assessment: {report.framework.name}",
+        "last-modified": stamp,
+        "version": str(REPORT_FORMAT_VERSION),
+        "oscal-version": OSCAL_VERSION,
+        "props": [
+            _prop("framework", report.framework.key),
+            _prop("period-from", report.period.start.isoformat()),
+            _prop("period-to", report.period.end.isoformat()),
+            _prop("applicability-statement-version", report.statement.version),
+            _prop("items-not-applicable", len(report.not_applicable)),
+            *(_prop("shares-controls-with", other.key) for other in report.shared_with),
+        ],
     }
 
 
@@ -288,4 +331,28 @@ def _oscal_finding(row: ItemResult, observation_ids: dict[str, str]) -> dict[str
             {"observation-uuid": observation_ids[link.result.control.ref_id]}
             for link in row.controls
         ],
+    }
+
+
+def _oscal_not_applicable(row: ItemResult, statement: ItemApplicability) -> dict[str, Any]:
+    """An item security put out of scope: no judgement of controls, the statement's words."""
+    why = (
+        f"Not applicable (applicability statement version {statement.version}, "
+        f"{statement.decided_by.username}, {statement.decided_at:%Y-%m-%d}): {statement.rationale}"
+    )
+    return {
+        "uuid": str(uuid.uuid4()),
+        "title": row.item.label[:300],
+        "description": f"{row.item.ref_id}: {why}",
+        "props": [
+            _prop("item-status", row.status),
+            _prop("applicability-version", statement.version),
+        ],
+        "target": {
+            "type": "objective-id",
+            "target-id": _token(row.item.ref_id, "item"),
+            "title": row.item.ref_id,
+            "status": {"state": "satisfied", "reason": "other", "remarks": why},
+            "implementation-status": {"state": "not-applicable", "remarks": statement.rationale},
+        },
     }

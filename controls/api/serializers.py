@@ -9,6 +9,7 @@ from controls.models import (
     Control,
     Framework,
     FrameworkItem,
+    ItemApplicability,
     Mapping,
     Relationship,
 )
@@ -16,34 +17,117 @@ from kernel.api.inputs import InputSerializer
 
 
 class FrameworkOut(serializers.ModelSerializer):
-    items_count = serializers.IntegerField(source="items_total")
-    items_covered = serializers.IntegerField()
-    coverage = serializers.SerializerMethodField(help_text="percent of items with a control")
+    items_count = serializers.IntegerField(source="items_total", help_text="every item")
+    items_not_applicable = serializers.IntegerField(help_text="marked out of scope by security")
+    items_applicable = serializers.IntegerField()
+    items_covered = serializers.IntegerField(help_text="applicable items with an active control")
+    coverage = serializers.SerializerMethodField(
+        help_text="percent of applicable items with an active control"
+    )
 
     class Meta:
         model = Framework
-        fields = ["key", "name", "version", "publisher", "items_count", "items_covered", "coverage"]
+        fields = [
+            "key",
+            "name",
+            "version",
+            "publisher",
+            "items_count",
+            "items_not_applicable",
+            "items_applicable",
+            "items_covered",
+            "coverage",
+        ]
 
     def get_coverage(self, framework: Framework) -> float:
         return selectors.coverage_percent(framework)
 
 
+class ApplicabilityVersionOut(serializers.ModelSerializer):
+    """One version of an applicability statement."""
+
+    ref_id = serializers.CharField(source="item.ref_id")
+    decided_by = serializers.CharField(source="decided_by.username")
+
+    class Meta:
+        model = ItemApplicability
+        fields = ["version", "ref_id", "applicable", "rationale", "decided_by", "decided_at"]
+
+
+class SharedFrameworkOut(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    controls = serializers.ListField(child=serializers.CharField(), help_text="shared controls")
+
+
+class StatementOut(serializers.Serializer):
+    """A framework's applicability statement: its version and the items out of scope now."""
+
+    version = serializers.IntegerField(help_text="0 until security first changes it")
+    not_applicable = ApplicabilityVersionOut(many=True)
+
+
 class FrameworkDetailOut(FrameworkOut):
+    applicability = StatementOut(help_text="the applicability statement as it stands")
+    shares_controls_with = SharedFrameworkOut(many=True)
+
     class Meta(FrameworkOut.Meta):
-        fields = [*FrameworkOut.Meta.fields, "source", "license_note", "notes"]
+        fields = [
+            *FrameworkOut.Meta.fields,
+            "source",
+            "license_note",
+            "notes",
+            "applicability",
+            "shares_controls_with",
+        ]
 
 
 class FrameworkItemOut(serializers.ModelSerializer):
     # The metaclass moves declared fields off the class, so this does not shadow Field.parent.
     parent = serializers.CharField(source="parent.ref_id", default=None)  # type: ignore[assignment]
     controls = serializers.SerializerMethodField()
+    applicable = serializers.SerializerMethodField()
+    not_applicable = serializers.SerializerMethodField(
+        help_text="the version that put the item out of scope, or null"
+    )
 
     class Meta:
         model = FrameworkItem
-        fields = ["ref_id", "title", "kind", "parent", "text", "controls"]
+        fields = [
+            "ref_id",
+            "title",
+            "kind",
+            "parent",
+            "text",
+            "controls",
+            "applicable",
+            "not_applicable",
+        ]
 
     def get_controls(self, item: FrameworkItem) -> list[str]:
         return [mapping.control.ref_id for mapping in item.mappings.all()]
+
+    def _out_of_scope(self, item: FrameworkItem) -> ItemApplicability | None:
+        # `framework_items` prefetches the item's current version into this list.
+        current: list[ItemApplicability] = getattr(item, "current_applicability", [])
+        return next((row for row in current if not row.applicable), None)
+
+    def get_applicable(self, item: FrameworkItem) -> bool:
+        return self._out_of_scope(item) is None
+
+    def get_not_applicable(self, item: FrameworkItem) -> dict | None:
+        row = self._out_of_scope(item)
+        return ApplicabilityVersionOut(row).data if row else None
+
+
+class ItemApplicabilityOut(serializers.Serializer):
+    """An item's applicability now, and every version of it, newest first."""
+
+    framework = serializers.CharField()
+    ref_id = serializers.CharField()
+    applicable = serializers.BooleanField()
+    current = ApplicabilityVersionOut(allow_null=True, help_text="null: never changed")
+    history = ApplicabilityVersionOut(many=True)
 
 
 class MappingOut(serializers.ModelSerializer):
@@ -119,6 +203,13 @@ class MappingIn(InputSerializer):
     relationship = serializers.ChoiceField(choices=Relationship.choices)
     strength = serializers.IntegerField(min_value=STRENGTH_MIN, max_value=STRENGTH_MAX)
     rationale = serializers.CharField(max_length=1000)
+
+
+class ApplicabilityIn(InputSerializer):
+    applicable = serializers.BooleanField(help_text="false: out of the portal's scope")
+    rationale = serializers.CharField(
+        required=False, allow_blank=True, help_text="required: why (at most 1000 characters)"
+    )
 
 
 class MappingPatchIn(InputSerializer):

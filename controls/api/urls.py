@@ -11,6 +11,12 @@ router.register("frameworks", views.FrameworkViewSet, basename="framework")
 router.register("controls", views.ControlViewSet, basename="control")
 
 urlpatterns = [
+    # Item ref_ids contain spaces, dots and '/', hence `path:` for the item, last but one.
+    path(
+        "frameworks/<str:key>/items/<path:ref_id>/applicability/",
+        views.ItemApplicabilityView.as_view(),
+        name="framework-item-applicability",
+    ),
     path(
         "controls/<str:ref_id>/mappings/",
         views.ControlMappingCreate.as_view(),

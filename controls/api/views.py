@@ -16,6 +16,8 @@ from rest_framework.views import APIView
 
 from controls import selectors, services
 from controls.api.serializers import (
+    ApplicabilityIn,
+    ApplicabilityVersionOut,
     ControlDetailOut,
     ControlIn,
     ControlOut,
@@ -23,11 +25,14 @@ from controls.api.serializers import (
     FrameworkDetailOut,
     FrameworkItemOut,
     FrameworkOut,
+    ItemApplicabilityOut,
     MappingIn,
     MappingOut,
     MappingPatchIn,
 )
-from controls.models import Control
+from controls.applicability import statement_get, statement_history
+from controls.crosswalks import frameworks_sharing_controls
+from controls.models import Control, FrameworkItem
 from kernel.api.inputs import referenced, validated
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.permissions import Action
@@ -58,7 +63,18 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
     @extend_schema(responses=FrameworkDetailOut)
     def retrieve(self, request: Request, key: str | None = None) -> Response:
-        return Response(FrameworkDetailOut(self.get_object()).data)
+        framework = self.get_object()
+        shared = frameworks_sharing_controls().get(framework.key, [])
+        setattr(framework, "applicability", statement_get(framework))  # noqa: B010
+        setattr(framework, "shares_controls_with", shared)  # noqa: B010
+        return Response(FrameworkDetailOut(framework).data)
+
+    @extend_schema(responses=ApplicabilityVersionOut(many=True))
+    @action(detail=True, methods=["get"], url_path="applicability-history")
+    def applicability_history(self, request: Request, key: str | None = None) -> Response:
+        """Every version of the framework's applicability statement, newest first."""
+        page = self.paginate_queryset(statement_history(self.get_object()))
+        return self.get_paginated_response(ApplicabilityVersionOut(page, many=True).data)
 
     @extend_schema(
         responses=FrameworkItemOut(many=True),
@@ -170,3 +186,45 @@ class ControlMappingDetail(APIView):
         mapping = self._mapping(ref_id, framework_key, item_ref_id)
         services.mapping_delete(actor=request.user, mapping=mapping)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _item_applicability(item: FrameworkItem) -> Response:
+    history = list(statement_history(item.framework, item=item))
+    current = next((row for row in history if row.current), None)
+    return Response(
+        ItemApplicabilityOut(
+            {
+                "framework": item.framework.key,
+                "ref_id": item.ref_id,
+                "applicable": current is None or current.applicable,
+                "current": current,
+                "history": history,
+            }
+        ).data
+    )
+
+
+class ItemApplicabilityView(APIView):
+    """An item's applicability (everyone who reads compliance); security marks it not
+    applicable, or applicable again, with a rationale: each change is a new version."""
+
+    permission_classes = [ActionPermission]
+    action_permissions = COMPLIANCE_ACTIONS
+
+    @extend_schema(responses=ItemApplicabilityOut)
+    def get(self, request: Request, key: str, ref_id: str) -> Response:
+        return _item_applicability(selectors.item_get(key, ref_id))
+
+    @extend_schema(request=ApplicabilityIn, responses={201: ItemApplicabilityOut})
+    def post(self, request: AuthenticatedRequest, key: str, ref_id: str) -> Response:
+        item = selectors.item_get(key, ref_id)
+        data = validated(ApplicabilityIn, request.data)
+        services.applicability_set(
+            actor=request.user,
+            item=item,
+            applicable=data["applicable"],
+            rationale=data.get("rationale", ""),
+        )
+        response = _item_applicability(item)
+        response.status_code = status.HTTP_201_CREATED
+        return response

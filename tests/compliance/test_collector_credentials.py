@@ -318,7 +318,7 @@ def test_agc11_is_shipped_with_its_mappings():
         (THREATS, "T9"),
         (THREATS, "T3"),
     } <= mapped
-    assert {key for key, _ in mapped} == {ASI, NIST, MAESTRO, THREATS}
+    assert {key for key, _ in mapped} == {ASI, NIST, MAESTRO, THREATS, "nist-csf-2.0"}
 
 
 def test_the_migration_adds_agc11_to_a_database_that_lacks_it_and_is_idempotent():

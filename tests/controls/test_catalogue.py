@@ -16,6 +16,7 @@ NIST = "nist-ai-rmf-1.0"
 ASI = "owasp-agentic-top10-2026"
 MAESTRO = "csa-maestro"
 THREATS = "owasp-agentic-threats-t1-t15"
+CSF = "nist-csf-2.0"
 THREE_FRAMEWORKS = {NIST, ASI, MAESTRO}
 AGC = [f"AGC-{n:02d}" for n in range(1, 12)]
 
@@ -24,8 +25,14 @@ def kinds(key):
     return Counter(FrameworkItem.objects.filter(framework__key=key).values_list("kind", flat=True))
 
 
-def test_the_migration_loaded_four_frameworks_with_their_published_counts():
-    assert set(Framework.objects.values_list("key", flat=True)) == {NIST, ASI, MAESTRO, THREATS}
+def test_the_migration_loaded_five_frameworks_with_their_published_counts():
+    assert set(Framework.objects.values_list("key", flat=True)) == {
+        NIST,
+        ASI,
+        MAESTRO,
+        THREATS,
+        CSF,
+    }
     assert kinds(NIST) == {"function": 4, "category": 19, "subcategory": 72}
     assert kinds(ASI) == {"risk": 10}
     assert kinds(THREATS) == {"threat": 15}
@@ -90,8 +97,8 @@ def test_load_frameworks_is_idempotent_and_keeps_security_edits():
         first
         == second
         == {
-            "frameworks": 4,
-            "items": 183,
+            "frameworks": 5,
+            "items": 317,
             "items_created": 0,
             "items_updated": 0,
             "items_stale": 0,
@@ -126,7 +133,7 @@ def test_management_command_reports_counts():
 
     out = StringIO()
     call_command("load_frameworks", stdout=out)
-    assert "4 frameworks, 183 items (0 created, 0 updated" in out.getvalue()
+    assert "5 frameworks, 317 items (0 created, 0 updated" in out.getvalue()
 
 
 def test_the_shipped_control_set_is_complete():

@@ -7,8 +7,9 @@ from controls.catalogue import load_controls, load_frameworks
 
 class Command(BaseCommand):
     help = (
-        "Load the OWASP ASI Top 10, NIST AI RMF 1.0, CSA MAESTRO and OWASP T1-T15 catalogues, "
-        "and create missing shipped controls with their default mappings. Idempotent."
+        "Load the OWASP ASI Top 10, NIST AI RMF 1.0, CSA MAESTRO, NIST CSF 2.0 and OWASP T1-T15 "
+        "catalogues, and create missing shipped controls with their default mappings. "
+        "Idempotent."
     )
 
     def handle(self, *args, **options):

@@ -12,6 +12,7 @@ APP_SEEDERS = (
     # a no-op, and restores them on a database that was flushed.
     "controls.catalogue.load_frameworks",
     "controls.catalogue.load_controls",
+    "portal.demo.controls.seed_applicability",
     "portal.demo.registry.seed_registry",
     "portal.demo.access.seed_access",
     "portal.demo.exceptions.seed_exceptions",
