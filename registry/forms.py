@@ -93,6 +93,21 @@ class AgentReassignForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["owner"]).queryset = owner_candidates(agent)
 
 
+class AgentStatusForm(forms.Form):
+    """Why an agent is suspended, reactivated or retired (kept on the agent, told its owner)."""
+
+    reason = forms.CharField(
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Reason",
+        error_messages={"required": "Say why: the owner is told and the agent's page shows it."},
+    )
+
+    def __init__(self, *args, required: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = required
+
+
 class PolicyRuleForm(forms.Form):
     tier = forms.ChoiceField(choices=Tier.choices)
     capability = forms.CharField(max_length=130)

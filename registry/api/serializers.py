@@ -107,6 +107,16 @@ class AgentReassignIn(InputSerializer):
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
+class AgentStatusIn(InputSerializer):
+    """Suspend or reactivate: why, kept on the agent and told to its owner."""
+
+    reason = serializers.CharField(max_length=1000, help_text="why (shown on the agent's page)")
+
+
+class AgentRetireIn(InputSerializer):
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+
+
 class CapabilityOut(serializers.ModelSerializer):
     tool = serializers.CharField(source="tool.slug")
 

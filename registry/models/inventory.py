@@ -66,6 +66,12 @@ class Agent(models.Model):
     )
     repositories = models.JSONField(default=list, blank=True)
     last_attested_at = models.DateTimeField(null=True, blank=True)
+    # Why the status last changed (suspended, reactivated, retired), by whom and when.
+    status_reason = models.TextField(blank=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status_changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,7 +42,7 @@ def agent_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Agent]:
 def agent_get(slug: str) -> Agent:
     """The inventory is readable by every role, so no per-user scoping here."""
     try:
-        return Agent.objects.select_related("owner", "team").get(slug=slug)
+        return Agent.objects.select_related("owner", "team", "status_changed_by").get(slug=slug)
     except Agent.DoesNotExist:
         raise NotFound(f"No agent with slug '{slug}'.") from None
 

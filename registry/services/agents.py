@@ -138,34 +138,46 @@ def agent_attest(*, actor: User, agent: Agent) -> Agent:
     return agent
 
 
-def _set_status(*, actor: User, agent: Agent, status: AgentStatus) -> Agent:
+def _set_status(*, actor: User, agent: Agent, status: AgentStatus, reason: str) -> Agent:
+    """The new status, with who changed it, when and why (shown on the agent's page)."""
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
     refusal = f"Agent '{agent.slug}' is {agent.status}; it cannot become {status}."
     check_transition(ALLOWED_STATUS, AgentStatus(agent.status), status, refusal)
     agent.status = status
+    agent.status_reason = reason.strip()
+    agent.status_changed_at = timezone.now()
+    agent.status_changed_by = actor
     with audit_actor(actor):
-        agent.save(update_fields=["status", "updated_at"])
+        agent.save(
+            update_fields=[
+                "status",
+                "status_reason",
+                "status_changed_at",
+                "status_changed_by",
+                "updated_at",
+            ]
+        )
     return agent
 
 
 @transaction.atomic
-def agent_suspend(*, actor: User, agent: Agent) -> Agent:
+def agent_suspend(*, actor: User, agent: Agent, reason: str = "") -> Agent:
     """Suspend: every decision for the agent is `deny` from the next request on."""
     require(actor, Action.SUSPEND_AGENT)
-    return _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED)
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED, reason=reason)
 
 
 @transaction.atomic
-def agent_reactivate(*, actor: User, agent: Agent) -> Agent:
+def agent_reactivate(*, actor: User, agent: Agent, reason: str = "") -> Agent:
     require(actor, Action.SUSPEND_AGENT)
-    return _set_status(actor=actor, agent=agent, status=AgentStatus.ACTIVE)
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.ACTIVE, reason=reason)
 
 
 @transaction.atomic
-def agent_retire(*, actor: User, agent: Agent) -> Agent:
+def agent_retire(*, actor: User, agent: Agent, reason: str = "") -> Agent:
     if refusal := permissions.edit_refusal(actor, agent):
         raise Forbidden(refusal)
-    return _set_status(actor=actor, agent=agent, status=AgentStatus.RETIRED)
+    return _set_status(actor=actor, agent=agent, status=AgentStatus.RETIRED, reason=reason)
 
 
 def ownership_refusal(owner: User, agent: Agent) -> str | None:

@@ -1,18 +1,21 @@
 """Agent inventory pages: list, register, detail, edit, status transitions, reassignment."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kernel.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError, Forbidden, NotFound
 from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, requires, valid_data
 from kernel.permissions import Action, can, require
 from registry import permissions
 from registry.agent_sections import sections_for
-from registry.forms import AgentFilterForm, AgentForm, AgentReassignForm
+from registry.forms import AgentFilterForm, AgentForm, AgentReassignForm, AgentStatusForm
 from registry.models import Agent
 from registry.rules import is_orphaned
 from registry.selectors import agents as selectors
@@ -117,33 +120,82 @@ def agent_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     return _agent_form_page(request, agent, form)
 
 
-# transition -> (service, message, the role it needs; who exactly may, the service decides)
+@dataclass(frozen=True)
+class Transition:
+    """A status step from the agent's page: its service, the role it needs (who exactly may,
+    the service decides), what the confirmation says will happen, and the message after."""
+
+    service: Callable[..., Agent]
+    action: Action
+    label: str
+    consequence: str
+    done: str
+    reason_required: bool = True
+
+
 TRANSITIONS = {
-    "attest": (
-        services.agent_attest,
-        "Attested: {slug} is still needed and still yours.",
-        Action.REGISTER_AGENT,
-    ),
-    "suspend": (
+    "suspend": Transition(
         services.agent_suspend,
-        "Agent {slug} suspended: every decision is now deny.",
         Action.SUSPEND_AGENT,
+        "Suspend",
+        "Every decision for {slug} becomes deny at once; its grants stay but cannot be used "
+        "until it is reactivated. Its owner is told why.",
+        "Agent {slug} suspended: every decision is now deny.",
     ),
-    "reactivate": (services.agent_reactivate, "Agent {slug} reactivated.", Action.SUSPEND_AGENT),
-    "retire": (services.agent_retire, "Agent {slug} retired.", Action.REGISTER_AGENT),
+    "reactivate": Transition(
+        services.agent_reactivate,
+        Action.SUSPEND_AGENT,
+        "Reactivate",
+        "Decisions for {slug} follow the policy again, with its grants and exceptions.",
+        "Agent {slug} reactivated.",
+    ),
+    "retire": Transition(
+        services.agent_retire,
+        Action.REGISTER_AGENT,
+        "Retire",
+        "{slug} leaves service for good: every decision becomes deny and it cannot be "
+        "reactivated or attested.",
+        "Agent {slug} retired.",
+        reason_required=False,
+    ),
 }
 
 
 @requires(Action.VIEW_INVENTORY)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: str) -> HttpResponse:
+    """Attest (a POST from the agent's page), or suspend, reactivate, retire: a confirmation
+    page that asks why (GET), then the step (POST)."""
+    if transition == "attest":
+        if request.method != "POST":
+            return redirect("registry:agent-detail", slug=slug)
+        require(request.user, Action.REGISTER_AGENT)
+        agent = services.agent_attest(actor=request.user, agent=selectors.agent_get(slug))
+        messages.success(request, f"Attested: {agent.slug} is still needed and still yours.")
+        return redirect(agent)
     if transition not in TRANSITIONS:
-        raise ApplicationError(f"Unknown action '{transition}'.", code="not_found")
-    service, message, action = TRANSITIONS[transition]
-    require(request.user, action)  # the transition's own role gate, before the agent is read
-    agent = service(actor=request.user, agent=selectors.agent_get(slug))
-    messages.success(request, message.format(slug=agent.slug))
-    return redirect(agent)
+        raise NotFound(f"Unknown action '{transition}': suspend, reactivate, retire or attest.")
+    step = TRANSITIONS[transition]
+    require(request.user, step.action)  # the step's own role gate, before the agent is read
+    agent = selectors.agent_get(slug)
+    form = AgentStatusForm(request.POST or None, required=step.reason_required)
+    if request.method == "POST" and form.is_valid():
+        try:
+            agent = step.service(actor=request.user, agent=agent, **form.cleaned_data)
+        except ApplicationError as exc:
+            form_error(form, exc)
+        else:
+            messages.success(request, step.done.format(slug=agent.slug))
+            return redirect(agent)
+    context = {
+        "agent": agent,
+        "step": step,
+        "transition": transition,
+        "consequence": step.consequence.format(slug=agent.slug),
+        "form": form,
+    }
+    status = 400 if request.method == "POST" else 200
+    return render(request, "registry/agent_confirm.html", context, status=status)
 
 
 @requires(Action.REASSIGN_AGENT)

@@ -237,7 +237,7 @@ def test_the_page_refuses_someone_not_on_the_list(client, security, world):
 def test_reassign_only_reassigns_and_the_transitions_still_work(client, security, world):
     client.force_login(security)
     assert client.get("/agents/lost-bot/reassign/").status_code == 405
-    response = client.post("/agents/lost-bot/suspend/")
+    response = client.post("/agents/lost-bot/suspend/", {"reason": "Nobody answers for it."})
     assert response.status_code == 302
     assert Agent.objects.get(slug="lost-bot").status == "suspended"
 

@@ -77,7 +77,12 @@ WRITES = {
         {"engineer": 200, "security": 200},
     ),
     "attest": ("post", "/api/v1/agents/pay-bot/attest/", {}, {"engineer": 200}),
-    "suspend": ("post", "/api/v1/agents/pay-bot/suspend/", {}, {"security": 200}),
+    "suspend": (
+        "post",
+        "/api/v1/agents/pay-bot/suspend/",
+        {"reason": "Leaked a token."},
+        {"security": 200},
+    ),
     "create team": (
         "post",
         "/api/v1/teams/",

@@ -113,11 +113,24 @@ def test_owner_sees_attest_and_edit_outsider_does_not(client, engineer, other_en
     assert b"owner or a member of its team" in response.content
 
 
-def test_security_suspends_from_the_agent_page(client, security, world):
+def test_security_suspends_from_the_agent_page_after_confirming_why(client, security, world):
     client.force_login(security)
-    response = client.post("/agents/pay-bot/suspend/", follow=True)
-    assert b"suspended: every decision is now deny" in response.content
-    assert Agent.objects.get(slug="pay-bot").status == "suspended"
+    confirm = client.get("/agents/pay-bot/suspend/").content.decode()
+    assert "Every decision for pay-bot becomes deny at once" in confirm
+    refused = client.post("/agents/pay-bot/suspend/", {"reason": "  "})
+    assert refused.status_code == 400
+    assert "Say why: the owner is told" in refused.content.decode()
+    assert Agent.objects.get(slug="pay-bot").status == "active"
+    response = client.post("/agents/pay-bot/suspend/", {"reason": "Leaked a token."}, follow=True)
+    page = response.content.decode()
+    assert "suspended: every decision is now deny" in page
+    assert "by sec1: “Leaked a token.”" in page
+    agent = Agent.objects.get(slug="pay-bot")
+    assert (agent.status, agent.status_reason, agent.status_changed_by) == (
+        "suspended",
+        "Leaked a token.",
+        security,
+    )
 
 
 def test_engineer_cannot_suspend(client, engineer, world):
@@ -127,10 +140,10 @@ def test_engineer_cannot_suspend(client, engineer, world):
     assert Agent.objects.get(slug="pay-bot").status == "active"
 
 
-def test_unknown_agent_and_transition_are_404_and_400(client, engineer, world):
+def test_unknown_agent_and_transition_are_404s(client, engineer, world):
     client.force_login(engineer)
     assert client.get("/agents/ghost/").status_code == 404
-    assert client.post("/agents/pay-bot/explode/").status_code == 400
+    assert client.post("/agents/pay-bot/explode/").status_code == 404
 
 
 def test_agent_list_filters_and_stale_badge(client, engineer, world):

@@ -7,7 +7,14 @@ from kernel.api.inputs import referenced, user_by_username, validated
 from kernel.api.permissions import ActionPermission
 from kernel.api.viewsets import step_action
 from kernel.permissions import Action
-from registry.api.serializers import AgentIn, AgentOut, AgentPatchIn, AgentReassignIn
+from registry.api.serializers import (
+    AgentIn,
+    AgentOut,
+    AgentPatchIn,
+    AgentReassignIn,
+    AgentRetireIn,
+    AgentStatusIn,
+)
 from registry.filters import AgentFilter
 from registry.models import Agent
 from registry.selectors import agents as selectors
@@ -63,8 +70,9 @@ class AgentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         return self.respond(agent)
 
     attest = step_action("attest", services.agent_attest, None)
-    suspend = step_action("suspend", services.agent_suspend, None)
-    reactivate = step_action("reactivate", services.agent_reactivate, None)
-    retire = step_action("retire", services.agent_retire, None)
+    # {"reason": "..."}: required to suspend or reactivate, optional to retire.
+    suspend = step_action("suspend", services.agent_suspend, AgentStatusIn)
+    reactivate = step_action("reactivate", services.agent_reactivate, AgentStatusIn)
+    retire = step_action("retire", services.agent_retire, AgentRetireIn)
     # {"owner": "<username>", "reason": "..."}: security only; an orphaned agent's way back.
     reassign = step_action("reassign", services.agent_reassign, AgentReassignIn)
