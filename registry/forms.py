@@ -6,8 +6,10 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 
+from kernel.errors import ApplicationError
 from kernel.permissions import Action, AnyUser, can
-from registry.models import Agent, AgentStatus, Effect, Team, Tier
+from registry.models import Agent, AgentStatus, Capability, Effect, Team, Tier
+from registry.policy_rules import RuleMap, validate_rule
 from registry.selectors.agents import owner_candidates
 
 
@@ -76,6 +78,11 @@ class AgentFilterForm(forms.Form):
         required=False,
         label="Owner left",
     )
+    stale = forms.ChoiceField(
+        choices=[("", "Any"), ("true", "Stale: to re-attest"), ("false", "Attested recently")],
+        required=False,
+        label="Attestation",
+    )
 
 
 class AgentReassignForm(forms.Form):
@@ -113,6 +120,96 @@ class PolicyRuleForm(forms.Form):
     capability = forms.CharField(max_length=130)
     effect = forms.ChoiceField(choices=[("", "No rule (deny)"), *Effect.choices], required=False)
     max_duration_hours = forms.IntegerField(required=False, min_value=1)
+
+
+class PolicyMatrixForm(forms.Form):
+    """The whole draft in one form: an effect and a maximum per (tier, capability).
+
+    Every cell is checked by `validate_rule`, as the API and the policy file are; a bad cell
+    carries its error and the other cells keep what was typed, so nothing is lost."""
+
+    def __init__(self, data=None, *, capabilities: list[Capability], rules: RuleMap) -> None:
+        super().__init__(data)
+        self.capabilities = capabilities
+        for capability in capabilities:
+            for tier in Tier.values:
+                effect, hours = rules.get((tier, capability.key), ("", None))
+                self.fields[self.effect_name(tier, capability.key)] = forms.ChoiceField(
+                    choices=[("", "no rule (deny)"), *((v, v) for v in Effect.values)],
+                    required=False,
+                    initial=effect,
+                    label=f"{tier} {capability.key} effect",
+                    widget=forms.Select(attrs={"aria-label": f"{tier} {capability.key} effect"}),
+                )
+                self.fields[self.hours_name(tier, capability.key)] = forms.IntegerField(
+                    required=False,
+                    min_value=1,
+                    initial=hours,
+                    label=f"{tier} {capability.key} maximum hours",
+                    widget=forms.NumberInput(
+                        attrs={
+                            "aria-label": f"{tier} {capability.key} maximum hours",
+                            "class": "input-narrow",
+                            "placeholder": "h",
+                        }
+                    ),
+                    error_messages={"invalid": "Give the maximum as a whole number of hours."},
+                )
+
+    @staticmethod
+    def effect_name(tier: str, key: str) -> str:
+        return f"effect:{tier}:{key}"
+
+    @staticmethod
+    def hours_name(tier: str, key: str) -> str:
+        return f"hours:{tier}:{key}"
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        for capability in self.capabilities:
+            for tier in Tier.values:
+                hours_name = self.hours_name(tier, capability.key)
+                if hours_name in self.errors:
+                    continue
+                effect = data.get(self.effect_name(tier, capability.key)) or ""
+                hours = data.get(hours_name)
+                if not effect:
+                    if hours is not None:
+                        self.add_error(hours_name, "No rule has no maximum: pick an effect.")
+                    continue
+                try:
+                    validate_rule(tier=tier, effect=effect, max_duration_hours=hours)
+                except ApplicationError as exc:
+                    self.add_error(hours_name, exc.message)
+        return data
+
+    def rules(self) -> RuleMap:
+        """The matrix as typed (only once the form is valid)."""
+        rules: RuleMap = {}
+        for capability in self.capabilities:
+            for tier in Tier.values:
+                effect = self.cleaned_data.get(self.effect_name(tier, capability.key))
+                if effect:
+                    hours = self.cleaned_data.get(self.hours_name(tier, capability.key))
+                    rules[(tier, capability.key)] = (effect, hours)
+        return rules
+
+    def rows(self) -> list[dict]:
+        """Per capability, per tier: the two bound fields, for the template."""
+        return [
+            {
+                "capability": capability,
+                "cells": [
+                    {
+                        "tier": tier,
+                        "effect": self[self.effect_name(tier, capability.key)],
+                        "hours": self[self.hours_name(tier, capability.key)],
+                    }
+                    for tier in Tier.values
+                ],
+            }
+            for capability in self.capabilities
+        ]
 
 
 class PolicyImportForm(forms.Form):

@@ -36,21 +36,22 @@ def validate_rule(*, tier: str, effect: str, max_duration_hours: int | None) -> 
             f"Unknown effect '{effect}'; use one of {', '.join(Effect.values)}.", field="effect"
         )
     limit = settings.POLICY_MAX_DURATION_HOURS
+    a_rule = f"{'An' if effect[0] in 'aeiou' else 'A'} {effect} rule"
     if effect in TIME_BOXED_EFFECTS:
         if max_duration_hours is None:
             raise ApplicationError(
-                f"A '{effect}' rule needs max_duration_hours (1 to {limit}).",
+                f"{a_rule} needs a maximum duration (1 to {limit} hours).",
                 field="max_duration_hours",
             )
         if not 1 <= max_duration_hours <= limit:
             raise ApplicationError(
-                f"max_duration_hours must be between 1 and {limit} (no standing access).",
+                f"The maximum duration must be between 1 and {limit} hours (no standing access).",
                 field="max_duration_hours",
             )
         return max_duration_hours
     if max_duration_hours is not None:
         raise ApplicationError(
-            f"An '{effect}' rule has no max_duration_hours; leave it empty.",
+            f"{a_rule} has no maximum duration: leave it empty.",
             field="max_duration_hours",
         )
     return None

@@ -10,8 +10,8 @@ from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion
 from registry.policy_file import PolicyDocument
-from registry.policy_rules import validate_rule
-from registry.selectors.policy import policy_loosenings
+from registry.policy_rules import RuleMap, validate_rule
+from registry.selectors.policy import policy_loosenings, policy_rule_map
 
 
 def _lock_draft(version: PolicyVersion) -> PolicyVersion:
@@ -126,6 +126,38 @@ def policy_rule_set(
             defaults={"effect": effect, "max_duration_hours": max_duration_hours},
         )
     return rule
+
+
+@transaction.atomic
+def policy_draft_update(*, actor: User, version: PolicyVersion, rules: RuleMap) -> int:
+    """Make the draft's rules exactly `rules` (the whole matrix, saved at once); returns how
+    many rules were added, changed or removed. Each change is audited as `actor`."""
+    require(actor, Action.MANAGE_POLICY)
+    version = _lock_draft(version)
+    for (tier, _), (effect, hours) in rules.items():
+        validate_rule(tier=tier, effect=effect, max_duration_hours=hours)
+    current = policy_rule_map(version)
+    changed = {key for key in current.keys() | rules.keys() if current.get(key) != rules.get(key)}
+    capabilities = dict(
+        Capability.objects.filter(key__in={key for _, key in changed}).values_list("key", "pk")
+    )
+    if unknown := sorted({key for _, key in changed} - capabilities.keys()):
+        raise ApplicationError(f"Unknown capability '{unknown[0]}'.", field="capability")
+    with audit_actor(actor):
+        for tier, key in sorted(changed):
+            if (tier, key) not in rules:
+                PolicyRule.objects.filter(
+                    version=version, tier=tier, capability_id=capabilities[key]
+                ).delete()
+                continue
+            effect, hours = rules[(tier, key)]
+            PolicyRule.objects.update_or_create(
+                version=version,
+                tier=tier,
+                capability_id=capabilities[key],
+                defaults={"effect": effect, "max_duration_hours": hours},
+            )
+    return len(changed)
 
 
 @transaction.atomic

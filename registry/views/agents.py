@@ -188,14 +188,15 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
             messages.success(request, step.done.format(slug=agent.slug))
             return redirect(agent)
     context = {
-        "agent": agent,
-        "step": step,
-        "transition": transition,
+        "heading": f"{step.label} {agent.name} ({agent.slug})?",
         "consequence": step.consequence.format(slug=agent.slug),
         "form": form,
+        "submit": f"{step.label} {agent.slug}",
+        "danger": transition != "reactivate",
+        "cancel_url": agent.get_absolute_url(),
     }
     status = 400 if request.method == "POST" else 200
-    return render(request, "registry/agent_confirm.html", context, status=status)
+    return render(request, "confirm.html", context, status=status)
 
 
 @requires(Action.REASSIGN_AGENT)

@@ -10,8 +10,8 @@ from kernel.errors import ApplicationError
 from kernel.http import AuthenticatedHttpRequest, requires, valid_data
 from kernel.permissions import Action, can
 from registry import policy_file
-from registry.forms import PolicyImportForm, PolicyPublishForm, PolicyRuleForm
-from registry.models import Effect, PolicyVersion, Tier
+from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm, PolicyRuleForm
+from registry.models import Capability, Effect, PolicyVersion, Tier
 from registry.policy_review import review_sections
 from registry.selectors import policy as selectors
 from registry.selectors.catalogue import capability_get, capability_keys
@@ -21,6 +21,16 @@ from registry.services import policy as services
 @require_safe
 @requires(Action.VIEW_INVENTORY)
 def policy_overview(request: HttpRequest) -> HttpResponse:
+    return _overview(request)
+
+
+def _matrix_form(draft: PolicyVersion, data=None) -> PolicyMatrixForm:
+    capabilities = list(Capability.objects.select_related("tool").order_by("key"))
+    return PolicyMatrixForm(data, capabilities=capabilities, rules=selectors.policy_rule_map(draft))
+
+
+def _overview(request: HttpRequest, draft_form: PolicyMatrixForm | None = None, status=200):
+    """The published matrix, the history and diffs; for security, the draft as one form."""
     versions = list(selectors.policy_versions())
     published = selectors.policy_latest_published()
     shown = published
@@ -32,22 +42,36 @@ def policy_overview(request: HttpRequest) -> HttpResponse:
         new = selectors.policy_version_get(request.GET["diff"])
         old = selectors.policy_version_get(request.GET["against"])
         diff = {"new": new, "old": old, "changes": selectors.policy_diff(new, old)}
-    drafting = draft is not None and can(request.user, Action.MANAGE_POLICY)
-    return render(
-        request,
-        "registry/policy.html",
-        {
-            "tiers": Tier.choices,
-            "effects": Effect.choices,
-            "published": published,
-            "shown": shown,
-            "matrix": selectors.policy_matrix(shown),
-            "draft": draft,
-            "draft_matrix": selectors.policy_matrix(draft) if drafting else None,
-            "versions": versions,
-            "diff": diff,
-        },
-    )
+    if draft is not None and draft_form is None and can(request.user, Action.MANAGE_POLICY):
+        draft_form = _matrix_form(draft)
+    context = {
+        "tiers": Tier.choices,
+        "effects": Effect.choices,
+        "published": published,
+        "shown": shown,
+        "matrix": selectors.policy_matrix(shown),
+        "draft": draft,
+        "draft_form": draft_form,
+        "versions": versions,
+        "diff": diff,
+    }
+    return render(request, "registry/policy.html", context, status=status)
+
+
+@requires(Action.MANAGE_POLICY)
+@require_POST
+def policy_draft_save(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
+    """Save the whole draft matrix at once; a bad cell keeps everything typed, saves nothing,
+    and shows its error on the cell."""
+    draft = selectors.policy_version_get(number)
+    form = _matrix_form(draft, request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing was saved: fix the cells marked below.")
+        return _overview(request, draft_form=form, status=400)
+    changed = services.policy_draft_update(actor=request.user, version=draft, rules=form.rules())
+    count = f"{changed} rules changed" if changed != 1 else "1 rule changed"
+    messages.success(request, f"Draft v{number} saved: {count}.")
+    return redirect(reverse("registry:policy") + "#draft")
 
 
 @requires(Action.MANAGE_POLICY)
@@ -152,8 +176,25 @@ def policy_import(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @requires(Action.MANAGE_POLICY)
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def policy_draft_discard(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
-    services.policy_draft_discard(actor=request.user, version=selectors.policy_version_get(number))
-    messages.success(request, f"Draft v{number} discarded.")
-    return redirect("registry:policy")
+    """GET: what discarding loses; POST: discard the draft."""
+    draft = selectors.policy_version_get(number)
+    if request.method == "POST":
+        services.policy_draft_discard(actor=request.user, version=draft)
+        messages.success(request, f"Draft v{number} discarded.")
+        return redirect("registry:policy")
+    published = selectors.policy_latest_published()
+    changes = selectors.rule_changes(
+        selectors.policy_rule_map(published), selectors.policy_rule_map(draft)
+    )
+    lost = f"{len(changes)} rule changes are" if len(changes) != 1 else "1 rule change is"
+    context = {
+        "heading": f"Discard draft v{number}?",
+        "consequence": f"Its {lost} lost (against the published version, which stays as it "
+        "is).",
+        "submit": f"Discard draft v{number}",
+        "danger": True,
+        "cancel_url": reverse("registry:policy") + "#draft",
+    }
+    return render(request, "confirm.html", context)

@@ -138,7 +138,8 @@ def test_an_invalid_file_is_refused_with_each_line_and_nothing_created(security,
         assert str(error).splitlines() == [
             "The policy file has 2 errors; nothing was created.",
             f"  {path}: line 4, tiers.sandbox.github:write.max_duration_hours: "
-            f"A 'jit' rule needs max_duration_hours (1 to {settings.POLICY_MAX_DURATION_HOURS}).",
+            "A jit rule needs a maximum duration "
+            f"(1 to {settings.POLICY_MAX_DURATION_HOURS} hours).",
             f"  {path}: line 5, tiers.sandbox.slack:post: "
             "unknown capability 'slack:post': add it to the catalogue first.",
         ]

@@ -50,7 +50,7 @@ BAD_FILES = {
     ),
     "jit without hours": (
         policy('"github:write": {effect: jit}'),
-        [(5, "tiers.sandbox.github:write.max_duration_hours", "A 'jit' rule needs")],
+        [(5, "tiers.sandbox.github:write.max_duration_hours", "A jit rule needs")],
     ),
     "hours above the maximum": (
         policy(f'"github:write": {{effect: approval, max_duration_hours: {LIMIT + 1}}}'),
@@ -58,7 +58,7 @@ BAD_FILES = {
     ),
     "hours on allow": (
         policy('"github:read": {effect: allow, max_duration_hours: 4}'),
-        [(5, "tiers.sandbox.github:read.max_duration_hours", "has no max_duration_hours")],
+        [(5, "tiers.sandbox.github:read.max_duration_hours", "has no maximum duration")],
     ),
     "duplicate capability": (
         policy('"github:read": {effect: allow}', '"github:read": {effect: deny}'),

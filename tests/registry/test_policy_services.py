@@ -73,10 +73,10 @@ def test_published_versions_are_immutable(security, v1):
 @pytest.mark.parametrize(
     ("effect", "hours", "message"),
     [
-        ("jit", None, "needs max_duration_hours"),
+        ("jit", None, "needs a maximum duration"),
         ("approval", 0, "between 1 and 168"),
         ("jit", 10_000, "between 1 and 168"),
-        ("allow", 8, "has no max_duration_hours"),
+        ("allow", 8, "has no maximum duration"),
         ("sometimes", None, "Unknown effect 'sometimes'"),
     ],
 )

@@ -348,7 +348,7 @@ def test_editing_a_published_version_is_a_400_and_changes_nothing(api, security,
         (
             {"tier": "sandbox", "capability": "github:read", "effect": "jit"},
             400,
-            "needs max_duration_hours",
+            "needs a maximum duration",
         ),
         ({"tier": "moon", "capability": "github:read", "effect": "deny"}, 400, "tier"),
         (

@@ -48,11 +48,25 @@ def test_security_publishes_a_new_policy_version(live_server, page: Page, demo):
     login(page, live_server.url, "sam")
     page.get_by_role("link", name="Policy", exact=True).click()
     page.get_by_role("button", name="Open a draft from the published version").click()
-    cell = page.get_by_role("form", name="sandbox github:write")
-    cell.get_by_label("effect").select_option("approval")
-    cell.get_by_label("max hours").fill("2")
-    cell.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status")).to_contain_text("sandbox github:write saved")
+    draft = page.get_by_role("table", name="Draft v2")
+    draft.get_by_label("sandbox github:write effect").select_option("approval")
+    draft.get_by_label("sandbox github:write maximum hours").fill("2")
+    # A bad cell: jit without its maximum. Nothing is saved, what was typed stays, and the
+    # error is on the cell.
+    draft.get_by_label("sandbox github:read effect").select_option("jit")
+    expect(page.get_by_test_id("unsaved")).to_have_text("2 unsaved changes")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Nothing was saved")
+    cell = page.locator('td.cell-error[data-tier="sandbox"][data-capability="github:read"]')
+    expect(cell.get_by_role("alert")).to_have_text(
+        "A jit rule needs a maximum duration (1 to 168 hours)."
+    )
+    draft = page.get_by_role("table", name="Draft v2")
+    expect(draft.get_by_label("sandbox github:write effect")).to_have_value("approval")
+    expect(draft.get_by_label("sandbox github:write maximum hours")).to_have_value("2")
+    draft.get_by_label("sandbox github:read effect").select_option("allow")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.get_by_role("status")).to_contain_text("Draft v2 saved: 1 rule changed.")
     page.get_by_role("link", name="Review impact and publish v2").click()
     # Sandbox is now stricter than production for github:write: named, and a reason is asked.
     expect(page.locator("#warnings")).to_contain_text(

@@ -228,7 +228,7 @@ def test_bad_draft_rule_is_refused_with_a_message(client, security, world):
         {"tier": "sandbox", "capability": "github:write", "effect": "jit"},
     )
     assert response.status_code == 400
-    assert b"needs max_duration_hours" in response.content
+    assert b"needs a maximum duration" in response.content
 
 
 @pytest.mark.parametrize("role", ["engineer", "auditor"])
