@@ -7,6 +7,9 @@ class DecisionsConfig(AppConfig):
 
     def ready(self) -> None:
         from decisions.dashboard import drift_panels
+        from decisions.sections import effective_section
         from kernel.dashboard import register_panels
+        from registry.agent_sections import register_agent_section
 
         register_panels(drift_panels)
+        register_agent_section(effective_section)

@@ -3,5 +3,11 @@
 # The review page: flagged activity waiting (oldest first) and recently reviewed, shown.
 REVIEW_PENDING_SHOWN = 200
 REVIEW_DONE_SHOWN = 50
-# The dashboard counts decisions of the last this many hours.
-DECISIONS_RECENT_HOURS = 24
+# The decision log page: decisions per page.
+DECISION_LOG_PAGE_SIZE = 50
+# The dashboard: decisions per day over this many days (today included), drift flags per
+# week over this many weeks (this week included).
+DECISION_CHART_DAYS = 30
+DRIFT_CHART_WEEKS = 12
+# A batch of decisions (POST /api/v1/decisions/batch/): at most this many questions.
+BATCH_MAX = 1000

@@ -88,6 +88,18 @@ def capability_info(snapshot: PolicySnapshot, key: str) -> CapabilityInfo | None
     return info
 
 
+def capability_infos(snapshot: PolicySnapshot, keys: set[str]) -> dict[str, CapabilityInfo]:
+    """Many capabilities by key (a batch): those created since the snapshot in one query."""
+    found = {key: snapshot.capabilities[key] for key in keys if key in snapshot.capabilities}
+    missing = keys - found.keys()
+    if missing:
+        for row in Capability.objects.filter(key__in=missing).values_list("pk", "key", "high_risk"):
+            info = CapabilityInfo(*row)
+            snapshot.capabilities[info.key] = info
+            found[info.key] = info
+    return found
+
+
 def clear() -> None:
     """Forget the snapshot (tests that rebuild the database between cases)."""
     global _snapshot

@@ -46,3 +46,18 @@ def agents_with_records_visible_to(user: AnyUser) -> QuerySet[Agent] | None:
     if not can(user, Action.REQUEST_ACCESS):
         return Agent.objects.none()
     return Agent.objects.filter(Q(owner=user) | Q(team__members=user))
+
+
+AGENT_RECORDS_REFUSAL = (
+    "Only security, auditors, gateways and the agent's owner and team read its grants and "
+    "exceptions."
+)
+
+
+def may_read_agent_records(user: AnyUser, agent: Agent) -> bool:
+    """What an agent holds (grants, exceptions, their scopes and windows, what it may do now):
+    whoever reads those records (security, auditors, the agent's owner and team) and the
+    gateways, which are told as much by every decision."""
+    if can(user, Action.CALL_DECISION_API) or agents_with_records_visible_to(user) is None:
+        return True
+    return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)

@@ -11,9 +11,9 @@ from rest_framework.views import APIView
 from decisions.cedar import agent_cedar_entities, policy_cedar
 from kernel.api.permissions import ActionPermission
 from kernel.errors import Forbidden
-from kernel.permissions import Action, AnyUser, can
-from registry.models import Agent, PolicyStatus
-from registry.permissions import agents_with_records_visible_to, is_owner_or_member
+from kernel.permissions import Action
+from registry.models import PolicyStatus
+from registry.permissions import AGENT_RECORDS_REFUSAL, may_read_agent_records
 from registry.selectors.agents import agent_get
 from registry.selectors.policy import policy_version_get
 
@@ -48,15 +48,6 @@ class PolicyVersionCedar(APIView):
         return Response(policy_cedar(policy_version_get(number)))
 
 
-def _may_read_records(user: AnyUser, agent: Agent) -> bool:
-    """The entities show the agent's grants and exceptions (scopes, windows): readable by
-    whoever reads those records (security, auditors, the agent's owner and team) and by the
-    gateways, which are told as much by every decision."""
-    if can(user, Action.CALL_DECISION_API) or agents_with_records_visible_to(user) is None:
-        return True
-    return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)
-
-
 class AgentCedarEntities(APIView):
     permission_classes = [ActionPermission]
     action_permissions = {"read": Action.VIEW_INVENTORY}
@@ -66,11 +57,8 @@ class AgentCedarEntities(APIView):
         """The agent (tier, status) and its grants and exceptions in force now, as Cedar
         entities: each carries its window, so they stay right until it ends."""
         agent = agent_get(slug)
-        if not _may_read_records(request.user, agent):
-            raise Forbidden(
-                "Only security, auditors, gateways and the agent's owner and team read its "
-                "grants and exceptions."
-            )
+        if not may_read_agent_records(request.user, agent):
+            raise Forbidden(AGENT_RECORDS_REFUSAL)
         now = timezone.now()
         return Response(
             {

@@ -1,6 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from decisions.api.batch import AgentEffective, DecisionBatch
 from decisions.api.cedar import AgentCedarEntities, PolicyVersionCedar
 from decisions.api.views import ActivityViewSet, DecisionViewSet
 
@@ -10,6 +11,8 @@ router.register("decisions", DecisionViewSet, basename="decision")
 router.register("activity", ActivityViewSet, basename="activity")
 
 urlpatterns = [
+    path("decisions/batch/", DecisionBatch.as_view(), name="decision-batch"),
+    path("agents/<slug:slug>/effective/", AgentEffective.as_view(), name="agent-effective"),
     path("policy/versions/<int:number>/cedar/", PolicyVersionCedar.as_view(), name="policy-cedar"),
     path(
         "agents/<slug:slug>/cedar-entities/",

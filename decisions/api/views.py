@@ -121,10 +121,11 @@ def answer_decision(user, data) -> dict:
         scope=checked["scope"],
         caller=user,
     )
-    return _shape(result, record)
+    return shape_decision(result, record)
 
 
-def _shape(result, record: int) -> dict:
+def shape_decision(result, record: int) -> dict:
+    """A decision's answer (single or in a batch): what the gateway acts on."""
     return {
         "decision": result.decision,
         "reason": result.reason,
@@ -169,7 +170,7 @@ def decisions_endpoint(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as exc:
         return JsonResponse(exc.as_dict(), status=exc.status_code)
-    return JsonResponse(_shape(result, record))
+    return JsonResponse(shape_decision(result, record))
 
 
 def _parse_decision_request(request: HttpRequest) -> dict[str, str]:

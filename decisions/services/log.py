@@ -7,6 +7,7 @@ process killed after answering loses nothing, and one killed before committing a
 nothing.
 """
 
+import uuid
 from functools import cache
 
 from django.contrib.auth.models import User
@@ -85,6 +86,30 @@ def decision_record(
         return cursor.fetchone()[0]
 
 
+def _insert_many(
+    results: list[DecisionResult], caller_id: int | None, credential_jti: str
+) -> tuple[str, list]:
+    """One INSERT of every result (a multi-row VALUES), and its parameters."""
+    quote = connection.ops.quote_name
+    rows = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(results))
+    columns = ", ".join(quote(column) for column in _COLUMNS)
+    insert = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES {rows}"
+    values = [v for result in results for v in _values(result, caller_id, credential_jti)]
+    return insert, values
+
+
+def record_many(results: list[DecisionResult], *, caller: User | None) -> list[int]:
+    """Commit a batch's decisions in one statement (autocommit: all or none, durable before
+    the caller answers); their ids, in the order of `results`."""
+    caller_id = caller.pk if caller is not None and caller.is_authenticated else None
+    insert, values = _insert_many(results, caller_id, "")
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"{insert} RETURNING {quote('id')}, {quote('request_id')}", values)
+        ids = {uuid.UUID(str(request_id)): pk for pk, request_id in cursor.fetchall()}
+    return [ids[result.request_id] for result in results]
+
+
 def record_with(
     results: list[DecisionResult], *, credential_jti: str, then: tuple[str, list] | None = None
 ) -> int | None:
@@ -94,11 +119,7 @@ def record_with(
     One statement on PostgreSQL (a data-modifying WITH: both rows or neither, committed
     before the caller answers); on SQLite, which has no such WITH, one statement each in
     one transaction."""
-    quote = connection.ops.quote_name
-    rows = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(results))
-    columns = ", ".join(quote(column) for column in _COLUMNS)
-    insert = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES {rows}"
-    values = [v for result in results for v in _values(result, None, credential_jti)]
+    insert, values = _insert_many(results, None, credential_jti)
     with connection.cursor() as cursor:
         if then is None:
             cursor.execute(insert, values)

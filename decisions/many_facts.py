@@ -1,0 +1,134 @@
+"""The facts of many decisions at once: a batch of a gateway's questions, or an agent's every
+capability (its effective access). One query, whatever the number of items.
+
+The same rules as the single decision's query (`decisions.selectors.decision_facts`): the
+latest published version, the agents, their grants active at `at` (access.rules) and their
+exceptions in force at `at` (exceptions.rules), read for every (agent, capability) asked;
+tests/decisions/test_batch.py holds the answers to the single decision's.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from django.db import connection
+from django.utils.dateparse import parse_datetime
+
+from access.models import Grant
+from decisions.selectors import DecisionFacts
+from exceptions.models import PolicyException
+from registry.models import Agent, PolicyStatus, PolicyVersion
+
+Pair = tuple[str, int]  # (agent slug, capability id)
+
+
+@dataclass
+class Holding:
+    """A grant or an exception in force: its id, scope (grants) and end."""
+
+    id: int
+    scope: str
+    expires_at: datetime
+
+
+@dataclass
+class ManyFacts:
+    at: datetime
+    policy_version: int | None = None
+    agents: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # id, tier, status
+    grants: dict[Pair, list[Holding]] = field(default_factory=lambda: defaultdict(list))
+    exceptions: dict[Pair, list[Holding]] = field(default_factory=lambda: defaultdict(list))
+
+    def for_pair(self, slug: str, capability_id: int | None) -> DecisionFacts:
+        """What the single decision's query would have read for this agent and capability."""
+        facts = DecisionFacts(policy_version=self.policy_version, at=self.at)
+        if slug in self.agents:
+            facts.agent_id, facts.tier, facts.status = self.agents[slug]
+        if capability_id is not None:
+            pair = (slug, capability_id)
+            facts.grants = sorted((g.id, g.scope) for g in self.grants.get(pair, []))
+            facts.exception_ids = sorted(e.id for e in self.exceptions.get(pair, []))
+        return facts
+
+
+def _in(values: list) -> str:
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
+@cache
+def _sql(vendor: str, slugs: int, capabilities: int) -> str:
+    """Built once per (vendor, list sizes); only quoted table names are interpolated."""
+    quote = connection.ops.quote_name
+    versions, agents = quote(PolicyVersion._meta.db_table), quote(Agent._meta.db_table)
+    grants, exceptions = quote(Grant._meta.db_table), quote(PolicyException._meta.db_table)
+    as_text = "CAST({} AS VARCHAR(20))"
+    in_slugs, in_capabilities = _in([0] * slugs), _in([0] * capabilities)
+    ever_active = _in(list(PolicyException.EVER_ACTIVE_STATUSES))
+    # The rows without an end still type the column: PostgreSQL unions it with timestamps.
+    no_end = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if vendor == "postgresql" else "NULL"
+    return " UNION ALL ".join(
+        [
+            "SELECT 'v', "
+            + as_text.format(f"(SELECT MAX(number) FROM {versions} WHERE status = %s)")
+            + f", NULL, NULL, NULL, {no_end}",
+            f"SELECT 'a', {as_text.format('a.id')}, a.slug, a.tier, a.status, {no_end} "
+            f"FROM {agents} a WHERE a.slug IN ({in_slugs})",
+            # access.rules.grant_active_q, in SQL (as in decisions.selectors._facts_sql).
+            f"SELECT 'g', {as_text.format('g.id')}, a.slug, g.scope, "
+            f"{as_text.format('g.capability_id')}, g.expires_at FROM {grants} g "
+            f"INNER JOIN {agents} a ON a.id = g.agent_id WHERE a.slug IN ({in_slugs}) "
+            f"AND g.capability_id IN ({in_capabilities}) AND g.starts_at <= %s "
+            "AND g.expires_at > %s AND (g.revoked_at IS NULL OR g.revoked_at > %s)",
+            # exceptions.rules.exception_in_force_q, in SQL.
+            f"SELECT 'e', {as_text.format('e.id')}, a.slug, NULL, "
+            f"{as_text.format('e.capability_id')}, e.expires_at FROM {exceptions} e "
+            f"INNER JOIN {agents} a ON a.id = e.agent_id WHERE a.slug IN ({in_slugs}) "
+            f"AND e.capability_id IN ({in_capabilities}) AND e.status IN ({ever_active}) "
+            "AND e.starts_at <= %s AND e.expires_at > %s "
+            "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
+        ]
+    )
+
+
+def _moment(value: Any) -> datetime:
+    """A timestamp column read by raw SQL: a datetime (PostgreSQL) or text (SQLite, UTC)."""
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is None:
+        raise ValueError(f"not a timestamp: {value!r}")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def many_facts(*, slugs: set[str], capability_ids: set[int], at: datetime) -> ManyFacts:
+    """The facts of every (agent in `slugs`, capability in `capability_ids`) at `at`."""
+    slug_list, capability_list = sorted(slugs), sorted(capability_ids)
+    params: list[Any] = [
+        PolicyStatus.PUBLISHED,
+        *slug_list,
+        *slug_list,
+        *capability_list,
+        at,
+        at,
+        at,
+        *slug_list,
+        *capability_list,
+        *PolicyException.EVER_ACTIVE_STATUSES,
+        at,
+        at,
+        at,
+    ]
+    facts = ManyFacts(at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(connection.vendor, len(slug_list), len(capability_list)), params)
+        rows = cursor.fetchall()
+    for kind, value, slug, text, extra, expires_at in rows:
+        if kind == "v":
+            facts.policy_version = int(value) if value is not None else None
+        elif kind == "a":
+            facts.agents[slug] = (int(value), text, extra)
+        else:
+            holding = Holding(int(value), text or "", _moment(expires_at))
+            target = facts.grants if kind == "g" else facts.exceptions
+            target[(slug, int(extra))].append(holding)
+    return facts

@@ -1,0 +1,118 @@
+"""Effective access: every capability, the decision the agent would get now, why, until when."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from decisions.models import Decision
+from decisions.services.engine import evaluate
+from tests.decisions.fixtures import make_exception, make_grant
+from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
+
+pytestmark = pytest.mark.django_db
+URL = "/api/v1/agents/{}/effective/"
+
+
+@pytest.fixture
+def world(engineer, security):
+    for key in ("github:read", "github:write", "github:merge", "jira:write", "deploy:release"):
+        capability(key, high_risk=key in ("github:merge", "deploy:release"))
+    demo_policy(security)
+    team = TeamFactory(slug="payments", members=[engineer])
+    agent = AgentFactory(slug="prod-bot", tier="production", owner=engineer, team=team)
+    grants = {
+        "merge": make_grant(agent, "github:merge", hours=2),
+        "write": make_grant(agent, "github:write", scope="acme/*", hours=5),
+    }
+    exception = make_exception(agent, "deploy:release", days=3)
+    return {"agent": agent, "grants": grants, "exception": exception}
+
+
+def by_capability(body):
+    return {row["capability"]: row for row in body["capabilities"]}
+
+
+def test_every_capability_is_decided_as_now_with_until_when(api, security, world):
+    body = api.as_user(security).get(URL.format("prod-bot")).json()
+    rows = by_capability(body)
+    assert sorted(rows) == [
+        "deploy:release",
+        "github:merge",
+        "github:read",
+        "github:write",
+        "jira:write",
+        "vault:read_secret",  # demo_policy creates it
+    ]
+    for key, row in rows.items():
+        single = evaluate(agent_slug="prod-bot", capability_key=key)
+        assert (row["decision"], row["reason"]) == (single.decision, single.reason)
+    merge, release = rows["github:merge"], rows["deploy:release"]
+    assert (merge["decision"], merge["grant"]) == ("allow", world["grants"]["merge"].pk)
+    assert merge["until"] == world["grants"]["merge"].expires_at.isoformat().replace("+00:00", "Z")
+    assert (release["decision"], release["exception"]) == ("allow", world["exception"].pk)
+    assert release["until"].startswith(f"{world['exception'].expires_at:%Y-%m-%dT%H:%M}")
+    # A scoped grant does not answer an unscoped question; it is listed with its scope.
+    write = rows["github:write"]
+    assert write["decision"] == "deny"
+    assert [(s["grant"], s["scope"]) for s in write["scoped"]] == [
+        (world["grants"]["write"].pk, "acme/*")
+    ]
+    assert Decision.objects.count() == 0  # a view, not a decision anyone acted on
+
+
+def test_a_revoked_grant_no_longer_allows(api, security, world):
+    grant = world["grants"]["merge"]
+    grant.revoked_at = timezone.now() - timedelta(seconds=1)
+    grant.save(update_fields=["revoked_at"])
+    rows = by_capability(api.as_user(security).get(URL.format("prod-bot")).json())
+    assert (rows["github:merge"]["decision"], rows["github:merge"]["until"]) == ("deny", None)
+
+
+def test_one_query_for_the_facts_whatever_the_catalogue(api, security, world):
+    client = api.as_user(security)
+    client.get(URL.format("prod-bot"))
+    with CaptureQueriesContext(connection) as few:
+        client.get(URL.format("prod-bot"))
+    for n in range(30):
+        make_grant(world["agent"], f"tool{n}:act", hours=1)
+    with CaptureQueriesContext(connection) as many:
+        body = client.get(URL.format("prod-bot")).json()
+    assert len(body["capabilities"]) == 36
+    assert len(many) == len(few)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("engineer", 200),  # the owner
+        ("other_engineer", 403),
+        ("security", 200),
+        ("auditor", 200),
+        ("gateway", 200),
+        ("norole", 403),
+        ("anonymous", 401),
+    ],
+)
+def test_who_reads_an_agents_effective_access(api, role_users, other_engineer, world, role, status):
+    user = {"other_engineer": other_engineer, "anonymous": None}.get(role, role_users.get(role))
+    assert api.as_user(user).get(URL.format("prod-bot")).status_code == status
+
+
+def test_an_unknown_agent_is_a_404(api, security, world):
+    response = api.as_user(security).get(URL.format("ghost-bot"))
+    assert response.status_code == 404
+    assert response.json()["detail"] == "No agent with slug 'ghost-bot'."
+
+
+def test_the_agent_page_shows_the_table_to_those_who_may_read_it(
+    client, engineer, other_engineer, world
+):
+    client.force_login(engineer)
+    page = client.get("/agents/prod-bot/").content.decode()
+    assert 'aria-label="Effective access"' in page
+    assert 'data-capability="github:merge"' in page
+    client.force_login(other_engineer)
+    assert 'aria-label="Effective access"' not in client.get("/agents/prod-bot/").content.decode()
