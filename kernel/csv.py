@@ -9,7 +9,7 @@ Every CSV writer in the portal goes through `writer()`.
 
 import csv
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -47,3 +47,17 @@ class SafeWriter:
 
 def writer(handle: _Writable, **options: Any) -> SafeWriter:
     return SafeWriter(handle, **options)
+
+
+class _Echo:
+    """A file-like object whose write returns the line, for a writer in a generator."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def lines(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """The CSV text of `rows`, a line at a time (for a StreamingHttpResponse), formula-safe."""
+    out = writer(_Echo())
+    for row in rows:
+        yield out.writerow(row)

@@ -21,12 +21,31 @@ from kernel.roles import API_ONLY_MESSAGE, API_ONLY_ROLES
 logger = logging.getLogger(__name__)
 
 
+def wants_json(request: HttpRequest) -> bool:
+    """The API answers in JSON, error pages included; everything else is a page."""
+    return request.path.startswith("/api/")
+
+
+def error_response(request: HttpRequest, *, code: str, message: str, status: int) -> HttpResponse:
+    """An error as the caller reads it: JSON `{detail, code}` under /api/, else the error page."""
+    if wants_json(request):
+        return JsonResponse({"detail": message, "code": code}, status=status)
+    context = {"message": message, "code": code, "status": status}
+    return render(request, "error.html", context, status=status)
+
+
 class ApplicationErrorMiddleware:
+    """Domain errors raised under HTML views become the error page; so does a bare 405, which
+    Django's `require_POST` and friends answer with an empty body (a blank browser page)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not getattr(response, "content", b"x"):
+            return _method_not_allowed(request, response)
+        return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
@@ -34,9 +53,19 @@ class ApplicationErrorMiddleware:
         return render(
             request,
             "error.html",
-            {"message": exception.message, "code": exception.code},
+            {"message": exception.message, "code": exception.code, "status": exception.status_code},
             status=exception.status_code,
         )
+
+
+def _method_not_allowed(request: HttpRequest, bare: HttpResponse) -> HttpResponse:
+    allowed = bare.get("Allow", "")
+    message = f"This address does not take a {request.method} request"
+    message += f" (it takes {allowed})." if allowed else "."
+    response = error_response(request, code="method_not_allowed", message=message, status=405)
+    if allowed:
+        response["Allow"] = allowed
+    return response
 
 
 class ApiOnlySessionMiddleware:
@@ -57,7 +86,10 @@ class ApiOnlySessionMiddleware:
             and roles_of(user) & API_ONLY_ROLES
         ):
             return render(
-                request, "error.html", {"message": API_ONLY_MESSAGE, "code": "api_only"}, status=403
+                request,
+                "error.html",
+                {"message": API_ONLY_MESSAGE, "code": "api_only", "status": 403},
+                status=403,
             )
         return self.get_response(request)
 

@@ -1,7 +1,10 @@
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.utils.functional import lazy
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from decisions.api.views import decisions_endpoint
@@ -13,6 +16,9 @@ urlpatterns = [
     path("api/v1/decisions/", decisions_endpoint, name="decision-list"),
     path("", views.dashboard, name="dashboard"),
     path("healthz", views.healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page links: send them to the static icon
+    # (its hashed name, read per request: the manifest may not exist when this is imported).
+    path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.ico"))),
     path("", include("credentials.api.oauth_urls")),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
@@ -43,3 +49,4 @@ urlpatterns = [
 
 handler403 = "portal.views.permission_denied"
 handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"

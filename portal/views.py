@@ -1,16 +1,34 @@
 from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import render
+from django.template import loader
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_safe
 
-from kernel.audit_trail import ACTION_NAMES, audit_events, object_types
+from kernel import csv as safe_csv
+from kernel.audit_trail import (
+    ACTION_NAMES,
+    ACTION_VERBS,
+    TRAIL_FILTERS,
+    audit_events,
+    object_types,
+    present,
+    trail_csv_rows,
+)
 from kernel.dashboard import dashboard_context
 from kernel.filtering import InvalidFilters
 from kernel.health import broker_status
 from kernel.http import paginate, requires
+from kernel.middleware import error_response, wants_json
 from kernel.outbox import backlog
 from kernel.permissions import Action
 
@@ -60,38 +78,59 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     message = (
         str(exception) if exception and str(exception) else "Your role may not open this page."
     )
-    return render(request, "error.html", {"message": message, "code": "forbidden"}, status=403)
+    return error_response(request, code="forbidden", message=message, status=403)
 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(
-        request,
-        "error.html",
-        {"message": "There is nothing at this address.", "code": "not_found"},
-        status=404,
+    return error_response(
+        request, code="not_found", message="There is nothing at this address.", status=404
     )
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """An unexpected failure: a page that says so, never the traceback (it goes to the log).
+    Rendered without the request's context processors, which may be what failed."""
+    message = "Something went wrong on our side; it has been logged. Try again in a minute."
+    if wants_json(request):
+        return JsonResponse({"detail": message, "code": "server_error"}, status=500)
+    context = {"message": message, "code": "server_error", "status": 500}
+    page = loader.render_to_string("error.html", context)
+    return HttpResponse(page, status=500)
 
 
 @require_safe
 @requires(Action.VIEW_AUDIT_TRAIL)
-def audit_trail(request: HttpRequest) -> HttpResponse:
-    """Every change to domain objects, newest first; security and auditors only."""
-    filters = {name: request.GET.get(name, "") for name in ("object_type", "actor", "from", "to")}
+def audit_trail(request: HttpRequest) -> HttpResponseBase:
+    """Every change to domain objects, newest first, readable: who did what to which object,
+    when. `?format=csv` downloads the filtered trail. Security and auditors only."""
+    filters = {name: request.GET.get(name, "") for name in TRAIL_FILTERS}
+    export = request.GET.get("format") == "csv"
     filter_errors: list[str] = []
     try:
         entries = audit_events(filters=filters)
     except InvalidFilters as exc:
+        if export:
+            raise  # a 400 page that names the bad filter, rather than a CSV of nothing
         filter_errors, entries = [exc.message], LogEntry.objects.none()
+    if export:
+        response = StreamingHttpResponse(
+            safe_csv.lines(trail_csv_rows(entries, absolute=request.build_absolute_uri)),
+            content_type="text/csv; charset=utf-8",
+        )
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
+        return response
     page, query = paginate(request, entries, 50)
     return render(
         request,
         "audit/trail.html",
         {
             "page": page,
+            "rows": present(list(page.object_list)),
             "filters": filters,
             "filter_errors": filter_errors,
             "object_types": object_types(),
-            "action_names": ACTION_NAMES,
+            "action_verbs": {name: ACTION_VERBS[code] for code, name in ACTION_NAMES.items()},
             "query": query,
         },
     )

@@ -15,7 +15,7 @@ from decisions.effective import effective_access
 from decisions.limits import BATCH_MAX
 from decisions.services.batch import Ask, decide_many
 from kernel.api.inputs import unknown_fields
-from kernel.api.permissions import ActionPermission
+from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError, Forbidden
 from kernel.permissions import Action
 from registry.permissions import AGENT_RECORDS_REFUSAL, may_read_agent_records
@@ -58,7 +58,7 @@ class DecisionBatch(APIView):
     action_permissions = {"read": Action.CALL_DECISION_API, "write": Action.CALL_DECISION_API}
 
     @extend_schema(request=BatchIn, responses=BatchOut)
-    def post(self, request: Request) -> Response:
+    def post(self, request: AuthenticatedRequest) -> Response:
         """Many decisions in one round trip (e.g. filtering an agent's tool list): the same
         answers as single decisions, in request order, all recorded before the answer."""
         asks = batch_input(request.data)
