@@ -12,7 +12,7 @@ import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from kernel.env import env_bool, env_int, env_list, env_str
+from kernel.env import env_bool, env_int, env_list, env_str, env_url, env_url_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -32,6 +32,7 @@ ALLOWED_HOSTS = env_list(
     "ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"  # says what to do, not Django's debug page
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -187,6 +188,24 @@ CONTENT_SECURITY_POLICY = {
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "portal@localhost")
 SECURITY_TEAM_EMAIL = env_str("SECURITY_TEAM_EMAIL", "")
+
+# Notices (kernel.notifications) go by email and, when set, to a Slack incoming webhook and to
+# generic webhooks (JSON, signed: X-Portal-Signature: sha256=<HMAC-SHA256 of the body with
+# WEBHOOK_SECRET>), each delivery an outbox row retried on its own. Links in them start with
+# PORTAL_BASE_URL, the portal's public address.
+PORTAL_BASE_URL = env_url("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+SLACK_WEBHOOK_URL = env_url("SLACK_WEBHOOK_URL")
+WEBHOOK_URLS = env_url_list("WEBHOOK_URLS")
+WEBHOOK_SECRET = env_str("WEBHOOK_SECRET")
+if WEBHOOK_URLS and len(WEBHOOK_SECRET) < 16:
+    raise ImproperlyConfigured(
+        "WEBHOOK_URLS is set, so WEBHOOK_SECRET must be too (at least 16 characters) for "
+        "receivers to check the X-Portal-Signature header: generate one with "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+    )
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+if not 1 <= WEBHOOK_TIMEOUT_SECONDS <= 60:
+    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be between 1 and 60.")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

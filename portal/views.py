@@ -87,6 +87,26 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     )
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return error_response(
+        request,
+        code="invalid",
+        message="The request could not be read (a bad header or a malformed body).",
+        status=400,
+    )
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form posted without a valid CSRF token: usually a page left open too long."""
+    return error_response(
+        request,
+        code="forbidden",
+        message="This form has expired (or cookies are blocked): reload the page and try again. "
+        "Nothing was changed.",
+        status=403,
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """An unexpected failure: a page that says so, never the traceback (it goes to the log).
     Rendered without the request's context processors, which may be what failed."""

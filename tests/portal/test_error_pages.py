@@ -100,3 +100,17 @@ def test_every_page_has_a_skip_link_to_main_and_the_icons(client, auditor):
         assert '<a class="skip-link" href="#main">Skip to main content</a>' in page
         assert '<main id="main" tabindex="-1">' in page
         assert 'rel="icon" href="/static/img/favicon.svg"' in page
+
+
+def test_an_expired_form_says_reload_and_changes_nothing(db, security):
+    from django.test import Client
+
+    from registry.models import PolicyVersion
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(security)
+    before = PolicyVersion.objects.count()
+    response = client.post("/policy/draft/", {"notes": "no token"})
+    assert response.status_code == 403
+    assert "This form has expired" in response.content.decode()
+    assert PolicyVersion.objects.count() == before
