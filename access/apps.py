@@ -20,7 +20,9 @@ class AccessConfig(AppConfig):
             notifications,  # noqa: F401
             sections,
         )
+        from access.context import agent_grants_context
         from access.dashboard import access_panels
+        from approvals.context import register_agent_context
         from approvals.queue import register_queue_section
         from kernel.accounts import person_left
         from kernel.dashboard import register_panels
@@ -31,3 +33,4 @@ class AccessConfig(AppConfig):
         register_agent_section(sections.agent_access_section)
         register_queue_section(sections.access_requests_queue_section)
         register_queue_section(sections.break_glass_queue_section)
+        register_agent_context(agent_grants_context)

@@ -8,6 +8,30 @@ from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_active_q
 from approvals.selectors import awaiting_approval_by
 from kernel.filtering import UserFilterSet
+from kernel.sorting import SortSpec
+
+# The sortable columns of the requests and grants pages (kernel.sorting).
+REQUEST_SORT = SortSpec(
+    {
+        "number": ("id",),
+        "agent": ("agent__slug",),
+        "capability": ("capability__key",),
+        "duration": ("duration_hours",),
+        "status": ("status",),
+        "filed": ("created_at",),
+    },
+    default="-filed",
+)
+GRANT_SORT = SortSpec(
+    {
+        "number": ("id",),
+        "agent": ("agent__slug",),
+        "capability": ("capability__key",),
+        "starts": ("starts_at",),
+        "expires": ("expires_at",),
+    },
+    default="expires",
+)
 
 
 def _flag(method: str) -> filters.ChoiceFilter:
@@ -18,13 +42,14 @@ def _flag(method: str) -> filters.ChoiceFilter:
 class AccessRequestFilter(UserFilterSet):
     status = filters.ChoiceFilter(choices=RequestStatus.choices)
     agent = filters.CharFilter(field_name="agent__slug")
+    capability = filters.CharFilter(field_name="capability__key")
     mine = _flag("filter_mine")
     awaiting_me = _flag("filter_awaiting_me")
     break_glass = _flag("filter_break_glass")
 
     class Meta:
         model = AccessRequest
-        fields = ["status", "agent", "mine", "awaiting_me", "break_glass"]
+        fields = ["status", "agent", "capability", "mine", "awaiting_me", "break_glass"]
 
     def filter_mine(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(requested_by=self.user) if value == "true" else queryset

@@ -1,5 +1,6 @@
-"""HTML form of an access request."""
+"""HTML forms of access: a request, and the filters of the requests and grants pages."""
 
+from collections.abc import Iterable
 from typing import cast
 
 from django import forms
@@ -7,17 +8,42 @@ from django.conf import settings
 from django.db.models import Q
 
 from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
+from access.models import RequestStatus
 from kernel.permissions import AnyUser
 from registry.models import Agent, AgentStatus, Capability
 
 
 class AccessRequestForm(forms.Form):
-    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), to_field_name="slug")
+    """What a request asks; errors in plain words beside their fields (the policy's refusals,
+    from the service, on the field they concern, with a link where they point elsewhere)."""
+
+    agent = forms.ModelChoiceField(
+        queryset=Agent.objects.none(),
+        to_field_name="slug",
+        error_messages={
+            "required": "Pick the agent that needs access.",
+            "invalid_choice": "Pick one of the agents listed: yours or your team's, and active.",
+        },
+    )
     capability = forms.ModelChoiceField(
-        queryset=Capability.objects.order_by("key"), to_field_name="key"
+        queryset=Capability.objects.order_by("key"),
+        to_field_name="key",
+        error_messages={
+            "required": "Pick the capability the agent needs.",
+            "invalid_choice": "Pick one of the capabilities listed.",
+        },
     )
     duration_hours = forms.IntegerField(
-        min_value=1, max_value=DURATION_HOURS_INPUT_MAX, initial=1, label="Duration (hours)"
+        min_value=1,
+        max_value=DURATION_HOURS_INPUT_MAX,
+        initial=1,
+        label="Duration (hours)",
+        error_messages={
+            "required": "Say for how many hours.",
+            "invalid": "Enter the hours as a whole number.",
+            "min_value": "Ask for at least 1 hour.",
+            "max_value": "Ask for at most %(limit_value)s hours (the policy allows far fewer).",
+        },
     )
     scope = forms.CharField(
         max_length=SCOPE_MAX_LENGTH,
@@ -27,7 +53,10 @@ class AccessRequestForm(forms.Form):
     ticket = forms.CharField(
         max_length=TICKET_MAX_LENGTH, required=False, help_text="e.g. JIRA-1234"
     )
-    justification = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+    justification = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": "Say why the agent needs this access."},
+    )
     break_glass = forms.BooleanField(
         required=False,
     )
@@ -49,3 +78,41 @@ class AccessRequestForm(forms.Form):
             .distinct()
             .order_by("slug")
         )
+
+
+def _pick(field: forms.Field, empty: str, values: Iterable[str]) -> None:
+    cast(forms.ChoiceField, field).choices = [("", empty), *((value, value) for value in values)]
+
+
+class RequestFilterForm(forms.Form):
+    """The filters of /requests/, each a list to pick from (the query parameters of
+    access.filters.AccessRequestFilter, plus `all`: everyone's requests, not only mine)."""
+
+    all = forms.ChoiceField(
+        label="Requested by", required=False, choices=[("", "Me"), ("1", "Anyone I may see")]
+    )
+    status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RequestStatus.choices])
+    agent = forms.ChoiceField(required=False)
+    capability = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        _pick(self.fields["agent"], "Any agent", agents)
+        _pick(self.fields["capability"], "Any capability", capabilities)
+
+
+class GrantFilterForm(forms.Form):
+    """The filters of /grants/ (access.filters.GrantFilter's query parameters)."""
+
+    active = forms.ChoiceField(
+        label="State",
+        required=False,
+        choices=[("true", "Active now"), ("false", "Ended (expired or revoked)"), ("", "Any")],
+    )
+    agent = forms.ChoiceField(required=False)
+    capability = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        _pick(self.fields["agent"], "Any agent", agents)
+        _pick(self.fields["capability"], "Any capability", capabilities)

@@ -114,6 +114,9 @@ class Grant(models.Model):
     def __str__(self) -> str:
         return f"grant #{self.pk}"
 
+    def get_absolute_url(self) -> str:
+        return reverse("access:grant-detail", kwargs={"pk": self.pk})
+
 
 auditlog.register(AccessRequest)
 auditlog.register(Approval)

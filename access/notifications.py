@@ -1,73 +1,202 @@
-"""Notices about access: who is told what once the change commits (kernel.notifications)."""
+"""Notices about access: what the people concerned are told, rendered in the transaction that
+made the change and delivered once it commits (kernel.notifications)."""
+
+from datetime import datetime
+from typing import Any
 
 from django.utils import timezone
 
-from access.models import AccessRequest, Grant
-from kernel.notifications import notice, security_addresses, send
+from access.models import AccessRequest, Grant, RequestStatus
+from kernel.notifications import Event, link, notice, security_addresses
+
+# A request's status after a decision, as the event's name.
+DECIDED: dict[str, str] = {
+    RequestStatus.APPROVED: "access_request.approved",
+    RequestStatus.DENIED: "access_request.denied",
+    RequestStatus.EXPIRED: "access_request.expired",
+}
 
 
 def _describe(access_request: AccessRequest) -> str:
+    scope = f", scope {access_request.scope}" if access_request.scope else ""
+    ticket = f", ticket {access_request.ticket}" if access_request.ticket else ""
     return (
         f"Request #{access_request.pk}: {access_request.capability.key} for "
-        f"{access_request.agent.slug} ({access_request.agent.tier}), "
+        f"{access_request.agent.slug} ({access_request.agent.tier}){scope}{ticket}, "
         f"{access_request.duration_hours} h, by {access_request.requested_by.username}.\n"
         f"Justification: {access_request.justification}\n"
     )
+
+
+def _facts(access_request: AccessRequest) -> dict[str, Any]:
+    return {
+        "agent": access_request.agent.slug,
+        "tier": access_request.agent.tier,
+        "capability": access_request.capability.key,
+        "scope": access_request.scope,
+        "ticket": access_request.ticket,
+        "duration_hours": access_request.duration_hours,
+        "status": access_request.status,
+        "requested_by": access_request.requested_by.username,
+        "required_approvals": access_request.required_approvals,
+        "break_glass": access_request.break_glass,
+    }
 
 
 def _load(pk: int) -> AccessRequest:
     return AccessRequest.objects.select_related("agent", "capability", "requested_by").get(pk=pk)
 
 
-@notice
-def request_waiting(pk: int) -> int:
-    """Security: a request waits for approval."""
-    access_request = _load(pk)
-    return send(
-        f"Approval needed: #{pk} {access_request.capability.key} on {access_request.agent.slug}",
-        _describe(access_request)
-        + f"Needs {access_request.required_approvals} approval(s): /approvals/\n",
-        security_addresses(),
+def _about(
+    access_request: AccessRequest,
+    name: str,
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    data: dict[str, Any] | None = None,
+) -> Event:
+    return Event(
+        name=name,
+        object_type="access_request",
+        object_id=access_request.pk,
+        url=link(access_request.get_absolute_url()),
+        subject=subject,
+        body=body,
+        recipients=recipients,
+        data=_facts(access_request) | (data or {}),
     )
 
 
 @notice
-def request_decided(pk: int) -> int:
+def request_waiting(pk: int) -> Event:
+    """Security: a request was filed and waits for approval."""
+    access_request = _load(pk)
+    return _about(
+        access_request,
+        "access_request.filed",
+        subject=(
+            f"Approval needed: #{pk} {access_request.capability.key} on {access_request.agent.slug}"
+        ),
+        body=_describe(access_request)
+        + f"Needs {access_request.required_approvals} approval(s). "
+        + f"Everything waiting for security: {link('approvals:queue')}\n",
+        recipients=security_addresses(),
+    )
+
+
+@notice
+def request_decided(pk: int) -> Event | None:
     """The requester: approved (with the grant's expiry), denied, or expired."""
     access_request = _load(pk)
+    name = DECIDED.get(access_request.status)
+    if name is None:
+        return None  # cancelled: the requester did it themself
     body = _describe(access_request)
-    if access_request.status == "approved":
+    data: dict[str, Any] = {}
+    if access_request.status == RequestStatus.APPROVED:
         grant = Grant.objects.get(request=access_request)
         body += f"Approved. Grant #{grant.pk} expires at {grant.expires_at:%Y-%m-%d %H:%M} UTC.\n"
-    elif access_request.decision_comment:
+        data = {"grant_id": grant.pk, "expires_at": grant.expires_at}
+    if access_request.decision_comment:
         body += f"Comment: {access_request.decision_comment}\n"
-    return send(
-        f"Request #{pk} {access_request.status}",
-        body,
-        [access_request.requested_by.email],
+    return _about(
+        access_request,
+        name,
+        subject=f"Request #{pk} {access_request.status}",
+        body=body,
+        recipients=[access_request.requested_by.email],
+        data=data,
     )
 
 
 @notice
-def break_glass_alert(pk: int) -> int:
+def break_glass_alert(pk: int) -> Event:
     """Security: someone broke glass; review it after the fact."""
     access_request = _load(pk)
-    return send(
-        f"BREAK-GLASS: {access_request.capability.key} on {access_request.agent.slug}",
-        _describe(access_request)
-        + f"Incident: {access_request.incident}\nReview it at /approvals/.\n",
-        security_addresses(),
+    return _about(
+        access_request,
+        "access_request.break_glass",
+        subject=f"BREAK-GLASS: {access_request.capability.key} on {access_request.agent.slug}",
+        body=_describe(access_request)
+        + f"Incident: {access_request.incident}\nReview it after the fact on its page.\n",
+        recipients=security_addresses(),
+        data={"incident": access_request.incident},
+    )
+
+
+def _load_grant(pk: int) -> Grant:
+    return Grant.objects.select_related(
+        "agent__owner", "capability", "revoked_by", "request__requested_by"
+    ).get(pk=pk)
+
+
+def _grant_event(
+    grant: Grant,
+    name: str,
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    data: dict[str, Any],
+    occurred_at: datetime | None = None,
+) -> Event:
+    facts = {
+        "agent": grant.agent.slug,
+        "capability": grant.capability.key,
+        "scope": grant.scope,
+        "starts_at": grant.starts_at,
+        "expires_at": grant.expires_at,
+        "request_id": grant.request_id,
+        "owner": grant.agent.owner.username,
+    }
+    return Event(
+        name=name,
+        object_type="grant",
+        object_id=grant.pk,
+        url=link(grant.get_absolute_url()),
+        subject=subject,
+        body=body,
+        recipients=recipients,
+        data=facts | data,
+        occurred_at=occurred_at or timezone.now(),
     )
 
 
 @notice
-def grant_expiring(pk: int) -> int:
+def grant_expiring(pk: int) -> Event:
     """The agent's owner: a grant ends within the hour."""
-    grant = Grant.objects.select_related("agent__owner", "capability").get(pk=pk)
+    grant = _load_grant(pk)
     left = max(0, int((grant.expires_at - timezone.now()).total_seconds() // 60))
-    return send(
-        f"Grant #{pk} for {grant.agent.slug} expires in {left} minutes",
-        f"{grant.capability.key} for {grant.agent.slug} expires at "
-        f"{grant.expires_at:%Y-%m-%d %H:%M} UTC. File a new request if the work goes on.\n",
-        [grant.agent.owner.email],
+    return _grant_event(
+        grant,
+        "grant.expiring",
+        subject=f"Grant #{pk} for {grant.agent.slug} expires in {left} minutes",
+        body=f"{grant.capability.key} for {grant.agent.slug} expires at "
+        f"{grant.expires_at:%Y-%m-%d %H:%M} UTC. File a new request if the work goes on: "
+        f"{link('access:request-create')}\n",
+        recipients=[grant.agent.owner.email],
+        data={"minutes_left": left},
+    )
+
+
+@notice
+def grant_revoked(pk: int) -> Event:
+    """The agent's owner (and who asked for the grant): security ended it early."""
+    grant = _load_grant(pk)
+    by = grant.revoked_by.username if grant.revoked_by else "the portal"
+    when = grant.revoked_at or timezone.now()
+    recipients = [grant.agent.owner.email]
+    if grant.request is not None:
+        recipients.append(grant.request.requested_by.email)
+    return _grant_event(
+        grant,
+        "grant.revoked",
+        subject=f"Grant #{pk} for {grant.agent.slug} was revoked",
+        body=f"{grant.capability.key} for {grant.agent.slug} was revoked by {by} at "
+        f"{when:%Y-%m-%d %H:%M} UTC; decisions deny it from now on.\n"
+        f"Reason: {grant.revoke_reason or '—'}\n",
+        recipients=recipients,
+        data={"revoked_by": by, "revoked_at": when},
+        occurred_at=when,
     )

@@ -1,9 +1,12 @@
 """Who may request and approve access for which agent. Services, views and the API call these."""
 
+from django.utils import timezone
+
+from access.models import Grant
 from approvals import permissions as approvals
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
-from registry.permissions import is_owner_or_member
+from registry.permissions import agents_with_records_visible_to, is_owner_or_member
 
 
 def can_request_for(user: AnyUser, agent: Agent) -> bool:
@@ -33,3 +36,16 @@ def can_cancel(user: AnyUser, access_request) -> bool:
 def can_review_break_glass(user: AnyUser, access_request) -> bool:
     """Security reviews break-glass access after the fact, never their own."""
     return can(user, Action.APPROVE) and access_request.requested_by_id != user.pk
+
+
+def can_revoke_grant(user: AnyUser, grant: Grant) -> bool:
+    """Security ends a grant that has not ended yet (the service refuses the others too)."""
+    ended = grant.revoked_at is not None or grant.expires_at <= timezone.now()
+    return can(user, Action.APPROVE) and not ended
+
+
+def can_read_records_of(user: AnyUser, agent: Agent) -> bool:
+    """Whether this person reads the agent's requests and grants (the scope of the selectors)."""
+    if agents_with_records_visible_to(user) is None:
+        return True
+    return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)

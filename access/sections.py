@@ -1,6 +1,8 @@
 """What access adds to other pages: the agent page section and the approval queue sections."""
 
 from access import permissions
+from access.confirmations import REVOKE_GRANT
+from access.context import with_approver_rules
 from access.limits import AGENT_PAGE_REQUESTS
 from access.selectors import (
     break_glass_awaiting_review,
@@ -16,8 +18,14 @@ from registry.models import Agent, AgentStatus
 
 def agent_access_section(agent: Agent, user: AnyUser) -> dict:
     """Active grants in full for those the grants API shows them to (owner, team, security,
-    auditors); a count and whom to ask for everyone else. Void while the agent is not active."""
+    auditors), each with its Revoke step for security; a count and whom to ask for everyone
+    else. Void while the agent is not active."""
     grants = list(grants_active_for_agent_visible_to(user, agent.pk))
+    for grant in grants:
+        offer = None
+        if permissions.can_revoke_grant(user, grant):
+            offer = REVOKE_GRANT.offer(grant, next_url=agent.get_absolute_url())
+        setattr(grant, "revoke", offer)  # noqa: B010 (display value)
     return {
         "key": "access",
         "title": "Access",
@@ -28,21 +36,25 @@ def agent_access_section(agent: Agent, user: AnyUser) -> dict:
         "void": agent.status != AgentStatus.ACTIVE,
         "requests": list(requests_visible_to(user).filter(agent=agent)[:AGENT_PAGE_REQUESTS]),
         "can_request": permissions.can_request_for(user, agent),
+        "records_visible": permissions.can_read_records_of(user, agent),
     }
 
 
 def access_requests_queue_section(user: AnyUser) -> dict:
+    items = list(requests_awaiting(user))
+    with_approver_rules(items)
     return awaiting_approval_section(
         key="access-requests",
         title="Access requests awaiting approval",
-        items=list(requests_awaiting(user)),
+        items=items,
         noun="request",
-        columns=["Agent", "Capability", "Duration", "Requested", "Justification"],
+        columns=["Access asked", "Justification"],
         cells_template="access/_queue_cells.html",
         approve_url="access:request-approve",
         refuse_url="access:request-deny",
         refuse_label="Deny",
         empty="Nothing waits for you.",
+        with_context=True,
     )
 
 

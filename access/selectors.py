@@ -18,6 +18,7 @@ from kernel.filtering import filtered
 from kernel.lookup import get_by_pk
 from kernel.permissions import Action, AnyUser, can
 from registry import permissions
+from registry.models import Agent, Capability
 
 
 def _scope_by_agent(queryset: QuerySet, user: AnyUser, *, or_requested: bool = False) -> QuerySet:
@@ -76,7 +77,10 @@ def grant_list(user: AnyUser, *, filters: Mapping[str, str] | None = None) -> Qu
 
 
 def grant_get_for_user(user: AnyUser, pk: int | str) -> Grant:
-    return get_by_pk(grants_visible_to(user), pk, f"No grant #{pk}.")
+    visible = grants_visible_to(user).select_related(
+        "agent__owner", "agent__team", "request__requested_by"
+    )
+    return get_by_pk(visible, pk, f"No grant #{pk}.")
 
 
 def grants_active_for_agent_visible_to(user: AnyUser, agent_id: int) -> QuerySet[Grant]:
@@ -100,3 +104,14 @@ def grants_expiring_within(hours: int, user: AnyUser) -> QuerySet[Grant]:
     return grants_visible_to(user).filter(
         grant_active_q(now), expires_at__lte=now + timedelta(hours=hours)
     )
+
+
+def filter_choices(user: AnyUser) -> dict[str, list[str]]:
+    """The agents (slugs) whose requests and grants this person sees, and every capability
+    (keys): what the list pages offer to filter by."""
+    agents = permissions.agents_with_records_visible_to(user)
+    agents = Agent.objects.all() if agents is None else agents
+    return {
+        "agents": list(agents.order_by("slug").values_list("slug", flat=True).distinct()),
+        "capabilities": list(Capability.objects.order_by("key").values_list("key", flat=True)),
+    }

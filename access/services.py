@@ -18,6 +18,7 @@ from access import notifications, permissions, recheck
 from access.limits import TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from approvals import services as approvals
+from approvals.rules import ApproverRule
 from approvals.workflow import Pipeline
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
@@ -63,11 +64,17 @@ def _issue_grant(access_request: AccessRequest, now, hours: int | None = None) -
     )
 
 
+def approver_rule_for(agent: Agent, capability: Capability) -> ApproverRule:
+    """Distinct security approvers a request that needs approval must have, and why (pages
+    show it): two for a high-risk capability on a production agent, else one. Its count is
+    stored on the request when filed (jit and break-glass store 0); reports read it back."""
+    if capability.high_risk:
+        return ApproverRule(2 if agent.tier == Tier.PRODUCTION else 1, f"{agent.tier} + high-risk")
+    return ApproverRule(1, f"{agent.tier}, not high-risk")
+
+
 def required_approvals_for(agent: Agent, capability: Capability) -> int:
-    """Distinct security approvers a request that needs approval must have: two for a
-    high-risk capability on a production agent, else one. Stored on the request when filed
-    (jit and break-glass requests, approved at once, store 0); reports read it back."""
-    return 2 if capability.high_risk and agent.tier == Tier.PRODUCTION else 1
+    return approver_rule_for(agent, capability).count
 
 
 def filing_checks(
@@ -105,7 +112,7 @@ def filing_checks(
         reason = "denies" if rule else "has no rule for (so it denies)"
         raise ApplicationError(
             f"Policy v{version.number if version else '—'} {reason} {where}. "
-            "To ask for a deviation, file a policy exception at /exceptions/new/.",
+            "To ask for a deviation, request a policy exception.",
             code="policy_deny",
             field="capability",
         )
@@ -171,6 +178,7 @@ def access_request_submit(
         raise ApplicationError(
             f"Request #{duplicate.pk} for the same access is already pending.",
             code="duplicate_request",
+            request_id=duplicate.pk,
         )
     with audit_actor(actor):
         _file(access_request)
@@ -366,7 +374,8 @@ def break_glass_review(*, actor: User, access_request: AccessRequest, note: str)
 
 @transaction.atomic
 def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
-    """Security ends a grant now. Decisions stop allowing it from this moment."""
+    """Security ends a grant now. Decisions stop allowing it from this moment; the agent's owner
+    and whoever asked for the grant are told."""
     if not can(actor, Action.APPROVE):
         raise Forbidden("Only security revokes grants.")
     reason = required_text(reason, "reason", "Say why the grant is revoked (reason).")
@@ -381,4 +390,5 @@ def grant_revoke(*, actor: User, grant: Grant, reason: str) -> Grant:
     grant.revoke_reason = reason
     with audit_actor(actor):
         grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
+    queue_notice(notifications.grant_revoked, grant.pk)
     return grant

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from access import views
+from access import grant_views, views
 
 app_name = "access"
 
@@ -18,5 +18,7 @@ urlpatterns = [
         views.request_review_break_glass,
         name="request-review-break-glass",
     ),
-    path("grants/<int:pk>/revoke/", views.grant_revoke, name="grant-revoke"),
+    path("grants/", grant_views.grant_list, name="grant-list"),
+    path("grants/<int:pk>/", grant_views.grant_detail, name="grant-detail"),
+    path("grants/<int:pk>/revoke/", grant_views.grant_revoke, name="grant-revoke"),
 ]

@@ -1,4 +1,4 @@
-"""Access request pages: file one, follow mine, and security's approval queue."""
+"""Access request pages: file one, follow them, decide, cancel (grants: access.grant_views)."""
 
 from typing import Any, cast
 
@@ -8,31 +8,44 @@ from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from access import permissions, rules, selectors, services
 from access.break_glass import break_glass_request
-from access.forms import AccessRequestForm
+from access.confirmations import CANCEL_REQUEST, REVOKE_GRANT
+from access.context import with_approver_rules
+from access.filters import REQUEST_SORT
+from access.forms import AccessRequestForm, RequestFilterForm
 from access.limits import PAGE_SIZE
-from access.models import AccessRequest, Grant
-from kernel.errors import ApplicationError
+from access.models import AccessRequest, RequestStatus
+from access.refusals import exception_form_url, refusal_on_form
+from approvals import permissions as approvals_permissions
+from approvals.confirm import confirmed_step
+from approvals.context import attach_agent_context
+from approvals.rules import waiting_for
+from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
-from kernel.permissions import Action
+from kernel.permissions import Action, can
+from kernel.sorting import sort_rows
 from registry.selectors.policy import policy_latest_published, policy_rules
-from registry.views.agents import form_error
 
 
 @require_safe
 @requires(Action.VIEW_PORTAL)
 def request_list(request: HttpRequest) -> HttpResponse:
     show_all = request.GET.get("all") == "1"
-    filters = {"status": request.GET.get("status", ""), "mine": "false" if show_all else "true"}
-    filter_errors: list[str] = []
+    form = RequestFilterForm(request.GET, **selectors.filter_choices(request.user))
+    form.is_valid()  # a value not on offer is shown on its field
+    asked = {name: request.GET.get(name, "") for name in ("status", "agent", "capability")}
     try:
-        requests = selectors.access_request_list(request.user, filters=filters)
+        requests = selectors.access_request_list(
+            request.user, filters={**asked, "mine": "false" if show_all else "true"}
+        )
     except InvalidFilters as exc:
-        filter_errors, requests = [exc.message], AccessRequest.objects.none()
+        exc.show_on(form)
+        requests = AccessRequest.objects.none()
+    requests, sort = sort_rows(requests, REQUEST_SORT, request.GET)
     page, query = paginate(request, requests, PAGE_SIZE)
     now = timezone.now()
     for access_request in page:
@@ -46,7 +59,9 @@ def request_list(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "show_all": show_all,
-            "filter_errors": filter_errors,
+            "filters": form,
+            "filtered": any(asked.values()),
+            "sort": sort,
             "query": query,
         },
     )
@@ -74,7 +89,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         try:
             access_request = _file(request.user, form.cleaned_data)
         except ApplicationError as exc:
-            form_error(form, exc)
+            refusal_on_form(form, exc, form.cleaned_data)
         else:
             if access_request.status == "approved":
                 messages.success(request, f"Request #{access_request.pk} approved: grant issued.")
@@ -110,6 +125,8 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     pending = access_request.status == "pending"
     grant = getattr(access_request, "grant", None)
+    with_approver_rules([access_request])
+    attach_agent_context([access_request], user)
     return render(
         request,
         "access/detail.html",
@@ -117,9 +134,18 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "req": access_request,
             "grant": grant,
             "grant_active": grant is not None and rules.grant_is_active(grant),
+            "revoke": REVOKE_GRANT.offer(grant, next_url=access_request.get_absolute_url())
+            if grant is not None and permissions.can_revoke_grant(user, grant)
+            else None,
             "can_decide": pending and permissions.can_approve(user, access_request),
             "decide_refusal": permissions.approval_refusal(user, access_request),
-            "can_cancel": pending and permissions.can_cancel(user, access_request),
+            "i_approved": pending and approvals_permissions.has_approved(user, access_request),
+            "cancel": CANCEL_REQUEST.offer(access_request)
+            if pending and permissions.can_cancel(user, access_request)
+            else None,
+            "exception_url": exception_form_url(access_request.agent, access_request.capability)
+            if access_request.status == "denied" and can(user, Action.REQUEST_EXCEPTION)
+            else "",
             "can_review_break_glass": access_request.break_glass
             and access_request.break_glass_reviewed_at is None
             and permissions.can_review_break_glass(user, access_request),
@@ -137,7 +163,8 @@ def request_approve(request: AuthenticatedHttpRequest, target: AccessRequest) ->
     note = f" {done.decision_comment}" if done.decision_comment else ""
     if done.status == "approved":
         return f"Request #{done.pk} approved: grant issued.{note}", done
-    return f"Approval recorded on request #{done.pk}; another approval is needed.{note}", done
+    waiting = waiting_for(done.approvals.count(), done.required_approvals)
+    return f"You approved request #{done.pk}; {waiting}.{note}", done
 
 
 @post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
@@ -147,13 +174,22 @@ def request_deny(request: AuthenticatedHttpRequest, target: AccessRequest) -> tu
     return f"Request #{target.pk} denied.", target
 
 
-@requires(Action.REQUEST_ACCESS)
-@require_POST
-def request_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    target = selectors.access_request_get_for_user(request.user, pk)
+def _cancellable(user: User, target: AccessRequest) -> None:
+    """What cancelling would refuse, said on the confirmation page before anyone confirms."""
+    if not permissions.can_cancel(user, target):
+        raise Forbidden("Only the person who filed the request can cancel it.")
+    services.PIPELINE.check(target, RequestStatus.CANCELLED)
+
+
+@confirmed_step(
+    Action.REQUEST_ACCESS,
+    load=selectors.access_request_get_for_user,
+    confirmation=CANCEL_REQUEST,
+    check=_cancellable,
+)
+def request_cancel(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
     services.access_request_cancel(actor=request.user, access_request=target)
-    messages.success(request, f"Request #{pk} cancelled.")
-    return redirect(target)
+    return f"Request #{target.pk} cancelled.", target
 
 
 @post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
@@ -163,9 +199,3 @@ def request_review_break_glass(
     note = request.POST.get("note", "")
     services.break_glass_review(actor=request.user, access_request=target, note=note)
     return f"Break-glass request #{target.pk} reviewed.", target
-
-
-@post_step(Action.APPROVE, load=selectors.grant_get_for_user)
-def grant_revoke(request: AuthenticatedHttpRequest, grant: Grant) -> tuple[str, Any]:
-    services.grant_revoke(actor=request.user, grant=grant, reason=request.POST.get("reason", ""))
-    return f"Grant #{grant.pk} revoked: decisions deny it from now on.", grant.agent

@@ -38,12 +38,18 @@ def awaiting_approval_section(
     refuse_url: str,
     refuse_label: str,
     empty: str,
+    with_context: bool = False,
 ) -> dict:
     """A section of subjects awaiting approval, rendered by approvals/_queue_section.html.
 
     Each row is `data-<noun>="<pk>"`, a link, the workflow's own cells (`cells_template`,
-    one <td> per heading in `columns`), "approvals / required" and the Approve and
-    refuse forms (URL names taking the pk), which return to the queue.
+    one <td> per heading in `columns`), "approvals / required", and the Approve and refuse
+    forms (URL names taking the pk), which return to the queue.
+
+    `with_context`: the subjects carry `approver_rule` (why that many approvers) and their
+    approvals with the approver loaded; the row names who approved already, and a column shows
+    what approvals.context providers say about the subject's agent (the queue view attaches
+    it, once for every section).
     """
     return {
         "key": key,
@@ -57,4 +63,5 @@ def awaiting_approval_section(
         "refuse_url": refuse_url,
         "refuse_label": refuse_label,
         "empty": empty,
+        "with_context": with_context,
     }

@@ -6,6 +6,8 @@ class DecisionsConfig(AppConfig):
     verbose_name = "Decisions"
 
     def ready(self) -> None:
+        from approvals.context import register_agent_context
+        from decisions.approval_context import agent_drift_context
         from decisions.dashboard import drift_panels
         from decisions.sections import effective_section
         from kernel.dashboard import register_panels
@@ -13,3 +15,4 @@ class DecisionsConfig(AppConfig):
 
         register_panels(drift_panels)
         register_agent_section(effective_section)
+        register_agent_context(agent_drift_context)

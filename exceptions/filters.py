@@ -2,6 +2,7 @@
 applies them)."""
 
 from django import forms
+from django.db.models import Case, IntegerField, Value, When
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -10,6 +11,27 @@ from exceptions.limits import EXPIRING_FILTER_MAX_DAYS
 from exceptions.models import ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_expiring_within_q
 from kernel.filtering import UserFilterSet
+from kernel.sorting import SortSpec
+
+# Risks sort by how risky, not alphabetically.
+RISK_RANK = Case(
+    *(When(risk=risk.value, then=Value(rank)) for rank, risk in enumerate(Risk)),
+    output_field=IntegerField(),
+)
+# The sortable columns of the exceptions page (kernel.sorting).
+EXCEPTION_SORT = SortSpec(
+    {
+        "number": ("id",),
+        "title": ("title",),
+        "agent": ("agent__slug",),
+        "capability": ("capability__key",),
+        "risk": (RISK_RANK,),
+        "status": ("status",),
+        "expires": ("expires_at",),
+        "requested": ("created_at",),
+    },
+    default="-requested",
+)
 
 
 @extend_schema_field(OpenApiTypes.INT)

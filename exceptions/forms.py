@@ -1,16 +1,29 @@
 """HTML forms of the exceptions app: they validate input; services decide and write."""
 
+from collections.abc import Mapping
 from typing import cast
 
 from django import forms
 from django.db.models import Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from controls.models import Control
+from exceptions.filters import ExceptionFilter
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
 from exceptions.models import Risk
-from exceptions.rules import risk_floor_refusal
+from exceptions.rules import (
+    compensating_controls_refusal,
+    risk_floor_refusal,
+    start_refusal,
+    window_refusal,
+)
+from exceptions.selectors import pending_exception_for
+from kernel.filtering import filter_form
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
+from registry.permissions import agents_with_records_visible_to
 
 MAX_DAYS_HELP = (
     "Longest allowed: "
@@ -39,21 +52,60 @@ class ControlChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.ref_id} {obj.title}"
 
 
+def _plain(**messages: str) -> dict[str, str]:
+    """Error messages in plain words, in place of Django's defaults."""
+    return messages
+
+
 class ExceptionForm(forms.Form):
-    title = forms.CharField(max_length=TITLE_MAX_LENGTH)
-    agent = forms.ModelChoiceField(queryset=Agent.objects.none(), to_field_name="slug")
+    """Every refusal the service would give for this input, shown at once beside its field
+    (the rules in exceptions.rules; the service checks them again when it files)."""
+
+    title = forms.CharField(
+        max_length=TITLE_MAX_LENGTH, error_messages=_plain(required="Give the exception a title.")
+    )
+    agent = forms.ModelChoiceField(
+        queryset=Agent.objects.none(),
+        to_field_name="slug",
+        error_messages=_plain(
+            required="Pick the agent it is for.",
+            invalid_choice="Pick one of the agents listed: yours or your team's, and active.",
+        ),
+    )
     capability = forms.ModelChoiceField(
         queryset=Capability.objects.order_by("key"),
         to_field_name="key",
         help_text="the capability whose policy rule this exception deviates from",
+        error_messages=_plain(
+            required="Pick the capability whose policy rule it deviates from.",
+            invalid_choice="Pick one of the capabilities listed.",
+        ),
     )
-    risk = forms.ChoiceField(choices=Risk.choices, help_text=MAX_DAYS_HELP)
+    risk = forms.ChoiceField(
+        choices=Risk.choices,
+        help_text=MAX_DAYS_HELP,
+        error_messages=_plain(
+            required="Pick a risk.", invalid_choice="Pick a risk: low, medium, high or critical."
+        ),
+    )
     starts_at = forms.DateTimeField(
-        required=False, widget=DateTimeInput(), label="Starts at (UTC)", help_text="empty = now"
+        required=False,
+        widget=DateTimeInput(),
+        label="Starts at (UTC)",
+        help_text="empty = now",
+        error_messages=_plain(invalid="Enter the start as a date and time, or leave it empty."),
     )
-    expires_at = forms.DateTimeField(widget=DateTimeInput(), label="Expires at (UTC)")
+    expires_at = forms.DateTimeField(
+        widget=DateTimeInput(),
+        label="Expires at (UTC)",
+        error_messages=_plain(
+            required="Say when the exception ends.", invalid="Enter the end as a date and time."
+        ),
+    )
     justification = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), max_length=TEXT_MAX_LENGTH
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_MAX_LENGTH,
+        error_messages=_plain(required="Say why the deviation is needed."),
     )
     compensating_controls = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -68,6 +120,7 @@ class ExceptionForm(forms.Form):
         label="Controls it deviates from",
         help_text="Leave empty for the controls that govern the capability "
         "(AGC-02 and AGC-03; AGC-04 too for a high-risk capability).",
+        error_messages=_plain(invalid_choice="Pick controls from the list."),
     )
 
     def __init__(self, *args, user: AnyUser, **kwargs):
@@ -75,20 +128,73 @@ class ExceptionForm(forms.Form):
         cast(forms.ModelChoiceField, self.fields["agent"]).queryset = agents_for(user)
 
     def clean(self) -> dict:
-        """The risk floor, shown on the risk field before the service refuses it too."""
         data = super().clean() or {}
         agent, capability, risk = data.get("agent"), data.get("capability"), data.get("risk")
         if agent and capability and risk:
-            reason = risk_floor_refusal(risk, agent, capability)
-            if reason:
-                self.add_error("risk", reason)
+            self._refuse("risk", risk_floor_refusal(risk, agent, capability))
+        now = timezone.now()
+        starts_at = data.get("starts_at")
+        if starts_at is not None:
+            self._refuse("starts_at", start_refusal(starts_at, now))
+        expires_at = data.get("expires_at")
+        if risk and expires_at and not self.has_error("starts_at"):
+            self._refuse("expires_at", window_refusal(risk, starts_at or now, expires_at))
+        if risk:
+            controls = data.get("compensating_controls", "")
+            self._refuse("compensating_controls", compensating_controls_refusal(risk, controls))
+        if agent and capability:
+            self._refuse(None, _pending_refusal(agent, capability))
         return data
+
+    def _refuse(self, field: str | None, refusal: str | None) -> None:
+        if refusal:
+            self.add_error(field, refusal)
+
+
+def _pending_refusal(agent: Agent, capability: Capability) -> str | None:
+    """The same deviation pending already: a link to it, not a second one."""
+    pk = pending_exception_for(agent, capability)
+    if pk is None:
+        return None
+    return format_html(
+        '<a href="{}">Exception #{}</a> for {} on {} is already pending: follow that one.',
+        reverse("exceptions:detail", kwargs={"pk": pk}),
+        pk,
+        capability.key,
+        agent.slug,
+    )
 
 
 class RenewForm(forms.Form):
-    expires_at = forms.DateTimeField(widget=DateTimeInput(), label="New expiry (UTC)")
+    expires_at = forms.DateTimeField(
+        widget=DateTimeInput(),
+        label="New expiry (UTC)",
+        error_messages=_plain(
+            required="Say when the renewal ends.", invalid="Enter the end as a date and time."
+        ),
+    )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_MAX_LENGTH,
         help_text="why the deviation is still needed",
+        error_messages=_plain(required="Say why the deviation is still needed."),
     )
+
+
+def exception_filter_form(data: Mapping[str, str], user: AnyUser) -> forms.Form:
+    """The filters of /exceptions/ (ExceptionFilter's form), with the agent and the capability
+    picked from lists: the agents whose exceptions this person sees, every capability."""
+    form = filter_form(ExceptionFilter, data, user=user)
+    visible = agents_with_records_visible_to(user)
+    agents = (Agent.objects.all() if visible is None else visible).order_by("slug")
+    slugs = agents.values_list("slug", flat=True).distinct()
+    keys = Capability.objects.order_by("key").values_list("key", flat=True)
+    form.fields["agent"] = forms.ChoiceField(
+        label="Agent", required=False, choices=[("", "Any agent"), *((s, s) for s in slugs)]
+    )
+    form.fields["capability"] = forms.ChoiceField(
+        label="Capability",
+        required=False,
+        choices=[("", "Any capability"), *((k, k) for k in keys)],
+    )
+    return form

@@ -1,9 +1,19 @@
-"""Notices about exceptions, delivered once the change commits (kernel.notifications)."""
+"""Notices about exceptions: what the people concerned are told, rendered in the transaction
+that made the change and delivered once it commits (kernel.notifications)."""
+
+from typing import Any
 
 from django.utils import timezone
 
-from exceptions.models import ExceptionReminder, PolicyException
-from kernel.notifications import notice, security_addresses, send
+from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException
+from kernel.notifications import Event, link, notice, security_addresses
+
+# An exception's status after a decision, as the event's name.
+DECIDED: dict[str, str] = {
+    ExceptionStatus.ACTIVE: "exception.approved",
+    ExceptionStatus.REJECTED: "exception.rejected",
+    ExceptionStatus.REVOKED: "exception.revoked",
+}
 
 
 def _load(pk: int) -> PolicyException:
@@ -21,49 +31,91 @@ def _describe(exception: PolicyException) -> str:
         f"From {exception.starts_at:%Y-%m-%d %H:%M} to {exception.expires_at:%Y-%m-%d %H:%M} UTC."
         f"\nJustification: {exception.justification}\n"
         f"Compensating controls: {exception.compensating_controls or '—'}\n"
-        f"{exception.get_absolute_url()}\n"
+    )
+
+
+def _about(
+    exception: PolicyException,
+    name: str,
+    *,
+    subject: str,
+    body: str,
+    recipients: list[str],
+    data: dict[str, Any] | None = None,
+) -> Event:
+    facts = {
+        "agent": exception.agent.slug,
+        "capability": exception.capability.key if exception.capability else None,
+        "risk": exception.risk,
+        "status": exception.status,
+        "requested_by": exception.requested_by.username,
+        "required_approvals": exception.required_approvals,
+        "starts_at": exception.starts_at,
+        "expires_at": exception.expires_at,
+        "renews": exception.renews_id,
+    }
+    return Event(
+        name=name,
+        object_type="exception",
+        object_id=exception.pk,
+        url=link(exception.get_absolute_url()),
+        subject=subject,
+        body=body,
+        recipients=recipients,
+        data=facts | (data or {}),
     )
 
 
 @notice
-def exception_waiting(pk: int) -> int:
-    """Security: an exception waits for approval."""
+def exception_waiting(pk: int) -> Event:
+    """Security: an exception was filed and waits for approval."""
     exception = _load(pk)
-    return send(
-        f"Exception approval needed: #{pk} {exception.title}",
-        _describe(exception) + f"Needs {exception.required_approvals} approval(s): /approvals/\n",
-        security_addresses(),
+    return _about(
+        exception,
+        "exception.filed",
+        subject=f"Exception approval needed: #{pk} {exception.title}",
+        body=_describe(exception)
+        + f"Needs {exception.required_approvals} approval(s). "
+        + f"Everything waiting for security: {link('approvals:queue')}\n",
+        recipients=security_addresses(),
     )
 
 
 @notice
-def exception_decided(pk: int) -> int:
-    """The requester and the agent's owner: active, rejected or revoked."""
+def exception_decided(pk: int) -> Event | None:
+    """The requester and the agent's owner: approved (active), rejected or revoked."""
     exception = _load(pk)
+    name = DECIDED.get(exception.status)
+    if name is None:
+        return None
     body = _describe(exception)
     if exception.rejection_comment:
         body += f"Rejected: {exception.rejection_comment}\n"
     if exception.revoke_reason:
         body += f"Revoked: {exception.revoke_reason}\n"
-    return send(
-        f"Exception #{pk} {exception.status}",
-        body,
-        sorted({exception.requested_by.email, exception.agent.owner.email}),
+    return _about(
+        exception,
+        name,
+        subject=f"Exception #{pk} {exception.status}",
+        body=body,
+        recipients=[exception.requested_by.email, exception.agent.owner.email],
     )
 
 
 @notice
-def exception_expiring(reminder_pk: int) -> int:
+def exception_expiring(reminder_pk: int) -> Event:
     """Requester, agent owner and security: an exception ends soon; renew it or let it go."""
     reminder = ExceptionReminder.objects.get(pk=reminder_pk)
     exception = _load(reminder.exception_id)
     left = exception.expires_at - timezone.now()
-    recipients = {exception.requested_by.email, exception.agent.owner.email}
-    recipients.update(security_addresses())
-    return send(
-        f"Exception #{exception.pk} expires in {max(left.days, 0)} day(s), "
+    recipients = [exception.requested_by.email, exception.agent.owner.email]
+    return _about(
+        exception,
+        "exception.expiring",
+        subject=f"Exception #{exception.pk} expires in {max(left.days, 0)} day(s), "
         f"{max(left.seconds // 3600, 0)} hour(s)",
-        _describe(exception)
-        + "Renew it from its page if the deviation is still needed; otherwise do nothing.\n",
-        sorted(recipients),
+        body=_describe(exception) + "Renew it from its page if the deviation is still needed "
+        f"({link('exceptions:renew', exception.pk)}); otherwise do nothing.\n",
+        recipients=recipients + security_addresses(),
+        data={"reminder": reminder.kind},
     )

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from exceptions.limits import EXPIRING_SOON_DAYS
+from exceptions.limits import ELEVATED_RISKS, EXPIRING_SOON_DAYS, MAX_DAYS, START_TOLERANCE
 from exceptions.models import ExceptionStatus, PolicyException, Risk
 from registry.models import Agent, Capability, Tier
 
@@ -90,4 +90,40 @@ def risk_floor_refusal(risk: str, agent: Agent, capability: Capability) -> str |
     return (
         f"{capability.key} is a high-risk capability{' ' + where if where else ''}: "
         f"its exceptions are at least {floor} risk (got {risk})."
+    )
+
+
+# What an exception must be when it is filed, each as a refusal in plain words (None when it
+# is fine). The form shows them all at once, next to their fields; the service refuses them too.
+
+
+def start_refusal(starts_at: datetime, now: datetime) -> str | None:
+    """An exception starts now or later, never in the past (START_TOLERANCE for clock skew)."""
+    if starts_at >= now - START_TOLERANCE:
+        return None
+    return (
+        "The start is in the past: an exception cannot be backdated. Leave it empty to start now."
+    )
+
+
+def window_refusal(risk: str, starts_at: datetime, expires_at: datetime) -> str | None:
+    """It ends after it starts, and at most MAX_DAYS[risk] days after."""
+    if expires_at <= starts_at:
+        return "The end must be after the start."
+    limit = MAX_DAYS[risk]
+    if expires_at - starts_at <= timedelta(days=limit):
+        return None
+    return (
+        f"A {risk}-risk exception lasts at most {limit} days: end it on or before "
+        f"{starts_at + timedelta(days=limit):%Y-%m-%d %H:%M} UTC."
+    )
+
+
+def compensating_controls_refusal(risk: str, compensating_controls: str) -> str | None:
+    """High and critical risk say what limits the damage while the exception is in force."""
+    if risk not in ELEVATED_RISKS or compensating_controls.strip():
+        return None
+    return (
+        f"A {risk}-risk exception needs compensating controls: say what limits the damage "
+        "while it is in force (e.g. extra monitoring, a narrower scope)."
     )

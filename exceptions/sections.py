@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from approvals.queue import awaiting_approval_section
 from exceptions import permissions
+from exceptions.context import with_approver_rules, with_rules_deviated_from
 from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
@@ -30,15 +31,19 @@ def approval_queue_section(user: AnyUser) -> dict | None:
     """Pending exceptions this security member may approve, oldest first; None for others."""
     if not can(user, Action.APPROVE):
         return None
+    items = list(exceptions_awaiting(user))
+    with_approver_rules(items)
+    with_rules_deviated_from(items)
     return awaiting_approval_section(
         key="exceptions",
         title="Policy exceptions awaiting approval",
-        items=list(exceptions_awaiting(user)),
+        items=items,
         noun="exception",
-        columns=["Exception", "Agent", "Capability", "Risk", "Window (UTC)", "Requested"],
+        columns=["Exception", "Deviation asked", "Requested"],
         cells_template="exceptions/_queue_cells.html",
         approve_url="exceptions:approve",
         refuse_url="exceptions:reject",
         refuse_label="Reject",
         empty="No exception waits for you.",
+        with_context=True,
     )

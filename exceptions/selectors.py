@@ -12,11 +12,12 @@ from approvals.selectors import awaiting_approval_by
 from exceptions import permissions
 from exceptions.filters import ExceptionFilter
 from exceptions.limits import EXPIRING_SOON_DAYS, RENEWAL_CHAIN_MAX
-from exceptions.models import ExceptionApproval, PolicyException, Risk
+from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_expiring_within_q, exception_in_force_q, exception_running_q
 from kernel.filtering import filtered
 from kernel.lookup import get_by_pk
 from kernel.permissions import AnyUser
+from registry.models import Agent, Capability
 
 
 def exceptions_visible_to(user: AnyUser) -> QuerySet[PolicyException]:
@@ -91,3 +92,15 @@ def renewal_chain(exception: PolicyException) -> list[PolicyException]:
         chain.append(current)
         current = current.renews
     return chain
+
+
+def pending_exception_for(agent: Agent, capability: Capability) -> int | None:
+    """The id of the exception for this agent and capability that waits for approval, if any
+    (one pending per deviation)."""
+    return (
+        PolicyException.objects.filter(
+            agent=agent, capability=capability, status=ExceptionStatus.PENDING
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )

@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals import services as approvals
+from approvals.rules import ApproverRule
 from approvals.workflow import Pipeline
 from controls.selectors import default_controls_for_capability
 from exceptions import notifications, permissions
 from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
-    START_TOLERANCE,
     TITLE_MAX_LENGTH,
 )
 from exceptions.models import (
@@ -29,10 +29,14 @@ from exceptions.models import (
     Risk,
 )
 from exceptions.rules import (
+    compensating_controls_refusal,
     exception_is_running,
     risk_floor,
     risk_floor_refusal,
+    start_refusal,
+    window_refusal,
 )
+from exceptions.selectors import pending_exception_for
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
@@ -71,29 +75,26 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-def required_approvals_for(risk: str) -> int:
-    """Two distinct security approvers for high and critical risk, else one.
+def approver_rule_for(risk: str) -> ApproverRule:
+    """Distinct security approvers an exception needs, and why: two for high and critical
+    risk, else one. Pages show the reason with it."""
+    return ApproverRule(2 if risk in ELEVATED_RISKS else 1, f"{risk} risk")
 
-    Stored on the exception when filed (`required_approvals`); reports read it back.
-    """
-    return 2 if risk in ELEVATED_RISKS else 1
+
+def required_approvals_for(risk: str) -> int:
+    """`approver_rule_for(risk).count`. Stored on the exception when filed
+    (`required_approvals`); reports read it back."""
+    return approver_rule_for(risk).count
 
 
 def check_window(*, risk: str, starts_at: datetime, expires_at: datetime) -> None:
-    """expires_at after starts_at, and at most MAX_DAYS[risk] days after it."""
+    """expires_at after starts_at, and at most MAX_DAYS[risk] days after it (rules)."""
+    refusal = window_refusal(risk, starts_at, expires_at)
+    if refusal is None:
+        return
     if expires_at <= starts_at:
-        raise ApplicationError(
-            "expires_at must be after starts_at.", field="expires_at", code="invalid_window"
-        )
-    limit = MAX_DAYS[risk]
-    if expires_at - starts_at > timedelta(days=limit):
-        raise ApplicationError(
-            f"A {risk}-risk exception lasts at most {limit} days: expires_at must be on or "
-            f"before {starts_at + timedelta(days=limit):%Y-%m-%d %H:%M} UTC.",
-            field="expires_at",
-            code="too_long",
-            max_days=limit,
-        )
+        raise ApplicationError(refusal, field="expires_at", code="invalid_window")
+    raise ApplicationError(refusal, field="expires_at", code="too_long", max_days=MAX_DAYS[risk])
 
 
 def _check_subject(actor: User, agent: Agent, capability: Capability | None) -> Capability:
@@ -116,17 +117,12 @@ def _check_subject(actor: User, agent: Agent, capability: Capability | None) -> 
 
 
 def _refuse_duplicate(agent: Agent, capability: Capability) -> None:
-    duplicate = (
-        PolicyException.objects.filter(
-            agent=agent, capability=capability, status=ExceptionStatus.PENDING
-        )
-        .values_list("pk", flat=True)
-        .first()
-    )
+    duplicate = pending_exception_for(agent, capability)
     if duplicate is not None:
         raise ApplicationError(
             f"Exception #{duplicate} for {capability.key} on {agent.slug} is already pending.",
             code="duplicate_exception",
+            exception_id=duplicate,
         )
 
 
@@ -135,15 +131,12 @@ def _check_risk(risk: str, compensating_controls: str) -> str:
         raise ApplicationError(
             f"risk is one of {', '.join(Risk.values)}; got '{risk}'.", field="risk"
         )
-    compensating_controls = compensating_controls.strip()
-    if risk in ELEVATED_RISKS and not compensating_controls:
+    refusal = compensating_controls_refusal(risk, compensating_controls)
+    if refusal:
         raise ApplicationError(
-            f"A {risk}-risk exception needs compensating controls: say what limits the damage "
-            "while it is in force (e.g. extra monitoring, a narrower scope).",
-            field="compensating_controls",
-            code="compensating_controls_required",
+            refusal, field="compensating_controls", code="compensating_controls_required"
         )
-    return compensating_controls
+    return compensating_controls.strip()
 
 
 def check_risk_floor(risk: str, agent: Agent, capability: Capability) -> None:
@@ -206,12 +199,8 @@ def exception_request(
     now = timezone.now()
     starts_at = now if starts_at is None else _aware(starts_at)
     expires_at = _aware(expires_at)
-    if starts_at < now - START_TOLERANCE:
-        raise ApplicationError(
-            "starts_at is in the past: an exception cannot be backdated.",
-            field="starts_at",
-            code="starts_in_past",
-        )
+    if refusal := start_refusal(starts_at, now):
+        raise ApplicationError(refusal, field="starts_at", code="starts_in_past")
     asked = PolicyException(
         title=title,
         agent=agent,

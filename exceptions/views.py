@@ -1,42 +1,56 @@
-"""Exception pages: list, request, detail (with its decisions), renew; thin over services."""
+"""Exception pages: list, request, detail (with its decisions), renew, revoke; thin views."""
 
 from auditlog.models import LogEntry
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_safe
 
+from approvals.confirm import confirmed_step
+from approvals.context import attach_agent_context
+from approvals.rules import waiting_for
 from exceptions import permissions, rules, selectors, services
-from exceptions.filters import ExceptionFilter
-from exceptions.forms import ExceptionForm, RenewForm
+from exceptions.confirmations import REVOKE_EXCEPTION
+from exceptions.context import with_approver_rules, with_rules_deviated_from
+from exceptions.filters import EXCEPTION_SORT
+from exceptions.forms import ExceptionForm, RenewForm, exception_filter_form
 from exceptions.limits import ELEVATED_RISKS, EXPIRING_SOON_DAYS, MAX_DAYS, PAGE_SIZE
 from exceptions.models import (
     ExceptionApproval,
     ExceptionStatus,
     PolicyException,
+    Risk,
 )
 from kernel.errors import ApplicationError, Forbidden
-from kernel.filtering import InvalidFilters, filter_form
+from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.permissions import Action
+from kernel.sorting import sort_rows
+from registry.models import Agent, Capability
 from registry.views.agents import form_error
 
 
+@require_safe
 @requires(Action.VIEW_PORTAL)
 def exception_list(request: HttpRequest) -> HttpResponse:
-    form = filter_form(ExceptionFilter, request.GET, user=request.user)
+    form = exception_filter_form(request.GET, request.user)
     try:
         exceptions = selectors.exception_list(request.user, filters=request.GET)
     except InvalidFilters as exc:
-        form, exceptions = exc.form, PolicyException.objects.none()
+        exc.show_on(form)
+        exceptions = PolicyException.objects.none()
+    exceptions, sort = sort_rows(exceptions, EXCEPTION_SORT, request.GET)
     page, query = paginate(request, exceptions, PAGE_SIZE)
     now = timezone.now()
     rows = [
         {
             "exception": exception,
             "in_force": rules.exception_is_in_force(exception, now),
+            "running": rules.exception_is_running(exception, now),
             "expiring_soon": rules.exception_is_expiring_soon(exception, now),
             "scheduled": rules.exception_is_running(exception, now) and exception.starts_at > now,
         }
@@ -50,6 +64,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "query": query,
+            "sort": sort,
             "soon_days": EXPIRING_SOON_DAYS,
         },
     )
@@ -57,16 +72,17 @@ def exception_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Action.REQUEST_EXCEPTION)
 def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    agent, capability = request.GET.get("agent", ""), request.GET.get("capability", "")
     initial = {
-        "agent": request.GET.get("agent"),
-        "capability": request.GET.get("capability"),
-        "risk": request.GET.get("risk", "low"),
+        "agent": agent,
+        "capability": capability,
+        "risk": request.GET.get("risk") or risk_floor_of(agent, capability),
     }
     form = ExceptionForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             exception = services.exception_request(actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
+        except ApplicationError as exc:  # what changed since the form checked (a race)
             form_error(form, exc)
         else:
             messages.success(
@@ -84,6 +100,18 @@ def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
 
 
+def risk_floor_of(agent_slug: str, capability_key: str) -> str:
+    """The lowest risk the form may propose for a prefilled agent and capability (a link from
+    a refused request): rules.risk_floor, or low when either is unknown."""
+    agent = Agent.objects.filter(slug=agent_slug[:200]).first() if agent_slug else None
+    capability = (
+        Capability.objects.filter(key=capability_key[:200]).first() if capability_key else None
+    )
+    if agent is None or capability is None:
+        return Risk.LOW
+    return rules.risk_floor(agent, capability)
+
+
 def _history(exception: PolicyException) -> list[LogEntry]:
     """Audit entries of the exception and of its approvals, oldest first."""
     types = ContentType.objects.get_for_models(PolicyException, ExceptionApproval)
@@ -98,12 +126,16 @@ def _history(exception: PolicyException) -> list[LogEntry]:
     )
 
 
+@require_safe
 @requires(Action.VIEW_PORTAL)
 def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     exception = selectors.exception_get_for_user(request.user, pk)
     user = request.user
     pending = exception.status == ExceptionStatus.PENDING
     running = rules.exception_is_running(exception)
+    with_approver_rules([exception])
+    with_rules_deviated_from([exception])
+    attach_agent_context([exception], user)
     return render(
         request,
         "exceptions/detail.html",
@@ -114,6 +146,9 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_approve": pending and permissions.can_approve(user, exception),
             "approve_refusal": pending and permissions.approval_refusal(user, exception),
             "already_approved": pending and permissions.has_approved(user, exception),
+            "revoke": REVOKE_EXCEPTION.offer(exception)
+            if running and permissions.can_revoke(user)
+            else None,
             "can_renew": running and permissions.renewal_refusal(user, exception) is None,
             "chain": selectors.renewal_chain(exception),
             "history": _history(exception),
@@ -155,7 +190,8 @@ def exception_approve(
     done = services.exception_approve(actor=request.user, exception=target, comment=comment)
     if done.status == ExceptionStatus.ACTIVE:
         return f"Exception #{done.pk} approved: it is active.", done
-    return f"Approval recorded on exception #{done.pk}; another approval is needed.", done
+    waiting = waiting_for(done.approvals.count(), done.required_approvals)
+    return f"You approved exception #{done.pk}; {waiting}.", done
 
 
 @post_step(Action.APPROVE, load=selectors.exception_get_for_user)
@@ -167,7 +203,22 @@ def exception_reject(
     return f"Exception #{target.pk} rejected.", target
 
 
-@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
+def _revocable(user: User, exception: PolicyException) -> None:
+    """What revoking would refuse, said on the confirmation page before anyone confirms."""
+    if not rules.exception_is_running(exception):
+        raise ApplicationError(
+            f"Exception #{exception.pk} is {exception.status} and not running: there is nothing "
+            "to revoke.",
+            code="invalid_transition",
+        )
+
+
+@confirmed_step(
+    Action.APPROVE,
+    load=selectors.exception_get_for_user,
+    confirmation=REVOKE_EXCEPTION,
+    check=_revocable,
+)
 def exception_revoke(
     request: AuthenticatedHttpRequest, target: PolicyException
 ) -> tuple[str, PolicyException]:

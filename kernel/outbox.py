@@ -11,7 +11,7 @@ exponential backoff and, after `MAX_ATTEMPTS`, kept as `failed` for security to 
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -43,15 +43,34 @@ def handler(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def enqueue(name: str, **payload: Any) -> OutboxMessage:
-    """Queue `name(**payload)`; call it inside the transaction that makes the change."""
+def _check_registered(name: str) -> None:
     if name not in _handlers:
         raise LookupError(f"{name} is not a registered outbox handler")
+
+
+def enqueue(name: str, **payload: Any) -> OutboxMessage:
+    """Queue `name(**payload)`; call it inside the transaction that makes the change."""
+    _check_registered(name)
     message = OutboxMessage.objects.create(
         handler=name, payload=payload, next_attempt_at=timezone.now()
     )
     transaction.on_commit(nudge)
     return message
+
+
+def enqueue_many(messages: Sequence[tuple[str, dict[str, Any]]]) -> list[OutboxMessage]:
+    """Queue several `(handler, payload)` messages in one INSERT (a notice's channels); each
+    is still delivered, retried and failed on its own."""
+    for name, _ in messages:
+        _check_registered(name)
+    now = timezone.now()
+    rows = OutboxMessage.objects.bulk_create(
+        OutboxMessage(handler=name, payload=payload, next_attempt_at=now)
+        for name, payload in messages
+    )
+    if rows:
+        transaction.on_commit(nudge)
+    return rows
 
 
 def backoff(attempts: int) -> timedelta:
@@ -73,11 +92,11 @@ def _send_dispatch() -> None:
         logger.warning("outbox: could not reach the broker; messages wait", exc_info=True)
 
 
-def _claim(now: Any) -> list[int]:
+def _claim(now: Any, *, after: int, limit: int) -> list[int]:
     due = OutboxMessage.objects.filter(
-        status=OutboxStatus.PENDING, next_attempt_at__lte=now
+        status=OutboxStatus.PENDING, next_attempt_at__lte=now, pk__gt=after
     ).order_by("id")
-    return list(due.values_list("pk", flat=True)[:BATCH_SIZE])
+    return list(due.values_list("pk", flat=True)[:limit])
 
 
 def _deliver_one(pk: int) -> bool:
@@ -110,10 +129,17 @@ def _deliver_one(pk: int) -> bool:
 
 
 def dispatch_due() -> int:
-    """Deliver every message that is due; returns how many were delivered."""
-    delivered = 0
-    for pk in _claim(timezone.now()):
-        delivered += _deliver_one(pk)
+    """Deliver up to BATCH_SIZE messages that are due, oldest first, including those queued
+    while this runs (a delivery may queue more); returns how many were delivered. A message
+    that fails waits for its backoff, so one run tries it at most once."""
+    delivered, after, budget = 0, 0, BATCH_SIZE
+    while budget > 0:
+        pks = _claim(timezone.now(), after=after, limit=budget)
+        if not pks:
+            break
+        for pk in pks:
+            delivered += _deliver_one(pk)
+        after, budget = pks[-1], budget - len(pks)
     return delivered
 
 

@@ -19,6 +19,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("Agents", "registry:agent-list", Action.VIEW_PORTAL),
     NavEntry("Policy", "registry:policy", Action.VIEW_PORTAL),
     NavEntry("My requests", "access:request-list", Action.REQUEST_ACCESS),
+    NavEntry("Grants", "access:grant-list", Action.VIEW_PORTAL),
     NavEntry("Approvals", "approvals:queue", Action.APPROVE),
     NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
     NavEntry("Review", "decisions:review", Action.REVIEW_ACTIVITY),

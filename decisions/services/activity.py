@@ -12,10 +12,12 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from decisions import notifications
 from decisions.coverage import coverage_for
 from decisions.models import Activity, ReviewStatus
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
+from kernel.notifications import queue_event
 from kernel.permissions import Action, require
 from kernel.transitions import check_transition
 from registry.models import Agent, AgentStatus, Capability
@@ -69,6 +71,7 @@ def activity_report(*, actor: User, items: Sequence[Mapping[str, Any]]) -> list[
             ids = ", ".join(str(row.pk) for row in created)
             summary = f"{len(created)} reported by {actor.get_username()}: #{ids}"
             audit_batch(created[0], field="batch", summary=summary, created=True)
+        queue_event(notifications.drift_flagged(created))
         return created
 
 

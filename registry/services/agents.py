@@ -9,10 +9,11 @@ from django.utils import timezone
 from kernel.audit import audit_actor, audit_batch
 from kernel.editing import save_unique
 from kernel.errors import ApplicationError, Forbidden
+from kernel.notifications import queue_notice
 from kernel.permissions import Action, AnyUser, can, require, roles_of
 from kernel.roles import Role
 from kernel.transitions import check_transition
-from registry import permissions
+from registry import notifications, permissions
 from registry.models import Agent, AgentStatus, Team
 
 # Status pipeline: which statuses an agent may move to from each status.
@@ -162,9 +163,12 @@ def _set_status(*, actor: User, agent: Agent, status: AgentStatus, reason: str) 
 
 @transaction.atomic
 def agent_suspend(*, actor: User, agent: Agent, reason: str = "") -> Agent:
-    """Suspend: every decision for the agent is `deny` from the next request on."""
+    """Suspend: every decision for the agent is `deny` from the next request on. The owner
+    is told (registry.notifications)."""
     require(actor, Action.SUSPEND_AGENT)
-    return _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED, reason=reason)
+    agent = _set_status(actor=actor, agent=agent, status=AgentStatus.SUSPENDED, reason=reason)
+    queue_notice(notifications.agent_suspended, agent.pk)
+    return agent
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from access import services
 from access.models import AccessRequest, Grant
+from approvals.context import agent_context_sections
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +104,8 @@ def test_agent_page_shows_active_grants_with_time_left(client, engineer, world):
     page = client.get("/agents/docs-bot/").content.decode()
     assert "Active grants" in page
     assert "github:write" in page
-    assert 'data-testid="time-left">7' in page  # 7 hours, 59 minutes
+    # 7 hours, 59 minutes: under a day, said in words as well as in colour
+    assert 'data-urgency="soon"><strong>Under 24 hours:</strong> 7' in page
 
 
 def test_dashboard_panels(client, engineer, security, world):
@@ -120,11 +122,12 @@ def test_request_list_query_count(client, engineer, world, django_assert_num_que
     client.force_login(engineer)
     file_request(client)
     client.get("/requests/")
-    with django_assert_num_queries(6):  # session, user, roles, count, page, approvals
+    # session, user, roles, the agents and capabilities to filter by, count, page, approvals
+    with django_assert_num_queries(8):
         client.get("/requests/")
     for key in ("github:write", "jira:write", "deploy:release"):
         file_request(client, capability=key, duration_hours="1")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get("/requests/")
     assert len(response.context["page"].object_list) == 4
 
@@ -132,13 +135,13 @@ def test_request_list_query_count(client, engineer, world, django_assert_num_que
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"duration_hours": "abc"}, "duration_hours", "Enter a whole number"),
-        ({"duration_hours": "0"}, "duration_hours", "greater than or equal to 1"),
-        ({"duration_hours": "100001"}, "duration_hours", "less than or equal to 100000"),
-        ({"agent": "ghost"}, "agent", "Select a valid choice"),
-        ({"agent": "not-mine"}, "agent", "Select a valid choice"),  # forged: another team's
-        ({"capability": "github:fly"}, "capability", "Select a valid choice"),
-        ({"justification": ""}, "justification", "This field is required"),
+        ({"duration_hours": "abc"}, "duration_hours", "Enter the hours as a whole number."),
+        ({"duration_hours": "0"}, "duration_hours", "Ask for at least 1 hour."),
+        ({"duration_hours": "100001"}, "duration_hours", "Ask for at most 100000 hours"),
+        ({"agent": "ghost"}, "agent", "Pick one of the agents listed"),
+        ({"agent": "not-mine"}, "agent", "Pick one of the agents listed"),  # another team's
+        ({"capability": "github:fly"}, "capability", "Pick one of the capabilities listed."),
+        ({"justification": ""}, "justification", "Say why the agent needs this access."),
         ({"capability": "github:read", "agent": "docs-bot"}, "capability", "Nothing to request"),
         ({"break_glass": "on", "capability": "deploy:release"}, "incident", "incident reference"),
     ],
@@ -221,11 +224,13 @@ def test_approvals_page_query_count(client, engineer, security, world, django_as
     client.get("/approvals/")
     # session, user, roles; awaiting requests (with agent, capability, users, grant) and
     # their approvals; break-glass to review and their approvals; the exceptions section;
-    # the identity bindings section
-    with django_assert_num_queries(9):
+    # the identity bindings section; one per approvals.context provider that answers security
+    # (the agents' active grants, their drift flags)
+    queries = 9 + len(agent_context_sections.collect([world["prod"]], security))
+    with django_assert_num_queries(queries):
         few = client.get("/approvals/")
     _many_requests(world, engineer, 40)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(queries):
         many = client.get("/approvals/")
 
     def queued(response) -> int:
@@ -242,10 +247,10 @@ def test_security_sees_every_request_with_a_constant_count(
     _many_requests(world, engineer, 2)
     client.force_login(security)
     client.get("/requests/?all=1")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         client.get("/requests/?all=1")
     _many_requests(world, engineer, 40)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get("/requests/?all=1&status=pending")
     assert len(response.context["page"].object_list) == 25
 

@@ -98,7 +98,7 @@ def test_starts_at_may_be_given_in_iso_8601(api, engineer, world):
         ),
         ({"compensating_controls": ""}, 400, "compensating_controls", "compensating controls"),
         ({"starts_at": in_days(-1).isoformat()}, 400, "starts_at", "backdated"),
-        ({"starts_at": in_days(12).isoformat()}, 400, "expires_at", "after starts_at"),
+        ({"starts_at": in_days(12).isoformat()}, 400, "expires_at", "after the start"),
         ({"agent": "ghost"}, 400, "agent", "No agent with slug 'ghost'"),
         ({"capability": "vault"}, 400, "capability", "tool:action"),
         ({"capability": "vault:fly"}, 400, "capability", "No capability 'vault:fly'"),

@@ -109,7 +109,7 @@ def test_filing_through_the_form_explains_limits_and_shows_refusals(client, engi
     no_controls = client.post("/exceptions/new/", form_data(compensating_controls=""))
     assert "needs compensating controls" in no_controls.content.decode()
     bad_risk = client.post("/exceptions/new/", form_data(risk="extreme"))
-    assert "Select a valid choice" in bad_risk.content.decode()
+    assert "Pick a risk: low, medium, high or critical." in bad_risk.content.decode()
     assert not PolicyException.objects.exists()
 
     done = client.post("/exceptions/new/", form_data(), follow=True)
@@ -122,7 +122,7 @@ def test_filing_through_the_form_explains_limits_and_shows_refusals(client, engi
 def test_a_forged_agent_in_the_form_is_refused(client, engineer, world):
     client.force_login(engineer)
     response = client.post("/exceptions/new/", form_data(agent="other-bot"))
-    assert "Select a valid choice" in response.content.decode()
+    assert "Pick one of the agents listed" in response.content.decode()
     assert not PolicyException.objects.exists()
 
 
@@ -138,7 +138,7 @@ def test_detail_offers_decisions_only_to_who_may_take_them(client, engineer, sec
     assert f"/exceptions/{exception.pk}/reject/" in page
     client.post(f"/exceptions/{exception.pk}/approve/", {"comment": "fine"})
     page = client.get(exception.get_absolute_url()).content.decode()
-    assert "You approved this; another security member must approve." in page
+    assert "You approved; waiting for a second security approver." in page
     assert "sec1 approved" in page
     assert "History" in page
 
@@ -189,7 +189,7 @@ def test_renew_page_files_a_linked_renewal(client, engineer, world):
     client.force_login(engineer)
     assert "Renew" in client.get(old.get_absolute_url()).content.decode()
     bad = client.post(f"/exceptions/{old.pk}/renew/", {"justification": "x"})
-    assert "This field is required" in bad.content.decode()
+    assert "Say when the renewal ends." in bad.content.decode()
     too_long = client.post(
         f"/exceptions/{old.pk}/renew/",
         {"expires_at": local(in_days(200)), "justification": "x"},
@@ -235,8 +235,9 @@ def test_list_page_query_count_is_constant(
         )
     client.force_login(security)
     client.get("/exceptions/")
-    # session, user, roles, count, page, approvals, controls
-    with django_assert_num_queries(7):
+    # session, user, roles, the agents and capabilities to filter by, count, page, approvals,
+    # controls
+    with django_assert_num_queries(9):
         assert client.get("/exceptions/").status_code == 200
 
 

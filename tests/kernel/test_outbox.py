@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kernel import outbox
 from kernel.models import OutboxMessage, OutboxStatus
-from kernel.notifications import notice, queue_notice, send
+from kernel.notifications import Event, link, notice, queue_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -19,8 +19,16 @@ failures: list[int] = []
 
 
 @notice
-def hello(pk: int) -> int:
-    return send(f"hello {pk}", "body", ["someone@example.com"])
+def hello(pk: int) -> Event:
+    return Event(
+        name="tests.hello",
+        object_type="test",
+        object_id=pk,
+        url=link("/"),
+        subject=f"hello {pk}",
+        body="body",
+        recipients=["someone@example.com"],
+    )
 
 
 @outbox.handler("tests.flaky")
@@ -84,6 +92,8 @@ def test_backoff_doubles_and_is_capped():
 
 
 def test_dispatch_outbox_command_delivers_what_is_due(capsys):
+    # A notice row as queued before notices had channels: rendered, then its email sent,
+    # in the same run (2 rows delivered).
     with transaction.atomic():
         OutboxMessage.objects.create(
             handler="kernel.notice",
@@ -91,7 +101,7 @@ def test_dispatch_outbox_command_delivers_what_is_due(capsys):
             next_attempt_at=timezone.now(),
         )
     call_command("dispatch_outbox")
-    assert "delivered 1; pending 0, failed 0" in capsys.readouterr().out
+    assert "delivered 2; pending 0, failed 0" in capsys.readouterr().out
     assert [m.subject for m in mail.outbox] == ["[Agent portal] hello 3"]
 
 

@@ -56,7 +56,10 @@ def test_a_write_with_the_broker_down_answers_and_its_notice_is_delivered_later(
     assert response.status_code == 201, response.content
     waiting = OutboxMessage.objects.get()
     assert waiting.status == OutboxStatus.PENDING
-    assert waiting.payload["notice_name"] == "access.notifications.request_waiting"
+    assert (waiting.handler, waiting.payload["event"]) == (
+        "kernel.notice.email",
+        "access_request.filed",
+    )
 
     delivered = dispatch_outbox.apply_async(queue=worker_queue).get(timeout=60)
     assert delivered == 1

@@ -6,7 +6,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 EXPECTED_NAV = {
     "alice": (
-        ["Dashboard", "Agents", "Policy", "My requests", "Exceptions", "Compliance"],
+        ["Dashboard", "Agents", "Policy", "My requests", "Grants", "Exceptions", "Compliance"],
         ["Approvals", "Audit trail", "Review"],
     ),
     "sam": (
@@ -15,6 +15,7 @@ EXPECTED_NAV = {
             "Agents",
             "Policy",
             "My requests",
+            "Grants",
             "Approvals",
             "Exceptions",
             "Review",
@@ -24,7 +25,7 @@ EXPECTED_NAV = {
         [],
     ),
     "audrey": (
-        ["Dashboard", "Agents", "Policy", "Exceptions", "Compliance", "Audit trail"],
+        ["Dashboard", "Agents", "Policy", "Grants", "Exceptions", "Compliance", "Audit trail"],
         ["Approvals", "My requests", "Review"],
     ),
 }

@@ -7,12 +7,21 @@ from tests.portal.factories import PASSWORD
 pytestmark = pytest.mark.django_db
 
 NAV = {
-    "engineer": {"Dashboard", "Agents", "Policy", "My requests", "Exceptions", "Compliance"},
+    "engineer": {
+        "Dashboard",
+        "Agents",
+        "Policy",
+        "My requests",
+        "Grants",
+        "Exceptions",
+        "Compliance",
+    },
     "security": {
         "Dashboard",
         "Agents",
         "Policy",
         "My requests",
+        "Grants",
         "Approvals",
         "Exceptions",
         "Review",
@@ -20,7 +29,15 @@ NAV = {
         "Compliance",
         "Audit trail",
     },
-    "auditor": {"Dashboard", "Agents", "Policy", "Exceptions", "Compliance", "Audit trail"},
+    "auditor": {
+        "Dashboard",
+        "Agents",
+        "Policy",
+        "Grants",
+        "Exceptions",
+        "Compliance",
+        "Audit trail",
+    },
 }
 
 

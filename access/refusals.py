@@ -1,0 +1,41 @@
+"""Refusals of the request form that point elsewhere, shown as links: the policy denies (the
+way on is an exception, its form prefilled) and the same access is pending already (that one)."""
+
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+
+from kernel.errors import ApplicationError
+from registry.models import Agent, Capability
+
+
+def exception_form_url(agent: Agent, capability: Capability) -> str:
+    """The exception form, prefilled with this agent and capability (it reads both)."""
+    query = urlencode({"agent": agent.slug, "capability": capability.key})
+    return f"{reverse('exceptions:create')}?{query}"
+
+
+def refusal_on_form(form: forms.Form, exc: ApplicationError, data: dict[str, Any]) -> None:
+    """Show a service's refusal on the form: on its field when it names one, with a link when
+    it points elsewhere."""
+    message: str = exc.message
+    if exc.code == "policy_deny" and data.get("agent") and data.get("capability"):
+        message = format_html(
+            '{} <a href="{}">Request a policy exception</a> for {} on {}.',
+            exc.message,
+            exception_form_url(data["agent"], data["capability"]),
+            data["capability"].key,
+            data["agent"].slug,
+        )
+    elif exc.code == "duplicate_request" and "request_id" in exc.extra:
+        pk = exc.extra["request_id"]
+        message = format_html(
+            '{} <a href="{}">Open request #{}</a>.',
+            exc.message,
+            reverse("access:request-detail", kwargs={"pk": pk}),
+            pk,
+        )
+    form.add_error(exc.field if exc.field in form.fields else None, message)

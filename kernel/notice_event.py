@@ -1,0 +1,44 @@
+"""What one notice says, rendered once from the changed object and sent on every channel."""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something happened to an object in the portal.
+
+    `name` ("access_request.approved"), `object_type`, `object_id`, `url` (absolute: `link`),
+    `occurred_at` and `data` (identifiers, states, times: never a secret or a token, nor free
+    text people typed) are what machines get; `subject`, `body` and `recipients` (email
+    addresses of the people concerned) are what people read.
+    """
+
+    name: str
+    object_type: str
+    object_id: int
+    url: str
+    subject: str
+    body: str
+    recipients: Sequence[str] = ()
+    data: Mapping[str, Any] = field(default_factory=dict)
+    occurred_at: datetime = field(default_factory=timezone.now)
+
+
+def link(target: str, *args: Any, **kwargs: Any) -> str:
+    """The absolute address of a portal page, for people and machines outside the portal.
+
+    `target` is a path ("/approvals/", a model's `get_absolute_url()`), a URL name with its
+    arguments (`link("access:request-detail", 7)`), or an address that is absolute already.
+    PORTAL_BASE_URL is the portal's public address (scheme, host, port)."""
+    if target.startswith(("http://", "https://")):
+        return target
+    if not target.startswith("/"):
+        target = reverse(target, args=args or None, kwargs=kwargs or None)
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{target}"
