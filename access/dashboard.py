@@ -1,60 +1,140 @@
-"""Dashboard panels about just-in-time access."""
+"""Dashboard panels about just-in-time access: what waits for me, my requests by status,
+grants ending soon, active grants by tier."""
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from access.limits import BREAK_GLASS_RECENT_DAYS, GRANTS_EXPIRING_HOURS
+from access.limits import GRANTS_EXPIRING_HOURS
 from access.models import AccessRequest, RequestStatus
-from access.selectors import (
-    break_glass_awaiting_review,
-    grants_expiring_within,
-    requests_awaiting,
-)
-from approvals.queue import awaiting_me_panel
+from access.rules import grant_active_q
+from access.selectors import break_glass_awaiting_review, grants_visible_to, requests_awaiting
+from kernel.charts import Cell, Chart, Row, Series
+from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
+from registry.models import Tier
+
+REQUESTS = Series("requests", "Requests", tone="accent", pattern="solid")
+ACTIVE_GRANTS = Series("active", "Active grants", tone="accent", pattern="solid")
+TIERS_RISKIEST_FIRST = [Tier.PRODUCTION, Tier.INTERNAL, Tier.SANDBOX]
 
 
 def access_panels(user: AnyUser) -> list[dict]:
-    """My pending requests; security's queue; grants ending soon; break-glass use."""
+    """Requesters: my requests waiting and by status, grants of my agents ending soon;
+    security: requests and break-glass uses waiting for me; everyone: active grants by tier."""
     panels = []
-    recent_break_glass = AccessRequest.objects.filter(
-        break_glass=True, created_at__gte=timezone.now() - timedelta(days=BREAK_GLASS_RECENT_DAYS)
-    ).count()
     if can(user, Action.REQUEST_ACCESS):
-        panels.append(
-            {
-                "key": "my-pending-requests",
-                "title": "My pending requests",
-                "value": AccessRequest.objects.filter(
-                    requested_by=user.pk, status=RequestStatus.PENDING
-                ).count(),
-                "link": reverse("access:request-list") + "?status=pending",
-                "link_label": "My requests",
-            }
-        )
+        panels.extend(_my_requests(user))
     if can(user, Action.APPROVE):
-        waiting = requests_awaiting(user).count()
-        panels.append(awaiting_me_panel("approval-queue", "Requests", waiting))
+        queue = reverse("approvals:queue")
         panels.append(
-            {
-                "key": "break-glass",
-                "title": f"Break-glass to review (uses in the last {BREAK_GLASS_RECENT_DAYS} days)",
-                "value": f"{break_glass_awaiting_review(user).count()} ({recent_break_glass})",
-                "link": reverse("approvals:queue"),
-                "link_label": "Review",
-            }
+            attention(
+                "approval-queue",
+                "Access requests waiting for my approval",
+                requests_awaiting(user).count(),
+                queue + "#access-requests",
+                rank=10,
+            )
+        )
+        panels.append(
+            attention(
+                "break-glass",
+                "Break-glass uses to review",
+                break_glass_awaiting_review(user).count(),
+                queue + "#break-glass",
+                rank=20,
+            )
         )
     if can(user, Action.VIEW_PORTAL):
-        expiring = grants_expiring_within(GRANTS_EXPIRING_HOURS, user)
+        panels.extend(_grants(user))
+    return panels
+
+
+def _my_requests(user: AnyUser) -> list[dict]:
+    counts = AccessRequest.objects.filter(requested_by=user.pk).aggregate(
+        **{status: Count("pk", filter=Q(status=status)) for status in RequestStatus.values}
+    )
+    list_url = reverse("access:request-list")
+    panels = [
+        attention(
+            "my-pending-requests",
+            "My access requests waiting for approval",
+            counts[RequestStatus.PENDING],
+            f"{list_url}?status={RequestStatus.PENDING}",
+            rank=40,
+        )
+    ]
+    if any(counts.values()):
+        chart = Chart(
+            key="my-requests",
+            title="My access requests by status",
+            series=[REQUESTS],
+            rows=[
+                Row(
+                    key=status.value,
+                    label=status.label,
+                    cells=[Cell(counts[status.value], f"{list_url}?status={status.value}")],
+                )
+                for status in RequestStatus
+            ],
+            row_heading="Status",
+            horizontal=True,
+            series_links=[list_url],
+        )
+        chart.summary = (
+            f"{chart.grand_total} requests filed by me: "
+            + ", ".join(f"{counts[s.value]} {s.label.lower()}" for s in RequestStatus)
+            + "."
+        )
+        panels.append(chart_panel(chart, rank=5))
+    return panels
+
+
+def _grants(user: AnyUser) -> list[dict]:
+    """Grants this person sees (an engineer: their agents' and their team's; security and
+    auditors: all), active now: by tier, and those ending soon."""
+    now = timezone.now()
+    active = grant_active_q(now)
+    ending = active & Q(expires_at__lte=now + timedelta(hours=GRANTS_EXPIRING_HOURS))
+    counts = grants_visible_to(user).aggregate(
+        ending=Count("pk", filter=ending),
+        **{tier: Count("pk", filter=active & Q(agent__tier=tier)) for tier in Tier.values},
+    )
+    grants_url = reverse("access:grant-list")
+    chart = Chart(
+        key="grants-by-tier",
+        title="Active grants by tier",
+        series=[ACTIVE_GRANTS],
+        rows=[
+            Row(
+                key=tier.value,
+                label=tier.label,
+                cells=[Cell(counts[tier.value], f"{grants_url}?{urlencode({'tier': tier.value})}")],
+            )
+            for tier in TIERS_RISKIEST_FIRST
+        ],
+        row_heading="Agent tier",
+        horizontal=True,
+        series_links=[grants_url],
+        empty="No grant is active.",
+    )
+    chart.summary = f"{chart.grand_total} grants active now: " + ", ".join(
+        f"{counts[tier.value]} {tier.label.lower()}" for tier in TIERS_RISKIEST_FIRST
+    )
+    panels = [chart_panel(chart, rank=20)]
+    if not (can(user, Action.APPROVE) or can(user, Action.VIEW_AUDIT_TRAIL)):
+        # An engineer's grants (their agents', their team's) ending soon: renew or let them end.
+        query = urlencode({"expiring_within_hours": GRANTS_EXPIRING_HOURS})
         panels.append(
-            {
-                "key": "grants-expiring",
-                "title": f"Grants expiring within {GRANTS_EXPIRING_HOURS} hours",
-                "value": expiring.count(),
-                "link": reverse("access:request-list") + "?all=1",
-                "link_label": "Requests",
-            }
+            attention(
+                "grants-expiring",
+                f"Grants of my agents ending within {GRANTS_EXPIRING_HOURS} hours",
+                counts["ending"],
+                f"{grants_url}?{query}",
+                rank=50,
+            )
         )
     return panels

@@ -1,38 +1,166 @@
-"""Dashboard panels about decisions and drift."""
+"""Dashboard panels about decisions and drift: what waits for review, decisions per day, drift
+flags per week. Each chart is one GROUP BY over its period (decided_at / occurred_at are
+indexed), whatever the number of rows."""
 
-from datetime import timedelta
+import datetime
+from urllib.parse import urlencode
 
+from django.db.models import Count
+from django.db.models.functions import TruncDate, TruncWeek
 from django.urls import reverse
 from django.utils import timezone
 
-from decisions.limits import DECISIONS_RECENT_HOURS
-from decisions.models import Activity, Decision, ReviewStatus
+from decisions.limits import DECISION_CHART_DAYS, DRIFT_CHART_WEEKS
+from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+from kernel.charts import WIDE, Cell, Chart, Row, Series
+from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
+
+UTC = datetime.UTC
+OUTCOMES = [
+    Series(DecisionOutcome.ALLOW, "Allow", tone="ok", pattern="solid"),
+    Series(DecisionOutcome.DENY, "Deny", tone="bad", pattern="hatch"),
+]
+VERDICTS = [
+    Series(ReviewStatus.PENDING, "Awaiting review", tone="warn", pattern="hatch"),
+    Series(ReviewStatus.INCIDENT, "Incident", tone="bad", pattern="cross"),
+    Series(ReviewStatus.EXPECTED, "Expected", tone="ok", pattern="solid"),
+]
 
 
 def drift_panels(user: AnyUser) -> list[dict]:
-    """Security: flagged activity nobody has reviewed yet; everyone with the log: decisions."""
+    """Security: flagged activity to review and drift per week; security and auditors: the
+    decision log per day."""
     panels = []
     if can(user, Action.REVIEW_ACTIVITY):
+        waiting = Activity.objects.filter(flagged=True, review_status=ReviewStatus.PENDING)
         panels.append(
-            {
-                "key": "drift",
-                "title": "Flagged activity to review",
-                "value": Activity.objects.filter(
-                    flagged=True, review_status=ReviewStatus.PENDING
-                ).count(),
-                "link": reverse("decisions:review"),
-                "link_label": "Drift review",
-            }
+            attention(
+                "drift",
+                "Flagged activity to review (drift)",
+                waiting.count(),
+                reverse("decisions:review"),
+                rank=30,
+            )
         )
+        panels.append(chart_panel(drift_per_week(), rank=40))
     if can(user, Action.VIEW_AUDIT_TRAIL):
-        panels.append(
-            {
-                "key": "decisions-24h",
-                "title": f"Decisions in the last {DECISIONS_RECENT_HOURS} hours",
-                "value": Decision.objects.filter(
-                    decided_at__gte=timezone.now() - timedelta(hours=DECISIONS_RECENT_HOURS)
-                ).count(),
-            }
-        )
+        panels.append(chart_panel(decisions_per_day(), rank=10))
     return panels
+
+
+def _instant(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=UTC)
+
+
+def _iso(moment: datetime.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _link(name: str, start: datetime.date, end: datetime.date, **filters: str) -> str:
+    """The list behind a count: `name`'s page from `start` to before `end` (UTC days)."""
+    query = {**filters, "since": _iso(_instant(start)), "until": _iso(_instant(end))}
+    return f"{reverse(name)}?{urlencode(query)}"
+
+
+def _today() -> datetime.date:
+    return timezone.now().astimezone(UTC).date()
+
+
+def decisions_per_day() -> Chart:
+    today = _today()
+    first = today - datetime.timedelta(days=DECISION_CHART_DAYS - 1)
+    counts = {
+        (row["day"], row["decision"]): row["n"]
+        for row in Decision.objects.filter(decided_at__gte=_instant(first))
+        .annotate(day=TruncDate("decided_at", tzinfo=UTC))
+        .values("day", "decision")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    rows = []
+    for offset in range(DECISION_CHART_DAYS):
+        day = first + datetime.timedelta(days=offset)
+        after = day + datetime.timedelta(days=1)
+        rows.append(
+            Row(
+                key=day.isoformat(),
+                label=day.isoformat(),
+                axis_label=day.strftime("%b %-d"),
+                cells=[
+                    Cell(
+                        counts.get((day, s.key), 0),
+                        _link("decisions:log", day, after, decision=s.key),
+                    )
+                    for s in OUTCOMES
+                ],
+                link=_link("decisions:log", day, after),
+            )
+        )
+    end = today + datetime.timedelta(days=1)
+    chart = Chart(
+        key="decisions-per-day",
+        title=f"Decisions per day, last {DECISION_CHART_DAYS} days",
+        series=OUTCOMES,
+        rows=rows,
+        row_heading="Day (UTC)",
+        series_links=[_link("decisions:log", first, end, decision=s.key) for s in OUTCOMES],
+        empty="No decision in this period.",
+        width=WIDE,
+    )
+    allow, deny = (total["value"] for total in chart.totals)
+    chart.summary = (
+        f"{allow + deny} decisions from {first.isoformat()} to {today.isoformat()}: "
+        f"{allow} allowed, {deny} denied."
+    )
+    return chart
+
+
+def drift_per_week() -> Chart:
+    today = _today()
+    this_week = today - datetime.timedelta(days=today.weekday())
+    first = this_week - datetime.timedelta(weeks=DRIFT_CHART_WEEKS - 1)
+    counts = {
+        (row["week"].date(), row["review_status"]): row["n"]
+        for row in Activity.objects.filter(flagged=True, occurred_at__gte=_instant(first))
+        .annotate(week=TruncWeek("occurred_at", tzinfo=UTC))
+        .values("week", "review_status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    rows = []
+    for offset in range(DRIFT_CHART_WEEKS):
+        monday = first + datetime.timedelta(weeks=offset)
+        after = monday + datetime.timedelta(weeks=1)
+        rows.append(
+            Row(
+                key=monday.isoformat(),
+                label=f"Week of {monday.isoformat()}",
+                axis_label=monday.strftime("%b %-d"),
+                cells=[
+                    Cell(
+                        counts.get((monday, s.key), 0),
+                        _link("decisions:review", monday, after, review_status=s.key),
+                    )
+                    for s in VERDICTS
+                ],
+                link=_link("decisions:review", monday, after),
+            )
+        )
+    end = this_week + datetime.timedelta(weeks=1)
+    chart = Chart(
+        key="drift-per-week",
+        title=f"Drift flags per week, last {DRIFT_CHART_WEEKS} weeks",
+        series=VERDICTS,
+        rows=rows,
+        row_heading="Week (from Monday, UTC)",
+        series_links=[_link("decisions:review", first, end, review_status=s.key) for s in VERDICTS],
+        empty="No action was flagged in this period.",
+        width=WIDE,
+    )
+    pending, incident, expected = (total["value"] for total in chart.totals)
+    chart.summary = (
+        f"{chart.grand_total} actions flagged since {first.isoformat()}: {pending} awaiting "
+        f"review, {incident} incidents, {expected} expected."
+    )
+    return chart

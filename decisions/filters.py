@@ -9,13 +9,21 @@ from kernel.validation import sane_year_validator
 class DecisionFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent_slug")
     capability = filters.CharFilter(field_name="capability_key")
-    decision = filters.ChoiceFilter(choices=DecisionOutcome.choices)
-    credential = filters.CharFilter(method="for_credential", max_length=64)
+    decision = filters.ChoiceFilter(choices=DecisionOutcome.choices, empty_label="Allow or deny")
+    credential = filters.CharFilter(
+        method="for_credential", max_length=64, label="Credential (jti)"
+    )
     since = filters.IsoDateTimeFilter(
-        field_name="decided_at", lookup_expr="gte", validators=[sane_year_validator("since")]
+        field_name="decided_at",
+        lookup_expr="gte",
+        label="Decided since (UTC)",
+        validators=[sane_year_validator("since")],
     )
     until = filters.IsoDateTimeFilter(
-        field_name="decided_at", lookup_expr="lt", validators=[sane_year_validator("until")]
+        field_name="decided_at",
+        lookup_expr="lt",
+        label="Decided before (UTC)",
+        validators=[sane_year_validator("until")],
     )
 
     class Meta:
@@ -29,10 +37,22 @@ class DecisionFilter(filters.FilterSet):
 
 class ActivityFilter(filters.FilterSet):
     flagged = filters.BooleanFilter()
-    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices)
+    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices, label="Review")
     agent = filters.CharFilter(field_name="agent_slug")
     capability = filters.CharFilter(field_name="capability_key")
+    since = filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="gte",
+        label="Occurred since (UTC)",
+        validators=[sane_year_validator("since")],
+    )
+    until = filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="lt",
+        label="Occurred before (UTC)",
+        validators=[sane_year_validator("until")],
+    )
 
     class Meta:
         model = Activity
-        fields = ["flagged", "review_status", "agent", "capability"]
+        fields = ["flagged", "review_status", "agent", "capability", "since", "until"]

@@ -1,4 +1,4 @@
-"""HTML pages of the decisions context: security's review of drift flags."""
+"""HTML pages of the decisions context: the decision log, security's review of drift flags."""
 
 from django.urls import path
 
@@ -7,6 +7,7 @@ from decisions import views
 app_name = "decisions"
 
 urlpatterns = [
+    path("decisions/", views.decision_log, name="log"),
     path("review/", views.review_queue, name="review"),
     path("review/<int:pk>/", views.review_submit, name="review-submit"),
 ]

@@ -1,33 +1,70 @@
-"""Security's review queue for flagged activity (drift)."""
+"""The decision log (security and auditors) and security's review queue for flagged activity
+(drift), each filterable, so the dashboard's counts link to exactly what they count."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
-from decisions.limits import REVIEW_DONE_SHOWN, REVIEW_PENDING_SHOWN
+from decisions.filters import ActivityFilter, DecisionFilter
+from decisions.limits import DECISION_LOG_PAGE_SIZE, REVIEW_DONE_SHOWN, REVIEW_PENDING_SHOWN
 from decisions.models import Activity, ReviewStatus
+from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_review
 from kernel.errors import NotFound
-from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.filtering import InvalidFilters, filter_form
+from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
+
+# The review page's filters: `flagged` is implied (only flagged activity is reviewed).
+REVIEW_FILTERS = ("review_status", "agent", "capability", "since", "until")
+
+
+@require_safe
+@requires(Action.VIEW_AUDIT_TRAIL)
+def decision_log(request: HttpRequest) -> HttpResponse:
+    """Every answer of the decision API, newest first, narrowed by the API's own filters."""
+    form = filter_form(DecisionFilter, request.GET)
+    try:
+        decisions = decision_list(filters=request.GET)
+    except InvalidFilters as exc:
+        form, decisions = exc.form, decision_list().none()
+    page, query = paginate(request, decisions, DECISION_LOG_PAGE_SIZE)
+    return render(
+        request,
+        "decisions/log.html",
+        {"filters": form, "page": page, "query": query, "filtered": _any(request, form)},
+    )
 
 
 @require_safe
 @requires(Action.REVIEW_ACTIVITY)
 def review_queue(request: HttpRequest) -> HttpResponse:
-    flagged = Activity.objects.filter(flagged=True).select_related("reviewed_by")
+    form = filter_form(ActivityFilter, request.GET)
+    try:
+        flagged = activity_list(filters=request.GET).filter(flagged=True)
+    except InvalidFilters as exc:
+        form, flagged = exc.form, Activity.objects.none()
     pending = flagged.filter(review_status=ReviewStatus.PENDING).order_by("occurred_at", "id")
     reviewed = flagged.exclude(review_status=ReviewStatus.PENDING).order_by("-reviewed_at")
     return render(
         request,
         "decisions/review.html",
         {
+            "filters": [form[name] for name in REVIEW_FILTERS],
+            "filter_errors": form.non_field_errors(),
+            "filtered": _any(request, form),
             "pending": pending[:REVIEW_PENDING_SHOWN],
             "pending_count": pending.count(),
             "reviewed": reviewed[:REVIEW_DONE_SHOWN],
+            "reviewed_count": reviewed.count(),
         },
     )
+
+
+def _any(request: HttpRequest, form) -> bool:
+    """Whether the page is narrowed by one of its filters (the page says so)."""
+    return any(request.GET.get(name) for name in form.fields)
 
 
 @requires(Action.REVIEW_ACTIVITY)

@@ -1,38 +1,102 @@
-"""Dashboard panels about exceptions: in force by risk, expiring soon, waiting for me."""
+"""Dashboard panels about exceptions: waiting for me, ending soon, running by risk and expiry."""
 
+from urllib.parse import urlencode
+
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
-from approvals.queue import awaiting_me_panel
 from exceptions.limits import EXPIRING_SOON_DAYS
 from exceptions.models import Risk
-from exceptions.selectors import active_counts_by_risk, exceptions_awaiting
+from exceptions.permissions import exceptions_visible_to
+from exceptions.rules import exception_expiring_within_q, exception_running_q
+from exceptions.selectors import exceptions_awaiting
+from kernel.charts import Cell, Chart, Row, Series
+from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
+
+SOON = Series("soon", f"Ends within {EXPIRING_SOON_DAYS} days", tone="warn", pattern="hatch")
+LATER = Series("later", "Ends later", tone="accent", pattern="solid")
 
 
 def exception_panels(user: AnyUser) -> list[dict]:
     if not can(user, Action.VIEW_PORTAL):
         return []
-    counts = active_counts_by_risk(user)
-    list_url = reverse("exceptions:list")
+    now = timezone.now()
+    # An engineer renews what they asked for; security and auditors watch every exception.
+    everyone = can(user, Action.APPROVE) or can(user, Action.VIEW_AUDIT_TRAIL)
+    soon, running = exception_expiring_within_q(EXPIRING_SOON_DAYS, now), exception_running_q(now)
+    counts = exceptions_visible_to(user).aggregate(
+        mine_soon=Count("pk", filter=soon & Q(requested_by=user.pk)),
+        all_soon=Count("pk", filter=soon),
+        **{f"{risk}_soon": Count("pk", filter=soon & Q(risk=risk)) for risk in Risk.values},
+        **{f"{risk}_running": Count("pk", filter=running & Q(risk=risk)) for risk in Risk.values},
+    )
+    soon_query = {"expiring_within_days": EXPIRING_SOON_DAYS}
     panels = [
-        {
-            "key": "exceptions-by-risk",
-            "title": "Active exceptions by risk",
-            "template": "exceptions/_dashboard_by_risk.html",
-            "rows": [(risk.value, risk.label, counts[risk.value]) for risk in Risk],
-            "total": sum(counts[risk.value] for risk in Risk),
-            "link": list_url + "?status=active",
-            "link_label": "Exceptions",
-        },
-        {
-            "key": "exceptions-expiring",
-            "title": f"Exceptions expiring within {EXPIRING_SOON_DAYS} days",
-            "value": counts["expiring"],
-            "link": f"{list_url}?expiring_within_days={EXPIRING_SOON_DAYS}",
-            "link_label": "Review and renew",
-        },
+        attention(
+            "exceptions-expiring",
+            f"Exceptions ending within {EXPIRING_SOON_DAYS} days"
+            if everyone
+            else f"My exceptions ending within {EXPIRING_SOON_DAYS} days: renew them?",
+            counts["all_soon"] if everyone else counts["mine_soon"],
+            _list(**soon_query) if everyone else _list(**soon_query, mine="true"),
+            rank=60,
+        ),
+        chart_panel(_by_risk_and_expiry(counts), rank=30),
     ]
     if can(user, Action.APPROVE):
-        waiting = exceptions_awaiting(user).count()
-        panels.append(awaiting_me_panel("exceptions-awaiting-me", "Exceptions", waiting))
+        panels.append(
+            attention(
+                "exceptions-awaiting-me",
+                "Exceptions waiting for my approval",
+                exceptions_awaiting(user).count(),
+                reverse("approvals:queue") + "#exceptions",
+                rank=12,
+            )
+        )
     return panels
+
+
+def _list(**filters: object) -> str:
+    return f"{reverse('exceptions:list')}?{urlencode(filters)}"
+
+
+def _by_risk_and_expiry(counts: dict[str, int]) -> Chart:
+    """Approved exceptions not over yet (in force or starting later), by risk, split by how
+    soon they end; riskiest first."""
+    days = EXPIRING_SOON_DAYS
+    rows = [
+        Row(
+            key=risk.value,
+            label=risk.label,
+            cells=[
+                Cell(counts[f"{risk}_soon"], _list(risk=risk.value, expiring_within_days=days)),
+                Cell(
+                    counts[f"{risk}_running"] - counts[f"{risk}_soon"],
+                    _list(risk=risk.value, status="active", ending_after_days=days),
+                ),
+            ],
+            link=_list(risk=risk.value, status="active"),
+        )
+        for risk in reversed(Risk)
+    ]
+    chart = Chart(
+        key="exceptions-by-risk",
+        title="Exceptions in force by risk and expiry",
+        series=[SOON, LATER],
+        rows=rows,
+        row_heading="Risk",
+        horizontal=True,
+        series_links=[
+            _list(expiring_within_days=days),
+            _list(status="active", ending_after_days=days),
+        ],
+        empty="No exception is in force.",
+    )
+    ending = chart.totals[0]["value"]
+    chart.summary = (
+        f"{chart.grand_total} approved exceptions in force or starting later; "
+        f"{ending} end within {days} days."
+    )
+    return chart

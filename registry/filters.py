@@ -29,12 +29,24 @@ class AgentFilter(filters.FilterSet):
         choices=[("true", "true"), ("false", "false")], method="filter_orphaned"
     )
 
+    # `true`: not retired and not attested within ATTESTATION_MAX_AGE (its owner re-attests).
+    stale = filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], method="filter_stale"
+    )
+
     class Meta:
         model = Agent
-        fields = ["tier", "status", "team", "owner", "search", "orphaned"]
+        fields = ["tier", "status", "team", "owner", "search", "orphaned", "stale"]
 
     def filter_search(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
         return queryset.filter(search_q(value))
 
     def filter_orphaned(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
         return queryset.filter(orphaned_q()) if value == "true" else queryset.exclude(orphaned_q())
+
+    def filter_stale(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
+        # registry.selectors.agents (which owns the staleness rule) imports this module.
+        from registry.selectors.agents import attestation_overdue_q
+
+        overdue = attestation_overdue_q()
+        return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)

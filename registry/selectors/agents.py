@@ -12,7 +12,7 @@ from kernel.errors import NotFound
 from kernel.filtering import filtered
 from kernel.roles import Role
 from registry.filters import AgentFilter
-from registry.models import Agent
+from registry.models import Agent, AgentStatus
 from registry.rules import orphaned_q
 
 
@@ -25,6 +25,12 @@ def stale_before(now: datetime | None = None) -> datetime:
 def stale_q(now: datetime | None = None) -> Q:
     """Agents whose attestation is missing or older than ATTESTATION_MAX_AGE."""
     return Q(last_attested_at__isnull=True) | Q(last_attested_at__lt=stale_before(now))
+
+
+def attestation_overdue_q() -> Q:
+    """Agents whose owner must re-attest: stale and not retired (a retired agent needs none).
+    The dashboard counts them; the agents list's `stale` filter lists them."""
+    return ~Q(status=AgentStatus.RETIRED) & stale_q()
 
 
 def is_stale(agent: Agent, now: datetime | None = None) -> bool:
