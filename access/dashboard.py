@@ -1,7 +1,6 @@
 """Dashboard panels about just-in-time access: what waits for me, my requests by status,
 grants ending soon, active grants by tier."""
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -10,7 +9,7 @@ from django.utils import timezone
 
 from access.limits import GRANTS_EXPIRING_HOURS
 from access.models import AccessRequest, RequestStatus
-from access.rules import grant_active_q
+from access.rules import grant_active_q, grant_expiring_within_q
 from access.selectors import break_glass_awaiting_review, grants_visible_to, requests_awaiting
 from kernel.charts import Cell, Chart, Row, Series
 from kernel.dashboard import attention, chart_panel
@@ -98,7 +97,7 @@ def _grants(user: AnyUser) -> list[dict]:
     auditors: all), active now: by tier, and those ending soon."""
     now = timezone.now()
     active = grant_active_q(now)
-    ending = active & Q(expires_at__lte=now + timedelta(hours=GRANTS_EXPIRING_HOURS))
+    ending = grant_expiring_within_q(GRANTS_EXPIRING_HOURS, now)
     counts = grants_visible_to(user).aggregate(
         ending=Count("pk", filter=ending),
         **{tier: Count("pk", filter=active & Q(agent__tier=tier)) for tier in Tier.values},

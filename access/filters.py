@@ -4,11 +4,13 @@ selectors in access.selectors apply them)."""
 from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
+from access.limits import GRANT_EXPIRING_FILTER_MAX_HOURS
 from access.models import AccessRequest, Grant, RequestStatus
-from access.rules import grant_active_q
+from access.rules import grant_active_q, grant_expiring_within_q
 from approvals.selectors import awaiting_approval_by
 from kernel.filtering import UserFilterSet
 from kernel.sorting import SortSpec
+from registry.models import Tier
 
 # The sortable columns of the requests and grants pages (kernel.sorting).
 REQUEST_SORT = SortSpec(
@@ -69,10 +71,19 @@ class GrantFilter(UserFilterSet):
     agent = filters.CharFilter(field_name="agent__slug")
     capability = filters.CharFilter(field_name="capability__key")
     active = _flag("filter_active")
+    tier = filters.ChoiceFilter(field_name="agent__tier", choices=Tier.choices)
+    expiring_within_hours = filters.NumberFilter(
+        method="filter_expiring", min_value=1, max_value=GRANT_EXPIRING_FILTER_MAX_HOURS
+    )
 
     class Meta:
         model = Grant
-        fields = ["agent", "capability", "active"]
+        fields = ["agent", "capability", "active", "tier", "expiring_within_hours"]
+
+    def filter_expiring(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        if value is None:
+            return queryset
+        return queryset.filter(grant_expiring_within_q(int(value)))
 
     def filter_active(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         active = grant_active_q()

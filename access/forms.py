@@ -7,10 +7,15 @@ from django import forms
 from django.conf import settings
 from django.db.models import Q
 
-from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
+from access.limits import (
+    DURATION_HOURS_INPUT_MAX,
+    GRANT_EXPIRING_FILTER_MAX_HOURS,
+    SCOPE_MAX_LENGTH,
+    TICKET_MAX_LENGTH,
+)
 from access.models import RequestStatus
 from kernel.permissions import AnyUser
-from registry.models import Agent, AgentStatus, Capability
+from registry.models import Agent, AgentStatus, Capability, Tier
 
 
 class AccessRequestForm(forms.Form):
@@ -94,6 +99,16 @@ class RequestFilterForm(forms.Form):
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RequestStatus.choices])
     agent = forms.ChoiceField(required=False)
     capability = forms.ChoiceField(required=False)
+    tier = forms.ChoiceField(
+        label="Agent tier", required=False, choices=[("", "Any tier"), *Tier.choices]
+    )
+    expiring_within_hours = forms.IntegerField(
+        label="Ending within (hours)",
+        required=False,
+        min_value=1,
+        max_value=GRANT_EXPIRING_FILTER_MAX_HOURS,
+        help_text="active grants ending within this many hours",
+    )
 
     def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)
@@ -111,6 +126,16 @@ class GrantFilterForm(forms.Form):
     )
     agent = forms.ChoiceField(required=False)
     capability = forms.ChoiceField(required=False)
+    tier = forms.ChoiceField(
+        label="Agent tier", required=False, choices=[("", "Any tier"), *Tier.choices]
+    )
+    expiring_within_hours = forms.IntegerField(
+        label="Ending within (hours)",
+        required=False,
+        min_value=1,
+        max_value=GRANT_EXPIRING_FILTER_MAX_HOURS,
+        help_text="active grants ending within this many hours",
+    )
 
     def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
         super().__init__(*args, **kwargs)

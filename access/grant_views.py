@@ -29,7 +29,8 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     params.setdefault("active", "true")
     form = GrantFilterForm(params, **selectors.filter_choices(request.user))
     form.is_valid()  # a value not on offer is shown on its field
-    asked = {name: params.get(name, "") for name in ("active", "agent", "capability")}
+    names = ("active", "agent", "capability", "tier", "expiring_within_hours")
+    asked = {name: params.get(name, "") for name in names}
     try:
         grants = selectors.grant_list(request.user, filters=asked)
     except InvalidFilters as exc:

@@ -22,3 +22,5 @@ BREAK_GLASS_RECENT_DAYS = 30
 
 # Owners are told this long before a grant expires (once per grant).
 GRANT_REMINDER_BEFORE = timedelta(hours=1)
+# The grants list's "ending within N hours" filter: at most a week.
+GRANT_EXPIRING_FILTER_MAX_HOURS = 168

@@ -7,7 +7,7 @@ SQL of the decision query (decisions.selectors), all checked against one table o
 (tests/access/test_rules.py).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from fnmatch import fnmatchcase
 
 from django.db.models import Q
@@ -22,6 +22,12 @@ def grant_active_q(at: datetime | None = None) -> Q:
     return Q(starts_at__lte=at, expires_at__gt=at) & (
         Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
     )
+
+
+def grant_expiring_within_q(hours: int, at: datetime | None = None) -> Q:
+    """Grants active at `at` that end within `hours` hours of it."""
+    at = at or timezone.now()
+    return grant_active_q(at) & Q(expires_at__lte=at + timedelta(hours=hours))
 
 
 def grant_is_active(grant: Grant, at: datetime | None = None) -> bool:

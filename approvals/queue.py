@@ -4,7 +4,6 @@ A provider takes the user and returns None or a dict with `key`, `title`, `templ
 and `items`. Access and exceptions register theirs in their `AppConfig.ready()`.
 """
 
-from django.urls import reverse
 
 from kernel.permissions import AnyUser
 from kernel.sections import Sections
@@ -12,18 +11,6 @@ from kernel.sections import Sections
 queue_sections: Sections[[AnyUser]] = Sections()
 register_queue_section = queue_sections.register
 queue_for = queue_sections.collect
-
-
-def awaiting_me_panel(key: str, subjects: str, count: int) -> dict:
-    """The dashboard panel of a workflow's `subjects` ("Requests") awaiting this security
-    member: how many, and the way to the queue."""
-    return {
-        "key": key,
-        "title": f"{subjects} waiting for my approval",
-        "value": count,
-        "link": reverse("approvals:queue"),
-        "link_label": "Approvals",
-    }
 
 
 def awaiting_approval_section(

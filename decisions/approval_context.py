@@ -36,7 +36,7 @@ def agent_drift_context(agents: Sequence[Agent], user: AnyUser) -> dict | None:
         .filter(rank__lte=DRIFT_CONTEXT_SHOWN)
         .order_by("agent_id", "rank")
     )
-    by_agent: dict[int, list[Activity]] = defaultdict(list)
+    by_agent: dict[int | None, list[Activity]] = defaultdict(list)
     for flag in flags:
         by_agent[flag.agent_id].append(flag)
     return {

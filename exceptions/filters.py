@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from exceptions.limits import EXPIRING_FILTER_MAX_DAYS
 from exceptions.models import ExceptionStatus, PolicyException, Risk
-from exceptions.rules import exception_expiring_within_q
+from exceptions.rules import exception_ending_after_q, exception_expiring_within_q
 from kernel.filtering import UserFilterSet
 from kernel.sorting import SortSpec
 
@@ -51,6 +51,13 @@ class ExceptionFilter(UserFilterSet):
         label="Expiring within (days)",
         help_text="active exceptions ending within this many days",
     )
+    ending_after_days = WholeNumberFilter(
+        method="filter_ending_after",
+        min_value=0,
+        max_value=EXPIRING_FILTER_MAX_DAYS,
+        label="Ending after (days)",
+        help_text="active exceptions ending later than this many days from now",
+    )
     mine = filters.BooleanFilter(
         method="filter_mine",
         label="Requested by",
@@ -59,10 +66,21 @@ class ExceptionFilter(UserFilterSet):
 
     class Meta:
         model = PolicyException
-        fields = ["status", "risk", "agent", "capability", "expiring_within_days", "mine"]
+        fields = [
+            "status",
+            "risk",
+            "agent",
+            "capability",
+            "expiring_within_days",
+            "ending_after_days",
+            "mine",
+        ]
 
     def filter_expiring(self, queryset, name, value):
         return queryset if value is None else queryset.filter(exception_expiring_within_q(value))
+
+    def filter_ending_after(self, queryset, name, value):
+        return queryset if value is None else queryset.filter(exception_ending_after_q(value))
 
     def filter_mine(self, queryset, name, value):
         if value is None:

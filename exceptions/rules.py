@@ -64,6 +64,12 @@ def exception_expiring_within_q(days: int, now: datetime | None = None) -> Q:
     return exception_running_q(now) & Q(expires_at__lte=now + timedelta(days=days))
 
 
+def exception_ending_after_q(days: int, now: datetime | None = None) -> Q:
+    """Running now and ending more than `days` days from now (the rest of the running ones)."""
+    now = now or timezone.now()
+    return exception_running_q(now) & Q(expires_at__gt=now + timedelta(days=days))
+
+
 def exception_is_expiring_soon(exception: PolicyException, now: datetime | None = None) -> bool:
     """`exception_expiring_within_q(EXPIRING_SOON_DAYS)`, for an exception already loaded."""
     now = now or timezone.now()

@@ -5,15 +5,15 @@ What "in force" and "running" mean is stated once, in exceptions.rules.
 
 from collections.abc import Mapping
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from approvals.selectors import awaiting_approval_by
 from exceptions import permissions
 from exceptions.filters import ExceptionFilter
-from exceptions.limits import EXPIRING_SOON_DAYS, RENEWAL_CHAIN_MAX
-from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
-from exceptions.rules import exception_expiring_within_q, exception_in_force_q, exception_running_q
+from exceptions.limits import RENEWAL_CHAIN_MAX
+from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException
+from exceptions.rules import exception_running_q
 from kernel.filtering import filtered
 from kernel.lookup import get_by_pk
 from kernel.permissions import AnyUser
@@ -69,18 +69,6 @@ def exceptions_in_force_for_agent(agent_id: int, user: AnyUser) -> QuerySet[Poli
         .filter(exception_running_q(now), agent_id=agent_id)
         .select_related("capability")
         .order_by("expires_at", "id")
-    )
-
-
-def active_counts_by_risk(user: AnyUser) -> dict[str, int]:
-    """In force now, per risk, in one aggregate query (zeros included)."""
-    now = timezone.now()
-    return permissions.exceptions_visible_to(user).aggregate(
-        **{
-            risk.value: Count("pk", filter=exception_in_force_q(now) & Q(risk=risk.value))
-            for risk in Risk
-        },
-        expiring=Count("pk", filter=exception_expiring_within_q(EXPIRING_SOON_DAYS, now)),
     )
 
 
