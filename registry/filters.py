@@ -3,8 +3,23 @@
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
 
+from kernel.sorting import SortSpec
 from registry.models import Agent, AgentStatus, Tier
 from registry.rules import orphaned_q
+
+# The sortable columns of the /agents/ page (kernel.sorting).
+AGENT_SORT = SortSpec(
+    {
+        "agent": ("slug",),
+        "team": ("team__slug",),
+        "owner": ("owner__username",),
+        "tier": ("tier",),
+        "status": ("status",),
+        "vendor": ("vendor",),
+        "attested": ("last_attested_at",),
+    },
+    default="agent",
+)
 
 
 def search_q(text: str) -> Q:

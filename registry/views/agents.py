@@ -13,8 +13,10 @@ from kernel.errors import ApplicationError, Forbidden, NotFound
 from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, requires, valid_data
 from kernel.permissions import Action, can, require
+from kernel.sorting import sort_rows
 from registry import permissions
 from registry.agent_sections import sections_for
+from registry.filters import AGENT_SORT
 from registry.forms import AgentFilterForm, AgentForm, AgentReassignForm, AgentStatusForm
 from registry.models import Agent
 from registry.rules import is_orphaned
@@ -42,6 +44,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
     except InvalidFilters as exc:
         exc.show_on(filters)
         agents = Agent.objects.none()
+    agents, sort = sort_rows(agents, AGENT_SORT, request.GET)
     page, query = paginate(request, agents, PAGE_SIZE)
     stale_before = selectors.stale_before()
     return render(
@@ -52,6 +55,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "stale_before": stale_before,
+            "sort": sort,
             # Owners come with the rows (select_related): no query per row.
             "orphaned": {agent.pk for agent in page if is_orphaned(agent)},
         },

@@ -47,3 +47,18 @@ def test_the_confirmation_page_is_refused_to_the_wrong_role(client, engineer, wo
     assert client.get("/agents/pay-bot/suspend/").status_code == 403
     assert client.post("/agents/pay-bot/suspend/", {"reason": "x"}).status_code == 403
     assert Agent.objects.get(slug="pay-bot").status == "active"
+
+
+def test_the_agents_list_sorts_by_a_column_and_keeps_its_filters(client, engineer, world):
+    team = world["agent"].team
+    AgentFactory(slug="alpha-bot", owner=engineer, team=team, tier="sandbox", vendor="zeta")
+    AgentFactory(slug="zulu-bot", owner=engineer, team=team, tier="sandbox", vendor="alpha")
+    client.force_login(engineer)
+    page = client.get("/agents/?tier=sandbox&sort=-agent")
+    assert [a.slug for a in page.context["page"]] == ["zulu-bot", "alpha-bot"]
+    by_vendor = client.get("/agents/?tier=sandbox&sort=vendor")
+    assert [a.slug for a in by_vendor.context["page"]] == ["zulu-bot", "alpha-bot"]
+    html = by_vendor.content.decode()
+    assert 'href="?tier=sandbox&amp;sort=-vendor"' in html  # the filter stays in the link
+    refused = client.get("/agents/?sort=password").content.decode()
+    assert "This list cannot be sorted by “password”" in refused
