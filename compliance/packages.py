@@ -1,5 +1,6 @@
-"""Evidence packages: a zip of the report (JSON, CSV, OSCAL, printable HTML), every evidence
-file in scope, and manifest.json with the SHA-256 and size of each file in the zip.
+"""Evidence packages: a zip of the report (JSON, CSV, OSCAL, printable HTML), every record each
+control checked (one CSV per control, written as it is read), every evidence file in scope, and
+manifest.json with the SHA-256 and size of each file in the zip.
 
 Requesting one is an export (a read: security and auditors). The zip is built by a Celery
 task that moves the package pending -> running -> ready | failed and reports progress.
@@ -22,16 +23,16 @@ from django.utils import timezone
 
 from compliance.models import EvidencePackage, PackageStatus
 from compliance.period import Period
-from compliance.reports import export
-from compliance.reports.build import evidence_files_in_period, report_build
+from compliance.reports import export, records
+from compliance.reports.build import Report, evidence_files_in_period, report_build
 from kernel.errors import NotFound
 from kernel.permissions import Action, AnyUser, can
 
 logger = logging.getLogger(__name__)
 
 CHUNK = 1024 * 1024
-# Progress: the report is a fifth of the work, the evidence files most of the rest.
-REPORT_DONE, FILES_DONE = 20, 95
+# Progress: the report, then every control's records, then the evidence files.
+REPORT_DONE, RECORDS_DONE, FILES_DONE = 10, 40, 95
 
 ALLOWED = {
     PackageStatus.PENDING: {PackageStatus.RUNNING, PackageStatus.FAILED},
@@ -123,6 +124,7 @@ def _write_zip(package: EvidencePackage, handle: IO[bytes]) -> None:
         html = render_to_string("compliance/report_print.html", {"report": report})
         _add_bytes(archive, f"report/{base}.html", html.encode(), entries)
         _progress(package, REPORT_DONE)
+        _add_records(package, report, archive, entries)
 
         controls = [result.control for result in report.controls.values()]
         files = evidence_files_in_period(controls, period).select_related("control")
@@ -144,7 +146,7 @@ def _write_zip(package: EvidencePackage, handle: IO[bytes]) -> None:
             except FileNotFoundError:
                 entry.update(path=None, missing=True)
             entries.append(entry)
-            _progress(package, REPORT_DONE + (FILES_DONE - REPORT_DONE) * done // total)
+            _progress(package, RECORDS_DONE + (FILES_DONE - RECORDS_DONE) * done // total)
 
         manifest = {
             "framework": package.framework.key,
@@ -158,6 +160,33 @@ def _write_zip(package: EvidencePackage, handle: IO[bytes]) -> None:
             "files": entries,
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))
+
+
+def _add_records(
+    package: EvidencePackage, report: Report, archive: zipfile.ZipFile, entries: list[dict]
+) -> None:
+    """records/<control>.csv: every record the control checked, streamed into the zip."""
+    collected = [result.control for result in report.controls.values() if result.evidence.collected]
+    for done, control in enumerate(collected, 1):
+        path = f"records/{control.ref_id}.csv"
+        digest, size = hashlib.sha256(), 0
+        with archive.open(path, "w") as target:
+            for line in records.records_csv_lines(report.framework, [control], report.period):
+                data = line.encode()
+                digest.update(data)
+                target.write(data)
+                size += len(data)
+        entries.append(
+            {
+                "path": path,
+                "kind": "records",
+                "control": control.ref_id,
+                "records": report.controls[control.ref_id].evidence.checked,
+                "sha256": digest.hexdigest(),
+                "size": size,
+            }
+        )
+        _progress(package, REPORT_DONE + (RECORDS_DONE - REPORT_DONE) * done // len(collected))
 
 
 def package_build(package_id: int) -> EvidencePackage | None:

@@ -1,8 +1,11 @@
-"""The audit report page, its exports, and evidence packages (HTML side).
+"""The audit report page, its exports, every record a control checked, and evidence packages
+(HTML side).
 
 Reports and exports are reads of portal-wide evidence: security and auditors only (engineers
 and the gateway get 403). Requesting an evidence package is an export too.
 """
+
+from collections.abc import Iterator
 
 from django.contrib import messages
 from django.http import (
@@ -18,17 +21,21 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance import package_requests, packages
-from compliance.models import EvidencePackage
+from compliance.collectors import collector_for
+from compliance.models import EvidencePackage, PackageStatus
 from compliance.period import Period, period_parse
-from compliance.reports import export, pdf
+from compliance.reports import export, pdf, records
 from compliance.reports.build import Report, report_build
 from controls import selectors
+from controls.models import Framework
 from kernel.errors import NotFound
-from kernel.http import AuthenticatedHttpRequest, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
 
-EXPORT_FORMATS = ("csv", "json", "oscal", "pdf")
+# "records": every record each control checked, one CSV row each (not in the JSON: too large).
+EXPORT_FORMATS = ("csv", "json", "oscal", "pdf", "records")
 RECENT_PACKAGES = 5
+RECORDS_PER_PAGE = 50
 
 
 def _period(request: HttpRequest) -> Period:
@@ -37,16 +44,34 @@ def _period(request: HttpRequest) -> Period:
 
 
 def _filename(report: Report, suffix: str) -> str:
-    period = report.period
-    return f"{report.framework.key}_{period.start.isoformat()}_{period.end.isoformat()}{suffix}"
+    return _name(report.framework, report.period, suffix)
+
+
+def _name(framework: Framework, period: Period, suffix: str) -> str:
+    return f"{framework.key}_{period.start.isoformat()}_{period.end.isoformat()}{suffix}"
+
+
+def csv_download(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 def report_csv_response(report: Report) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        export.report_csv_lines(report), content_type="text/csv; charset=utf-8"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(report, ".csv")}"'
-    return response
+    return csv_download(export.report_csv_lines(report), _filename(report, ".csv"))
+
+
+def records_csv_response(
+    framework: Framework, period: Period, ref_id: str | None = None
+) -> StreamingHttpResponse:
+    """Every record checked, streamed: of one control (`ref_id`), or of every control."""
+    if ref_id is None:
+        controls, suffix = records.controls_in_report(framework), "_records.csv"
+    else:
+        controls = [records.control_in_report(framework, ref_id)]
+        suffix = f"_{ref_id}_records.csv"
+    lines = records.records_csv_lines(framework, controls, period)
+    return csv_download(lines, _name(framework, period, suffix))
 
 
 def report_json_response(report: Report, *, oscal: bool = False) -> HttpResponse:
@@ -67,6 +92,7 @@ def package_as_dict(request: HttpRequest, package: EvidencePackage, *, api: bool
         "to": package.period_to.isoformat(),
         "requested_by": package.requested_by.username,
         "status": package.status,
+        "status_label": package.get_status_display(),
         "progress": package.progress,
         "sha256": package.sha256 or None,
         "size": package.size,
@@ -112,6 +138,8 @@ def report(request: HttpRequest, key: str) -> HttpResponse:
 def report_export(request: HttpRequest, key: str, fmt: str) -> HttpResponse | StreamingHttpResponse:
     if fmt not in EXPORT_FORMATS:
         raise NotFound(f"No export format '{fmt}': use one of {', '.join(EXPORT_FORMATS)}.")
+    if fmt == "records":
+        return records_csv_response(selectors.framework_get(key), _period(request))
     built = report_build(selectors.framework_get(key), _period(request))
     if fmt == "csv":
         return report_csv_response(built)
@@ -131,12 +159,76 @@ def package_request(request: AuthenticatedHttpRequest, key: str) -> HttpResponse
     package = package_requests.package_request(
         actor=request.user, framework=framework, period=period
     )
-    messages.success(
-        request,
-        f"Evidence package #{package.pk} requested; it is built in the background.",
-    )
+    # In the embedded default (no broker) the build ran in-process before this line; with a
+    # broker a worker builds it later. The package's status says which, whatever the setup.
+    package.refresh_from_db()
+    level, message = package_outcome(package)
+    if request.headers.get("Accept", "").startswith("application/json"):  # package-status.js
+        answer = package_as_dict(request, package, api=False)
+        status_url = reverse("compliance:package", args=[package.pk])
+        tag = messages.DEFAULT_TAGS[level]
+        return JsonResponse(
+            {**answer, "status_url": status_url, "message": message, "level_tag": tag}
+        )
+    messages.add_message(request, level, message)
     url = reverse("compliance:report", args=[key])
     return redirect(f"{url}?from={period.start.isoformat()}&to={period.end.isoformat()}#packages")
+
+
+def package_outcome(package: EvidencePackage) -> tuple[int, str]:
+    """What to tell the person who asked: built (in-process), failed, or building."""
+    if package.status == PackageStatus.READY:
+        return messages.SUCCESS, (
+            f"Evidence package #{package.pk} built: download it below "
+            f"(SHA-256 {package.sha256[:16]}…)."
+        )
+    if package.status == PackageStatus.FAILED:
+        return messages.ERROR, (
+            f"Evidence package #{package.pk} could not be built: {package.error.rstrip('.')}. "
+            "Ask again; if it fails again, tell the portal's administrators."
+        )
+    return messages.INFO, (
+        f"Evidence package #{package.pk} is building in the background; this page updates "
+        "when it is ready."
+    )
+
+
+@requires(Action.EXPORT_EVIDENCE)
+@require_GET
+def control_records(request: HttpRequest, key: str, ref_id: str) -> HttpResponse:
+    """Every record a control checked in the period, a page at a time (the report shows a few
+    samples); the period chosen here, like the report's."""
+    framework = selectors.framework_get(key)
+    control = records.control_in_report(framework, ref_id)
+    period = _period(request)
+    collector = collector_for(control.ref_id)
+    evidence = collector.collect(period)
+    population = collector.population(period)
+    page, query = paginate(request, [] if population is None else population, RECORDS_PER_PAGE)
+    links = records.records_links(framework.key, control.ref_id, period)
+    return render(
+        request,
+        "compliance/control_records.html",
+        {
+            "framework": framework,
+            "control": control,
+            "period": period,
+            "checks": collector.checks,
+            "evidence": evidence,
+            "listed": population is not None,
+            "page": page,
+            "query": query,
+            "links": links,
+            "report_url": f"{reverse('compliance:report', args=[framework.key])}?"
+            f"{records.period_query(period)}#control-{control.ref_id}",
+        },
+    )
+
+
+@requires(Action.EXPORT_EVIDENCE)
+@require_GET
+def control_records_csv(request: HttpRequest, key: str, ref_id: str) -> StreamingHttpResponse:
+    return records_csv_response(selectors.framework_get(key), _period(request), ref_id)
 
 
 @requires(Action.EXPORT_EVIDENCE)

@@ -14,6 +14,14 @@ class ControlForm(forms.Form):
     ref_id = forms.CharField(max_length=16, help_text="e.g. AGC-11; cannot change later")
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    owner = forms.ModelChoiceField(
+        queryset=selectors.control_owner_choices(),
+        to_field_name="username",
+        required=False,
+        empty_label="No owner",
+        label="Owner",
+        help_text="the security member who answers for this control",
+    )
     owner_team = forms.ModelChoiceField(
         queryset=selectors.owner_team_model()._default_manager.order_by("slug"),
         to_field_name="slug",

@@ -88,6 +88,14 @@ class Control(models.Model):
         blank=True,
         related_name="controls",
     )
+    # The security member accountable for the control (controls.services checks the role).
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_controls",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -100,6 +108,17 @@ class Control(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("controls:control", kwargs={"ref_id": self.ref_id})
+
+    @property
+    def owner_label(self) -> str:
+        """Who answers for the control, in words: the person and/or the team, or "No owner"."""
+        names = []
+        if self.owner is not None:
+            full = self.owner.get_full_name()
+            names.append(f"{full} ({self.owner.username})" if full else self.owner.username)
+        if self.owner_team is not None:
+            names.append(f"team {self.owner_team}")
+        return " · ".join(names) or "No owner"
 
 
 class Mapping(models.Model):

@@ -10,6 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from django.contrib.auth.models import User
 from django.db.models import (
     Count,
     F,
@@ -33,6 +34,7 @@ from controls.models import (
     Mapping,
 )
 from kernel.errors import NotFound
+from kernel.roles import Role
 
 # The crosswalk shown when none is asked for: the two frameworks auditors compare most.
 DEFAULT_CROSSWALK = ("owasp-agentic-top10-2026", "nist-ai-rmf-1.0")
@@ -188,7 +190,7 @@ def framework_matrix(framework: Framework) -> Matrix:
 def control_list() -> QuerySet[Control]:
     """Controls with mapping, framework and evidence counts, in one query."""
     return (
-        Control.objects.select_related("owner_team")
+        Control.objects.select_related("owner_team", "owner")
         .annotate(
             mappings_count=Count("mappings", distinct=True),
             frameworks_count=Count("mappings__item__framework", distinct=True),
@@ -200,7 +202,7 @@ def control_list() -> QuerySet[Control]:
 
 def control_get(ref_id: str) -> Control:
     try:
-        return Control.objects.select_related("owner_team").get(ref_id=ref_id)
+        return Control.objects.select_related("owner_team", "owner").get(ref_id=ref_id)
     except Control.DoesNotExist:
         raise NotFound(f"No control '{ref_id}'.") from None
 
@@ -209,7 +211,7 @@ def control_detail(ref_id: str) -> Control:
     """A control with its mappings (and their items) and evidence files prefetched."""
     try:
         return (
-            Control.objects.select_related("owner_team")
+            Control.objects.select_related("owner_team", "owner")
             .prefetch_related(
                 Prefetch(
                     "mappings",
@@ -292,3 +294,19 @@ def owner_team_get(slug: str) -> Model:
         return team_model._default_manager.get(slug=slug)
     except team_model.DoesNotExist:  # type: ignore[attr-defined]
         raise NotFound(f"No team with slug '{slug}'.") from None
+
+
+def control_owner_choices() -> QuerySet[User]:
+    """Who may own a control: active security members (superusers hold security's powers)."""
+    return (
+        User.objects.filter(Q(groups__name=Role.SECURITY) | Q(is_superuser=True), is_active=True)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def control_owner_get(username: str) -> User:
+    try:
+        return User.objects.get(username=username)
+    except User.DoesNotExist:
+        raise NotFound(f"No user '{username}'.") from None

@@ -26,9 +26,9 @@ from controls.models import (
 from kernel.audit import audit_actor
 from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
-from kernel.permissions import Action, require
+from kernel.permissions import Action, can, require
 
-CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "active"})
+CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "owner", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 MAX_RATIONALE_CHARS = 1000
@@ -79,6 +79,17 @@ def _check_mapping_values(relationship: str, strength: int, rationale: str) -> N
         )
 
 
+def _check_owner(owner: User | None) -> None:
+    """A control's owner answers for it to auditors: a security member, still here."""
+    if owner is not None and not (owner.is_active and can(owner, Action.MANAGE_CONTROLS)):
+        raise ApplicationError(
+            f"{owner.username} is not in security: a control's owner must be a security "
+            "member (or name the owner team instead).",
+            code="owner_not_security",
+            field="owner",
+        )
+
+
 @transaction.atomic
 def control_create(
     *,
@@ -87,9 +98,11 @@ def control_create(
     title: str,
     description: str = "",
     owner_team: models.Model | None = None,
+    owner: User | None = None,
     active: bool = True,
 ) -> Control:
     require(actor, Action.MANAGE_CONTROLS)
+    _check_owner(owner)
     if Control.objects.filter(ref_id=ref_id).exists():
         raise ApplicationError(
             f"Control {ref_id} already exists.", code="duplicate", field="ref_id"
@@ -100,6 +113,7 @@ def control_create(
         description=description,
         # The registry's Team, typed as a plain model: controls does not import the registry.
         owner_team=owner_team,  # type: ignore[misc]
+        owner=owner,
         active=active,
     )
     _save(actor, control)
@@ -108,8 +122,11 @@ def control_create(
 
 @transaction.atomic
 def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
-    """Edit a control's title, description, owner team or active flag (ref_id never changes)."""
+    """Edit a control's title, description, owner (a security member), owner team or active
+    flag (ref_id never changes)."""
     control = _edited(actor, control, changes, CONTROL_FIELDS)
+    if "owner" in changes:
+        _check_owner(control.owner)
     _save(actor, control)
     return control
 

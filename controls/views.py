@@ -155,12 +155,14 @@ def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
             initial={
                 "title": control.title,
                 "description": control.description,
+                "owner": control.owner.username if control.owner else None,
                 "owner_team": control.owner_team.slug if control.owner_team else None,
                 "active": control.active,
             },
         )
         context["mapping_form"] = MappingForm()
-        context["evidence_form"] = EvidenceForm()
+        # Its own ids: the control form has a `description` too (ids are unique on a page).
+        context["evidence_form"] = EvidenceForm(auto_id="evidence_%s")
     return render(request, "controls/control_detail.html", context)
 
 

@@ -8,6 +8,11 @@ from compliance.api.policy_impact import PolicyImpact
 urlpatterns = [
     path("policy/versions/<int:number>/impact/", PolicyImpact.as_view(), name="api-policy-impact"),
     path("reports/<str:framework_key>/", views.ReportView.as_view(), name="api-report"),
+    path(
+        "reports/<str:framework_key>/controls/<str:ref_id>/records/",
+        views.ReportRecordsView.as_view(),
+        name="api-report-records",
+    ),
     path("evidence-packages/", views.EvidencePackageList.as_view(), name="api-evidence-packages"),
     path(
         "evidence-packages/<int:pk>/",

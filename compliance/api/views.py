@@ -4,19 +4,28 @@
 negotiation: errors are always JSON, and a CSV is streamed as it is written.
 """
 
+from typing import Any
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from compliance import package_requests, packages
+from compliance.collectors import Sample
 from compliance.period import period_parse
-from compliance.reports import export
+from compliance.reports import export, records
 from compliance.reports.build import report_build
-from compliance.views import package_as_dict, package_file_response, report_csv_response
+from compliance.views import (
+    package_as_dict,
+    package_file_response,
+    records_csv_response,
+    report_csv_response,
+)
 from controls import selectors
 from kernel.api.inputs import InputSerializer, referenced, validated
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
@@ -74,6 +83,62 @@ class ReportView(APIView):
         return Response(export.report_as_dict(report))
 
 
+class RecordOut(serializers.Serializer):
+    """One record a control checked (the shape of `Sample.as_dict`)."""
+
+    kind = serializers.CharField(help_text="grant, access_request, decision, activity, ...")
+    id = serializers.CharField()
+    url = serializers.CharField(help_text="its page in the portal, or empty")
+    failed = serializers.BooleanField(help_text="true: it fails the control's check")
+
+
+# `label` is also an attribute of every DRF field: declared here, as PackageOut's `from`.
+RecordOut._declared_fields["label"] = serializers.CharField(help_text="what the record is")
+
+
+class RecordPageOut(serializers.Serializer):
+    """A page of records, as every paginated list of the API."""
+
+    count = serializers.IntegerField(help_text="every record checked: the control's `checked`")
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RecordOut(many=True)
+
+
+class ReportRecordsView(APIView):
+    """Every record a control checked in the period (as many as its `checked`), failing ones
+    first where the collector can order them so; 50 a page (`page`). `format=csv` streams them
+    all as one CSV instead."""
+
+    permission_classes = [ActionPermission]
+    action_permissions = EXPORT_ACTIONS
+    content_negotiation_class = JsonOnly
+
+    @extend_schema(
+        parameters=[
+            *PERIOD_PARAMETERS,
+            OpenApiParameter("format", str, enum=["json", "csv"], description="json"),
+        ],
+        responses={200: RecordPageOut, (200, "text/csv"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request, framework_key: str, ref_id: str):
+        fmt = request.query_params.get("format", "json")
+        if fmt not in ("json", "csv"):
+            raise ApplicationError(f"Unknown format '{fmt[:20]}': use json or csv.", field="format")
+        framework = selectors.framework_get(framework_key)
+        control = records.control_in_report(framework, ref_id)
+        period = period_parse(request.query_params.get("from"), request.query_params.get("to"))
+        if fmt == "csv":
+            return records_csv_response(framework, period, control.ref_id)
+        pages = PageNumberPagination()
+        # A Population slices like a list (all Django's Paginator needs), typed as it is.
+        population: Any = records.population_of(control, period)
+        if population is None:
+            population = []
+        page: list[Sample] = pages.paginate_queryset(population, request, view=self) or []
+        return pages.get_paginated_response([sample.as_dict() for sample in page])
+
+
 PackageIn = type(
     "PackageIn",
     (InputSerializer,),
@@ -92,6 +157,7 @@ class PackageOut(serializers.Serializer):
     framework = serializers.CharField()
     requested_by = serializers.CharField()
     status = serializers.CharField(help_text="pending | running | ready | failed")
+    status_label = serializers.CharField(help_text="the status in words, as the page shows it")
     progress = serializers.IntegerField(min_value=0, max_value=100)
     sha256 = serializers.CharField(allow_null=True)
     size = serializers.IntegerField(allow_null=True)

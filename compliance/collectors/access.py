@@ -1,7 +1,7 @@
 """Collectors that read access requests, approvals and grants: AGC-03, AGC-04."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -26,7 +26,8 @@ from access.models import AccessRequest, Approval, Grant, RequestStatus
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import agent_url, url_or_blank
 from compliance.collectors.people import security_people
-from compliance.collectors.policy import versions_in_force
+from compliance.collectors.policy import high_risk_slots, versions_in_force
+from compliance.collectors.population import Population, Rows, each
 from compliance.period import Period
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 
@@ -125,29 +126,7 @@ class JustInTimeAccess(Collector):
         standing = PolicyRule.objects.filter(
             version__in=versions, capability__high_risk=True, effect=Effect.ALLOW
         ).count()
-        evidence.samples = [
-            Sample(
-                kind="grant",
-                id=str(pk),
-                label=f"grant #{pk}: {agent} {capability}, {_hours(length)} h "
-                + (f"(max {limit} h)" if limit is not None else "(no rule allows a grant)"),
-                url=url_or_blank("access:request-detail", pk=request_id)
-                if request_id
-                else agent_url(agent),
-                failed=bool(over),
-            )
-            for pk, agent, capability, length, limit, over, request_id in grants.order_by(
-                "-over_limit", "-starts_at", "-pk"
-            ).values_list(
-                "pk",
-                "agent__slug",
-                "capability__key",
-                "length",
-                "limit_hours",
-                "over_limit",
-                "request_id",
-            )[:SAMPLE_SIZE]
-        ]
+        evidence.samples = [_grant_sample(row) for row in _grant_rows(grants)[:SAMPLE_SIZE]]
         figures = evidence.figures
         figures["longest_grant_hours"] = _hours(figures["longest_grant_hours"])
         figures["standing_allow_on_high_risk"] = standing
@@ -156,6 +135,41 @@ class JustInTimeAccess(Collector):
         evidence.checked += slots
         evidence.failed += standing
         return evidence
+
+    def population(self, period: Period) -> Population:
+        """The grants (over their limit first), then every high-risk slot of the policy."""
+        return Population(
+            Rows(_grant_rows(grants_with_limits(period)), each(_grant_sample)),
+            high_risk_slots(period, failing={Effect.ALLOW}),
+        )
+
+
+def _grant_rows(grants: "QuerySet[WithAnnotations[Grant, GrantLimits]]") -> QuerySet[Any]:
+    return grants.order_by("-over_limit", "-starts_at", "-pk").values_list(
+        "pk",
+        "agent__slug",
+        "capability__key",
+        "length",
+        "limit_hours",
+        "over_limit",
+        "request_id",
+        "starts_at",
+    )
+
+
+def _grant_sample(row: tuple) -> Sample:
+    pk, agent, capability, length, limit, over, request_id, starts = row
+    return Sample(
+        kind="grant",
+        id=str(pk),
+        label=f"grant #{pk}: {agent} {capability}, from {starts:%Y-%m-%d %H:%M} UTC for "
+        f"{_hours(length)} h "
+        + (f"(max {limit} h)" if limit is not None else "(no rule allows a grant)"),
+        url=url_or_blank("access:request-detail", pk=request_id)
+        if request_id
+        else agent_url(agent),
+        failed=bool(over),
+    )
 
 
 class HighRiskApproval(Collector):
@@ -168,12 +182,8 @@ class HighRiskApproval(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        requests = _high_risk_approved(period)
-        unreviewed = Q(break_glass_reviewed_by__isnull=True) | Q(
-            break_glass_reviewed_by=F("requested_by")
-        )
-        short = Q(approvers__lt=F("needed")) | Q(self_approved=True) | Q(outsider=True)
-        failing = (Q(break_glass=True) & unreviewed) | (Q(break_glass=False) & short)
+        requests, failing = _high_risk_approved(period), _request_failing()
+        unreviewed = _unreviewed()
         evidence = tally(
             requests,
             failing,
@@ -193,8 +203,12 @@ class HighRiskApproval(Collector):
             decided_at__gte=period.since,
             decided_at__lt=period.until,
         ).count()
-        evidence.samples = _request_samples(requests, failing)
+        evidence.samples = _request_samples(list(_request_rows(requests, failing)[:SAMPLE_SIZE]))
         return evidence
+
+    def population(self, period: Period) -> Population:
+        requests, failing = _high_risk_approved(period), _request_failing()
+        return Population(Rows(_request_rows(requests, failing), _request_samples))
 
 
 def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessRequest]]":
@@ -229,11 +243,21 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
     )
 
 
-def _request_samples(
+def _unreviewed() -> Q:
+    return Q(break_glass_reviewed_by__isnull=True) | Q(break_glass_reviewed_by=F("requested_by"))
+
+
+def _request_failing() -> Q:
+    """Needs `_high_risk_approved`'s annotations."""
+    short = Q(approvers__lt=F("needed")) | Q(self_approved=True) | Q(outsider=True)
+    return (Q(break_glass=True) & _unreviewed()) | (Q(break_glass=False) & short)
+
+
+def _request_rows(
     requests: "QuerySet[WithAnnotations[AccessRequest]]", failing: Q
-) -> list[Sample]:
-    """The failing requests first, each with who approved it."""
-    rows = list(
+) -> QuerySet[Any]:
+    """The failing requests first."""
+    return (
         requests.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
         .order_by("-failing", "-decided_at", "-pk")
         .values_list(
@@ -244,8 +268,12 @@ def _request_samples(
             "requested_by__username",
             "break_glass",
             "failing",
-        )[:SAMPLE_SIZE]
+        )
     )
+
+
+def _request_samples(rows: list[tuple]) -> list[Sample]:
+    """Requests with who approved each (one query for the batch)."""
     names: dict[int, list[str]] = {pk: [] for pk, *_ in rows}
     for request_id, username in (
         Approval.objects.filter(request_id__in=names)

@@ -1,13 +1,14 @@
 """Collectors that read decisions and reported activity: AGC-05 (logging), AGC-10 (drift)."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import agent_url
+from compliance.collectors.population import Population, Rows, each
 from compliance.period import Period
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
 
@@ -19,6 +20,18 @@ class Logged(TypedDict):
     logged: bool
 
 
+ACTIVITY_FIELDS = ("pk", "agent_slug", "agent_id", "capability_key", "outcome", "occurred_at")
+DECISION_FIELDS = (
+    "pk",
+    "decision",
+    "agent_slug",
+    "capability_key",
+    "decided_at",
+    "policy_version",
+    "reason",
+)
+
+
 class TrustBoundaryLogging(Collector):
     ref_id = "AGC-05"
     checks = (
@@ -28,7 +41,7 @@ class TrustBoundaryLogging(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        in_period = Q(decided_at__gte=period.since, decided_at__lt=period.until)
+        in_period = _decided_in(period)
         decisions = Decision.objects.filter(in_period).aggregate(
             recorded=Count("pk"),
             allowed=Count("pk", filter=Q(decision=DecisionOutcome.ALLOW)),
@@ -43,9 +56,17 @@ class TrustBoundaryLogging(Collector):
         acts = activities.aggregate(
             reported=Count("pk"), unlogged=Count("pk", filter=Q(logged=False))
         )
-        samples = _unlogged_samples(activities)
+        samples = [
+            _activity_sample((*row, False))
+            for row in activities.filter(logged=False)
+            .order_by("-occurred_at", "-pk")
+            .values_list(*ACTIVITY_FIELDS)[:SAMPLE_SIZE]
+        ]
         if len(samples) < SAMPLE_SIZE:
-            samples += _decision_samples(in_period, SAMPLE_SIZE - len(samples))
+            samples += [
+                _decision_sample(row)
+                for row in _decision_rows(in_period)[: SAMPLE_SIZE - len(samples)]
+            ]
         return Evidence(
             checked=decisions["recorded"] + acts["reported"],
             failed=acts["unlogged"],
@@ -56,13 +77,29 @@ class TrustBoundaryLogging(Collector):
                 "naming_policy_version": decisions["with_version"],
                 "allowed_via_grant": decisions["via_grant"],
                 "allowed_via_exception": decisions["via_exception"],
-                "first_decision": decisions["first"].isoformat() if decisions["first"] else None,
-                "last_decision": decisions["last"].isoformat() if decisions["last"] else None,
+                "first_decision": decisions["first"],
+                "last_decision": decisions["last"],
                 "actions_reported": acts["reported"],
                 "actions_without_decision": acts["unlogged"],
             },
             samples=samples,
         )
+
+    def population(self, period: Period) -> Population:
+        """The reported actions (those without a decision first), then every decision."""
+        activities = (
+            _activities_with_logged(period)
+            .order_by("logged", "-occurred_at", "-pk")
+            .values_list(*ACTIVITY_FIELDS, "logged")
+        )
+        return Population(
+            Rows(activities, each(_activity_sample)),
+            Rows(_decision_rows(_decided_in(period)), each(_decision_sample)),
+        )
+
+
+def _decided_in(period: Period) -> Q:
+    return Q(decided_at__gte=period.since, decided_at__lt=period.until)
 
 
 def _activities_with_logged(period: Period) -> "QuerySet[WithAnnotations[Activity, Logged]]":
@@ -82,46 +119,36 @@ def _activities_with_logged(period: Period) -> "QuerySet[WithAnnotations[Activit
     ).annotate(logged=logged)
 
 
-def _unlogged_samples(activities: "QuerySet[WithAnnotations[Activity, Logged]]") -> list[Sample]:
-    return [
-        Sample(
-            kind="activity",
-            id=str(pk),
-            label=f"activity #{pk}: {agent} {capability} {outcome} at "
-            f"{occurred:%Y-%m-%d %H:%M} — no decision recorded before it",
-            url=agent_url(agent if agent_id else None),
-            failed=True,
-        )
-        for pk, agent, agent_id, capability, outcome, occurred in activities.filter(logged=False)
-        .order_by("-occurred_at", "-pk")
-        .values_list("pk", "agent_slug", "agent_id", "capability_key", "outcome", "occurred_at")[
-            :SAMPLE_SIZE
-        ]
-    ]
+def _activity_sample(row: tuple) -> Sample:
+    pk, agent, agent_id, capability, outcome, occurred, logged = row
+    return Sample(
+        kind="activity",
+        id=str(pk),
+        label=f"activity #{pk}: {agent} {capability} {outcome} at "
+        f"{occurred:%Y-%m-%d %H:%M} UTC — "
+        + ("decision recorded before it" if logged else "no decision recorded before it"),
+        url=agent_url(agent if agent_id else None),
+        failed=not logged,
+    )
 
 
-def _decision_samples(in_period: Q, limit: int) -> list[Sample]:
-    return [
-        Sample(
-            kind="decision",
-            id=str(pk),
-            label=f"decision #{pk}: {decision} {agent} {capability} at "
-            f"{decided:%Y-%m-%d %H:%M} (policy v{version}): {reason}",
-        )
-        for pk, decision, agent, capability, decided, version, reason in (
-            Decision.objects.filter(in_period)
-            .order_by("-decided_at", "-pk")
-            .values_list(
-                "pk",
-                "decision",
-                "agent_slug",
-                "capability_key",
-                "decided_at",
-                "policy_version",
-                "reason",
-            )[:limit]
-        )
-    ]
+def _decision_rows(in_period: Q) -> QuerySet[Any]:
+    return (
+        Decision.objects.filter(in_period)
+        .order_by("-decided_at", "-pk")
+        .values_list(*DECISION_FIELDS)
+    )
+
+
+def _decision_sample(row: tuple) -> Sample:
+    pk, decision, agent, capability, decided, version, reason = row
+    policy = f"policy v{version}" if version is not None else "no policy version"
+    return Sample(
+        kind="decision",
+        id=str(pk),
+        label=f"decision #{pk}: {decision} {agent} {capability} at "
+        f"{decided:%Y-%m-%d %H:%M} UTC ({policy}): {reason}",
+    )
 
 
 class DriftReview(Collector):
@@ -132,10 +159,8 @@ class DriftReview(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        activities = Activity.objects.filter(
-            occurred_at__gte=period.since, occurred_at__lt=period.until
-        )
-        pending = Q(flagged=True, review_status=ReviewStatus.PENDING)
+        activities = _reported_in(period)
+        pending = _pending()
         evidence = tally(
             activities,
             pending,
@@ -149,35 +174,55 @@ class DriftReview(Collector):
             },
         )
         evidence.samples = [
-            Sample(
-                kind="activity",
-                id=str(pk),
-                label=f"activity #{pk}: {agent} {capability} at {occurred:%Y-%m-%d %H:%M}: "
-                + (
-                    "awaiting review"
-                    if status == ReviewStatus.PENDING
-                    else f"reviewed by {reviewer} as {status}"
-                )
-                + (f" ({reason})" if reason else ""),
-                url=agent_url(agent if agent_id else None),
-                failed=status == ReviewStatus.PENDING,
-            )
-            for pk, agent, agent_id, capability, occurred, status, reviewer, reason in (
-                activities.filter(flagged=True)
-                .annotate(waiting=Q(review_status=ReviewStatus.PENDING))
-                .order_by(F("waiting").desc(), "-occurred_at", "-pk")
-                .values_list(
-                    "pk",
-                    "agent_slug",
-                    "agent_id",
-                    "capability_key",
-                    "occurred_at",
-                    "review_status",
-                    "reviewed_by__username",
-                    "flag_reason",
-                )[:SAMPLE_SIZE]
-            )
+            _drift_sample(row) for row in _drift_rows(activities.filter(flagged=True))[:SAMPLE_SIZE]
         ]
-        oldest = evidence.figures["oldest_awaiting_review"]
-        evidence.figures["oldest_awaiting_review"] = oldest.isoformat() if oldest else None
         return evidence
+
+    def population(self, period: Period) -> Population:
+        """Every reported action: those awaiting review first, then the other flagged ones."""
+        return Population(Rows(_drift_rows(_reported_in(period)), each(_drift_sample)))
+
+
+def _reported_in(period: Period) -> QuerySet[Activity]:
+    return Activity.objects.filter(occurred_at__gte=period.since, occurred_at__lt=period.until)
+
+
+def _pending() -> Q:
+    return Q(flagged=True, review_status=ReviewStatus.PENDING)
+
+
+def _drift_rows(activities: QuerySet[Activity]) -> QuerySet[Any]:
+    return (
+        activities.annotate(waiting=_pending())
+        .order_by(F("waiting").desc(), F("flagged").desc(), "-occurred_at", "-pk")
+        .values_list(
+            "pk",
+            "agent_slug",
+            "agent_id",
+            "capability_key",
+            "occurred_at",
+            "flagged",
+            "review_status",
+            "reviewed_by__username",
+            "flag_reason",
+        )
+    )
+
+
+def _drift_sample(row: tuple) -> Sample:
+    pk, agent, agent_id, capability, occurred, flagged, status, reviewer, reason = row
+    waiting = flagged and status == ReviewStatus.PENDING
+    if not flagged:
+        state = "not flagged"
+    elif waiting:
+        state = "flagged, awaiting review"
+    else:
+        state = f"reviewed by {reviewer or 'someone no longer known'} as {status}"
+    return Sample(
+        kind="activity",
+        id=str(pk),
+        label=f"activity #{pk}: {agent} {capability} at {occurred:%Y-%m-%d %H:%M} UTC: {state}"
+        + (f" ({reason})" if reason else ""),
+        url=agent_url(agent if agent_id else None),
+        failed=waiting,
+    )

@@ -18,15 +18,20 @@ and two adjustments made by the report, which knows more than one collector:
 
 Collectors aggregate in the database (Count/Max/Exists, filtered) and fetch at most a few
 sample rows: the number of queries of a collector never depends on the number of records.
+Every record behind `checked` is listed by `population(period)` (population.py), which only
+the drill-down page and the records exports read, a page or a chunk at a time.
 """
 
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Aggregate, Count, Q, QuerySet
 
 from compliance.period import Period
+
+if TYPE_CHECKING:
+    from compliance.collectors.population import Population
 
 SAMPLE_SIZE = 5
 
@@ -114,6 +119,11 @@ class Collector:
 
     def collect(self, period: Period) -> Evidence:
         raise NotImplementedError
+
+    def population(self, period: Period) -> "Population | None":
+        """Every record counted in `checked` for the period, failing ones first where the
+        order allows, as many as `checked`; None when the collector reads no records."""
+        return None
 
 
 class Unavailable(Collector):

@@ -1,7 +1,7 @@
 """Collector that reads the credentials the portal issued: AGC-11 (short-lived credentials)."""
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Concat, Length, Replace, StrInd
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import agent_url
+from compliance.collectors.population import Population, Rows, each
 from compliance.period import Period
 from credentials.models import IssuedCredential
 from decisions.models import Decision, DecisionOutcome
@@ -136,8 +137,11 @@ class ShortLivedCredentials(Collector):
         )
         evidence.figures["maximum_lifetime_seconds"] = settings.CREDENTIAL_MAX_TTL_SECONDS
         evidence.figures["signing_key_maximum_age_days"] = settings.SIGNING_KEY_MAX_AGE_DAYS
-        evidence.samples = _samples(credentials)
+        evidence.samples = [_sample(row) for row in _rows(credentials)[:SAMPLE_SIZE]]
         return evidence
+
+    def population(self, period: Period) -> Population:
+        return Population(Rows(_rows(credentials_judged(period)), each(_sample)))
 
 
 REASONS = (
@@ -148,9 +152,9 @@ REASONS = (
 )
 
 
-def _samples(credentials: "QuerySet[WithAnnotations[IssuedCredential, Judged]]") -> list[Sample]:
-    """The failing credentials first, each with why it fails."""
-    rows = credentials.order_by(F("failing").desc(), "-issued_at", "-pk").values(
+def _rows(credentials: "QuerySet[WithAnnotations[IssuedCredential, Judged]]") -> QuerySet[Any]:
+    """The failing credentials first."""
+    return credentials.order_by(F("failing").desc(), "-issued_at", "-pk").values(
         "jti",
         "agent__slug",
         "capability_keys",
@@ -160,20 +164,20 @@ def _samples(credentials: "QuerySet[WithAnnotations[IssuedCredential, Judged]]")
         "signing_key__kid",
         "failing",
         *(flag for flag, _ in REASONS),
-    )[:SAMPLE_SIZE]
-    samples = []
-    for row in rows:
-        reasons = [reason for flag, reason in REASONS if row[flag]]
-        samples.append(
-            Sample(
-                kind="credential",
-                id=row["jti"],
-                label=f"credential {row['jti']}: {row['agent__slug']} "
-                f"({row['agent_status']}) {row['capability_keys'].strip()}, issued "
-                f"{row['issued_at']:%Y-%m-%d %H:%M} for {int(row['lifetime'].total_seconds())} s, "
-                f"key {row['signing_key__kid']}" + (f" — {'; '.join(reasons)}" if reasons else ""),
-                url=agent_url(row["agent__slug"]),
-                failed=bool(row["failing"]),
-            )
-        )
-    return samples
+    )
+
+
+def _sample(row: dict[str, Any]) -> Sample:
+    """One credential, with why it fails."""
+    reasons = [reason for flag, reason in REASONS if row[flag]]
+    agent = row["agent__slug"] or "(agent no longer registered)"
+    return Sample(
+        kind="credential",
+        id=row["jti"],
+        label=f"credential {row['jti']}: {agent} "
+        f"({row['agent_status']}) {row['capability_keys'].strip()}, issued "
+        f"{row['issued_at']:%Y-%m-%d %H:%M} UTC for {int(row['lifetime'].total_seconds())} s, "
+        f"key {row['signing_key__kid']}" + (f" — {'; '.join(reasons)}" if reasons else ""),
+        url=agent_url(row["agent__slug"]),
+        failed=bool(row["failing"]),
+    )

@@ -5,7 +5,7 @@ window [starts_at, expires_at) overlaps the period, and not revoked before the p
 """
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     Case,
@@ -28,6 +28,7 @@ from django.utils import timezone
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.links import url_or_blank
 from compliance.collectors.people import security_people
+from compliance.collectors.population import Population, Rows, each
 from compliance.period import Period
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS
 from exceptions.models import (
@@ -73,10 +74,7 @@ class ExceptionGovernance(Collector):
     def collect(self, period: Period) -> Evidence:
         elevated = Q(risk__in=list(ELEVATED_RISKS))
         exceptions = _with_approvals(exceptions_in_force_during(period), elevated)
-        under = Q(approvers__lt=F("needed"))
-        uncompensated = elevated & Q(compensating_controls="")
-        not_closed = Q(status=ExceptionStatus.ACTIVE, expires_at__lte=timezone.now())
-        failing = under | Q(self_approved=True) | _too_long() | uncompensated | not_closed
+        under, uncompensated, not_closed, failing = _failures()
         evidence = tally(
             exceptions,
             failing,
@@ -91,8 +89,26 @@ class ExceptionGovernance(Collector):
                 "revoked": Q(revoked_at__isnull=False),
             },
         )
-        evidence.samples = _exception_samples(exceptions, failing)
+        evidence.samples = [
+            _exception_sample(row) for row in _exception_rows(exceptions, failing)[:SAMPLE_SIZE]
+        ]
         return evidence
+
+    def population(self, period: Period) -> Population:
+        elevated = Q(risk__in=list(ELEVATED_RISKS))
+        exceptions = _with_approvals(exceptions_in_force_during(period), elevated)
+        failing = _failures()[-1]
+        return Population(Rows(_exception_rows(exceptions, failing), each(_exception_sample)))
+
+
+def _failures() -> tuple[Q, Q, Q, Q]:
+    """(under-approved, uncompensated, not closed, failing: any of the rule's failures), on
+    `_with_approvals`'s annotations."""
+    under = Q(approvers__lt=F("needed"))
+    uncompensated = Q(risk__in=list(ELEVATED_RISKS)) & Q(compensating_controls="")
+    not_closed = Q(status=ExceptionStatus.ACTIVE, expires_at__lte=timezone.now())
+    failing = under | Q(self_approved=True) | _too_long() | uncompensated | not_closed
+    return under, uncompensated, not_closed, failing
 
 
 def _with_approvals(
@@ -122,26 +138,27 @@ def _with_approvals(
     )
 
 
-def _exception_samples(
+def _exception_rows(
     exceptions: "QuerySet[WithAnnotations[PolicyException]]", failing: Q
-) -> list[Sample]:
+) -> QuerySet[Any]:
     """The failing exceptions first."""
-    rows = (
+    return (
         exceptions.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
         .order_by("-failing", "-starts_at", "-pk")
         .values_list(
             "pk", "title", "risk", "agent__slug", "capability__key", "approvers",
             "starts_at", "expires_at", "failing",
-        )[:SAMPLE_SIZE]
-    )  # fmt: skip
-    return [
-        Sample(
-            kind="exception",
-            id=str(pk),
-            label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
-            f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
-            url=exception_url(pk),
-            failed=bool(fails),
         )
-        for pk, title, risk, agent, capability, approvers, starts, expires, fails in rows
-    ]
+    )  # fmt: skip
+
+
+def _exception_sample(row: tuple) -> Sample:
+    pk, title, risk, agent, capability, approvers, starts, expires, fails = row
+    return Sample(
+        kind="exception",
+        id=str(pk),
+        label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
+        f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
+        url=exception_url(pk),
+        failed=bool(fails),
+    )

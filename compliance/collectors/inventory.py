@@ -7,11 +7,14 @@ as attested; the audit trail holds the history.
 """
 
 from datetime import datetime
+from functools import partial
+from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.population import Population, Rows, each
 from compliance.period import Period
 from registry.models import Agent, AgentStatus
 from registry.rules import orphaned_q
@@ -50,20 +53,30 @@ class InventoryOwnership(Collector):
                 "teams": Count("team", distinct=True),
             },
         )
-        evidence.samples = [
-            Sample(
-                kind="agent",
-                id=slug,
-                label=f"{slug} ({tier}) owned by {owner}"
-                + ("" if active else f" — orphaned: owner {owner} left"),
-                url=_agent_url(slug),
-                failed=not active,
-            )
-            for slug, tier, owner, active in agents.order_by(
-                "owner__is_active", "slug"
-            ).values_list("slug", "tier", "owner__username", "owner__is_active")[:SAMPLE_SIZE]
-        ]
+        evidence.samples = [_owner_sample(row) for row in _owner_rows(agents)[:SAMPLE_SIZE]]
         return evidence
+
+    def population(self, period: Period) -> Population:
+        return Population(Rows(_owner_rows(agents_in_inventory(period)), each(_owner_sample)))
+
+
+def _owner_rows(agents: QuerySet[Agent]) -> QuerySet[Any]:
+    """The orphaned agents first."""
+    return agents.order_by("owner__is_active", "slug").values_list(
+        "slug", "tier", "owner__username", "owner__is_active"
+    )
+
+
+def _owner_sample(row: tuple) -> Sample:
+    slug, tier, owner, active = row
+    return Sample(
+        kind="agent",
+        id=slug,
+        label=f"{slug} ({tier}) owned by {owner}"
+        + ("" if active else f" — orphaned: owner {owner} left"),
+        url=_agent_url(slug),
+        failed=not active,
+    )
 
 
 class PeriodicAttestation(Collector):
@@ -89,18 +102,33 @@ class PeriodicAttestation(Collector):
                 ),
             },
         )
+        stale = stale_before(as_of)
         evidence.samples = [
-            Sample(
-                kind="agent",
-                id=slug,
-                label=f"{slug}: last attested "
-                + (f"{attested:%Y-%m-%d}" if attested else "never")
-                + f" (owner {owner})",
-                url=_agent_url(slug),
-                failed=attested is None or attested < stale_before(as_of),
-            )
-            for slug, attested, owner in agents.order_by(
-                F("last_attested_at").asc(nulls_first=True), "slug"
-            ).values_list("slug", "last_attested_at", "owner__username")[:SAMPLE_SIZE]
+            _attested_sample(row, stale) for row in _attested_rows(agents)[:SAMPLE_SIZE]
         ]
         return evidence
+
+    def population(self, period: Period) -> Population:
+        stale = stale_before(period.as_of())
+        rows = _attested_rows(agents_in_inventory(period))
+        return Population(Rows(rows, each(partial(_attested_sample, stale=stale))))
+
+
+def _attested_rows(agents: QuerySet[Agent]) -> QuerySet[Any]:
+    """Never attested first, then the longest ago."""
+    return agents.order_by(F("last_attested_at").asc(nulls_first=True), "slug").values_list(
+        "slug", "last_attested_at", "owner__username"
+    )
+
+
+def _attested_sample(row: tuple, stale: datetime) -> Sample:
+    slug, attested, owner = row
+    return Sample(
+        kind="agent",
+        id=slug,
+        label=f"{slug}: last attested "
+        + (f"{attested:%Y-%m-%d}" if attested else "never")
+        + f" (owner {owner})",
+        url=_agent_url(slug),
+        failed=attested is None or attested < stale,
+    )

@@ -6,15 +6,25 @@ capabilities per version, a few hundred rows at most), not records that grow wit
 """
 
 from collections import defaultdict
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
 from compliance.collectors.people import security_people
+from compliance.collectors.population import PerVersion, Population, Rows, each
 from compliance.period import Period
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 from registry.policy_rules import OPEN_EFFECTS, Rule, production_looser_than
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class BySecurity(TypedDict):
+    by_security: bool
 
 
 def versions_in_force(period: Period) -> QuerySet[PolicyVersion]:
@@ -49,8 +59,7 @@ class CentralPolicyOwnership(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        by_security = Exists(security_people().filter(pk=OuterRef("published_by_id")))
-        versions = versions_in_force(period).annotate(by_security=by_security)
+        versions = _judged_versions(period)
         by_others = Q(by_security=False)
         evidence = tally(
             versions,
@@ -61,21 +70,36 @@ class CentralPolicyOwnership(Collector):
                 "published_by_non_security": by_others,
             },
         )
-        evidence.samples = [
-            Sample(
-                kind="policy_version",
-                id=str(number),
-                label=f"v{number} published {published_at:%Y-%m-%d} by {publisher or 'nobody'}",
-                url=_version_url(number),
-                failed=not secure,
-            )
-            for number, published_at, publisher, secure in versions.order_by(
-                "by_security", "-number"
-            ).values_list("number", "published_at", "published_by__username", "by_security")[
-                :SAMPLE_SIZE
-            ]
-        ]
+        evidence.samples = [_version_sample(row) for row in _version_rows(versions)[:SAMPLE_SIZE]]
         return evidence
+
+    def population(self, period: Period) -> Population:
+        return Population(Rows(_version_rows(_judged_versions(period)), each(_version_sample)))
+
+
+def _judged_versions(period: Period) -> "QuerySet[WithAnnotations[PolicyVersion, BySecurity]]":
+    by_security = Exists(security_people().filter(pk=OuterRef("published_by_id")))
+    return versions_in_force(period).annotate(by_security=by_security)
+
+
+def _version_rows(
+    versions: "QuerySet[WithAnnotations[PolicyVersion, BySecurity]]",
+) -> QuerySet[Any]:
+    """Those published by someone outside security first."""
+    return versions.order_by("by_security", "-number").values_list(
+        "number", "published_at", "published_by__username", "by_security"
+    )
+
+
+def _version_sample(row: tuple) -> Sample:
+    number, published_at, publisher, secure = row
+    return Sample(
+        kind="policy_version",
+        id=str(number),
+        label=f"v{number} published {published_at:%Y-%m-%d} by {publisher or 'nobody'}",
+        url=_version_url(number),
+        failed=not secure,
+    )
 
 
 class ToolAllowlists(Collector):
@@ -88,6 +112,9 @@ class ToolAllowlists(Collector):
 
     def collect(self, period: Period) -> Evidence:
         return self.for_versions(versions_in_force(period))
+
+    def population(self, period: Period) -> Population:
+        return Population(high_risk_slots(period, failing=OPEN_EFFECTS))
 
     def for_versions(self, versions: QuerySet[PolicyVersion]) -> Evidence:
         """The check on these versions (a period's, or one draft before it is published)."""
@@ -135,6 +162,26 @@ class TieredPosture(Collector):
     def collect(self, period: Period) -> Evidence:
         return self.for_versions(versions_in_force(period))
 
+    def population(self, period: Period) -> Population:
+        capabilities = Capability.objects.order_by("key")
+
+        def expand(versions: list[tuple[int, int]]) -> list[Sample]:
+            rules: dict[tuple[int, int], dict[str, Rule]] = defaultdict(dict)
+            for version_id, capability_id, tier, effect, hours in PolicyRule.objects.filter(
+                version_id__in=[pk for pk, _ in versions]
+            ).values_list("version_id", "capability_id", "tier", "effect", "max_duration_hours"):
+                rules[(version_id, capability_id)][tier] = (effect, hours)
+            keys = list(capabilities.values_list("pk", "key"))
+            return [
+                _posture_sample(number, key, production_looser_than(rules.get((pk, cap), {})))
+                for pk, number in versions
+                for cap, key in keys
+            ]
+
+        return Population(
+            PerVersion(_ordered(versions_in_force(period)), capabilities.count, expand)
+        )
+
     def for_versions(self, in_force: QuerySet[PolicyVersion]) -> Evidence:
         """The check on these versions (a period's, or one draft before it is published)."""
         versions = list(in_force.values_list("pk", "number"))
@@ -169,3 +216,60 @@ class TieredPosture(Collector):
                 for number, key, tiers in weaker[:SAMPLE_SIZE]
             ],
         )
+
+
+def _ordered(versions: QuerySet[PolicyVersion]) -> QuerySet[Any]:
+    return versions.order_by("-number").values_list("pk", "number")
+
+
+def _posture_sample(number: int, key: str, looser: list[str]) -> Sample:
+    if looser:
+        return _failing_rule(
+            number,
+            "production",
+            key,
+            f"v{number} {key}: production is less strict than " + ", ".join(looser),
+        )
+    return Sample(
+        kind="policy_rule",
+        id=f"v{number}/production/{key}",
+        label=f"v{number} {key}: production is at least as strict as sandbox and internal",
+        url=_version_url(number),
+    )
+
+
+def high_risk_slots(period: Period, *, failing: Collection[str]) -> PerVersion:
+    """Every (policy version in force, tier, high-risk capability), with its rule's effect
+    (no rule: denied); a slot whose effect is in `failing` fails (AGC-02, AGC-03)."""
+    capabilities = Capability.objects.filter(high_risk=True).order_by("key")
+
+    def expand(versions: list[tuple[int, int]]) -> list[Sample]:
+        effects = {
+            (version_id, tier, capability_id): effect
+            for version_id, tier, capability_id, effect in PolicyRule.objects.filter(
+                version_id__in=[pk for pk, _ in versions], capability__high_risk=True
+            ).values_list("version_id", "tier", "capability_id", "effect")
+        }
+        keys = list(capabilities.values_list("pk", "key"))
+        samples = []
+        for pk, number in versions:
+            for tier in Tier.values:
+                for capability_id, key in keys:
+                    effect = effects.get((pk, tier, capability_id))
+                    samples.append(
+                        Sample(
+                            kind="policy_rule",
+                            id=f"v{number}/{tier}/{key}",
+                            label=f"v{number} {tier} {key}: {effect or 'no rule (denied)'} on "
+                            "a high-risk capability",
+                            url=_version_url(number),
+                            failed=effect in failing,
+                        )
+                    )
+        return samples
+
+    return PerVersion(
+        _ordered(versions_in_force(period)),
+        lambda: len(Tier.values) * capabilities.count(),
+        expand,
+    )

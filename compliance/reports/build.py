@@ -34,6 +34,7 @@ from compliance.collectors import Evidence, Sample, Status, collector_for
 from compliance.collectors.base import SAMPLE_SIZE
 from compliance.period import Period
 from compliance.reports import exceptions as report_exceptions
+from compliance.reports.figures import figure_text
 from controls.applicability import Statement, statement_get
 from controls.crosswalks import SharedFramework, frameworks_sharing_controls
 from controls.models import (
@@ -81,8 +82,8 @@ class ControlResult:
         return status_label(self.status)
 
     @property
-    def figure_rows(self) -> list[tuple[str, object]]:
-        return [(status_label(k), v) for k, v in self.evidence.figures.items()]
+    def figure_rows(self) -> list[tuple[str, str]]:
+        return [(status_label(k), figure_text(k, v)) for k, v in self.evidence.figures.items()]
 
     @property
     def notes(self) -> list[str]:
@@ -288,7 +289,7 @@ def _item_rows(
 def report_build(framework: Framework, period: Period) -> Report:
     mappings = (
         Mapping.objects.filter(item__framework=framework, control__active=True)
-        .select_related("control__owner_team")
+        .select_related("control__owner_team", "control__owner")
         .order_by("control__ref_id")
     )
     by_item: dict[int, list[Mapping]] = defaultdict(list)

@@ -2,7 +2,9 @@
 
 The report itself is small (items x mapped controls, with aggregated figures and a few
 samples), so these work on the built report; the CSV is still produced row by row for a
-streaming response.
+streaming response. Items come first, then the controls they refer to. Every record a control
+checked is not embedded (a year of decisions is too large): each control links to its records
+(records.py), which the records CSV streams.
 """
 
 import json
@@ -15,6 +17,8 @@ from django.urls import reverse
 
 from compliance.collectors import Sample
 from compliance.reports.build import ControlResult, ItemResult, Report
+from compliance.reports.figures import figure_text, figures_json, figures_line
+from compliance.reports.records import Echo, records_links
 from controls.models import ItemApplicability
 from kernel import csv as safe_csv
 
@@ -43,6 +47,8 @@ CSV_COLUMNS = [
     "samples",
     "notes",
     "item_not_applicable_rationale",
+    "control_owner",
+    "control_records",
 ]
 STATUS_RULE = (
     "Control: no_evidence when nothing was checked; effective when nothing checked failed; "
@@ -66,19 +72,27 @@ def _samples(samples: list[Sample]) -> list[dict[str, Any]]:
     return [sample.as_dict() for sample in samples]
 
 
-def control_as_dict(result: ControlResult) -> dict[str, Any]:
+def control_as_dict(report: Report, result: ControlResult) -> dict[str, Any]:
     control = result.control
     return {
         "ref_id": control.ref_id,
         "title": control.title,
+        "owner": control.owner.username if control.owner else None,
         "owner_team": control.owner_team.slug if control.owner_team else None,
         "status": str(result.status),
         "collected": result.evidence.collected,
         "checks": result.checks,
         "checked": result.evidence.checked,
         "failed": result.evidence.failed,
-        "figures": result.evidence.figures,
+        "figures": figures_json(result.evidence.figures),
         "samples": _samples(result.evidence.samples),
+        # Every record checked, `checked` of them: a page, a CSV and the API each list them.
+        "records": {
+            "count": result.evidence.checked,
+            **records_links(report.framework.key, control.ref_id, report.period),
+        }
+        if result.evidence.collected
+        else None,
         "evidence_files": {
             "count": result.evidence_files,
             "latest": _samples(result.evidence_file_samples),
@@ -145,8 +159,8 @@ def report_as_dict(report: Report) -> dict[str, Any]:
             {"key": other.key, "name": other.name, "controls": other.controls}
             for other in report.shared_with
         ],
-        "controls": [control_as_dict(result) for result in report.controls.values()],
         "items": [_item_as_dict(row) for row in report.items],
+        "controls": [control_as_dict(report, result) for result in report.controls.values()],
     }
 
 
@@ -169,9 +183,11 @@ def _csv_values(report: Report) -> Iterator[list[Any]]:
         ]
         why = row.not_applicable.rationale if row.not_applicable else ""
         if not row.controls:
-            yield [*item, *[""] * (len(CSV_COLUMNS) - len(item) - 1), why]
+            yield [*item, *[""] * (len(CSV_COLUMNS) - len(item) - 3), why, "", ""]
         for link in row.controls:
             result = link.result
+            control = result.control
+            records = records_links(report.framework.key, control.ref_id, report.period)
             yield [
                 *item,
                 result.control.ref_id,
@@ -183,22 +199,17 @@ def _csv_values(report: Report) -> Iterator[list[Any]]:
                 result.evidence.failed,
                 result.evidence_files,
                 " ".join(sample.id for sample in result.exceptions),
-                "; ".join(f"{k}={v}" for k, v in result.evidence.figures.items()),
+                figures_line(result.evidence.figures),
                 "; ".join(f"{s.kind}:{s.id}" for s in result.evidence.samples),
                 " ".join(result.notes),
                 why,
+                control.owner_label if control.owner or control.owner_team else "",
+                records["csv"] if result.evidence.collected else "",
             ]
 
 
-class _Echo:
-    """A file-like object whose write returns the line, for csv.writer in a generator."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 def report_csv_lines(report: Report) -> Iterator[str]:
-    writer = safe_csv.writer(_Echo())  # cells a spreadsheet would run come out as text
+    writer = safe_csv.writer(Echo())  # cells a spreadsheet would run come out as text
     for values in _csv_values(report):
         yield writer.writerow(values)
 
@@ -220,7 +231,7 @@ def report_oscal(report: Report) -> dict[str, Any]:
     stamp = report.generated_at.isoformat()
     observation_ids = {ref: str(uuid.uuid4()) for ref in report.controls}
     observations = [
-        _oscal_observation(observation_ids[ref], ref, result, stamp)
+        _oscal_observation(observation_ids[ref], report, result, stamp)
         for ref, result in report.controls.items()
     ]
     findings = [
@@ -282,12 +293,21 @@ def _oscal_metadata(report: Report, stamp: str) -> dict[str, Any]:
 
 
 def _oscal_observation(
-    observation_id: str, ref: str, result: ControlResult, stamp: str
+    observation_id: str, report: Report, result: ControlResult, stamp: str
 ) -> dict[str, Any]:
+    ref = result.control.ref_id
     evidence = [
         {"href": sample.url or f"#{sample.kind}-{sample.id}", "description": sample.label}
         for sample in result.evidence.samples + result.evidence_file_samples
     ]
+    if result.evidence.collected:
+        records = records_links(report.framework.key, ref, report.period)
+        evidence.append(
+            {
+                "href": records["csv"],
+                "description": f"All {result.evidence.checked} records checked",
+            }
+        )
     observation: dict[str, Any] = {
         "uuid": observation_id,
         "title": f"{ref} {result.control.title}",
@@ -299,7 +319,10 @@ def _oscal_observation(
             _prop("failed", result.evidence.failed),
             _prop("evidence-files", result.evidence_files),
             _prop("exceptions-in-force", len(result.exceptions)),
-            *(_prop(_token(k, "figure"), v) for k, v in result.evidence.figures.items()),
+            *(
+                _prop(_token(k, "figure"), figure_text(k, v))
+                for k, v in result.evidence.figures.items()
+            ),
         ],
         "methods": ["TEST"] if result.evidence.collected else ["EXAMINE"],
         "types": ["control-objective"],

@@ -141,13 +141,16 @@ class MappingOut(serializers.ModelSerializer):
 
 
 class ControlBase(serializers.ModelSerializer):
-    """What every view of a control shows; the owner team by its slug."""
+    """What every view of a control shows; the owner by username, the owner team by slug."""
 
+    owner = serializers.CharField(
+        source="owner.username", default=None, help_text="the security member who owns it"
+    )
     owner_team = serializers.CharField(source="owner_team.slug", default=None)
 
     class Meta:
         model = Control
-        fields = ["ref_id", "title", "description", "owner_team", "active"]
+        fields = ["ref_id", "title", "description", "owner", "owner_team", "active"]
 
 
 class ControlOut(ControlBase):
@@ -182,6 +185,9 @@ class ControlIn(InputSerializer):
     ref_id = serializers.CharField(max_length=16, help_text="e.g. AGC-11")
     title = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.CharField(
+        required=False, allow_null=True, max_length=150, help_text="a security member's username"
+    )
     owner_team = serializers.CharField(
         required=False, allow_null=True, max_length=64, help_text="team slug"
     )
@@ -191,6 +197,12 @@ class ControlIn(InputSerializer):
 class ControlPatchIn(InputSerializer):
     title = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
+    owner = serializers.CharField(
+        required=False,
+        allow_null=True,
+        max_length=150,
+        help_text="a security member's username, or null",
+    )
     owner_team = serializers.CharField(
         required=False, allow_null=True, max_length=64, help_text="team slug, or null"
     )

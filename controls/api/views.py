@@ -89,7 +89,8 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
 
 
 class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Internal controls; security creates and edits them."""
+    """Internal controls; security creates and edits them, and sets who owns each (`owner`, a
+    security member, and/or `owner_team`)."""
 
     serializer_class = ControlOut
     lookup_field = "ref_id"
@@ -101,11 +102,14 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self):
         return selectors.control_list()
 
-    def _team(self, data: dict) -> None:
+    def _owners(self, data: dict) -> None:
+        """The owner and owner team named in the body, as objects (unknown: a 400)."""
         if data.get("owner_team") is not None:
             data["owner_team"] = referenced(
                 selectors.owner_team_get, data["owner_team"], "owner_team"
             )
+        if data.get("owner") is not None:
+            data["owner"] = referenced(selectors.control_owner_get, data["owner"], "owner")
 
     def _detail(self, ref_id: str) -> Response:
         return Response(ControlDetailOut(selectors.control_detail(ref_id)).data)
@@ -117,7 +121,7 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     @extend_schema(request=ControlIn, responses={201: ControlDetailOut})
     def create(self, request: AuthenticatedRequest) -> Response:
         data = validated(ControlIn, request.data)
-        self._team(data)
+        self._owners(data)
         control = services.control_create(actor=request.user, **data)
         response = self._detail(control.ref_id)
         response.status_code = status.HTTP_201_CREATED
@@ -127,7 +131,7 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def partial_update(self, request: AuthenticatedRequest, ref_id: str) -> Response:
         control = selectors.control_get(ref_id)
         data = validated(ControlPatchIn, request.data)
-        self._team(data)
+        self._owners(data)
         services.control_update(actor=request.user, control=control, **data)
         return self._detail(ref_id)
 
