@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from compliance.collectors import Status
 from compliance.period import Period, period_parse
-from compliance.reports.build import NOT_APPLICABLE, NOT_COVERED, _item_rows, collect_controls
+from compliance.reports.build import NOT_APPLICABLE, NOT_COVERED, item_rows, collect_controls
 from controls.applicability import statement_get
 from controls.models import Control, Framework, Mapping
 from kernel.charts import WIDE, Cell, Chart, Row, Series
@@ -64,7 +64,7 @@ def framework_status(period: Period) -> dict:
     results = collect_controls(list(controls.values()), period)
     frameworks = []
     for framework in Framework.objects.order_by("name"):
-        items = _item_rows(framework, statement_get(framework), by_item, results)
+        items = item_rows(framework, statement_get(framework), by_item, results)
         counts = Counter(str(row.status) for row in items)
         frameworks.append(
             {

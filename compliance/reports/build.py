@@ -247,7 +247,7 @@ def collect_controls(controls: list[Control], period: Period) -> dict[str, Contr
     return results
 
 
-def _item_rows(
+def item_rows(
     framework: Framework,
     statement: Statement,
     by_item: dict[int, list[Mapping]],
@@ -303,7 +303,7 @@ def report_build(framework: Framework, period: Period) -> Report:
         framework=framework,
         period=period,
         generated_at=timezone.now(),
-        items=_item_rows(framework, statement, by_item, results),
+        items=item_rows(framework, statement, by_item, results),
         controls=results,
         statement=statement,
         shared_with=frameworks_sharing_controls().get(framework.key, []),

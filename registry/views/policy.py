@@ -191,8 +191,7 @@ def policy_draft_discard(request: AuthenticatedHttpRequest, number: int) -> Http
     lost = f"{len(changes)} rule changes are" if len(changes) != 1 else "1 rule change is"
     context = {
         "heading": f"Discard draft v{number}?",
-        "consequence": f"Its {lost} lost (against the published version, which stays as it "
-        "is).",
+        "consequence": f"Its {lost} lost (against the published version, which stays as it is).",
         "submit": f"Discard draft v{number}",
         "danger": True,
         "cancel_url": reverse("registry:policy") + "#draft",
