@@ -4,7 +4,6 @@ A provider takes the user and returns None or a dict with `key`, `title`, `templ
 and `items`. Access and exceptions register theirs in their `AppConfig.ready()`.
 """
 
-
 from kernel.permissions import AnyUser
 from kernel.sections import Sections
 

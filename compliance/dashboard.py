@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from compliance.collectors import Status
 from compliance.period import Period, period_parse
-from compliance.reports.build import NOT_APPLICABLE, NOT_COVERED, item_rows, collect_controls
+from compliance.reports.build import NOT_APPLICABLE, NOT_COVERED, collect_controls, item_rows
 from controls.applicability import statement_get
 from controls.models import Control, Framework, Mapping
 from kernel.charts import WIDE, Cell, Chart, Row, Series

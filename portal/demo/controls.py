@@ -1,9 +1,9 @@
-"""Demo applicability statement: one NIST CSF 2.0 item security marked out of scope."""
+"""Demo compliance data: an applicability statement (one CSF item out of scope) and owners."""
 
 from django.contrib.auth.models import User
 
-from controls.models import FrameworkItem, ItemApplicability
-from controls.services import applicability_set
+from controls.models import Control, FrameworkItem, ItemApplicability
+from controls.services import applicability_set, control_update
 
 
 def seed_applicability() -> None:
@@ -21,3 +21,11 @@ def seed_applicability() -> None:
             "agents, which hold no badges."
         ),
     )
+
+
+def seed_control_owners() -> None:
+    """Each shipped control answered for by a security member (the report names them)."""
+    sam, sara = User.objects.get(username="sam"), User.objects.get(username="sara")
+    for control in Control.objects.filter(owner__isnull=True, ref_id__startswith="AGC-"):
+        owner = sam if control.ref_id <= "AGC-06" else sara
+        control_update(actor=sam, control=control, owner=owner)

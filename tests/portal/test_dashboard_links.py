@@ -10,7 +10,6 @@ import time_machine
 from tests.portal.dashboard_world import NOW, read, seed
 
 
-
 @pytest.fixture
 def world(engineer, other_engineer, security):
     with time_machine.travel(NOW, tick=False):

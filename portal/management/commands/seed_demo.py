@@ -13,6 +13,7 @@ APP_SEEDERS = (
     "controls.catalogue.load_frameworks",
     "controls.catalogue.load_controls",
     "portal.demo.controls.seed_applicability",
+    "portal.demo.controls.seed_control_owners",
     "portal.demo.registry.seed_registry",
     "portal.demo.access.seed_access",
     "portal.demo.exceptions.seed_exceptions",
