@@ -109,7 +109,7 @@ def populate() -> dict[str, float]:
     columns = [
         "request_id", "agent_id", "agent_slug", "capability_id", "capability_key", "scope",
         "decision", "reason", "policy_version", "grant_id", "exception_id", "caller_id",
-        "decided_at",
+        "decided_at", "credential_jti",
     ]  # fmt: skip
 
     def decisions():
@@ -120,7 +120,7 @@ def populate() -> dict[str, float]:
             yield (
                 uuid.UUID(int=rng.getrandbits(128)), agent_id, slug, capability_id, key, "",
                 "allow" if allowed else "deny", "bench", 1, None, None, gateway.pk,
-                now - YEAR * rng.random(),
+                now - YEAR * rng.random(), "",
             )  # fmt: skip
 
     copy_rows(Decision._meta.db_table, columns, decisions())
