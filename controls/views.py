@@ -204,11 +204,27 @@ def mapping_edit(request: AuthenticatedHttpRequest, control: Control, pk: int) -
     return f"Mapping to {mapping.item.ref_id} saved."
 
 
-@_control_step
-def mapping_delete(request: AuthenticatedHttpRequest, control: Control, pk: int) -> str:
+@requires(Action.MANAGE_CONTROLS)
+@require_http_methods(["GET", "HEAD", "POST"])
+def mapping_delete(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> HttpResponse:
+    """GET: what removing the mapping changes; POST: remove it."""
+    control = selectors.control_get(ref_id)
     mapping = selectors.mapping_get_by_pk(control, pk)
-    services.mapping_delete(actor=request.user, mapping=mapping)
-    return f"Mapping to {mapping.item.ref_id} removed."
+    item = mapping.item
+    if request.method == "POST":
+        services.mapping_delete(actor=request.user, mapping=mapping)
+        messages.success(request, f"Mapping to {item.ref_id} removed.")
+        return redirect(control)
+    context = {
+        "heading": f"Remove the mapping of {control.ref_id} to {item.ref_id}?",
+        "consequence": f"{control.ref_id} stops counting as evidence for {item.ref_id} "
+        f"({item.framework.name}): coverage and every report of that framework change from now "
+        "on. The removal is in the audit trail.",
+        "submit": "Remove the mapping",
+        "danger": True,
+        "cancel_url": control.get_absolute_url(),
+    }
+    return render(request, "confirm.html", context)
 
 
 @_control_step

@@ -307,3 +307,15 @@ def test_a_missing_evidence_file_is_a_404_that_says_so(client, auditor):
     response = client.get(f"/compliance/evidence/{evidence.pk}/download/")
     assert response.status_code == 404
     assert b"is missing" in response.content
+
+
+def test_removing_a_mapping_asks_first_and_says_what_changes(client, security):
+    client.force_login(security)
+    mapping = Mapping.objects.filter(control__ref_id="AGC-01").select_related("item").first()
+    url = f"/compliance/controls/AGC-01/mappings/{mapping.pk}/delete/"
+    confirm = client.get(url).content.decode()
+    assert f"stops counting as evidence for {mapping.item.ref_id}" in confirm
+    assert Mapping.objects.filter(pk=mapping.pk).exists()
+    response = client.post(url, follow=True)
+    assert f"Mapping to {mapping.item.ref_id} removed." in response.content.decode()
+    assert not Mapping.objects.filter(pk=mapping.pk).exists()
