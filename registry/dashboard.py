@@ -9,8 +9,7 @@ from django.urls import reverse
 from kernel.dashboard import attention
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
-from registry.rules import orphaned_q
-from registry.selectors.agents import attestation_overdue_q
+from registry.rules import attestation_overdue_q, orphaned_q
 
 
 def inventory_panels(user: AnyUser) -> list[dict]:

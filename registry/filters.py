@@ -5,7 +5,7 @@ from django_filters import rest_framework as filters
 
 from kernel.sorting import SortSpec
 from registry.models import Agent, AgentStatus, Tier
-from registry.rules import orphaned_q
+from registry.rules import attestation_overdue_q, orphaned_q
 
 # The sortable columns of the /agents/ page (kernel.sorting).
 AGENT_SORT = SortSpec(
@@ -60,8 +60,5 @@ class AgentFilter(filters.FilterSet):
         return queryset.filter(orphaned_q()) if value == "true" else queryset.exclude(orphaned_q())
 
     def filter_stale(self, queryset: QuerySet[Agent], name: str, value: str) -> QuerySet[Agent]:
-        # registry.selectors.agents (which owns the staleness rule) imports this module.
-        from registry.selectors.agents import attestation_overdue_q
-
         overdue = attestation_overdue_q()
         return queryset.filter(overdue) if value == "true" else queryset.exclude(overdue)

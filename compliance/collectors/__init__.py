@@ -6,11 +6,12 @@ does not hold yet) is reported from uploaded evidence files alone, and says so.
 
 from compliance.collectors.access import HighRiskApproval, JustInTimeAccess
 from compliance.collectors.activity import DriftReview, TrustBoundaryLogging
-from compliance.collectors.base import Collector, Evidence, Sample, Status, Unavailable
+from compliance.collectors.base import Collector, Evidence, Status, Unavailable
 from compliance.collectors.credentials import ShortLivedCredentials
 from compliance.collectors.exceptions import ExceptionGovernance
 from compliance.collectors.inventory import InventoryOwnership, PeriodicAttestation
 from compliance.collectors.policy import CentralPolicyOwnership, TieredPosture, ToolAllowlists
+from compliance.collectors.population import Sample
 
 __all__ = ["COLLECTORS", "Collector", "Evidence", "Sample", "Status", "collector_for"]
 

@@ -23,11 +23,11 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
 from compliance.collectors.links import agent_url, url_or_blank
 from compliance.collectors.people import security_people
 from compliance.collectors.policy import high_risk_slots, versions_in_force
-from compliance.collectors.population import Population, Rows, each
+from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 

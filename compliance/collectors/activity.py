@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
 from compliance.collectors.links import agent_url
-from compliance.collectors.population import Population, Rows, each
+from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
 

@@ -22,16 +22,14 @@ Every record behind `checked` is listed by `population(period)` (population.py),
 the drill-down page and the records exports read, a page or a chunk at a time.
 """
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import Aggregate, Count, Q, QuerySet
 
+from compliance.collectors.population import Population, Sample
 from compliance.period import Period
-
-if TYPE_CHECKING:
-    from compliance.collectors.population import Population
 
 SAMPLE_SIZE = 5
 
@@ -46,20 +44,6 @@ class Status(StrEnum):
     @property
     def label(self) -> str:
         return self.value.replace("_", " ").capitalize()
-
-
-@dataclass
-class Sample:
-    """One record shown as evidence: what it is, its id, a line about it, where to see it."""
-
-    kind: str
-    id: str
-    label: str
-    url: str = ""
-    failed: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
@@ -120,7 +104,7 @@ class Collector:
     def collect(self, period: Period) -> Evidence:
         raise NotImplementedError
 
-    def population(self, period: Period) -> "Population | None":
+    def population(self, period: Period) -> Population | None:
         """Every record counted in `checked` for the period, failing ones first where the
         order allows, as many as `checked`; None when the collector reads no records."""
         return None

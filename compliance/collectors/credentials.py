@@ -22,9 +22,9 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Concat, Length, Replace, StrIndex
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
 from compliance.collectors.links import agent_url
-from compliance.collectors.population import Population, Rows, each
+from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
 from credentials.models import IssuedCredential
 from decisions.models import Decision, DecisionOutcome

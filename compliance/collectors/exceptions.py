@@ -25,10 +25,10 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
 from compliance.collectors.links import url_or_blank
 from compliance.collectors.people import security_people
-from compliance.collectors.population import Population, Rows, each
+from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
 from exceptions.limits import ELEVATED_RISKS, MAX_DAYS
 from exceptions.models import (

@@ -13,12 +13,11 @@ from typing import Any
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
-from compliance.collectors.population import Population, Rows, each
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
+from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
 from registry.models import Agent, AgentStatus
-from registry.rules import orphaned_q
-from registry.selectors.agents import stale_before
+from registry.rules import orphaned_q, stale_before
 
 
 def agents_in_inventory(period: Period) -> QuerySet[Agent]:

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, TypedDict
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, Sample, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
 from compliance.collectors.people import security_people
-from compliance.collectors.population import PerVersion, Population, Rows, each
+from compliance.collectors.population import PerVersion, Population, Rows, Sample, each
 from compliance.period import Period
 from registry.models import Capability, Effect, PolicyRule, PolicyStatus, PolicyVersion, Tier
 from registry.policy_rules import OPEN_EFFECTS, Rule, production_looser_than

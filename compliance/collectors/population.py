@@ -16,15 +16,27 @@ A page is sliced in the database (LIMIT/OFFSET); the CSV iterates with a server-
 """
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any, Protocol
 
 from django.db.models import QuerySet
 
-from compliance.collectors.base import Sample
-
 CHUNK = 2000
+
+
+@dataclass
+class Sample:
+    """One record shown as evidence: what it is, its id, a line about it, where to see it."""
+
+    kind: str
+    id: str
+    label: str
+    url: str = ""
+    failed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 class Part(Protocol):

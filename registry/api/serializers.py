@@ -16,7 +16,7 @@ from registry.models import (
     Tool,
     ToolCategory,
 )
-from registry.selectors import agents as agent_selectors
+from registry.rules import is_stale
 
 
 class TeamOut(serializers.ModelSerializer):
@@ -61,7 +61,7 @@ class AgentOut(serializers.ModelSerializer):
         ]
 
     def get_attestation_stale(self, agent: Agent) -> bool:
-        return agent_selectors.is_stale(agent)
+        return is_stale(agent)
 
 
 class AgentIn(InputSerializer):

@@ -1,41 +1,16 @@
 """Agent inventory reads."""
 
 from collections.abc import Mapping
-from datetime import datetime
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 
 from kernel.errors import NotFound
 from kernel.filtering import filtered
 from kernel.roles import Role
 from registry.filters import AgentFilter
-from registry.models import Agent, AgentStatus
+from registry.models import Agent
 from registry.rules import orphaned_q
-
-
-def stale_before(now: datetime | None = None) -> datetime:
-    """Agents last attested before this moment are stale (ATTESTATION_MAX_AGE: 90 days by
-    default)."""
-    return (now or timezone.now()) - settings.ATTESTATION_MAX_AGE
-
-
-def stale_q(now: datetime | None = None) -> Q:
-    """Agents whose attestation is missing or older than ATTESTATION_MAX_AGE."""
-    return Q(last_attested_at__isnull=True) | Q(last_attested_at__lt=stale_before(now))
-
-
-def attestation_overdue_q() -> Q:
-    """Agents whose owner must re-attest: stale and not retired (a retired agent needs none).
-    The dashboard counts them; the agents list's `stale` filter lists them."""
-    return ~Q(status=AgentStatus.RETIRED) & stale_q()
-
-
-def is_stale(agent: Agent, now: datetime | None = None) -> bool:
-    """`stale_q`, for an agent already loaded."""
-    return agent.last_attested_at is None or agent.last_attested_at < stale_before(now)
 
 
 def agent_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Agent]:

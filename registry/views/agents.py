@@ -14,7 +14,7 @@ from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, requires, valid_data
 from kernel.permissions import Action, can, require
 from kernel.sorting import sort_rows
-from registry import permissions
+from registry import permissions, rules
 from registry.agent_sections import sections_for
 from registry.filters import AGENT_SORT
 from registry.forms import AgentFilterForm, AgentForm, AgentReassignForm, AgentStatusForm
@@ -46,7 +46,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
         agents = Agent.objects.none()
     agents, sort = sort_rows(agents, AGENT_SORT, request.GET)
     page, query = paginate(request, agents, PAGE_SIZE)
-    stale_before = selectors.stale_before()
+    stale_before = rules.stale_before()
     return render(
         request,
         "registry/agent_list.html",
@@ -94,7 +94,7 @@ def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
     user = request.user
     context = {
         "agent": agent,
-        "stale": selectors.is_stale(agent),
+        "stale": rules.is_stale(agent),
         "can_edit": permissions.can_edit_agent(user, agent),
         "can_attest": permissions.can_attest_agent(user, agent),
         "sections": sections_for(agent, user),

@@ -7,8 +7,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from compliance.collectors import COLLECTORS, collector_for
-from compliance.collectors.base import Sample
-from compliance.collectors.population import CHUNK, PerVersion, Population, Rows, each
+from compliance.collectors.population import CHUNK, PerVersion, Population, Rows, Sample, each
 from compliance.period import period_parse
 from decisions.models import Activity, ReviewStatus
 from registry.models import Agent

@@ -9,7 +9,7 @@ from django.utils import timezone
 from kernel.errors import ApplicationError, Forbidden
 from registry.dashboard import inventory_panels
 from registry.models import Agent, AgentStatus
-from registry.selectors.agents import is_stale
+from registry.rules import is_stale
 from registry.services import agents as services
 from tests.registry.factories import AgentFactory, TeamFactory
 
