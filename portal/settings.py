@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "credentials",
     "directory",
     "compliance",
+    "agent_mcp",
     "portal",
 ]
 

@@ -2,11 +2,12 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace
 from django.contrib import admin
 from django.templatetags.static import static
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.utils.functional import lazy
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from agent_mcp.views import protected_resource_metadata as mcp_resource_metadata
 from decisions.api.views import decisions_endpoint
 from kernel.login import LoginView
 from portal import views
@@ -20,6 +21,7 @@ urlpatterns = [
     # (its hashed name, read per request: the manifest may not exist when this is imported).
     path("favicon.ico", RedirectView.as_view(url=lazy(static, str)("img/favicon.ico"))),
     path("", include("credentials.api.oauth_urls")),
+    re_path(r"^\.well-known/oauth-protected-resource(?:/mcp)?$", mcp_resource_metadata),
     path("audit/", views.audit_trail, name="audit-trail"),
     path(
         "accounts/login/",

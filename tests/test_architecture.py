@@ -19,7 +19,10 @@ PACKAGES = (
     "access",
     "exceptions",
     "decisions",
+    "directory",
+    "credentials",
     "compliance",
+    "agent_mcp",
     "portal",
 )
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,58 @@
+"""The MCP server's resources (the agent's registry record, the published policy for its tier)
+and its prompt ("request access for this task"). Resources are read for one agent, with the
+same rule as the tools; a refusal is a resource error carrying the portal's message."""
+
+import json
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+
+from agent_mcp import records
+from agent_mcp.speaking import speak
+
+AGENT_URI = "portal://agents/{slug}"
+POLICY_URI = "portal://agents/{slug}/policy"
+
+
+def register(server: MCPServer) -> None:
+    server.resource(
+        AGENT_URI,
+        name="agent",
+        title="The agent's registry record",
+        mime_type="application/json",
+    )(agent_resource)
+    server.resource(
+        POLICY_URI,
+        name="tier-policy",
+        title="The published policy for the agent's tier",
+        mime_type="application/json",
+    )(policy_resource)
+    server.prompt(name="request-access-for-task", title="Request access for this task")(
+        request_access_for_task
+    )
+
+
+async def agent_resource(slug: str, ctx: Context) -> str:
+    """The agent's record in the portal's registry: owner, team, tier, status, repositories."""
+    record = await speak(ctx, slug, lambda _user, agent: records.agent_record(agent), ResourceError)
+    return json.dumps(record)
+
+
+async def policy_resource(slug: str, ctx: Context) -> str:
+    """The rules of the latest published policy for the agent's tier."""
+    policy = await speak(ctx, slug, lambda _user, agent: records.tier_policy(agent), ResourceError)
+    return policy.model_dump_json()
+
+
+def request_access_for_task(task: str) -> str:
+    """Work out which capabilities a task needs and how to get the ones the agent lacks."""
+    return (
+        f"The task: {task}\n\n"
+        "Before starting, find out whether this agent may do everything the task needs:\n"
+        "1. Call my_access to see what the agent may do now.\n"
+        "2. For each capability the task needs that is not allowed, call explain_policy: it "
+        "says the rule for the agent's tier, its maximum duration and how to get access.\n"
+        "3. Tell me, for each missing capability, what to request (capability, scope, a "
+        "justification drawn from the task, a duration within the maximum), or that only a "
+        "policy exception allows it. Do not start the parts of the task that would be refused."
+    )

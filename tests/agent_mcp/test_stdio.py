@@ -1,0 +1,116 @@
+"""The MCP server over stdio: `manage.py mcp --agent <slug>` as a real subprocess, driven by
+the SDK's client, on a copy of the test database (SQLite) or the test database itself
+(PostgreSQL: the world is committed)."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from mcp import StdioServerParameters
+
+from tests.agent_mcp.conftest import TOOLS, refused, run_calls
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def database_url(world, tmp_path):
+    """A DATABASE_URL under which another process reads this test's world."""
+    if connection.vendor == "sqlite":
+        target = tmp_path / "world.sqlite3"
+        connection.ensure_connection()
+        copy = sqlite3.connect(target)
+        copy.executescript("\n".join(connection.connection.iterdump()))
+        copy.close()
+        return f"sqlite:///{target}"
+    db = connection.settings_dict
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def environment(database_url: str, token: str | None) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
+    env.pop("PORTAL_TOKEN", None)
+    if token is not None:
+        env["PORTAL_TOKEN"] = token
+    return env
+
+
+def stdio(database_url: str, token: str | None, agent: str = "coder") -> StdioServerParameters:
+    return StdioServerParameters(
+        command=sys.executable,
+        args=["manage.py", "mcp", "--agent", agent],
+        env=environment(database_url, token),
+        cwd=ROOT,
+    )
+
+
+def test_the_agent_asks_over_stdio(world, database_url):
+    listed, check, mine, status, foreign, record = run_calls(
+        stdio(database_url, world.tokens["eve"]),
+        [
+            ("tools/list", {}),
+            ("check_access", {"capability": "github:merge"}),
+            ("my_access", {}),
+            ("request_status", {"request_id": world.pending.pk}),
+            ("my_access", {"agent": "other-bot"}),
+            ("resources/read", {"uri": "portal://agents/coder"}),
+        ],
+    )
+    assert {tool.name for tool in listed.tools} == TOOLS
+    assert check.structured_content["decision"] == "deny"
+    assert check.structured_content["agent"] == "coder"
+    assert {row["capability"] for row in mine.structured_content["capabilities"]} >= {
+        "github:read",
+        "jira:write",
+    }
+    assert status.structured_content["status"] == "pending"
+    assert "This server speaks for agent 'coder' (manage.py mcp --agent coder)" in (
+        refused(foreign)
+    )
+    assert json.loads(record.contents[0].text)["owner"] == "eve"
+
+
+def refusal(monkeypatch, token: str | None, agent: str) -> str:
+    """What `manage.py mcp` says when it refuses to start (before serving: run in-process)."""
+    if token is None:
+        monkeypatch.delenv("PORTAL_TOKEN", raising=False)
+    else:
+        monkeypatch.setenv("PORTAL_TOKEN", token)
+    with pytest.raises(CommandError) as refused_start:
+        call_command("mcp", agent=agent)
+    return str(refused_start.value)
+
+
+def test_it_refuses_to_start_without_a_valid_token_or_for_someone_elses_agent(world, monkeypatch):
+    assert refusal(monkeypatch, None, "coder").startswith("Set PORTAL_TOKEN to your portal API")
+    assert (
+        refusal(monkeypatch, "not-a-token", "coder") == "PORTAL_TOKEN was refused: Invalid token."
+    )
+    assert refusal(monkeypatch, world.tokens["oscar"], "coder").startswith(
+        "Only the owner of agent 'coder'"
+    )
+    assert refusal(monkeypatch, world.tokens["eve"], "nope") == "No agent with slug 'nope'."
+
+
+def test_a_refused_start_exits_with_the_reason_on_stderr(world, database_url):
+    """What an MCP client shows its user when the server will not start."""
+    absent = subprocess.run(
+        [sys.executable, "manage.py", "mcp", "--agent", "coder"],
+        cwd=ROOT,
+        env=environment(database_url, None),
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert absent.returncode == 1
+    assert "CommandError: Set PORTAL_TOKEN to your portal API token" in absent.stderr
