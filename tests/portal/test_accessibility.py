@@ -185,4 +185,5 @@ def test_tables_scroll_inside_their_box_on_a_phone(live_server, page: Page, demo
     box.focus()
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
-    assert box.evaluate("el => el.scrollLeft") > 0
+    # The browser may scroll smoothly: wait for the box to have moved, not for a fixed time.
+    page.wait_for_function("el => el.scrollLeft > 0", arg=box.element_handle(), timeout=5000)
