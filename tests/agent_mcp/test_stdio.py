@@ -4,7 +4,6 @@ the SDK's client, on a copy of the test database (SQLite) or the test database i
 
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,10 +11,10 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 from mcp import StdioServerParameters
 
 from tests.agent_mcp.conftest import TOOLS, refused, run_calls
+from tests.child_database import child_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,16 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def database_url(world, tmp_path):
     """A DATABASE_URL under which another process reads this test's world."""
-    if connection.vendor == "sqlite":
-        target = tmp_path / "world.sqlite3"
-        connection.ensure_connection()
-        copy = sqlite3.connect(target)
-        copy.executescript("\n".join(connection.connection.iterdump()))
-        copy.close()
-        return f"sqlite:///{target}"
-    db = connection.settings_dict
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    return f"postgres://{db['USER']}{password}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"
+    return child_database_url(tmp_path)
 
 
 def environment(database_url: str, token: str | None) -> dict[str, str]:

@@ -1,7 +1,6 @@
 """`manage.py policy export|import|diff`: the policy as a file in a pipeline."""
 
 import os
-import sqlite3
 import subprocess
 import sys
 from io import StringIO
@@ -12,10 +11,10 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
 
 from registry.models import PolicyRule, PolicyStatus, PolicyVersion
 from registry.policy_rules import describe
+from tests.child_database import child_database_url
 from tests.registry.factories import demo_policy
 
 pytestmark = pytest.mark.django_db
@@ -285,17 +284,8 @@ def test_diff_of_an_invalid_file_is_refused_with_its_own_exit_status(v1, tmp_pat
     assert refused("diff", str(tmp_path / "missing.yaml")).returncode == 2
 
 
-def sqlite_copy_of_the_test_database(target: Path) -> None:
-    """The in-memory test database as a file another process can open (it sees this test's
-    uncommitted rows: the dump reads through this test's own connection)."""
-    connection.ensure_connection()
-    copy = sqlite3.connect(target)
-    copy.executescript("\n".join(connection.connection.iterdump()))
-    copy.close()
-
-
-def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}"}
+def manage(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url}
     return subprocess.run(  # noqa: S603
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -307,11 +297,9 @@ def manage(database: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.django_db(transaction=True)  # committed: the child process reads it
 def test_diff_exit_status_of_the_real_process(v1, tmp_path):
-    if connection.vendor != "sqlite":
-        pytest.skip("copies the SQLite test database for the child process")
-    database = tmp_path / "copy.sqlite3"
-    sqlite_copy_of_the_test_database(database)
+    database = child_database_url(tmp_path)
     same = write(tmp_path, run("export")[0], "same.yaml")
     differs = write(tmp_path, TIGHTER, "differs.yaml")
     ok = manage(database, "policy", "diff", same)
