@@ -89,7 +89,19 @@ def _pick(field: forms.Field, empty: str, values: Iterable[str]) -> None:
     cast(forms.ChoiceField, field).choices = [("", empty), *((value, value) for value in values)]
 
 
-class RequestFilterForm(forms.Form):
+class _AgentAndCapabilityFilters(forms.Form):
+    """Agent and capability, each picked from a list of those the person may see."""
+
+    agent = forms.ChoiceField(required=False)
+    capability = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        _pick(self.fields["agent"], "Any agent", agents)
+        _pick(self.fields["capability"], "Any capability", capabilities)
+
+
+class RequestFilterForm(_AgentAndCapabilityFilters):
     """The filters of /requests/, each a list to pick from (the query parameters of
     access.filters.AccessRequestFilter, plus `all`: everyone's requests, not only mine)."""
 
@@ -97,26 +109,10 @@ class RequestFilterForm(forms.Form):
         label="Requested by", required=False, choices=[("", "Me"), ("1", "Anyone I may see")]
     )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RequestStatus.choices])
-    agent = forms.ChoiceField(required=False)
-    capability = forms.ChoiceField(required=False)
-    tier = forms.ChoiceField(
-        label="Agent tier", required=False, choices=[("", "Any tier"), *Tier.choices]
-    )
-    expiring_within_hours = forms.IntegerField(
-        label="Ending within (hours)",
-        required=False,
-        min_value=1,
-        max_value=GRANT_EXPIRING_FILTER_MAX_HOURS,
-        help_text="active grants ending within this many hours",
-    )
-
-    def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        _pick(self.fields["agent"], "Any agent", agents)
-        _pick(self.fields["capability"], "Any capability", capabilities)
+    field_order = ["all", "status", "agent", "capability"]
 
 
-class GrantFilterForm(forms.Form):
+class GrantFilterForm(_AgentAndCapabilityFilters):
     """The filters of /grants/ (access.filters.GrantFilter's query parameters)."""
 
     active = forms.ChoiceField(
@@ -124,8 +120,6 @@ class GrantFilterForm(forms.Form):
         required=False,
         choices=[("true", "Active now"), ("false", "Ended (expired or revoked)"), ("", "Any")],
     )
-    agent = forms.ChoiceField(required=False)
-    capability = forms.ChoiceField(required=False)
     tier = forms.ChoiceField(
         label="Agent tier", required=False, choices=[("", "Any tier"), *Tier.choices]
     )
@@ -136,8 +130,4 @@ class GrantFilterForm(forms.Form):
         max_value=GRANT_EXPIRING_FILTER_MAX_HOURS,
         help_text="active grants ending within this many hours",
     )
-
-    def __init__(self, *args, agents: Iterable[str], capabilities: Iterable[str], **kwargs):
-        super().__init__(*args, **kwargs)
-        _pick(self.fields["agent"], "Any agent", agents)
-        _pick(self.fields["capability"], "Any capability", capabilities)
+    field_order = ["active", "agent", "capability", "tier", "expiring_within_hours"]

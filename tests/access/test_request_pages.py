@@ -235,3 +235,13 @@ def test_the_api_filters_requests_by_capability_too(api, engineer, world):
     body = client.get("/api/v1/access-requests/?capability=deploy:release").json()
     rows = body["results"] if isinstance(body, dict) else body
     assert [row["capability"] for row in rows] == ["deploy:release"]
+
+
+def test_each_list_offers_only_the_filters_it_applies(client, engineer, world):
+    client.force_login(engineer)
+    requests = client.get("/requests/").content.decode()
+    assert 'name="expiring_within_hours"' not in requests
+    assert 'name="tier"' not in requests
+    grants = client.get("/grants/").content.decode()
+    assert 'name="expiring_within_hours"' in grants
+    assert 'name="tier"' in grants
