@@ -112,3 +112,82 @@ class Activity(models.Model):
 
 
 auditlog.register(Activity, exclude_fields=["reported_at"])
+
+
+class ReasonKind(models.TextChoices):
+    """Why a decision came out as it did, in the few kinds reports count (the reason text itself
+    is free and is kept only on the decision). Derived from the decision's stored columns by
+    `decisions.rollups.REASON_KIND`."""
+
+    GRANT = "grant", "Allowed by a grant"
+    EXCEPTION = "exception", "Allowed by an exception"
+    STANDING = "standing", "Standing allow in the policy"
+    UNKNOWN_AGENT = "unknown_agent", "Unknown agent"
+    NOT_EVALUATED = "not_evaluated", "Agent not active or capability unknown"
+    NO_POLICY = "no_policy", "No policy published"
+    RULE = "rule", "Denied by the tier's rule"
+
+
+class DecisionRollup(models.Model):
+    """Decisions of one closed day counted per agent, capability, outcome, reason kind and
+    policy version: what reports read instead of the raw log, whose size they then ignore."""
+
+    day = models.DateField()
+    agent_slug = models.CharField(max_length=200)
+    capability_key = models.CharField(max_length=200)
+    decision = models.CharField(max_length=8, choices=DecisionOutcome.choices)
+    reason_kind = models.CharField(max_length=16, choices=ReasonKind.choices)
+    policy_version = models.PositiveIntegerField(null=True)
+    count = models.PositiveBigIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"]), models.Index(fields=["agent_slug", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agent_slug} {self.capability_key} {self.decision}: {self.count}"
+
+
+class ActivityRollup(models.Model):
+    """Reported actions of one closed day counted per agent, capability, whether a decision was
+    logged shortly before (AGC-05), whether flagged as drift and its review status (AGC-10)."""
+
+    day = models.DateField()
+    agent_slug = models.CharField(max_length=200)
+    capability_key = models.CharField(max_length=200)
+    logged = models.BooleanField()
+    flagged = models.BooleanField()
+    review_status = models.CharField(max_length=16, choices=ReviewStatus.choices)
+    count = models.PositiveBigIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"]), models.Index(fields=["agent_slug", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.agent_slug} {self.capability_key}: {self.count}"
+
+
+class RolledDay(models.Model):
+    """A closed day whose rollups are written: when, and the highest raw id then seen, so a row
+    arriving later for that day (a late report, a clock behind) marks the day for a re-roll."""
+
+    class Log(models.TextChoices):
+        DECISIONS = "decisions", "Decisions"
+        ACTIVITY = "activity", "Activity"
+
+    log = models.CharField(max_length=16, choices=Log.choices)
+    day = models.DateField()
+    rows = models.PositiveBigIntegerField()
+    max_id = models.PositiveBigIntegerField(default=0)
+    rolled_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["log", "day"], name="rolled_day_once_per_log")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.log} {self.day}: {self.rows} rows"
