@@ -24,8 +24,8 @@ from controls.forms import (
     MappingForm,
 )
 from controls.models import Control, FrameworkItem, Relationship
-from kernel.errors import ApplicationError, NotFound
-from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, valid_data
+from kernel.errors import NotFound
+from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, submit, valid_data
 from kernel.permissions import Action, can
 
 
@@ -129,14 +129,9 @@ def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = None
     if can(request.user, Action.MANAGE_CONTROLS):
         form = ControlForm(request.POST or None, initial={"active": True})
-    if request.method == "POST" and form is not None and form.is_valid():
-        try:
-            control = services.control_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        else:
-            messages.success(request, f"Control {control.ref_id} created. Now map it.")
-            return redirect(control)
+    if form is not None and (control := submit(request, form, services.control_create)):
+        messages.success(request, f"Control {control.ref_id} created. Now map it.")
+        return redirect(control)
     return render(
         request,
         "controls/control_list.html",

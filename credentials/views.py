@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.models import User
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -17,16 +18,21 @@ from access.models import Grant
 from credentials import permissions, selectors
 from credentials.forms import BindingForm, CredentialFilterForm, ProviderDeleteForm, ProviderForm
 from credentials.keys import key_age_days
-from credentials.models import BindingStatus, IdentityBinding, IssuedCredential, SigningKey
+from credentials.models import (
+    BindingStatus,
+    IdentityBinding,
+    IssuedCredential,
+    SigningKey,
+    TrustProvider,
+)
 from credentials.services import bindings as binding_services
 from credentials.services import providers as provider_services
 from kernel.errors import ApplicationError, Forbidden, NotFound
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
 from registry.selectors.agents import agent_get
-from registry.views.agents import form_error
 
 PAGE_SIZE = 50
 REFUSED_SHOWN = 50
@@ -81,14 +87,9 @@ def providers(request: HttpRequest) -> HttpResponse:
 @requires(Action.MANAGE_TRUST)
 def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = ProviderForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider = provider_services.provider_create(actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, f"Trust provider {provider.slug} added.")
-            return redirect("credentials:providers")
+    if provider := submit(request, form, provider_services.provider_create):
+        messages.success(request, f"Trust provider {provider.slug} added.")
+        return redirect("credentials:providers")
     return render(request, "credentials/provider_form.html", {"form": form, "provider": None})
 
 
@@ -97,16 +98,9 @@ def provider_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_get(slug)
     initial = {name: getattr(provider, name) for name in provider_services.EDITABLE}
     form = ProviderForm(request.POST or None, initial=initial, editing=True)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider_services.provider_update(
-                actor=request.user, provider=provider, **form.cleaned_data
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, f"Trust provider {provider.slug} updated.")
-            return redirect("credentials:providers")
+    if submit(request, form, provider_services.provider_update, provider=provider):
+        messages.success(request, f"Trust provider {provider.slug} updated.")
+        return redirect("credentials:providers")
     return render(request, "credentials/provider_form.html", {"form": form, "provider": provider})
 
 
@@ -114,17 +108,17 @@ def provider_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 def provider_delete(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     provider = selectors.provider_get(slug)
     form = ProviderDeleteForm(request.POST or None, slug=provider.slug)
-    if request.method == "POST" and form.is_valid():
-        try:
-            provider_services.provider_delete(actor=request.user, provider=provider)
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, f"Trust provider {slug} deleted.")
-            return redirect("credentials:providers")
+    if submit(request, form, _delete_confirmed, provider=provider):
+        messages.success(request, f"Trust provider {slug} deleted.")
+        return redirect("credentials:providers")
     return render(
         request, "credentials/provider_confirm_delete.html", {"form": form, "provider": provider}
     )
+
+
+def _delete_confirmed(*, actor: User, provider: TrustProvider, confirm: str) -> TrustProvider:
+    """The delete form's typed slug has done its job (the form checked it)."""
+    return provider_services.provider_delete(actor=actor, provider=provider)
 
 
 def _allowed_by(credentials: list[IssuedCredential]) -> dict[int, list[tuple[str, str]]]:
@@ -182,20 +176,13 @@ def binding_add(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     agent = agent_get(slug)
     _check_may_bind(request.user, agent)
     form = BindingForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            binding = binding_services.binding_add(
-                actor=request.user, agent=agent, **form.cleaned_data
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
+    if binding := submit(request, form, binding_services.binding_add, agent=agent):
+        if binding.status == BindingStatus.PENDING:
+            message = f"Binding #{binding.pk} added: awaiting security approval."
         else:
-            if binding.status == BindingStatus.PENDING:
-                message = f"Binding #{binding.pk} added: awaiting security approval."
-            else:
-                message = f"Binding #{binding.pk} added: active."
-            messages.success(request, message)
-            return redirect(binding)
+            message = f"Binding #{binding.pk} added: active."
+        messages.success(request, message)
+        return redirect(binding)
     return render(request, "credentials/binding_form.html", {"form": form, "agent": agent})
 
 

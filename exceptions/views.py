@@ -27,11 +27,10 @@ from exceptions.models import (
 )
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
 from kernel.permissions import Action
 from kernel.sorting import sort_rows
 from registry.models import Agent, Capability
-from registry.views.agents import form_error
 
 
 @require_safe
@@ -79,18 +78,14 @@ def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         "risk": request.GET.get("risk") or risk_floor_of(agent, capability),
     }
     form = ExceptionForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            exception = services.exception_request(actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:  # what changed since the form checked (a race)
-            form_error(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Exception #{exception.pk} filed: it needs {exception.required_approvals} "
-                "security approval(s).",
-            )
-            return redirect(exception)
+    # The service refuses what changed since the form checked (a race): shown on the form.
+    if exception := submit(request, form, services.exception_request):
+        messages.success(
+            request,
+            f"Exception #{exception.pk} filed: it needs {exception.required_approvals} "
+            "security approval(s).",
+        )
+        return redirect(exception)
     limits = [
         (risk, days, risk in ELEVATED_RISKS, services.required_approvals_for(risk))
         for risk, days in MAX_DAYS.items()
@@ -162,19 +157,11 @@ def exception_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if refusal := permissions.renewal_refusal(request.user, exception):
         raise Forbidden(refusal)
     form = RenewForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            renewal = services.exception_renew(
-                actor=request.user, exception=exception, **form.cleaned_data
-            )
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(
-                request,
-                f"Renewal #{renewal.pk} filed; #{exception.pk} stays active until it expires.",
-            )
-            return redirect(renewal)
+    if renewal := submit(request, form, services.exception_renew, exception=exception):
+        messages.success(
+            request, f"Renewal #{renewal.pk} filed; #{exception.pk} stays active until it expires."
+        )
+        return redirect(renewal)
     return render(
         request,
         "exceptions/renew.html",

@@ -2,12 +2,13 @@
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect
@@ -18,6 +19,7 @@ from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 
 ViewFunc = Callable[..., HttpResponseBase]
+T = TypeVar("T")
 
 
 class AuthenticatedHttpRequest(HttpRequest):
@@ -44,6 +46,31 @@ def paginate(request: HttpRequest, rows: Any, per_page: int) -> tuple[Page, str]
     query = request.GET.copy()
     query.pop("page", None)
     return page, query.urlencode()
+
+
+def form_error(form: forms.Form, exc: ApplicationError | ValidationError) -> None:
+    """Show a service's refusal on the form: on its field when it names one."""
+    if isinstance(exc, ValidationError):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+        return
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+def submit(
+    request: HttpRequest, form: forms.Form, service: Callable[..., T], **objects: Any
+) -> T | None:
+    """A posted form run through its service, `service(actor=request.user, **objects,
+    **form.cleaned_data)`: what the service returned, or None when the form was not posted, is
+    not valid, or the service refused (the refusal then stands on the form, on the field it
+    names, and the view renders the form again)."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        return service(actor=request.user, **objects, **form.cleaned_data)
+    except (ApplicationError, ValidationError) as exc:
+        form_error(form, exc)
+        return None
 
 
 def valid_data(form: forms.Form, refusal: str) -> dict[str, Any]:

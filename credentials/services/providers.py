@@ -87,8 +87,9 @@ def provider_update(*, actor: User, provider: TrustProvider, **changes: Any) -> 
 
 
 @transaction.atomic
-def provider_delete(*, actor: User, provider: TrustProvider) -> None:
-    """Only a provider nothing was issued through and no live binding names."""
+def provider_delete(*, actor: User, provider: TrustProvider) -> TrustProvider:
+    """Only a provider nothing was issued through and no live binding names. Returns it as it
+    was (its slug still reads)."""
     require(actor, Action.MANAGE_TRUST)
     live = provider.bindings.exclude(status__in=[BindingStatus.REJECTED, BindingStatus.REMOVED])
     if live.exists() or provider.credentials.exists():
@@ -101,3 +102,4 @@ def provider_delete(*, actor: User, provider: TrustProvider) -> None:
         provider.bindings.all().delete()
         provider.delete()
     provider_keys.forget(provider)
+    return provider

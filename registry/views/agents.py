@@ -4,14 +4,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from kernel.errors import ApplicationError, Forbidden, NotFound
+from kernel.errors import Forbidden, NotFound
 from kernel.filtering import InvalidFilters
-from kernel.http import AuthenticatedHttpRequest, paginate, requires, valid_data
+from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit, valid_data
 from kernel.permissions import Action, can, require
 from kernel.sorting import sort_rows
 from registry import permissions, rules
@@ -24,15 +23,6 @@ from registry.selectors import agents as selectors
 from registry.services import agents as services
 
 PAGE_SIZE = 25
-
-
-def form_error(form, exc: ApplicationError | ValidationError) -> None:
-    """Show a service's refusal on the form: on its field when it names one."""
-    if isinstance(exc, ValidationError):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-        return
-    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
 @require_safe
@@ -71,19 +61,15 @@ def _agent_form_page(
     request: AuthenticatedHttpRequest, agent: Agent | None, form: AgentForm
 ) -> HttpResponse:
     """The agent form: registers an agent (`agent` None) or edits it; a refusal shows on it."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            if agent is None:
-                saved = services.agent_register(actor=request.user, **form.cleaned_data)
-                done = f"Agent {saved.slug} registered. You own it."
-            else:
-                saved = services.agent_update(actor=request.user, agent=agent, **form.cleaned_data)
-                done = f"Agent {saved.slug} updated."
-        except (ApplicationError, ValidationError) as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, done)
-            return redirect(saved)
+    if agent is None:
+        saved = submit(request, form, services.agent_register)
+        done = "Agent {slug} registered. You own it."
+    else:
+        saved = submit(request, form, services.agent_update, agent=agent)
+        done = "Agent {slug} updated."
+    if saved is not None:
+        messages.success(request, done.format(slug=saved.slug))
+        return redirect(saved)
     return render(request, "registry/agent_form.html", {"form": form, "agent": agent})
 
 
@@ -183,14 +169,9 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
     require(request.user, step.action)  # the step's own role gate, before the agent is read
     agent = selectors.agent_get(slug)
     form = AgentStatusForm(request.POST or None, required=step.reason_required)
-    if request.method == "POST" and form.is_valid():
-        try:
-            agent = step.service(actor=request.user, agent=agent, **form.cleaned_data)
-        except ApplicationError as exc:
-            form_error(form, exc)
-        else:
-            messages.success(request, step.done.format(slug=agent.slug))
-            return redirect(agent)
+    if done := submit(request, form, step.service, agent=agent):
+        messages.success(request, step.done.format(slug=done.slug))
+        return redirect(done)
     context = {
         "heading": f"{step.label} {agent.name} ({agent.slug})?",
         "consequence": step.consequence.format(slug=agent.slug),
