@@ -4,10 +4,13 @@ from django.apps import AppConfig
 
 
 def _on_person_left(sender: Any, user: Any, **kwargs: Any) -> None:
-    """kernel.accounts.person_left: the leaver's pending requests are cancelled."""
+    """kernel.accounts.person_left: the leaver's pending requests are cancelled, and so are
+    those their agents filed for them to confirm."""
+    from access.agent_requests import decline_awaiting_of_leaver
     from access.services import cancel_pending_of_leaver
 
     cancel_pending_of_leaver(user)
+    decline_awaiting_of_leaver(user)
 
 
 class AccessConfig(AppConfig):

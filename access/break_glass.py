@@ -2,7 +2,7 @@
 
 The grant is issued without waiting for approval, security is alerted on commit, and a
 security member reviews it after the fact (access.services.break_glass_review). It passes the
-same filing checks as any request (access.services.filing_checks), and stricter ones.
+same filing checks as any request (access.filing.filing_checks), and stricter ones.
 """
 
 from django.conf import settings
@@ -11,10 +11,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from access import notifications
+from access.filing import filing_checks
 from access.limits import TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_active_q
-from access.services import _issue_grant, filing_checks
+from access.services import grant_issue
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
@@ -71,7 +72,7 @@ def break_glass_request(
     access_request.decided_at = now
     with audit_actor(actor):
         access_request.save()
-        _issue_grant(access_request, now)
+        grant_issue(access_request, now)
     queue_notice(notifications.break_glass_alert, access_request.pk)
     return access_request
 

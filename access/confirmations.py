@@ -26,3 +26,16 @@ CANCEL_REQUEST = Confirmation(
     submit="Cancel request",
     keep="Keep the request",
 )
+
+DECLINE_REQUEST = Confirmation(
+    url_name="access:request-decline",
+    label="Decline…",
+    title="Decline request #{t.pk}: {t.capability.key} for {t.agent.slug}?",
+    consequence=(
+        "The agent asked for this itself; declined, it is cancelled and security never sees "
+        "it. The agent reads your reason when it asks where the request stands."
+    ),
+    submit="Decline request",
+    keep="Keep it awaiting",
+    reason="Why should the agent not have it? (required)",
+)

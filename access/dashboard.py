@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from access.limits import GRANTS_EXPIRING_HOURS
 from access.models import AccessRequest, RequestStatus
+from access.permissions import to_confirm_q
 from access.rules import grant_active_q, grant_expiring_within_q
 from access.selectors import break_glass_awaiting_review, grants_visible_to, requests_awaiting
 from kernel.charts import Cell, Chart, Row, Series
@@ -53,8 +54,13 @@ def access_panels(user: AnyUser) -> list[dict]:
 
 
 def _my_requests(user: AnyUser) -> list[dict]:
-    counts = AccessRequest.objects.filter(requested_by=user.pk).aggregate(
-        **{status: Count("pk", filter=Q(status=status)) for status in RequestStatus.values}
+    """My requests by status and, in the same query, what my agents (mine, my team's) filed
+    for me to confirm: listed only when something waits (only agents on MCP file them)."""
+    mine = Q(requested_by=user.pk)
+    to_confirm = to_confirm_q(user)
+    counts = AccessRequest.objects.filter(mine | to_confirm).aggregate(
+        to_confirm=Count("pk", filter=to_confirm),
+        **{status: Count("pk", filter=mine & Q(status=status)) for status in RequestStatus.values},
     )
     list_url = reverse("access:request-list")
     panels = [
@@ -66,7 +72,18 @@ def _my_requests(user: AnyUser) -> list[dict]:
             rank=40,
         )
     ]
-    if any(counts.values()):
+    if counts["to_confirm"]:
+        panels.append(
+            attention(
+                "requests-to-confirm",
+                "Access my agents asked for, awaiting my confirmation",
+                counts["to_confirm"],
+                f"{list_url}?to_confirm=true",
+                rank=35,
+            )
+        )
+    shown = [s for s in RequestStatus if s != RequestStatus.AWAITING_OWNER or counts[s.value]]
+    if any(counts[status] for status in RequestStatus.values):
         chart = Chart(
             key="my-requests",
             title="My access requests by status",
@@ -77,7 +94,7 @@ def _my_requests(user: AnyUser) -> list[dict]:
                     label=status.label,
                     cells=[Cell(counts[status.value], f"{list_url}?status={status.value}")],
                 )
-                for status in RequestStatus
+                for status in shown
             ],
             row_heading="Status",
             horizontal=True,
@@ -85,7 +102,7 @@ def _my_requests(user: AnyUser) -> list[dict]:
         )
         chart.summary = (
             f"{chart.grand_total} requests filed by me: "
-            + ", ".join(f"{counts[s.value]} {s.label.lower()}" for s in RequestStatus)
+            + ", ".join(f"{counts[s.value]} {s.label.lower()}" for s in shown)
             + "."
         )
         panels.append(chart_panel(chart, rank=5))

@@ -6,6 +6,7 @@ from django_filters import rest_framework as filters
 
 from access.limits import GRANT_EXPIRING_FILTER_MAX_HOURS
 from access.models import AccessRequest, Grant, RequestStatus
+from access.permissions import to_confirm_q
 from access.rules import grant_active_q, grant_expiring_within_q
 from approvals.selectors import awaiting_approval_by
 from kernel.filtering import UserFilterSet
@@ -47,11 +48,20 @@ class AccessRequestFilter(UserFilterSet):
     capability = filters.CharFilter(field_name="capability__key")
     mine = _flag("filter_mine")
     awaiting_me = _flag("filter_awaiting_me")
+    to_confirm = _flag("filter_to_confirm")
     break_glass = _flag("filter_break_glass")
 
     class Meta:
         model = AccessRequest
-        fields = ["status", "agent", "capability", "mine", "awaiting_me", "break_glass"]
+        fields = [
+            "status",
+            "agent",
+            "capability",
+            "mine",
+            "awaiting_me",
+            "to_confirm",
+            "break_glass",
+        ]
 
     def filter_mine(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(requested_by=self.user) if value == "true" else queryset
@@ -60,8 +70,13 @@ class AccessRequestFilter(UserFilterSet):
         if value != "true":
             return queryset
         # The same rule as access.selectors.requests_awaiting, within the rows already visible.
-        awaiting = awaiting_approval_by(self.user, queryset)
+        awaiting = awaiting_approval_by(self.user, queryset).exclude(confirmed_by=self.user.pk)
         return queryset.filter(pk__in=awaiting.values("pk"))
+
+    def filter_to_confirm(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """What agents filed for this person (owner, team) to confirm; `false`: the rest."""
+        to_confirm = to_confirm_q(self.user)
+        return queryset.filter(to_confirm) if value == "true" else queryset.exclude(to_confirm)
 
     def filter_break_glass(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(break_glass=value == "true")

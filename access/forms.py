@@ -109,7 +109,12 @@ class RequestFilterForm(_AgentAndCapabilityFilters):
         label="Requested by", required=False, choices=[("", "Me"), ("1", "Anyone I may see")]
     )
     status = forms.ChoiceField(required=False, choices=[("", "Any status"), *RequestStatus.choices])
-    field_order = ["all", "status", "agent", "capability"]
+    to_confirm = forms.ChoiceField(
+        label="Filed by an agent",
+        required=False,
+        choices=[("", "Any"), ("true", "Awaiting my confirmation"), ("false", "Not awaiting me")],
+    )
+    field_order = ["all", "status", "agent", "capability", "to_confirm"]
 
 
 class GrantFilterForm(_AgentAndCapabilityFilters):

@@ -10,6 +10,8 @@ from datetime import timedelta
 # own maximum, checked by the service, is far lower).
 SCOPE_MAX_LENGTH = 500
 TICKET_MAX_LENGTH = 100
+# The workload identity that filed a request over MCP ("trust provider: subject").
+WORKLOAD_MAX_LENGTH = 600
 DURATION_HOURS_INPUT_MAX = 100_000
 
 # Lists: requests per page, and the latest requests shown on an agent's page.

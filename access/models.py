@@ -5,12 +5,14 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from access.limits import SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
+from access.limits import SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH, WORKLOAD_MAX_LENGTH
 from approvals.models import ApprovalRecord, ApprovalWorkflow, approval_once_per_person
 from registry.models.inventory import Agent, Capability
 
 
 class RequestStatus(models.TextChoices):
+    # Filed by an agent acting as itself (over MCP): its owner or team confirms it first.
+    AWAITING_OWNER = "awaiting_owner", "Awaiting owner confirmation"
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
     DENIED = "denied", "Denied"
@@ -20,7 +22,11 @@ class RequestStatus(models.TextChoices):
 
 class AccessRequest(ApprovalWorkflow):
     """`requested_by`, `status` and `required_approvals` (0 for jit and break-glass, approved
-    at once) come from the shared workflow; `required_approvals_for` decides the number."""
+    at once) come from the shared workflow; `required_approvals_for` decides the number.
+
+    A request the agent filed itself (`filed_by_agent`, over MCP with its workload identity)
+    is requested for its owner and waits in `awaiting_owner` until the owner or a member of the
+    agent's team confirms it (`confirmed_by`, `confirmed_at`: the approval clock starts then)."""
 
     agent = models.ForeignKey(Agent, on_delete=models.PROTECT, related_name="access_requests")
     capability = models.ForeignKey(Capability, on_delete=models.PROTECT, related_name="+")
@@ -47,17 +53,30 @@ class AccessRequest(ApprovalWorkflow):
     )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_comment = models.TextField(blank=True)
+    filed_by_agent = models.BooleanField(
+        default=False, help_text="filed by the agent itself over MCP, for its owner to confirm"
+    )
+    filed_by_workload = models.CharField(
+        max_length=WORKLOAD_MAX_LENGTH,
+        blank=True,
+        help_text="the workload identity that filed it (trust provider: subject)",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "created_at"])]
         constraints = [
-            # One pending request per access asked for, even when two submits race.
+            # One open request (pending, or awaiting its owner) per access asked for, even
+            # when two submits race.
             models.UniqueConstraint(
                 fields=["agent", "capability", "scope"],
-                condition=models.Q(status="pending"),
-                name="one_pending_request_per_access",
+                condition=models.Q(status__in=["pending", "awaiting_owner"]),
+                name="one_open_request_per_access",
             )
         ]
 

@@ -86,6 +86,27 @@ def request_waiting(pk: int) -> Event:
 
 
 @notice
+def request_awaiting_owner(pk: int) -> Event:
+    """The agent's owner and team: the agent asked for access itself; confirm or decline it."""
+    access_request = AccessRequest.objects.select_related(
+        "agent__team", "capability", "requested_by"
+    ).get(pk=pk)
+    agent = access_request.agent
+    team = sorted(agent.team.members.exclude(email="").values_list("email", flat=True))
+    return _about(
+        access_request,
+        "access_request.awaiting_owner",
+        subject=f"Agent {agent.slug} asks for {access_request.capability.key}: confirm it?",
+        body=_describe(access_request)
+        + f"Agent {agent.slug} filed it itself through MCP ({access_request.filed_by_workload}). "
+        + "Security sees it only once you (or a member of its team) confirm it on its page; "
+        + "decline it there if the agent should not have it.\n",
+        recipients=[a for a in dict.fromkeys([access_request.requested_by.email, *team]) if a],
+        data={"filed_by_agent": True, "workload": access_request.filed_by_workload},
+    )
+
+
+@notice
 def request_decided(pk: int) -> Event | None:
     """The requester: approved (with the grant's expiry), denied, or expired."""
     access_request = _load(pk)

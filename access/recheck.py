@@ -10,13 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Q
 
-from access.models import AccessRequest
+from access.models import AccessRequest, RequestStatus
 from kernel.errors import ApplicationError
 from registry.models import AgentStatus, Effect, PolicyRule
 from registry.selectors.policy import policy_latest_published
 
 NUMBERS = {1: "one", 2: "two", 3: "three"}
+# Requests still waiting for someone: their owner (filed by the agent), or security.
+OPEN_STATUSES = (RequestStatus.AWAITING_OWNER, RequestStatus.PENDING)
 
 
 @dataclass(frozen=True)
@@ -28,13 +31,27 @@ class Present:
 
 
 def stale_cutoff(now: datetime) -> datetime:
-    """Pending requests filed before this moment have expired (ACCESS_REQUEST_STALE_DAYS)."""
+    """Open requests waiting since before this moment have expired (ACCESS_REQUEST_STALE_DAYS)."""
     return now - timedelta(days=settings.ACCESS_REQUEST_STALE_DAYS)
+
+
+def waiting_since(access_request: AccessRequest) -> datetime:
+    """When the request began its present wait: when it was filed or, filed by its agent, when
+    its owner confirmed it (security's clock starts then)."""
+    return access_request.confirmed_at or access_request.created_at
 
 
 def is_stale(access_request: AccessRequest, now: datetime) -> bool:
     """Whether a request has waited past ACCESS_REQUEST_STALE_DAYS, whether or not beat ran."""
-    return access_request.created_at < stale_cutoff(now)
+    return waiting_since(access_request) < stale_cutoff(now)
+
+
+def stale_q(now: datetime) -> Q:
+    """`is_stale` for the ORM, over open requests: pending ones and those awaiting their
+    owner's confirmation."""
+    cutoff = stale_cutoff(now)
+    waited = Q(confirmed_at__isnull=True, created_at__lt=cutoff) | Q(confirmed_at__lt=cutoff)
+    return Q(status__in=OPEN_STATUSES) & waited
 
 
 def current_rule(access_request: AccessRequest) -> PolicyRule:

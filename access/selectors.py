@@ -33,7 +33,14 @@ def _scope_by_agent(queryset: QuerySet, user: AnyUser, *, or_requested: bool = F
 
 def requests_visible_to(user: AnyUser) -> QuerySet[AccessRequest]:
     base = AccessRequest.objects.select_related(
-        "agent", "agent__owner", "capability", "requested_by", "decided_by", "grant"
+        "agent",
+        "agent__owner",
+        "agent__team",
+        "capability",
+        "requested_by",
+        "decided_by",
+        "confirmed_by",
+        "grant",
     ).prefetch_related(Prefetch("approvals", queryset=Approval.objects.select_related("approver")))
     return _scope_by_agent(base, user, or_requested=True).order_by("-created_at", "-id")
 
@@ -51,8 +58,26 @@ def access_request_get_for_user(user: AnyUser, pk: int | str) -> AccessRequest:
 
 
 def requests_awaiting(user: AnyUser) -> QuerySet[AccessRequest]:
-    """Pending requests this security member may approve now: oldest first."""
-    return awaiting_approval_by(user, requests_visible_to(user))
+    """Pending requests this security member may approve now: oldest first (never one they
+    confirmed for their agent: access.permissions.approval_refusal)."""
+    return awaiting_approval_by(user, requests_visible_to(user)).exclude(confirmed_by=user.pk)
+
+
+def requests_of_agent(agent: Agent) -> QuerySet[AccessRequest]:
+    """The agent's own requests: all an agent acting as itself (over MCP) may read."""
+    return (
+        AccessRequest.objects.filter(agent=agent)
+        .select_related("agent", "agent__team", "capability", "requested_by", "grant")
+        .prefetch_related(
+            Prefetch("approvals", queryset=Approval.objects.select_related("approver"))
+        )
+    )
+
+
+def access_request_get_for_agent(agent: Agent, pk: int | str) -> AccessRequest:
+    return get_by_pk(
+        requests_of_agent(agent), pk, f"No access request #{pk} for agent '{agent.slug}'."
+    )
 
 
 def break_glass_awaiting_review(user: AnyUser) -> QuerySet[AccessRequest]:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import notifications, permissions, recheck
-from access.limits import TICKET_MAX_LENGTH
+from access.filing import new_request
 from access.models import AccessRequest, Grant, RequestStatus
 from approvals import services as approvals
 from approvals.rules import ApproverRule
@@ -25,11 +25,17 @@ from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.permissions import Action, can
 from kernel.validation import required_text
-from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule, Tier
-from registry.selectors.policy import policy_latest_published
+from registry.models import Agent, Capability, Effect, Tier
 
 # The request pipeline: which statuses a request may move to from each status.
 ALLOWED = {
+    # Filed by its agent: the owner (or team) confirms it (pending; jit then approved at once),
+    # declines it (cancelled), or lets it go stale (expired). Security cannot act on it yet.
+    RequestStatus.AWAITING_OWNER: {
+        RequestStatus.PENDING,
+        RequestStatus.CANCELLED,
+        RequestStatus.EXPIRED,
+    },
     RequestStatus.PENDING: {
         RequestStatus.APPROVED,
         RequestStatus.DENIED,
@@ -52,7 +58,7 @@ def _lock(access_request: AccessRequest) -> AccessRequest:
     return approvals.lock(access_request)
 
 
-def _issue_grant(access_request: AccessRequest, now, hours: int | None = None) -> Grant:
+def grant_issue(access_request: AccessRequest, now, hours: int | None = None) -> Grant:
     """The request's grant, from `now` for its hours (or fewer, `hours`, when clamped)."""
     return Grant.objects.create(
         agent_id=access_request.agent_id,
@@ -77,65 +83,6 @@ def required_approvals_for(agent: Agent, capability: Capability) -> int:
     return approver_rule_for(agent, capability).count
 
 
-def filing_checks(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str,
-    ticket: str,
-) -> tuple[AccessRequest, PolicyRule]:
-    """What every request must pass, break-glass or not: who may ask for this agent, an active
-    agent, a justification, at least an hour, and a policy rule that asks for a request.
-    Returns the request as filed (unsaved, judged under the latest policy) and the rule."""
-    if not permissions.can_request_for(actor, agent):
-        raise Forbidden(
-            f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
-            "requests access for it."
-        )
-    if agent.status != AgentStatus.ACTIVE:
-        raise ApplicationError(
-            f"Agent '{agent.slug}' is {agent.status}: it cannot receive access.",
-            code="agent_inactive",
-        )
-    justification = required_text(
-        justification, "justification", "Say why the agent needs this access (justification)."
-    )
-    if duration_hours < 1:
-        raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")
-    version = policy_latest_published()
-    rule = version.rules.filter(tier=agent.tier, capability=capability).first() if version else None
-    where = f"{capability.key} on {agent.tier} agents"
-    if version is None or rule is None or rule.effect == Effect.DENY:
-        reason = "denies" if rule else "has no rule for (so it denies)"
-        raise ApplicationError(
-            f"Policy v{version.number if version else '—'} {reason} {where}. "
-            "To ask for a deviation, request a policy exception.",
-            code="policy_deny",
-            field="capability",
-        )
-    if rule.effect == Effect.ALLOW:
-        raise ApplicationError(
-            f"Nothing to request: policy v{version.number} allows {where} standing.",
-            code="standing_allow",
-            field="capability",
-        )
-    access_request = AccessRequest(
-        agent=agent,
-        capability=capability,
-        scope=scope,
-        justification=justification,
-        ticket=ticket[:TICKET_MAX_LENGTH],
-        duration_hours=duration_hours,
-        requested_by=actor,
-        effect=rule.effect,
-        policy_version=version.number,
-    )
-    return access_request, rule
-
-
 @transaction.atomic
 def access_request_submit(
     *,
@@ -152,7 +99,7 @@ def access_request_submit(
     `jit` is approved at once with a grant; `approval` waits for security; `deny`, no rule
     and `allow` are refused. Emergencies go through access.break_glass instead.
     """
-    access_request, rule = filing_checks(
+    access_request = new_request(
         actor=actor,
         agent=agent,
         capability=capability,
@@ -161,25 +108,6 @@ def access_request_submit(
         scope=scope,
         ticket=ticket,
     )
-    version = access_request.policy_version
-    limit = rule.max_duration_hours  # set on every jit and approval rule
-    if limit is not None and duration_hours > limit:
-        raise ApplicationError(
-            f"{duration_hours} hours is longer than policy v{version} allows for "
-            f"{capability.key} on {agent.tier} agents: the maximum is {limit} hours.",
-            code="duration_too_long",
-            field="duration_hours",
-            max_duration_hours=limit,
-        )
-    duplicate = AccessRequest.objects.filter(
-        agent=agent, capability=capability, scope=scope, status=RequestStatus.PENDING
-    ).first()
-    if duplicate is not None:
-        raise ApplicationError(
-            f"Request #{duplicate.pk} for the same access is already pending.",
-            code="duplicate_request",
-            request_id=duplicate.pk,
-        )
     with audit_actor(actor):
         _file(access_request)
     return access_request
@@ -193,7 +121,7 @@ def _file(access_request: AccessRequest) -> None:
         access_request.required_approvals = 0
         access_request.decided_at = now
         access_request.save()
-        _issue_grant(access_request, now)
+        grant_issue(access_request, now)
         return
     access_request.required_approvals = required_approvals_for(
         access_request.agent, access_request.capability
@@ -269,7 +197,7 @@ def _approve(*, actor: User, access_request: AccessRequest, comment: str) -> Acc
     )
     if result.final:
         with audit_actor(actor):
-            _issue_grant(result.subject, now, hours=granted[0].hours)
+            grant_issue(result.subject, now, hours=granted[0].hours)
         queue_notice(notifications.request_decided, result.subject.pk)
     return result.subject
 
@@ -302,7 +230,18 @@ def access_request_cancel(*, actor: User, access_request: AccessRequest) -> Acce
         pipeline=PIPELINE,
         status=RequestStatus.CANCELLED,
         fields={"decided_at": timezone.now()},
+        check=refuse_if_awaiting_owner,
     )
+
+
+def refuse_if_awaiting_owner(access_request: AccessRequest) -> None:
+    """What its agent filed is declined with a reason (access.agent_requests), not cancelled."""
+    if access_request.status == RequestStatus.AWAITING_OWNER:
+        raise ApplicationError(
+            f"Request #{access_request.pk} was filed by agent '{access_request.agent.slug}' "
+            "and awaits its owner's confirmation: confirm it, or decline it with a reason.",
+            code="invalid_transition",
+        )
 
 
 def cancel_pending_of_leaver(user: User) -> int:
@@ -319,11 +258,12 @@ def cancel_pending_of_leaver(user: User) -> int:
 
 @transaction.atomic
 def access_requests_expire_stale(*, now=None) -> int:
-    """Pending requests nobody decided in ACCESS_REQUEST_STALE_DAYS expire; requesters are told."""
+    """Requests nobody decided (or, filed by their agent, nobody confirmed) within
+    ACCESS_REQUEST_STALE_DAYS expire; requesters are told."""
     now = now or timezone.now()
     stale = list(
         AccessRequest.objects.select_for_update(skip_locked=True)
-        .filter(status=RequestStatus.PENDING, created_at__lt=recheck.stale_cutoff(now))
+        .filter(recheck.stale_q(now))
         .order_by("pk")
     )
     for access_request in stale:
@@ -332,11 +272,13 @@ def access_requests_expire_stale(*, now=None) -> int:
 
 
 def _expire(access_request: AccessRequest, now) -> None:
-    """Move a locked, stale pending request to expired; its requester is told on commit."""
+    """Move a locked, stale open request to expired; its requester is told on commit."""
+    unconfirmed = access_request.status == RequestStatus.AWAITING_OWNER
     _set_status(access_request, RequestStatus.EXPIRED)
     access_request.decided_at = now
     access_request.decision_comment = (
-        f"Not decided within {settings.ACCESS_REQUEST_STALE_DAYS} days."
+        f"Not {'confirmed by its owner' if unconfirmed else 'decided'} within "
+        f"{settings.ACCESS_REQUEST_STALE_DAYS} days."
     )
     access_request.save(update_fields=["status", "decided_at", "decision_comment"])
     queue_notice(notifications.request_decided, access_request.pk)

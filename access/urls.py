@@ -13,6 +13,8 @@ urlpatterns = [
     path("requests/<int:pk>/approve/", views.request_approve, name="request-approve"),
     path("requests/<int:pk>/deny/", views.request_deny, name="request-deny"),
     path("requests/<int:pk>/cancel/", views.request_cancel, name="request-cancel"),
+    path("requests/<int:pk>/confirm/", views.request_confirm, name="request-confirm"),
+    path("requests/<int:pk>/decline/", views.request_decline, name="request-decline"),
     path(
         "requests/<int:pk>/review-break-glass/",
         views.request_review_break_glass,

@@ -10,9 +10,9 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from access import permissions, rules, selectors, services
+from access import agent_requests, permissions, rules, selectors, services
 from access.break_glass import break_glass_request
-from access.confirmations import CANCEL_REQUEST, REVOKE_GRANT
+from access.confirmations import CANCEL_REQUEST, DECLINE_REQUEST, REVOKE_GRANT
 from access.context import with_approver_rules
 from access.filters import REQUEST_SORT
 from access.forms import AccessRequestForm, RequestFilterForm
@@ -26,7 +26,7 @@ from approvals.rules import waiting_for
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import InvalidFilters
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
-from kernel.permissions import Action, can
+from kernel.permissions import Action, AnyUser, can
 from kernel.sorting import sort_rows
 from registry.selectors.policy import policy_latest_published, policy_rules
 
@@ -34,10 +34,13 @@ from registry.selectors.policy import policy_latest_published, policy_rules
 @require_safe
 @requires(Action.VIEW_PORTAL)
 def request_list(request: HttpRequest) -> HttpResponse:
-    show_all = request.GET.get("all") == "1"
+    # What agents filed for me to confirm is requested in my name or my teammate's: not "mine".
+    show_all = request.GET.get("all") == "1" or request.GET.get("to_confirm") == "true"
     form = RequestFilterForm(request.GET, **selectors.filter_choices(request.user))
     form.is_valid()  # a value not on offer is shown on its field
-    asked = {name: request.GET.get(name, "") for name in ("status", "agent", "capability")}
+    asked = {
+        name: request.GET.get(name, "") for name in ("status", "agent", "capability", "to_confirm")
+    }
     try:
         requests = selectors.access_request_list(
             request.user, filters={**asked, "mine": "false" if show_all else "true"}
@@ -149,8 +152,16 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_review_break_glass": access_request.break_glass
             and access_request.break_glass_reviewed_at is None
             and permissions.can_review_break_glass(user, access_request),
+            **_confirmation(user, access_request),
         },
     )
+
+
+def _confirmation(user: AnyUser, access_request: AccessRequest) -> dict[str, Any]:
+    """What its agent filed: whether this person confirms it here, and the decline offer."""
+    if not permissions.can_confirm(user, access_request):
+        return {"can_confirm": False, "decline": None}
+    return {"can_confirm": True, "decline": DECLINE_REQUEST.offer(access_request)}
 
 
 @post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
@@ -172,6 +183,30 @@ def request_deny(request: AuthenticatedHttpRequest, target: AccessRequest) -> tu
     comment = request.POST.get("comment", "")
     services.access_request_deny(actor=request.user, access_request=target, comment=comment)
     return f"Request #{target.pk} denied.", target
+
+
+@post_step(Action.REQUEST_ACCESS, load=selectors.access_request_get_for_user)
+def request_confirm(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
+    done = agent_requests.agent_request_confirm(actor=request.user, access_request=target)
+    if done.status == RequestStatus.APPROVED:
+        return f"Request #{done.pk} confirmed and approved (just-in-time): grant issued.", done
+    return (
+        f"Request #{done.pk} confirmed: it now waits for {done.required_approvals} security "
+        "approval(s).",
+        done,
+    )
+
+
+@confirmed_step(
+    Action.REQUEST_ACCESS,
+    load=selectors.access_request_get_for_user,
+    confirmation=DECLINE_REQUEST,
+    check=agent_requests.check_awaiting_owner,
+)
+def request_decline(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
+    reason = request.POST.get("reason", "")
+    agent_requests.agent_request_decline(actor=request.user, access_request=target, reason=reason)
+    return f"Request #{target.pk} declined: agent {target.agent.slug} does not get it.", target
 
 
 def _cancellable(user: User, target: AccessRequest) -> None:

@@ -70,14 +70,30 @@ class RequestStatusAnswer(BaseModel):
     agent: str
     capability: str
     scope: str
-    status: str
+    duration_hours: int
+    status: str = Field(
+        description="awaiting_owner (filed by the agent, its owner has not confirmed it yet), "
+        "pending (waiting for security), approved, denied, cancelled or expired"
+    )
     requested_by: str
+    filed_by_agent: bool = Field(description="the agent filed it itself, for its owner")
     created_at: datetime
     required_approvals: int
     approvals: list[ApprovalAnswer]
     waiting_for: str = Field(description="who is still missing, empty when nobody is")
     decision_comment: str
     grant: GrantAnswer | None
+    url: str = Field(description="the request's page in the portal")
+
+
+class CredentialAnswer(BaseModel):
+    access_token: str = Field(description="a JWT signed by the portal; send it as a bearer token")
+    token_type: str
+    expires_in: int = Field(description="seconds from now")
+    expires_at: datetime
+    scope: str = Field(description="the capabilities it carries, space-separated")
+    resource: str = Field(description="the scope it is limited to, empty for none")
+    jti: str = Field(description="its id in the portal's record of issued credentials")
 
 
 class TierRule(BaseModel):

@@ -1,8 +1,11 @@
 """The MCP server over streamable HTTP, at /mcp in the portal's ASGI application.
 
-Every request carries a person's API token as a bearer token, checked as the API checks it
-(expiry and roles included); without one the answer is the MCP authorization specification's
-401, whose WWW-Authenticate header points at the protected-resource metadata document."""
+Every request carries a bearer token: a person's API token, checked as the API checks it
+(expiry and roles included), or a workload's subject token, verified as the token exchange
+verifies it (agent_mcp.identity). Without one, or with one that is refused, the answer is the
+MCP authorization specification's 401, whose WWW-Authenticate header points at the
+protected-resource metadata document; a workload's trust provider whose keys cannot be read
+now is a 503 that says so (nothing is decided on an unverified token)."""
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -13,9 +16,8 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.http.request import split_domain_port, validate_host
 from mcp.server.transport_security import TransportSecuritySettings
-from rest_framework.exceptions import AuthenticationFailed
 
-from agent_mcp.identity import SCOPE_USER, failure_text, token_user
+from agent_mcp.identity import SCOPE_CALLER, Unauthenticated, authenticate
 from agent_mcp.server import build_server
 from agent_mcp.views import MCP_PATH, metadata_url
 
@@ -23,7 +25,11 @@ Scope = MutableMapping[str, Any]
 # Django's handler and the SDK's Starlette app spell their ASGI signatures differently.
 ASGIApp = Callable[..., Awaitable[None]]
 
-NO_TOKEN = "Send your portal API token: Authorization: Bearer <token>."  # noqa: S105
+# What a caller must send (a description, not a secret).
+NO_TOKEN = (
+    "Send your portal API token, or the agent's workload subject token: "  # noqa: S105
+    "Authorization: Bearer <token>."
+)
 LOCAL_HOSTS = [".localhost", "127.0.0.1", "[::1]"]
 
 
@@ -75,17 +81,20 @@ class _BearerTokenGate:
             await _unauthorized(send, None)
             return
         try:
-            user = await sync_to_async(_authenticate, thread_sensitive=True)(key.strip())
-        except AuthenticationFailed as error:
-            await _unauthorized(send, failure_text(error))
+            caller = await sync_to_async(_authenticate, thread_sensitive=True)(key.strip())
+        except Unauthenticated as error:
+            if error.status == 503:
+                await _unavailable(send, error.message)
+            else:
+                await _unauthorized(send, error.message)
             return
-        await self.app({**scope, SCOPE_USER: user}, receive, send)
+        await self.app({**scope, SCOPE_CALLER: caller}, receive, send)
 
 
 def _authenticate(key: str) -> Any:
     close_old_connections()
     try:
-        return token_user(key)
+        return authenticate(key)
     finally:
         close_old_connections()
 
@@ -104,6 +113,11 @@ async def _unauthorized(send: Callable, invalid: str | None) -> None:
         challenge += f', error="invalid_token", error_description="{quoted}"'
         body = {"error": "invalid_token", "error_description": invalid}
     await _respond(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+
+
+async def _unavailable(send: Callable, reason: str) -> None:
+    body = {"error": "temporarily_unavailable", "error_description": reason}
+    await _respond(send, 503, body, [(b"retry-after", b"5")])
 
 
 async def _respond(

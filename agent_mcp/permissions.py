@@ -1,21 +1,49 @@
-"""Who may use the MCP server for which agent: the one rule every tool checks first."""
+"""Who may use the MCP server for which agent, and for what: the rules every tool and resource
+checks, in one place. They build on the API's rules (kernel.permissions, registry and access
+permissions); an agent acting as itself (a workload token) only ever speaks for itself."""
 
 from access.permissions import can_request_for
-from kernel.permissions import Action, AnyUser, can
+from agent_mcp.identity import Caller, Person, Workload
+from kernel.permissions import Action, can
 from registry.models import Agent
+from registry.permissions import AGENT_RECORDS_REFUSAL, may_read_agent_records
+
+CREDENTIAL_FOR_WORKLOADS = (
+    "get_credential is for an agent acting as itself: call the MCP server with the workload's "
+    "subject token (e.g. its GitHub Actions or Kubernetes token) as the bearer token. A "
+    "person's API token gets no agent credential."
+)
 
 
-def may_act_for(user: AnyUser, agent: Agent) -> bool:
-    """An MCP client speaks for one agent on behalf of a person: the people who run the agent
-    (its owner and team, who also request its access), and whoever may ask for any agent's
-    decisions (security, gateways)."""
-    return can(user, Action.CALL_DECISION_API) or can_request_for(user, agent)
+def act_for_refusal(caller: Caller, agent: Agent) -> str | None:
+    """Why this caller may not speak for `agent`, or None.
 
-
-def act_for_refusal(user: AnyUser, agent: Agent) -> str | None:
-    if may_act_for(user, agent):
+    A workload speaks only for the agent its identity is bound to. A person speaks for the
+    agents they run (owner, team: who also request their access), or for any agent when they
+    may ask for any agent's decisions (security, gateways)."""
+    if isinstance(caller, Workload):
+        if agent.pk == caller.agent_id:
+            return None
+        return (
+            f"This token is the workload identity of agent '{caller.agent_slug}': it acts as "
+            f"that agent only, and may not see or request anything for agent '{agent.slug}'."
+        )
+    if can(caller.user, Action.CALL_DECISION_API) or can_request_for(caller.user, agent):
         return None
     return (
         f"Only the owner of agent '{agent.slug}', its team's members, security and gateways "
         "use the MCP server for it."
     )
+
+
+def records_refusal(caller: Caller, agent: Agent) -> str | None:
+    """Why this caller may not read what the agent holds (grants, exceptions, effective
+    access), or None: the agent itself may; a person as the API says."""
+    if isinstance(caller, Workload):
+        return act_for_refusal(caller, agent)
+    return None if may_read_agent_records(caller.user, agent) else AGENT_RECORDS_REFUSAL
+
+
+def credential_refusal(caller: Caller) -> str | None:
+    """Only an agent acting as itself gets a credential, for itself (the token exchange)."""
+    return CREDENTIAL_FOR_WORKLOADS if isinstance(caller, Person) else None

@@ -34,13 +34,17 @@ def register(server: MCPServer) -> None:
 
 async def agent_resource(slug: str, ctx: Context) -> str:
     """The agent's record in the portal's registry: owner, team, tier, status, repositories."""
-    record = await speak(ctx, slug, lambda _user, agent: records.agent_record(agent), ResourceError)
+    record = await speak(
+        ctx, slug, lambda _caller, agent: records.agent_record(agent), ResourceError
+    )
     return json.dumps(record)
 
 
 async def policy_resource(slug: str, ctx: Context) -> str:
     """The rules of the latest published policy for the agent's tier."""
-    policy = await speak(ctx, slug, lambda _user, agent: records.tier_policy(agent), ResourceError)
+    policy = await speak(
+        ctx, slug, lambda _caller, agent: records.tier_policy(agent), ResourceError
+    )
     return policy.model_dump_json()
 
 
@@ -52,7 +56,10 @@ def request_access_for_task(task: str) -> str:
         "1. Call my_access to see what the agent may do now.\n"
         "2. For each capability the task needs that is not allowed, call explain_policy: it "
         "says the rule for the agent's tier, its maximum duration and how to get access.\n"
-        "3. Tell me, for each missing capability, what to request (capability, scope, a "
-        "justification drawn from the task, a duration within the maximum), or that only a "
-        "policy exception allows it. Do not start the parts of the task that would be refused."
+        "3. For each missing capability that may be requested, call request_access (the "
+        "capability, its scope, a justification drawn from the task, a duration within the "
+        "maximum); say which ones only a policy exception allows.\n"
+        "4. Tell me what you requested and who must act (the owner confirms what the agent "
+        "filed itself; security approves); follow each with request_status. Do not start the "
+        "parts of the task that would be refused."
     )

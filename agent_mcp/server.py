@@ -1,9 +1,10 @@
 """The portal's MCP server: its tools, each a thin async shell around `agent_mcp.tools`.
 
-A tool call speaks for one agent. Over HTTP the person is the bearer token's (set in the ASGI
-scope by `agent_mcp.http`) and the agent is the `agent` argument; over stdio both are fixed
-when the process starts (`manage.py mcp --agent <slug>` with PORTAL_TOKEN). Every refusal is
-a tool error (`isError`) whose text says what to do, never a protocol error."""
+A tool call speaks for one agent. Over HTTP the caller is the bearer token's (set in the ASGI
+scope by `agent_mcp.http`): a person, who names the agent in the `agent` argument, or the
+agent acting as itself (a workload's subject token), which speaks only for itself. Over stdio
+both are fixed when the process starts (`manage.py mcp --agent <slug>` with PORTAL_TOKEN).
+Every refusal is a tool error (`isError`) whose text says what to do, never a protocol error."""
 
 from typing import Annotated
 
@@ -11,23 +12,27 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from access.limits import SCOPE_MAX_LENGTH
+from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
 from agent_mcp import answers, resources, tools
 from agent_mcp.identity import StdioSpeaker
 from agent_mcp.speaking import speak
+from credentials.limits import CAPABILITIES_PER_TOKEN_MAX, RESOURCE_MAX_LENGTH
 
 NAME = "agent-governance-portal"
 INSTRUCTIONS = (
     "The Agent Governance Portal decides what this coding agent may do. Before an action that "
-    "may be refused, call check_access; on a refusal, explain_policy says how to get access; "
-    "my_access lists everything the agent may do now; request_status follows an access request."
+    "may be refused, call check_access; on a refusal, explain_policy says how to get access "
+    "and request_access asks for it; my_access lists everything the agent may do now; "
+    "request_status follows an access request. An agent acting as itself (workload token) "
+    "gets its short-lived credential with get_credential."
 )
 
 AgentArg = Annotated[
     str | None,
     Field(
         description="The slug of the agent you speak for. Required over HTTP with a person's "
-        "token; over stdio the server already knows it (manage.py mcp --agent)."
+        "token; with the agent's own workload token, or over stdio, the server already knows "
+        "it."
     ),
 ]
 CapabilityArg = Annotated[
@@ -41,6 +46,40 @@ ScopeArg = Annotated[
     ),
 ]
 RequestIdArg = Annotated[int, Field(description="The access request's number.", ge=1)]
+JustificationArg = Annotated[
+    str,
+    Field(
+        description="Why the agent needs this access: the task, in a sentence or two.",
+        min_length=1,
+        max_length=4000,
+    ),
+]
+DurationArg = Annotated[
+    int,
+    Field(
+        description="For how many hours (at most what the policy allows: see explain_policy).",
+        ge=1,
+        le=DURATION_HOURS_INPUT_MAX,
+    ),
+]
+TicketArg = Annotated[
+    str, Field(description="Optional ticket, e.g. JIRA-1234.", max_length=TICKET_MAX_LENGTH)
+]
+CapabilitiesArg = Annotated[
+    list[str],
+    Field(
+        description="The capabilities the token is for, each tool:action (e.g. github:read).",
+        min_length=1,
+        max_length=CAPABILITIES_PER_TOKEN_MAX,
+    ),
+]
+ResourceArg = Annotated[
+    str,
+    Field(
+        description="Optional scope the token is limited to, e.g. a repository (org/repo).",
+        max_length=RESOURCE_MAX_LENGTH,
+    ),
+]
 
 
 class PortalMCPServer(MCPServer):
@@ -58,6 +97,8 @@ def build_server(*, stdio: StdioSpeaker | None = None) -> PortalMCPServer:
         explain_policy, title="The policy rule and how to get access", annotations=reads
     )
     server.add_tool(request_status, title="Where an access request stands", annotations=reads)
+    server.add_tool(request_access, title="Ask for access")
+    server.add_tool(get_credential, title="A short-lived credential for the agent itself")
     resources.register(server)
     return server
 
@@ -67,7 +108,9 @@ async def check_access(
 ) -> answers.AccessCheck:
     """Whether the agent may use a capability now (the decision a gateway would get), and why.
     The decision is recorded in the portal's decision log."""
-    return await speak(ctx, agent, lambda user, a: tools.check_access(user, a, capability, scope))
+    return await speak(
+        ctx, agent, lambda caller, a: tools.check_access(caller, a, capability, scope)
+    )
 
 
 async def my_access(ctx: Context, agent: AgentArg = None) -> answers.EffectiveAccess:
@@ -88,4 +131,45 @@ async def request_status(
 ) -> answers.RequestStatusAnswer:
     """Where an access request for the agent stands: its status, the approvals so far, and its
     grant with the time left."""
-    return await speak(ctx, agent, lambda user, a: tools.request_status(user, a, request_id))
+    return await speak(ctx, agent, lambda caller, a: tools.request_status(caller, a, request_id))
+
+
+async def request_access(
+    capability: CapabilityArg,
+    justification: JustificationArg,
+    duration_hours: DurationArg,
+    ctx: Context,
+    scope: ScopeArg = "",
+    ticket: TicketArg = "",
+    agent: AgentArg = None,
+) -> answers.RequestStatusAnswer:
+    """Ask for access, under the published policy (explain_policy says what it allows).
+    With a person's token it is filed as that person: just-in-time access is granted at once,
+    the rest waits for security. With the agent's own workload token it is filed "by the agent
+    for its owner" and waits for the owner (or the agent's team) to confirm it before security
+    sees it. Follow it with request_status."""
+
+    def file(caller, a):
+        return tools.request_access(
+            caller,
+            a,
+            capability=capability,
+            justification=justification,
+            duration_hours=duration_hours,
+            scope=scope,
+            ticket=ticket,
+        )
+
+    return await speak(ctx, agent, file)
+
+
+async def get_credential(
+    capabilities: CapabilitiesArg, ctx: Context, scope: ResourceArg = "", agent: AgentArg = None
+) -> answers.CredentialAnswer:
+    """For an agent acting as itself (called with its workload token): a short-lived access
+    token for the capabilities, through the portal's token exchange. Every capability must be
+    allowed now; a refusal names each denied one and why. The token verifies against the
+    portal's published keys (/.well-known/jwks.json)."""
+    return await speak(
+        ctx, agent, lambda caller, a: tools.get_credential(caller, a, capabilities, scope)
+    )

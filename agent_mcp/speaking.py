@@ -1,19 +1,26 @@
-"""Speaking for one agent: who the caller is (HTTP or stdio), which agent, and the one place
-where the portal's refusals become MCP errors (tool errors for tools, resource errors for
-resources), never crashes."""
+"""Speaking for one agent: who the caller is (a person or the agent itself; HTTP or stdio),
+which agent, and the one place where the portal's refusals become MCP errors (tool errors for
+tools, resource errors for resources), never crashes."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.contrib.auth.models import User
 from django.db import close_old_connections
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import MCPServerError, ToolError
 from rest_framework.exceptions import AuthenticationFailed
 
 from agent_mcp import tools
-from agent_mcp.identity import SCOPE_USER, StdioSpeaker, failure_text, token_user
+from agent_mcp.identity import (
+    SCOPE_CALLER,
+    Caller,
+    Person,
+    StdioSpeaker,
+    Workload,
+    failure_text,
+    token_user,
+)
 from kernel.errors import ApplicationError
 from registry.models import Agent
 
@@ -23,20 +30,20 @@ T = TypeVar("T")
 async def speak(
     ctx: Context,
     agent: str | None,
-    call: Callable[[User, Agent], T],
+    call: Callable[[Caller, Agent], T],
     refused: type[MCPServerError] = ToolError,
 ) -> T:
-    """Run `call` for the person and agent of this request, off the event loop; a refusal
+    """Run `call` for the caller and agent of this request, off the event loop; a refusal
     raises `refused` (ToolError: an isError result the model reads) with its message."""
     request = ctx.request_context.request
-    http_user = getattr(request, "scope", {}).get(SCOPE_USER) if request is not None else None
+    http_caller = getattr(request, "scope", {}).get(SCOPE_CALLER) if request is not None else None
     stdio = getattr(ctx.mcp_server, "stdio", None)
     answer = sync_to_async(_answer, thread_sensitive=True)
-    return await answer(http_user, stdio, agent, call, refused)
+    return await answer(http_caller, stdio, agent, call, refused)
 
 
 def _answer(
-    http_user: User | None,
+    http_caller: Caller | None,
     stdio: StdioSpeaker | None,
     agent: str | None,
     call: Callable[..., Any],
@@ -46,8 +53,8 @@ def _answer(
     # as Django does around each request.
     close_old_connections()
     try:
-        user, slug = _speaker(http_user, stdio, agent)
-        return call(user, tools.agent_for(user, slug))
+        caller, slug = _speaker(http_caller, stdio, agent)
+        return call(caller, tools.agent_for(caller, slug))
     except ApplicationError as error:
         raise refused(error.message) from None
     except _Refusal as error:
@@ -61,15 +68,19 @@ class _Refusal(Exception):
 
 
 def _speaker(
-    http_user: User | None, stdio: StdioSpeaker | None, agent: str | None
-) -> tuple[User, str]:
-    if http_user is not None:
+    http_caller: Caller | None, stdio: StdioSpeaker | None, agent: str | None
+) -> tuple[Caller, str]:
+    if isinstance(http_caller, Workload):
+        # The agent acting as itself: named or not, the agent is its own (agent_for refuses
+        # any other).
+        return http_caller, agent or http_caller.agent_slug
+    if http_caller is not None:
         if not agent:
             raise _Refusal(
                 "Say which agent you speak for: the `agent` argument (its slug) is required "
                 "with a person's token."
             )
-        return http_user, agent
+        return http_caller, agent
     if stdio is None:
         raise _Refusal("Not authenticated.")
     if agent and agent != stdio.agent:
@@ -78,6 +89,6 @@ def _speaker(
             f"{stdio.agent}); it cannot answer for '{agent}'."
         )
     try:
-        return token_user(stdio.token), stdio.agent
+        return Person(token_user(stdio.token)), stdio.agent
     except AuthenticationFailed as error:
         raise _Refusal(f"PORTAL_TOKEN was refused: {failure_text(error)}") from None

@@ -1,43 +1,47 @@
-"""What each MCP tool does, for one person speaking for one agent: plain synchronous calls into
-the portal's selectors and services (the server module runs them off the event loop).
+"""What each MCP tool does, for one caller (a person, or the agent acting as itself) speaking
+for one agent: plain synchronous calls into the portal's selectors and services (the server
+module runs them off the event loop).
 
 Refusals are `kernel.errors.ApplicationError`s, as everywhere in the portal; the server turns
 them into tool errors the model reads."""
 
-from django.contrib.auth.models import User
+from typing import cast
+
 from django.utils import timezone
 
+from access.agent_requests import agent_request_file
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_state
-from access.selectors import access_request_get_for_user
-from access.services import approver_rule_for
-from agent_mcp import answers
-from agent_mcp.permissions import act_for_refusal
+from access.selectors import access_request_get_for_agent, access_request_get_for_user
+from access.services import access_request_submit, approver_rule_for
+from agent_mcp import answers, permissions
+from agent_mcp.identity import Caller, Workload, person_of
 from approvals.rules import waiting_for
+from credentials.services.exchange import ExchangeError, exchange
 from decisions.effective import effective_access
 from decisions.services.log import decide_and_record
-from kernel.errors import Forbidden, NotFound
+from kernel.errors import ApplicationError, Forbidden, NotFound
+from kernel.notice_event import link
 from registry.models import Agent, Capability, Effect
-from registry.permissions import AGENT_RECORDS_REFUSAL, may_read_agent_records
 from registry.selectors.agents import agent_get
 from registry.selectors.catalogue import capability_get
 from registry.selectors.policy import policy_latest_published, policy_rule_map
 
 
-def agent_for(user: User, slug: str) -> Agent:
-    """The agent this call speaks for, once the person may speak for it."""
+def agent_for(caller: Caller, slug: str) -> Agent:
+    """The agent this call speaks for, once the caller may speak for it."""
     agent = agent_get(slug)
-    refusal = act_for_refusal(user, agent)
+    refusal = permissions.act_for_refusal(caller, agent)
     if refusal:
         raise Forbidden(refusal)
     return agent
 
 
-def check_access(user: User, agent: Agent, capability: str, scope: str) -> answers.AccessCheck:
-    """The decision a gateway would get, recorded in the decision log with this person as the
-    caller (it is audit evidence like any decision)."""
+def check_access(caller: Caller, agent: Agent, capability: str, scope: str) -> answers.AccessCheck:
+    """The decision a gateway would get, recorded in the decision log (audit evidence like any
+    decision) with the person as the caller, or none when the agent asks as itself."""
     result, decision_id = decide_and_record(
-        agent_slug=agent.slug, capability_key=capability, scope=scope, caller=user
+        agent_slug=agent.slug, capability_key=capability, scope=scope, caller=person_of(caller)
     )
     return answers.AccessCheck(
         agent=agent.slug,
@@ -52,9 +56,10 @@ def check_access(user: User, agent: Agent, capability: str, scope: str) -> answe
     )
 
 
-def my_access(user: User, agent: Agent) -> answers.EffectiveAccess:
-    if not may_read_agent_records(user, agent):
-        raise Forbidden(AGENT_RECORDS_REFUSAL)
+def my_access(caller: Caller, agent: Agent) -> answers.EffectiveAccess:
+    refusal = permissions.records_refusal(caller, agent)
+    if refusal:
+        raise Forbidden(refusal)
     rows = [
         answers.CapabilityAccess(
             capability=row.capability,
@@ -112,25 +117,35 @@ def _how_to_get(agent: Agent, capability: Capability, effect: str, hours: int | 
     )
 
 
-def request_status(user: User, agent: Agent, request_id: int) -> answers.RequestStatusAnswer:
-    """Where an access request for this agent stands; one this person may not see, or for
+def request_status(caller: Caller, agent: Agent, request_id: int) -> answers.RequestStatusAnswer:
+    """Where an access request for this agent stands; one the caller may not see, or for
     another agent, is as missing as one that does not exist."""
     missing = f"No access request #{request_id} for agent '{agent.slug}'."
+    person = person_of(caller)
     try:
-        found: AccessRequest | None = access_request_get_for_user(user, request_id)
+        found = (
+            access_request_get_for_agent(agent, request_id)
+            if person is None
+            else access_request_get_for_user(person, request_id)
+        )
     except NotFound:
-        found = None
-    if found is None or found.agent_id != agent.pk:
+        raise NotFound(missing) from None
+    if found.agent_id != agent.pk:
         raise NotFound(missing)
+    return status_answer(found)
+
+
+def status_answer(found: AccessRequest) -> answers.RequestStatusAnswer:
     approvals = list(found.approvals.all())
-    pending = found.status == RequestStatus.PENDING
     return answers.RequestStatusAnswer(
         id=found.pk,
-        agent=agent.slug,
+        agent=found.agent.slug,
         capability=found.capability.key,
         scope=found.scope,
+        duration_hours=found.duration_hours,
         status=found.status,
         requested_by=found.requested_by.get_username(),
+        filed_by_agent=found.filed_by_agent,
         created_at=found.created_at,
         required_approvals=found.required_approvals,
         approvals=[
@@ -139,9 +154,93 @@ def request_status(user: User, agent: Agent, request_id: int) -> answers.Request
             )
             for a in approvals
         ],
-        waiting_for=waiting_for(len(approvals), found.required_approvals) if pending else "",
+        waiting_for=_waiting_for(found, len(approvals)),
         decision_comment=found.decision_comment,
         grant=_grant_of(found),
+        url=link(found.get_absolute_url()),
+    )
+
+
+def _waiting_for(found: AccessRequest, approved: int) -> str:
+    if found.status == RequestStatus.AWAITING_OWNER:
+        return (
+            f"waiting for its owner {found.requested_by.get_username()} (or a member of team "
+            f"{found.agent.team.slug}) to confirm it; security sees it only then"
+        )
+    if found.status == RequestStatus.PENDING:
+        return waiting_for(approved, found.required_approvals)
+    return ""
+
+
+def request_access(
+    caller: Caller,
+    agent: Agent,
+    *,
+    capability: str,
+    justification: str,
+    duration_hours: int,
+    scope: str,
+    ticket: str,
+) -> answers.RequestStatusAnswer:
+    """File an access request through the portal's services, with their checks and refusals:
+    as the person, or, for the agent acting as itself, "by agent X for owner Y", waiting for
+    the owner (or the agent's team) to confirm it before security sees it."""
+    found = capability_get(capability)
+    person = person_of(caller)
+    if person is None:
+        filed = agent_request_file(
+            agent=agent,
+            workload=cast(Workload, caller).identity,
+            capability=found,
+            justification=justification,
+            duration_hours=duration_hours,
+            scope=scope,
+            ticket=ticket,
+        )
+    else:
+        filed = access_request_submit(
+            actor=person,
+            agent=agent,
+            capability=found,
+            justification=justification,
+            duration_hours=duration_hours,
+            scope=scope,
+            ticket=ticket,
+        )
+    return status_answer(access_request_get_for_agent(agent, filed.pk))
+
+
+def get_credential(
+    caller: Caller, agent: Agent, capabilities: list[str], scope: str
+) -> answers.CredentialAnswer:
+    """The token exchange for the agent acting as itself, its subject token the one it called
+    with: each capability decided (and recorded) as for any exchange, a token only if all
+    are allowed, for CREDENTIAL_MAX_TTL_SECONDS at most."""
+    refusal = permissions.credential_refusal(caller)
+    if refusal:
+        raise Forbidden(refusal)
+    spaced = next((c for c in capabilities if not c.strip() or c != "".join(c.split())), None)
+    if spaced is not None:
+        raise ApplicationError(
+            f"capabilities: each one is a tool:action without spaces; '{spaced[:100]}' is not."
+        )
+    try:
+        issued = exchange(
+            subject_token=cast(Workload, caller).subject_token,
+            scope=" ".join(capabilities),
+            resource=[scope] if scope else [],
+        )
+    except ExchangeError as error:
+        raise ApplicationError(error.description, code=error.error) from None
+    body, credential = issued.as_response(), issued.credential
+    return answers.CredentialAnswer(
+        access_token=issued.access_token,
+        token_type=str(body["token_type"]),
+        expires_in=cast(int, body["expires_in"]),
+        expires_at=credential.expires_at,
+        scope=str(body["scope"]),
+        resource=credential.resource,
+        jti=credential.jti,
     )
 
 

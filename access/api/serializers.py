@@ -49,6 +49,7 @@ class AccessRequestOut(serializers.ModelSerializer):
     capability = serializers.CharField(source="capability.key")
     requested_by = serializers.CharField(source="requested_by.username")
     decided_by = serializers.CharField(source="decided_by.username", default=None)
+    confirmed_by = serializers.CharField(source="confirmed_by.username", default=None)
     approvals = ApprovalOut(many=True, read_only=True)
     grant = serializers.SerializerMethodField()
 
@@ -76,6 +77,10 @@ class AccessRequestOut(serializers.ModelSerializer):
             "break_glass",
             "incident",
             "break_glass_reviewed_at",
+            "filed_by_agent",
+            "filed_by_workload",
+            "confirmed_by",
+            "confirmed_at",
         ]
 
     def get_grant(self, access_request: AccessRequest) -> dict | None:

@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 
-from access import selectors, services
+from access import agent_requests, selectors, services
 from access.api.serializers import AccessRequestIn, AccessRequestOut, BreakGlassIn, GrantOut
 from access.break_glass import break_glass_request
 from access.filters import AccessRequestFilter, GrantFilter
@@ -22,6 +22,8 @@ REQUEST_ACTIONS = {
     "create": Action.REQUEST_ACCESS,
     "break_glass": Action.REQUEST_ACCESS,
     "cancel": Action.REQUEST_ACCESS,
+    "confirm": Action.REQUEST_ACCESS,  # what the agent filed: its owner or team
+    "decline": Action.REQUEST_ACCESS,
     "write": Action.APPROVE,  # approve, deny, review-break-glass
 }
 GRANT_ACTIONS = {"read": Action.VIEW_PORTAL, "write": Action.APPROVE}  # revoke
@@ -35,7 +37,8 @@ def _references(data: dict) -> dict:
 
 
 class AccessRequestViewSet(ScopedViewSet):
-    """Just-in-time access requests. POST files one; approve/deny/cancel move it on."""
+    """Just-in-time access requests. POST files one; approve/deny/cancel move it on; what an
+    agent filed itself (over MCP) its owner or team confirms or declines first."""
 
     serializer_class = AccessRequestOut
     action_permissions = REQUEST_ACTIONS
@@ -69,6 +72,8 @@ class AccessRequestViewSet(ScopedViewSet):
     approve = step_action("approve", services.access_request_approve, CommentIn)
     deny = step_action("deny", services.access_request_deny, RequiredCommentIn)
     cancel = step_action("cancel", services.access_request_cancel, None)
+    confirm = step_action("confirm", agent_requests.agent_request_confirm, None)
+    decline = step_action("decline", agent_requests.agent_request_decline, ReasonIn)
     review_break_glass = step_action("review_break_glass", services.break_glass_review, NoteIn)
 
 

@@ -111,6 +111,27 @@ def exchange(*, subject_token: str, scope: str, resource: list[str]) -> Issued:
     now = timezone.now()
     capabilities = capabilities_in(scope)
     target = checked_resource(resource)
+    verified, binding = workload_binding(subject_token, now=now)
+    jti = uuid.uuid4().hex
+    # Each capability decided by the decision service; the decisions are recorded with the
+    # credential (one statement) or, refused, on their own: evidence either way.
+    results = [
+        evaluate(agent_slug=binding.agent.slug, capability_key=key, scope=target)
+        for key in capabilities
+    ]
+    denied = [result for result in results if not result.allowed]
+    if denied:
+        record_with(results, credential_jti=jti)
+        description = " ".join(f"{r.capability_key}: {r.reason}" for r in denied)
+        _refuse(verified, now, "invalid_scope", description, binding)
+    return _issue(jti, binding, verified, results, target, now)
+
+
+def workload_binding(subject_token: str, *, now: datetime) -> tuple[VerifiedToken, IdentityBinding]:
+    """Who a workload's subject token is: verified against its trust provider's keys, and the
+    one active binding (agent active) it matches. Every exchange starts here, and so does the
+    MCP server for a workload's bearer token. Refused with ExchangeError: `invalid_grant`, or
+    `temporarily_unavailable` (503) when the provider's keys cannot be read."""
     try:
         peeked = peek(subject_token)
         candidates = _candidates(peeked[1])
@@ -129,19 +150,7 @@ def exchange(*, subject_token: str, scope: str, resource: list[str]) -> Issued:
     binding = bound_binding(
         verified, now, [b for b in candidates if b.provider_id == verified.provider.pk]
     )
-    jti = uuid.uuid4().hex
-    # Each capability decided by the decision service; the decisions are recorded with the
-    # credential (one statement) or, refused, on their own: evidence either way.
-    results = [
-        evaluate(agent_slug=binding.agent.slug, capability_key=key, scope=target)
-        for key in capabilities
-    ]
-    denied = [result for result in results if not result.allowed]
-    if denied:
-        record_with(results, credential_jti=jti)
-        description = " ".join(f"{r.capability_key}: {r.reason}" for r in denied)
-        _refuse(verified, now, "invalid_scope", description, binding)
-    return _issue(jti, binding, verified, results, target, now)
+    return verified, binding
 
 
 def _candidates(unverified: dict) -> list[IdentityBinding]:

@@ -1,6 +1,8 @@
 """One small world for the MCP server's tests, committed (transactional_db) so that a server in
 another thread or process reads it: Eve runs agent `coder` (production), Oscar runs
-`other-bot`; one pending request for github:merge, one just-in-time grant for jira:write."""
+`other-bot`; one pending request for github:merge, one just-in-time grant for jira:write.
+`workload`: a CI platform the portal trusts (real keys, a real JWKS server, the credentials
+tests' own), whose pipeline is bound to `coder`: its subject tokens make coder act as itself."""
 
 import socket
 import threading
@@ -17,8 +19,11 @@ from mcp import Client, MCPError
 from rest_framework.authtoken.models import Token
 
 from access.services import access_request_submit
+from credentials.models import TrustProvider
 from kernel.roles import Role
 from registry.models import Capability
+from tests.credentials.conftest import bind, jwks_server, platform  # noqa: F401 (fixtures)
+from tests.credentials.workload import GITHUB_CLAIMS, GITHUB_SUBJECT
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, publish_policy
 
@@ -30,7 +35,14 @@ POLICY = {
         "deploy:release": ("deny", None),
     }
 }
-TOOLS = {"check_access", "my_access", "explain_policy", "request_status"}
+TOOLS = {
+    "check_access",
+    "my_access",
+    "explain_policy",
+    "request_status",
+    "request_access",
+    "get_credential",
+}
 
 
 @pytest.fixture
@@ -54,14 +66,37 @@ def world(transactional_db):
 
     return SimpleNamespace(
         eve=eve,
+        oscar=oscar,
         security=security,
         coder=coder,
+        other=other,
         pending=submit(eve, coder, "github:merge", 2),
         jit=submit(eve, coder, "jira:write", 3),
         theirs=submit(oscar, other, "github:merge", 2),
         tokens={
             u.username: Token.objects.create(user=u).key for u in (eve, oscar, security, auditor)
         },
+    )
+
+
+@pytest.fixture
+def workload(world, platform, jwks_server):  # noqa: F811 (the fixtures imported above)
+    """`token()`: a fresh subject token of the pipeline bound to coder; `platform` mints
+    others, `jwks_server` serves (or fails to serve) the platform's keys."""
+    provider = TrustProvider.objects.create(
+        slug="github-actions",
+        name="GitHub Actions",
+        issuer=platform.issuer,
+        jwks_uri=jwks_server.url,
+        audience=platform.audience,
+    )
+    binding = bind(world.coder, provider, GITHUB_SUBJECT, GITHUB_CLAIMS)
+    return SimpleNamespace(
+        token=lambda: platform.token(GITHUB_SUBJECT, **GITHUB_CLAIMS),
+        identity=f"github-actions: {GITHUB_SUBJECT}",
+        platform=platform,
+        jwks_server=jwks_server,
+        binding=binding,
     )
 
 

@@ -10,6 +10,8 @@ from django.utils import timezone
 from mcp.client.streamable_http import streamable_http_client
 from rest_framework.authtoken.models import Token
 
+from access.models import AccessRequest
+from access.selectors import requests_awaiting
 from decisions.models import Decision
 from tests.agent_mcp.conftest import TOOLS, refused, run_calls
 
@@ -163,3 +165,54 @@ def test_a_host_outside_allowed_hosts_is_refused(portal, world):
         json={},
     )
     assert (forged.status_code, forged.json()["error_description"]) == (400, "Bad host.")
+
+
+def test_a_person_files_a_request_in_their_own_name(portal, world):
+    filed = call(
+        portal,
+        world,
+        "request_access",
+        capability="github:merge",
+        justification="merge PR 42",
+        duration_hours=2,
+        scope="acme/web",
+    ).structured_content
+    assert (filed["status"], filed["requested_by"], filed["filed_by_agent"]) == (
+        "pending",
+        "eve",
+        False,
+    )
+    assert filed["waiting_for"] == "waiting for two security approvers"
+    assert filed["id"] in {r.pk for r in requests_awaiting(world.security)}
+    jit = call(
+        portal,
+        world,
+        "request_access",
+        capability="jira:write",
+        justification="file the incident",
+        duration_hours=2,
+        scope="OPS",
+    ).structured_content
+    assert (jit["status"], jit["grant"]["state"]) == ("approved", "active")
+
+
+def test_a_persons_request_meets_the_apis_refusals_and_bad_arguments_name_the_field(portal, world):
+    def ask(user="eve", **overrides):
+        arguments = {"capability": "github:merge", "justification": "x", "duration_hours": 2}
+        return call(portal, world, "request_access", user, **{**arguments, **overrides})
+
+    before = AccessRequest.objects.count()
+    assert refused(ask()).endswith(
+        f"Request #{world.pending.pk} for the same access is already pending."
+    )
+    assert "Policy v1 denies deploy:release" in refused(ask(capability="deploy:release"))
+    # Security may speak for any agent, but requests access only for agents it runs.
+    assert "Only the owner of 'coder' or a member of team" in refused(ask("sec1", scope="a/b"))
+    assert "duration_hours\n  Input should be greater than or equal to 1" in refused(
+        ask(duration_hours=0)
+    )
+    assert "justification\n  String should have at least 1 character" in refused(
+        ask(justification="")
+    )
+    assert "ticket\n  String should have at most 100 characters" in refused(ask(ticket="T" * 101))
+    assert AccessRequest.objects.count() == before

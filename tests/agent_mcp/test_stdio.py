@@ -68,6 +68,28 @@ def test_the_agent_asks_over_stdio(world, database_url):
     assert json.loads(record.contents[0].text)["owner"] == "eve"
 
 
+def test_a_person_requests_access_over_stdio_and_gets_no_agent_credential(world, database_url):
+    asked = {"capability": "github:merge", "justification": "merge PR 7", "duration_hours": 1}
+    filed, duplicate, credential = run_calls(
+        stdio(database_url, world.tokens["eve"]),
+        [
+            ("request_access", {**asked, "scope": "acme/cli"}),
+            ("request_access", {**asked, "scope": "acme/cli"}),
+            ("get_credential", {"capabilities": ["github:read"]}),
+        ],
+    )
+    answer = filed.structured_content
+    assert (answer["status"], answer["requested_by"], answer["agent"]) == (
+        "pending",
+        "eve",
+        "coder",
+    )
+    assert refused(duplicate).endswith(
+        f"Request #{answer['id']} for the same access is already pending."
+    )
+    assert "get_credential is for an agent acting as itself" in refused(credential)
+
+
 def refusal(monkeypatch, token: str | None, agent: str) -> str:
     """What `manage.py mcp` says when it refuses to start (before serving: run in-process)."""
     if token is None:

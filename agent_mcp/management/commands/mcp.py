@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.exceptions import AuthenticationFailed
 
 from agent_mcp import tools
-from agent_mcp.identity import StdioSpeaker, failure_text, token_user
+from agent_mcp.identity import Person, StdioSpeaker, failure_text, token_user
 from agent_mcp.server import build_server
 from kernel.errors import ApplicationError
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             raise CommandError(NO_TOKEN)
         # Refuse at start, not at the first tool call: the client shows this message.
         try:
-            tools.agent_for(token_user(token), slug)
+            tools.agent_for(Person(token_user(token)), slug)
         except AuthenticationFailed as error:
             raise CommandError(f"PORTAL_TOKEN was refused: {failure_text(error)}") from None
         except ApplicationError as error:

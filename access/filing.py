@@ -1,0 +1,138 @@
+"""What a request must pass before it is saved, whoever files it: a person (page, API, MCP),
+break-glass, or an agent acting as itself over MCP (for its owner to confirm)."""
+
+from django.contrib.auth.models import User
+
+from access import permissions
+from access.limits import TICKET_MAX_LENGTH
+from access.models import AccessRequest, RequestStatus
+from access.recheck import OPEN_STATUSES
+from kernel.errors import ApplicationError, Forbidden
+from kernel.validation import required_text
+from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule
+from registry.selectors.policy import policy_latest_published
+
+# What a duplicate is waiting for, in its refusal.
+WAITING_FOR: dict[str, str] = {
+    RequestStatus.PENDING: "is already pending",
+    RequestStatus.AWAITING_OWNER: "already awaits its owner's confirmation",
+}
+
+
+def filing_checks(
+    *,
+    actor: User,
+    agent: Agent,
+    capability: Capability,
+    justification: str,
+    duration_hours: int,
+    scope: str,
+    ticket: str,
+) -> tuple[AccessRequest, PolicyRule]:
+    """What every request must pass, break-glass or not: who may ask for this agent, an active
+    agent, a justification, at least an hour, and a policy rule that asks for a request.
+    Returns the request as filed (unsaved, judged under the latest policy) and the rule."""
+    if not permissions.can_request_for(actor, agent):
+        raise Forbidden(
+            f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
+            "requests access for it."
+        )
+    if agent.status != AgentStatus.ACTIVE:
+        raise ApplicationError(
+            f"Agent '{agent.slug}' is {agent.status}: it cannot receive access.",
+            code="agent_inactive",
+        )
+    justification = required_text(
+        justification, "justification", "Say why the agent needs this access (justification)."
+    )
+    if duration_hours < 1:
+        raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")
+    version = policy_latest_published()
+    rule = version.rules.filter(tier=agent.tier, capability=capability).first() if version else None
+    where = f"{capability.key} on {agent.tier} agents"
+    if version is None or rule is None or rule.effect == Effect.DENY:
+        reason = "denies" if rule else "has no rule for (so it denies)"
+        raise ApplicationError(
+            f"Policy v{version.number if version else '—'} {reason} {where}. "
+            "To ask for a deviation, request a policy exception.",
+            code="policy_deny",
+            field="capability",
+        )
+    if rule.effect == Effect.ALLOW:
+        raise ApplicationError(
+            f"Nothing to request: policy v{version.number} allows {where} standing.",
+            code="standing_allow",
+            field="capability",
+        )
+    access_request = AccessRequest(
+        agent=agent,
+        capability=capability,
+        scope=scope,
+        justification=justification,
+        ticket=ticket[:TICKET_MAX_LENGTH],
+        duration_hours=duration_hours,
+        requested_by=actor,
+        effect=rule.effect,
+        policy_version=version.number,
+    )
+    return access_request, rule
+
+
+def check_duration(access_request: AccessRequest, rule: PolicyRule) -> None:
+    """At most the rule's maximum (set on every jit and approval rule)."""
+    limit = rule.max_duration_hours
+    if limit is not None and access_request.duration_hours > limit:
+        raise ApplicationError(
+            f"{access_request.duration_hours} hours is longer than policy "
+            f"v{access_request.policy_version} allows for {access_request.capability.key} on "
+            f"{access_request.agent.tier} agents: the maximum is {limit} hours.",
+            code="duration_too_long",
+            field="duration_hours",
+            max_duration_hours=limit,
+        )
+
+
+def refuse_duplicate(access_request: AccessRequest) -> None:
+    """One open request per access (pending, or awaiting its owner): the other is named."""
+    duplicate = (
+        AccessRequest.objects.filter(
+            agent=access_request.agent,
+            capability=access_request.capability,
+            scope=access_request.scope,
+            status__in=OPEN_STATUSES,
+        )
+        .values_list("pk", "status")
+        .first()
+    )
+    if duplicate is not None:
+        pk, status = duplicate
+        raise ApplicationError(
+            f"Request #{pk} for the same access {WAITING_FOR[status]}.",
+            code="duplicate_request",
+            request_id=pk,
+        )
+
+
+def new_request(
+    *,
+    actor: User,
+    agent: Agent,
+    capability: Capability,
+    justification: str,
+    duration_hours: int,
+    scope: str,
+    ticket: str,
+) -> AccessRequest:
+    """A request that passed every check (filing, duration, no duplicate), not saved yet."""
+    access_request, rule = filing_checks(
+        actor=actor,
+        agent=agent,
+        capability=capability,
+        justification=justification,
+        duration_hours=duration_hours,
+        scope=scope,
+        ticket=ticket,
+    )
+    check_duration(access_request, rule)
+    refuse_duplicate(access_request)
+    return access_request
