@@ -8,15 +8,16 @@ Declined, it is cancelled with the reason. Unconfirmed, it expires like a pendin
 (access.services.access_requests_expire_stale).
 """
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access import notifications, permissions
+from access import notifications, permissions, recheck
 from access.filing import check_duration, filing_checks, new_request
 from access.limits import WORKLOAD_MAX_LENGTH
 from access.models import AccessRequest, RequestStatus
-from access.services import PIPELINE, grant_issue, required_approvals_for
+from access.services import PIPELINE, grant_issue, request_expire, required_approvals_of
 from approvals import services as approvals
 from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
@@ -56,7 +57,7 @@ def agent_request_file(
         ticket=ticket,
     )
     access_request.status = RequestStatus.AWAITING_OWNER
-    access_request.required_approvals = _approvers(access_request)
+    access_request.required_approvals = required_approvals_of(access_request)
     access_request.filed_by_agent = True
     access_request.filed_by_workload = workload[:WORKLOAD_MAX_LENGTH]
     with audit_source(f"MCP: agent {agent.slug} ({workload})"[:200]):
@@ -69,12 +70,6 @@ def agent_request_file(
             ) from exc
     queue_notice(notifications.request_awaiting_owner, access_request.pk)
     return access_request
-
-
-def _approvers(access_request: AccessRequest) -> int:
-    if access_request.effect == Effect.JIT:
-        return 0
-    return required_approvals_for(access_request.agent, access_request.capability)
 
 
 def check_awaiting_owner(actor: User, access_request: AccessRequest) -> None:
@@ -91,11 +86,38 @@ def check_awaiting_owner(actor: User, access_request: AccessRequest) -> None:
         )
 
 
-@transaction.atomic
 def agent_request_confirm(*, actor: User, access_request: AccessRequest) -> AccessRequest:
     """The owner (or a member of the agent's team) stands behind what the agent asked for.
     Judged again now (policy, agent, duration), it becomes pending and security is told; a
-    just-in-time rule approves it at once with its grant. Who confirmed it never approves it."""
+    just-in-time rule approves it at once with its grant. Who confirmed it never approves it.
+    Unconfirmed past ACCESS_REQUEST_STALE_DAYS it has expired, even if beat never ran: it is
+    moved to expired and the confirmation refused (security's clock would restart else)."""
+    if _expire_if_stale(actor, access_request):
+        raise ApplicationError(
+            f"Request #{access_request.pk} expired: nobody confirmed it within "
+            f"{settings.ACCESS_REQUEST_STALE_DAYS} days. The agent asks again if it still "
+            "needs the access.",
+            code="expired",
+        )
+    return _confirm(actor, access_request)
+
+
+@transaction.atomic
+def _expire_if_stale(actor: User, access_request: AccessRequest) -> bool:
+    """Expire a stale request awaiting its owner, in its own transaction, so the refusal that
+    follows does not roll the expiry back. Someone who may not confirm it changes nothing."""
+    locked = approvals.lock(access_request, "agent__team")
+    now = timezone.now()
+    if locked.status != RequestStatus.AWAITING_OWNER or not recheck.is_stale(locked, now):
+        return False
+    if permissions.confirm_refusal(actor, locked):
+        return False  # the confirmation refuses them, naming why
+    request_expire(locked, now)
+    return True
+
+
+@transaction.atomic
+def _confirm(actor: User, access_request: AccessRequest) -> AccessRequest:
     locked = approvals.lock(access_request, "agent__team", "capability")
     check_awaiting_owner(actor, locked)
     # The checks of a new request, for the confirmer, under the policy published now.
@@ -112,7 +134,7 @@ def agent_request_confirm(*, actor: User, access_request: AccessRequest) -> Acce
     now = timezone.now()
     locked.effect, locked.policy_version = judged.effect, judged.policy_version
     locked.confirmed_by, locked.confirmed_at = actor, now
-    locked.required_approvals = _approvers(locked)
+    locked.required_approvals = required_approvals_of(locked)
     PIPELINE.set_status(locked, RequestStatus.PENDING)
     fields = ["status", "effect", "policy_version", "confirmed_by", "confirmed_at"]
     if locked.effect == Effect.JIT:

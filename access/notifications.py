@@ -44,7 +44,9 @@ def _facts(access_request: AccessRequest) -> dict[str, Any]:
 
 
 def _load(pk: int) -> AccessRequest:
-    return AccessRequest.objects.select_related("agent", "capability", "requested_by").get(pk=pk)
+    return AccessRequest.objects.select_related(
+        "agent", "capability", "requested_by", "confirmed_by"
+    ).get(pk=pk)
 
 
 def _about(
@@ -79,9 +81,22 @@ def request_waiting(pk: int) -> Event:
             f"Approval needed: #{pk} {access_request.capability.key} on {access_request.agent.slug}"
         ),
         body=_describe(access_request)
+        + _filed_by_agent(access_request)
         + f"Needs {access_request.required_approvals} approval(s). "
         + f"Everything waiting for security: {link('approvals:queue')}\n",
         recipients=security_addresses(),
+    )
+
+
+def _filed_by_agent(access_request: AccessRequest) -> str:
+    """Security is told who stands behind what an agent filed itself (the confirmer never
+    approves it: access.permissions.approval_refusal)."""
+    if not access_request.filed_by_agent or access_request.confirmed_by is None:
+        return ""
+    return (
+        f"Filed by agent {access_request.agent.slug} itself through MCP "
+        f"({access_request.filed_by_workload}); confirmed by "
+        f"{access_request.confirmed_by.username}.\n"
     )
 
 

@@ -83,6 +83,14 @@ def required_approvals_for(agent: Agent, capability: Capability) -> int:
     return approver_rule_for(agent, capability).count
 
 
+def required_approvals_of(access_request: AccessRequest) -> int:
+    """What a request stores when filed (or, filed by its agent, confirmed): none under a jit
+    rule, approved by policy at once; else the approvers `approver_rule_for` asks."""
+    if access_request.effect == Effect.JIT:
+        return 0
+    return required_approvals_for(access_request.agent, access_request.capability)
+
+
 @transaction.atomic
 def access_request_submit(
     *,
@@ -115,17 +123,14 @@ def access_request_submit(
 
 def _file(access_request: AccessRequest) -> None:
     """Save a new request: `jit` approved at once with its grant, `approval` left pending."""
+    access_request.required_approvals = required_approvals_of(access_request)
     if access_request.effect == Effect.JIT:
         now = timezone.now()
         access_request.status = RequestStatus.APPROVED
-        access_request.required_approvals = 0
         access_request.decided_at = now
         access_request.save()
         grant_issue(access_request, now)
         return
-    access_request.required_approvals = required_approvals_for(
-        access_request.agent, access_request.capability
-    )
     try:
         with transaction.atomic():
             access_request.save()
@@ -166,7 +171,7 @@ def _expire_if_stale(actor: User, access_request: AccessRequest) -> bool:
         return False
     if permissions.approval_refusal(actor, locked):
         return False  # the approval refuses them, naming why
-    _expire(locked, now)
+    request_expire(locked, now)
     return True
 
 
@@ -267,11 +272,11 @@ def access_requests_expire_stale(*, now=None) -> int:
         .order_by("pk")
     )
     for access_request in stale:
-        _expire(access_request, now)
+        request_expire(access_request, now)
     return len(stale)
 
 
-def _expire(access_request: AccessRequest, now) -> None:
+def request_expire(access_request: AccessRequest, now) -> None:
     """Move a locked, stale open request to expired; its requester is told on commit."""
     unconfirmed = access_request.status == RequestStatus.AWAITING_OWNER
     _set_status(access_request, RequestStatus.EXPIRED)

@@ -109,10 +109,19 @@ async def _unauthorized(send: Callable, invalid: str | None) -> None:
     challenge = f'Bearer resource_metadata="{metadata_url()}"'
     body = {"error": "unauthorized", "error_description": NO_TOKEN}
     if invalid is not None:
-        quoted = invalid.replace('"', "'")
-        challenge += f', error="invalid_token", error_description="{quoted}"'
+        challenge += f', error="invalid_token", error_description="{_header_safe(invalid)}"'
         body = {"error": "invalid_token", "error_description": invalid}
     await _respond(send, 401, body, [(b"www-authenticate", challenge.encode("latin-1"))])
+
+
+def _header_safe(text: str) -> str:
+    """`text` as RFC 6750 allows an error_description (printable ASCII, no quote nor
+    backslash): the reason may echo what the token claims (its issuer, its key id), and a
+    character outside that set, a line break above all, would break the header (a 500) or
+    forge another. The JSON body keeps the reason as it is."""
+    return "".join(
+        "'" if ch == '"' else ch if " " <= ch <= "~" and ch != "\\" else "?" for ch in text
+    )
 
 
 async def _unavailable(send: Callable, reason: str) -> None:

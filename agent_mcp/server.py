@@ -10,7 +10,7 @@ from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
 from agent_mcp import answers, resources, tools
@@ -27,6 +27,16 @@ INSTRUCTIONS = (
     "gets its short-lived credential with get_credential."
 )
 
+
+def _without_nul(value: str | None) -> str | None:
+    """PostgreSQL stores no NUL character: an argument with one is refused by name, as the
+    pages and the API refuse it (kernel.middleware), instead of failing in the database."""
+    if value is not None and "\x00" in value:
+        raise ValueError("contains a NUL (\\0) character; remove it")
+    return value
+
+
+NoNul = AfterValidator(_without_nul)
 AgentArg = Annotated[
     str | None,
     Field(
@@ -34,9 +44,10 @@ AgentArg = Annotated[
         "token; with the agent's own workload token, or over stdio, the server already knows "
         "it."
     ),
+    NoNul,
 ]
 CapabilityArg = Annotated[
-    str, Field(description="The capability, written tool:action (e.g. github:read).")
+    str, Field(description="The capability, written tool:action (e.g. github:read)."), NoNul
 ]
 ScopeArg = Annotated[
     str,
@@ -44,6 +55,7 @@ ScopeArg = Annotated[
         description="Optional scope, e.g. a repository (org/repo); empty for none.",
         max_length=SCOPE_MAX_LENGTH,
     ),
+    NoNul,
 ]
 RequestIdArg = Annotated[int, Field(description="The access request's number.", ge=1)]
 JustificationArg = Annotated[
@@ -53,6 +65,7 @@ JustificationArg = Annotated[
         min_length=1,
         max_length=4000,
     ),
+    NoNul,
 ]
 DurationArg = Annotated[
     int,
@@ -63,10 +76,12 @@ DurationArg = Annotated[
     ),
 ]
 TicketArg = Annotated[
-    str, Field(description="Optional ticket, e.g. JIRA-1234.", max_length=TICKET_MAX_LENGTH)
+    str,
+    Field(description="Optional ticket, e.g. JIRA-1234.", max_length=TICKET_MAX_LENGTH),
+    NoNul,
 ]
 CapabilitiesArg = Annotated[
-    list[str],
+    list[Annotated[str, NoNul]],
     Field(
         description="The capabilities the token is for, each tool:action (e.g. github:read).",
         min_length=1,
@@ -79,6 +94,7 @@ ResourceArg = Annotated[
         description="Optional scope the token is limited to, e.g. a repository (org/repo).",
         max_length=RESOURCE_MAX_LENGTH,
     ),
+    NoNul,
 ]
 
 

@@ -159,7 +159,10 @@ def test_security_sees_it_in_the_queue_only_once_confirmed(client, users, filed)
     assert f"Request #{filed.pk} confirmed: it now waits for 2 security approval(s)." in confirmed
     assert "confirmed by tina" in confirmed
     client.force_login(users["security"])
-    assert f'data-request="{filed.pk}"' in client.get("/approvals/").content.decode()
+    queue = client.get("/approvals/").content.decode()
+    assert f'data-request="{filed.pk}"' in queue
+    # Where security approves, it reads that the agent filed it and who confirmed it.
+    assert "Filed by the agent through MCP, confirmed by tina" in queue
 
 
 def test_the_owner_and_the_team_find_it_on_the_dashboard_and_the_list(client, users, filed):

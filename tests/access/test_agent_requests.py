@@ -125,9 +125,13 @@ def test_the_owner_confirms_and_security_takes_it_from_there(
     assert confirmed.confirmed_at is not None
     assert list(requests_awaiting(security)) == [confirmed]
     # Security is told now, not when the agent filed it.
-    told = {m.subject: set(m.to) for m in mail.outbox}
-    approval_needed = f"[Agent portal] Approval needed: #{filed.pk} github:merge on prod-bot"
-    assert told[approval_needed] == {"sec1@example.com", "sec2@example.com"}
+    told = {m.subject: m for m in mail.outbox}
+    approval_needed = told[f"[Agent portal] Approval needed: #{filed.pk} github:merge on prod-bot"]
+    assert set(approval_needed.to) == {"sec1@example.com", "sec2@example.com"}
+    # Security reads that the agent filed it and who stands behind it.
+    assert f"Filed by agent prod-bot itself through MCP ({WORKLOAD}); confirmed by eve." in (
+        approval_needed.body
+    )
     services.access_request_approve(actor=security, access_request=confirmed)
     services.access_request_approve(actor=second_security, access_request=confirmed)
     assert fresh(filed).status == "approved"
@@ -219,9 +223,9 @@ def test_unconfirmed_requests_expire_and_the_clock_restarts_at_confirmation(engi
     with time_machine.travel(start, tick=False):
         forgotten = agent_files(world["prod"], "github:merge")
         late = agent_files(world["prod"], "github:write")
-    with time_machine.travel(start + timedelta(days=days + 2), tick=False):
+    with time_machine.travel(start + timedelta(days=days - 1), tick=False):
         agent_requests.agent_request_confirm(actor=engineer, access_request=late)
-    # Filed days + 3 ago, confirmed a day ago: security has days - 1 left.
+    # Filed days + 3 ago, confirmed in time 4 days ago: security has days - 4 left.
     assert services.access_requests_expire_stale() == 1
     expired = fresh(forgotten)
     assert expired.status == "expired"
@@ -230,6 +234,32 @@ def test_unconfirmed_requests_expire_and_the_clock_restarts_at_confirmation(engi
     with time_machine.travel(timezone.now() + timedelta(days=days), tick=False):
         assert services.access_requests_expire_stale() == 1
         assert fresh(late).decision_comment == f"Not decided within {days} days."
+
+
+def test_a_request_nobody_confirmed_in_time_cannot_be_confirmed_when_beat_is_late(
+    engineer, other_engineer, security, world, committed
+):
+    days = settings.ACCESS_REQUEST_STALE_DAYS
+    with time_machine.travel(timezone.now() - timedelta(days=days + 1), tick=False):
+        filed = agent_files(world["prod"], "github:merge")
+    # Someone who may not confirm it is refused for that, and changes nothing.
+    with pytest.raises(Forbidden, match="Only the owner of 'prod-bot'"):
+        agent_requests.agent_request_confirm(actor=other_engineer, access_request=filed)
+    assert fresh(filed).status == "awaiting_owner"
+    with (
+        committed(execute=True),
+        pytest.raises(ApplicationError, match=f"nobody confirmed it within {days} days") as exc,
+    ):
+        agent_requests.agent_request_confirm(actor=engineer, access_request=filed)
+    assert exc.value.code == "expired"
+    expired = fresh(filed)
+    # Expired, not pending with security's clock restarted; the owner is told.
+    assert (expired.status, expired.confirmed_by) == ("expired", None)
+    assert expired.decision_comment == f"Not confirmed by its owner within {days} days."
+    assert not requests_awaiting(security).exists()
+    told = [m.subject for m in mail.outbox]
+    assert f"[Agent portal] Request #{filed.pk} expired" in told
+    assert not [subject for subject in told if "Approval needed" in subject]
 
 
 def test_a_leaving_owners_unconfirmed_requests_are_cancelled(engineer, world):
