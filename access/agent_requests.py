@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from access import notifications, permissions, recheck
 from access.filing import check_duration, filing_checks, new_request
-from access.limits import WORKLOAD_MAX_LENGTH
+from access.limits import AGENT_FILED_AWAITING_MAX, WORKLOAD_MAX_LENGTH
 from access.models import AccessRequest, RequestStatus
 from access.services import PIPELINE, grant_issue, request_expire, required_approvals_of
 from approvals import services as approvals
@@ -41,6 +41,14 @@ def agent_request_file(
     person's request, made for the owner (`workload`: who the agent authenticated as, shown
     on the request); the owner and the agent's team are told on commit, security is not."""
     owner = agent.owner
+    awaiting = AccessRequest.objects.filter(agent=agent, status=RequestStatus.AWAITING_OWNER)
+    if awaiting.count() >= AGENT_FILED_AWAITING_MAX:
+        raise ApplicationError(
+            f"Agent '{agent.slug}' already has {AGENT_FILED_AWAITING_MAX} requests awaiting its "
+            "owner's confirmation: the owner or the agent's team confirms or declines those "
+            "first.",
+            code="too_many_awaiting",
+        )
     if not owner.is_active:
         raise ApplicationError(
             f"Agent '{agent.slug}''s owner {owner.get_username()} has left: security gives the "

@@ -5,7 +5,6 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q
 
 from access.limits import (
     DURATION_HOURS_INPUT_MAX,
@@ -16,6 +15,7 @@ from access.limits import (
 from access.models import RequestStatus
 from kernel.permissions import AnyUser
 from registry.models import Agent, AgentStatus, Capability, Tier
+from registry.permissions import agents_run_by
 
 
 class AccessRequestForm(forms.Form):
@@ -79,9 +79,7 @@ class AccessRequestForm(forms.Form):
             f"at most {hours} hour{'s' if hours != 1 else ''})"
         )
         cast(forms.ModelChoiceField, self.fields["agent"]).queryset = (
-            Agent.objects.filter(Q(owner=user) | Q(team__members=user), status=AgentStatus.ACTIVE)
-            .distinct()
-            .order_by("slug")
+            agents_run_by(user).filter(status=AgentStatus.ACTIVE).order_by("slug")
         )
 
 

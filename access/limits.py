@@ -13,6 +13,9 @@ TICKET_MAX_LENGTH = 100
 # The workload identity that filed a request over MCP ("trust provider: subject").
 WORKLOAD_MAX_LENGTH = 600
 DURATION_HOURS_INPUT_MAX = 100_000
+# An agent filing for itself (over MCP) waits for its owner: at most this many of its requests
+# await confirmation at once, so a looping agent cannot flood its owner and team with notices.
+AGENT_FILED_AWAITING_MAX = 5
 
 # Lists: requests per page, and the latest requests shown on an agent's page.
 PAGE_SIZE = 25

@@ -7,7 +7,7 @@ from access.models import Grant, RequestStatus
 from approvals import permissions as approvals
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
-from registry.permissions import agents_with_records_visible_to, is_owner_or_member
+from registry.permissions import agents_run_by, agents_with_records_visible_to, is_owner_or_member
 
 
 def can_request_for(user: AnyUser, agent: Agent) -> bool:
@@ -53,7 +53,7 @@ def to_confirm_q(user: AnyUser) -> Q:
     (the agents they request access for: theirs, their team's)."""
     if not can(user, Action.REQUEST_ACCESS):
         return Q(pk__in=[])
-    theirs = Agent.objects.filter(Q(owner=user.pk) | Q(team__members=user.pk)).values("pk")
+    theirs = agents_run_by(user).values("pk")
     return Q(status=RequestStatus.AWAITING_OWNER, agent_id__in=theirs)
 
 

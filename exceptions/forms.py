@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from django import forms
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -23,7 +23,7 @@ from exceptions.selectors import pending_exception_for
 from kernel.filtering import filter_form
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability
-from registry.permissions import agents_with_records_visible_to
+from registry.permissions import agents_run_by, agents_with_records_visible_to
 
 MAX_DAYS_HELP = (
     "Longest allowed: "
@@ -34,10 +34,8 @@ MAX_DAYS_HELP = (
 
 def agents_for(user: AnyUser) -> QuerySet[Agent]:
     """Agents a person may ask an exception for: their own or their team's (security: any)."""
-    agents = Agent.objects.filter(status=AgentStatus.ACTIVE)
-    if not can(user, Action.APPROVE):
-        agents = agents.filter(Q(owner=user) | Q(team__members=user)).distinct()
-    return agents.order_by("slug")
+    agents = Agent.objects.all() if can(user, Action.APPROVE) else agents_run_by(user)
+    return agents.filter(status=AgentStatus.ACTIVE).order_by("slug")
 
 
 class DateTimeInput(forms.DateTimeInput):

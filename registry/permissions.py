@@ -15,6 +15,14 @@ def is_owner_or_member(user: AnyUser, agent: Agent) -> bool:
     return agent.team.members.filter(pk=user.pk).exists()
 
 
+def agents_run_by(user: AnyUser) -> QuerySet[Agent]:
+    """`is_owner_or_member` as a query: the agents this person owns or whose team they are in
+    (each once)."""
+    if not user.is_authenticated:
+        return Agent.objects.none()
+    return Agent.objects.filter(Q(owner=user.pk) | Q(team__members=user.pk)).distinct()
+
+
 def can_edit_agent(user: AnyUser, agent: Agent) -> bool:
     """Edit or retire it: security, or the people who run it (owner, team)."""
     if can(user, Action.MANAGE_POLICY):
@@ -45,7 +53,7 @@ def agents_with_records_visible_to(user: AnyUser) -> QuerySet[Agent] | None:
         return None
     if not can(user, Action.REQUEST_ACCESS):
         return Agent.objects.none()
-    return Agent.objects.filter(Q(owner=user) | Q(team__members=user))
+    return agents_run_by(user)
 
 
 AGENT_RECORDS_REFUSAL = (

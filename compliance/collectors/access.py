@@ -177,7 +177,8 @@ class HighRiskApproval(Collector):
     checks = (
         "checked: high-risk access requests approved in the period; failed: fewer distinct "
         "approvers than the request needed when filed (at least one), an approver who asked "
-        "for it, owns the agent or is not security, or a break-glass grant never reviewed "
+        "for it, confirmed what the agent filed, owns the agent or is not security, or a "
+        "break-glass grant never reviewed "
         "(or reviewed by its requester)"
     )
 
@@ -213,7 +214,8 @@ class HighRiskApproval(Collector):
 
 def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessRequest]]":
     """High-risk requests approved in the period, with their distinct `approvers`, the
-    number `needed`, and whether one was `self_approved` or an `outsider` to security."""
+    number `needed`, and whether one was `self_approved` (asked for it, owns the agent, or
+    confirmed what the agent filed) or an `outsider` to security."""
     approvals = Approval.objects.filter(request=OuterRef("pk"))
     approvers = (
         approvals.order_by()
@@ -236,7 +238,9 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
         needed=needed,
         self_approved=Exists(
             approvals.filter(
-                Q(approver=OuterRef("requested_by")) | Q(approver=OuterRef("agent__owner"))
+                Q(approver=OuterRef("requested_by"))
+                | Q(approver=OuterRef("agent__owner"))
+                | Q(approver=OuterRef("confirmed_by"))
             )
         ),
         outsider=Exists(approvals.exclude(approver__in=security_people())),

@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils import timezone
 
 from access import agent_requests, services
+from access.limits import AGENT_FILED_AWAITING_MAX
 from access.models import AccessRequest, Grant
 from access.selectors import requests_awaiting
 from kernel.errors import ApplicationError, Forbidden
@@ -99,6 +100,16 @@ def test_the_same_checks_as_a_persons_request(engineer, world):
     with pytest.raises(ApplicationError, match=duplicate):
         submit(engineer, world["prod"], "github:merge")
     assert AccessRequest.objects.count() == 1
+
+
+def test_an_agent_cannot_flood_its_owner_with_requests(engineer, world):
+    for n in range(AGENT_FILED_AWAITING_MAX):
+        agent_files(world["prod"], "github:merge", scope=f"repo:acme/r{n}")
+    with pytest.raises(ApplicationError, match="already has 5 requests awaiting its owner's"):
+        agent_files(world["prod"], "github:merge", scope="repo:acme/one-more")
+    assert AccessRequest.objects.count() == AGENT_FILED_AWAITING_MAX
+    # Another agent of the same owner is not held back by it.
+    assert agent_files(world["sandbox"], "github:merge").status == "awaiting_owner"
 
 
 def test_an_agent_whose_owner_left_files_nothing(engineer, world):

@@ -141,6 +141,20 @@ def test_agc04_not_effective_self_approval_outsiders_and_break_glass(engineer, s
     assert evidence.figures["break_glass_unreviewed"] == 1
 
 
+def test_agc04_fails_an_approval_by_who_confirmed_what_the_agent_filed(engineer, security):
+    # The agent filed it over MCP; the approver confirmed it as a member of the agent's team
+    # (the services refuse this; the control still proves it never happened).
+    agent = AgentFactory(tier="sandbox")
+    confirmed = _request(
+        agent, "github:merge", engineer, high_risk=True, filed_by_agent=True, confirmed_by=security
+    )
+    Approval.objects.create(request=confirmed, approver=security)
+    evidence = collect("AGC-04")
+    assert (evidence.checked, evidence.failed) == (1, 1)
+    assert evidence.figures["self_or_owner_approved"] == 1
+    assert evidence.samples[0].id == str(confirmed.pk)
+
+
 def test_agc04_reads_the_number_stored_when_filed(engineer, security, second_security):
     # Filed while the agent was in sandbox (one approver), promoted to production since.
     promoted = AgentFactory(tier="production", owner=engineer)
