@@ -157,6 +157,8 @@ def _write_zip(package: EvidencePackage, handle: IO[bytes]) -> None:
             "package_id": package.pk,
             "applicability_statement_version": report.statement.version,
             "items_not_applicable": [row.item.ref_id for row in report.not_applicable],
+            # The period reaches back past the raw records kept: the records/ CSVs start later.
+            "retention": [notice.as_dict() for notice in report.retention],
             "files": entries,
         }
         archive.writestr("manifest.json", json.dumps(manifest, indent=2))

@@ -1,22 +1,23 @@
 """Dashboard panels about decisions and drift: what waits for review, decisions per day, drift
-flags per week. Each chart is one GROUP BY over its period (decided_at / occurred_at are
-indexed), whatever the number of rows."""
+flags per week. Each chart counts the daily rollups of its closed days and the raw rows of the
+rest (decisions.tallies): a GROUP BY on each, whatever the number of rows."""
 
 import datetime
 from urllib.parse import urlencode
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate, TruncWeek
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
 from decisions.limits import DECISION_CHART_DAYS, DRIFT_CHART_WEEKS
-from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+from decisions.models import Activity, DecisionOutcome, ReviewStatus, RolledDay
+from decisions.tallies import DaySplit, counts_per, day_splits
 from kernel.charts import WIDE, Cell, Chart, Row, Series
 from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
 
 UTC = datetime.UTC
+ONE_DAY = datetime.timedelta(days=1)
 OUTCOMES = [
     Series(DecisionOutcome.ALLOW, "Allow", tone="ok", pattern="solid"),
     Series(DecisionOutcome.DENY, "Deny", tone="bad", pattern="hatch"),
@@ -31,8 +32,14 @@ VERDICTS = [
 def drift_panels(user: AnyUser) -> list[dict]:
     """Security: flagged activity to review and drift per week; security and auditors: the
     decision log per day."""
-    panels = []
-    if can(user, Action.REVIEW_ACTIVITY):
+    panels: list[dict] = []
+    reviews, audits = can(user, Action.REVIEW_ACTIVITY), can(user, Action.VIEW_AUDIT_TRAIL)
+    if not (reviews or audits):
+        return panels
+    # Which days each chart reads from rollups: one query for both charts.
+    today = _today()
+    splits = day_splits(min(_first_day(today), _first_monday(today)), today + ONE_DAY)
+    if reviews:
         waiting = Activity.objects.filter(flagged=True, review_status=ReviewStatus.PENDING)
         panels.append(
             attention(
@@ -43,9 +50,9 @@ def drift_panels(user: AnyUser) -> list[dict]:
                 rank=30,
             )
         )
-        panels.append(chart_panel(drift_per_week(), rank=40))
-    if can(user, Action.VIEW_AUDIT_TRAIL):
-        panels.append(chart_panel(decisions_per_day(), rank=10))
+        panels.append(chart_panel(drift_per_week(splits[RolledDay.Log.ACTIVITY]), rank=40))
+    if audits:
+        panels.append(chart_panel(decisions_per_day(splits[RolledDay.Log.DECISIONS]), rank=10))
     return panels
 
 
@@ -67,17 +74,20 @@ def _today() -> datetime.date:
     return timezone.now().astimezone(UTC).date()
 
 
-def decisions_per_day() -> Chart:
+def _first_day(today: datetime.date) -> datetime.date:
+    return today - datetime.timedelta(days=DECISION_CHART_DAYS - 1)
+
+
+def _first_monday(today: datetime.date) -> datetime.date:
+    this_week = today - datetime.timedelta(days=today.weekday())
+    return this_week - datetime.timedelta(weeks=DRIFT_CHART_WEEKS - 1)
+
+
+def decisions_per_day(split: DaySplit) -> Chart:
+    """Allowed and denied per UTC day; `split`: the decision log's days, the chart's included."""
     today = _today()
-    first = today - datetime.timedelta(days=DECISION_CHART_DAYS - 1)
-    counts = {
-        (row["day"], row["decision"]): row["n"]
-        for row in Decision.objects.filter(decided_at__gte=_instant(first))
-        .annotate(day=TruncDate("decided_at", tzinfo=UTC))
-        .values("day", "decision")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
+    first = _first_day(today)
+    counts = counts_per(split.clip(first, today + ONE_DAY), "day", "decision")
     rows = []
     for offset in range(DECISION_CHART_DAYS):
         day = first + datetime.timedelta(days=offset)
@@ -116,18 +126,15 @@ def decisions_per_day() -> Chart:
     return chart
 
 
-def drift_per_week() -> Chart:
+def drift_per_week(split: DaySplit) -> Chart:
+    """Flagged actions per week by review status; `split`: activity's days, the chart's
+    included."""
     today = _today()
     this_week = today - datetime.timedelta(days=today.weekday())
-    first = this_week - datetime.timedelta(weeks=DRIFT_CHART_WEEKS - 1)
-    counts = {
-        (row["week"].date(), row["review_status"]): row["n"]
-        for row in Activity.objects.filter(flagged=True, occurred_at__gte=_instant(first))
-        .annotate(week=TruncWeek("occurred_at", tzinfo=UTC))
-        .values("week", "review_status")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
+    first = _first_monday(today)
+    counts = counts_per(
+        split.clip(first, today + ONE_DAY), "week", "review_status", Q(flagged=True)
+    )
     rows = []
     for offset in range(DRIFT_CHART_WEEKS):
         monday = first + datetime.timedelta(weeks=offset)

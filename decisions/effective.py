@@ -13,9 +13,9 @@ from datetime import datetime
 from django.utils import timezone
 
 from decisions import policy_cache
-from decisions.many_facts import many_facts
+from decisions.many_facts import ManyFacts, many_facts
 from decisions.services.engine import decide
-from registry.models import Agent, Capability
+from registry.models import Agent, AgentStatus, Capability
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,34 @@ class Effective:
     scoped: list[ScopedGrant] = field(default_factory=list)
 
 
+class _TierAnswers:
+    """What an active agent of a tier gets for a capability it holds nothing for (no grant, no
+    exception in force): it depends on the published version, the tier and the capability
+    alone. Decided by the engine itself the first time, then kept as long as the process holds
+    the same policy snapshot (`decisions.policy_cache`: a newer version, or the snapshot
+    cleared, starts afresh); a capability renamed or re-rated is another key."""
+
+    MAX = 50_000
+
+    def __init__(self) -> None:
+        self.snapshot: policy_cache.PolicySnapshot | None = None
+        self.rows: dict[tuple[str, policy_cache.CapabilityInfo], Effective] = {}
+
+    def get(
+        self, facts: ManyFacts, slug: str, tier: str, capability: policy_cache.CapabilityInfo
+    ) -> Effective:
+        snapshot = policy_cache.snapshot_for(facts.policy_version)
+        if snapshot is not self.snapshot or len(self.rows) >= self.MAX:
+            self.snapshot, self.rows = snapshot, {}
+        row = self.rows.get((tier, capability))
+        if row is None:
+            row = self.rows[(tier, capability)] = _decided(facts, slug, capability)
+        return row
+
+
+_holding_nothing = _TierAnswers()
+
+
 def effective_access(agent: Agent, *, at: datetime | None = None) -> list[Effective]:
     at = at or timezone.now()
     catalogue = [
@@ -45,33 +73,45 @@ def effective_access(agent: Agent, *, at: datetime | None = None) -> list[Effect
             "pk", "key", "high_risk"
         )
     ]
-    facts = many_facts(slugs={agent.slug}, capability_ids={c.id for c in catalogue}, at=at)
+    facts = many_facts(slugs={agent.slug}, capability_ids=None, at=at)
+    slug, version = agent.slug, facts.policy_version
+    _, tier, status = facts.agents.get(slug, (0, "", ""))
+    shared = version is not None and status == AgentStatus.ACTIVE
     rows = []
     for capability in catalogue:
-        result = decide(
-            facts.for_pair(agent.slug, capability.id),
-            capability,
-            agent_slug=agent.slug,
-            capability_key=capability.key,
-        )
-        pair = (agent.slug, capability.id)
-        grants = facts.grants.get(pair, [])
-        until = None
-        if result.grant_id is not None:
-            until = next(g.expires_at for g in grants if g.id == result.grant_id)
-        elif result.exception_id is not None:
-            exceptions = facts.exceptions.get(pair, [])
-            until = next(e.expires_at for e in exceptions if e.id == result.exception_id)
-        rows.append(
-            Effective(
-                capability=capability.key,
-                high_risk=capability.high_risk,
-                decision=result.decision,
-                reason=result.reason,
-                until=until,
-                grant=result.grant_id,
-                exception=result.exception_id,
-                scoped=[ScopedGrant(g.id, g.scope, g.expires_at) for g in grants if g.scope],
-            )
-        )
+        pair = (slug, capability.id)
+        # Anything but an active agent under a published version holding nothing for the
+        # capability is decided capability by capability.
+        if shared and pair not in facts.grants and pair not in facts.exceptions:
+            rows.append(_holding_nothing.get(facts, slug, tier, capability))
+        else:
+            rows.append(_decided(facts, slug, capability))
     return rows
+
+
+def _decided(facts: ManyFacts, slug: str, capability: policy_cache.CapabilityInfo) -> Effective:
+    """The engine's answer for this capability, with until when it holds."""
+    result = decide(
+        facts.for_pair(slug, capability.id),
+        capability,
+        agent_slug=slug,
+        capability_key=capability.key,
+    )
+    pair = (slug, capability.id)
+    grants = facts.grants.get(pair, [])
+    until = None
+    if result.grant_id is not None:
+        until = next(g.expires_at for g in grants if g.id == result.grant_id)
+    elif result.exception_id is not None:
+        exceptions = facts.exceptions.get(pair, [])
+        until = next(e.expires_at for e in exceptions if e.id == result.exception_id)
+    return Effective(
+        capability=capability.key,
+        high_risk=capability.high_risk,
+        decision=result.decision,
+        reason=result.reason,
+        until=until,
+        grant=result.grant_id,
+        exception=result.exception_id,
+        scoped=[ScopedGrant(g.id, g.scope, g.expires_at) for g in grants if g.scope],
+    )

@@ -58,13 +58,22 @@ def _in(values: list) -> str:
 
 
 @cache
-def _sql(vendor: str, slugs: int, capabilities: int) -> str:
-    """Built once per (vendor, list sizes); only quoted table names are interpolated."""
+def _sql(vendor: str, slugs: int, capabilities: int | None) -> str:
+    """Built once per (vendor, list sizes); only quoted table names are interpolated.
+    `capabilities` None: every capability (an agent's effective access), no list bound."""
     quote = connection.ops.quote_name
     versions, agents = quote(PolicyVersion._meta.db_table), quote(Agent._meta.db_table)
     grants, exceptions = quote(Grant._meta.db_table), quote(PolicyException._meta.db_table)
     as_text = "CAST({} AS VARCHAR(20))"
-    in_slugs, in_capabilities = _in([0] * slugs), _in([0] * capabilities)
+    in_slugs = _in([0] * slugs)
+    of_grants, of_exceptions = (
+        ("", "")
+        if capabilities is None
+        else (
+            f"AND g.capability_id IN ({_in([0] * capabilities)}) ",
+            f"AND e.capability_id IN ({_in([0] * capabilities)}) ",
+        )
+    )
     ever_active = _in(list(PolicyException.EVER_ACTIVE_STATUSES))
     # The rows without an end still type the column: PostgreSQL unions it with timestamps.
     no_end = "CAST(NULL AS TIMESTAMP WITH TIME ZONE)" if vendor == "postgresql" else "NULL"
@@ -79,13 +88,13 @@ def _sql(vendor: str, slugs: int, capabilities: int) -> str:
             f"SELECT 'g', {as_text.format('g.id')}, a.slug, g.scope, "
             f"{as_text.format('g.capability_id')}, g.expires_at FROM {grants} g "
             f"INNER JOIN {agents} a ON a.id = g.agent_id WHERE a.slug IN ({in_slugs}) "
-            f"AND g.capability_id IN ({in_capabilities}) AND g.starts_at <= %s "
+            f"{of_grants}AND g.starts_at <= %s "
             "AND g.expires_at > %s AND (g.revoked_at IS NULL OR g.revoked_at > %s)",
             # exceptions.rules.exception_in_force_q, in SQL.
             f"SELECT 'e', {as_text.format('e.id')}, a.slug, NULL, "
             f"{as_text.format('e.capability_id')}, e.expires_at FROM {exceptions} e "
             f"INNER JOIN {agents} a ON a.id = e.agent_id WHERE a.slug IN ({in_slugs}) "
-            f"AND e.capability_id IN ({in_capabilities}) AND e.status IN ({ever_active}) "
+            f"{of_exceptions}AND e.status IN ({ever_active}) "
             "AND e.starts_at <= %s AND e.expires_at > %s "
             "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
         ]
@@ -100,9 +109,11 @@ def _moment(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def many_facts(*, slugs: set[str], capability_ids: set[int], at: datetime) -> ManyFacts:
-    """The facts of every (agent in `slugs`, capability in `capability_ids`) at `at`."""
-    slug_list, capability_list = sorted(slugs), sorted(capability_ids)
+def many_facts(*, slugs: set[str], capability_ids: set[int] | None, at: datetime) -> ManyFacts:
+    """The facts of every (agent in `slugs`, capability in `capability_ids`) at `at`;
+    `capability_ids` None: of every capability, with no list to bind (the whole catalogue)."""
+    slug_list = sorted(slugs)
+    capability_list = sorted(capability_ids) if capability_ids is not None else []
     params: list[Any] = [
         PolicyStatus.PUBLISHED,
         *slug_list,
@@ -120,7 +131,8 @@ def many_facts(*, slugs: set[str], capability_ids: set[int], at: datetime) -> Ma
     ]
     facts = ManyFacts(at=at)
     with connection.cursor() as cursor:
-        cursor.execute(_sql(connection.vendor, len(slug_list), len(capability_list)), params)
+        sizes = len(capability_list) if capability_ids is not None else None
+        cursor.execute(_sql(connection.vendor, len(slug_list), sizes), params)
         rows = cursor.fetchall()
     for kind, value, slug, text, extra, expires_at in rows:
         if kind == "v":

@@ -49,8 +49,14 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["-decided_at", "-id"]
+        # Each list filter of the decision API (decisions/filters.py) has an index that leads
+        # with it and then serves the newest-first order; on PostgreSQL every monthly partition
+        # has each of them (tests/decisions/test_partitions.py reads the plans).
         indexes = [
             models.Index(fields=["agent", "capability", "decided_at"]),
+            models.Index(fields=["agent_slug", "decided_at"], name="decision_agent_slug_at"),
+            models.Index(fields=["capability_key", "decided_at"], name="decision_capability_at"),
+            models.Index(fields=["decision", "decided_at"], name="decision_outcome_at"),
             # Only exchange decisions carry a jti: a partial index stays small and costs the
             # gateways' decisions (the hot path) nothing.
             models.Index(
@@ -105,6 +111,9 @@ class Activity(models.Model):
         indexes = [
             models.Index(fields=["flagged", "review_status"]),
             models.Index(fields=["occurred_at"]),
+            models.Index(fields=["review_status", "occurred_at"], name="activity_review_at"),
+            models.Index(fields=["agent_slug", "occurred_at"], name="activity_agent_slug_at"),
+            models.Index(fields=["capability_key", "occurred_at"], name="activity_capability_at"),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +150,9 @@ class DecisionRollup(models.Model):
     count = models.PositiveBigIntegerField()
     first_at = models.DateTimeField()
     last_at = models.DateTimeField()
+    # The highest raw id among the counted rows: the record a report names as a sample, and
+    # (the day's highest) RolledDay.max_id, read from what was inserted, so it is consistent.
+    max_id = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         indexes = [models.Index(fields=["day"]), models.Index(fields=["agent_slug", "day"])]
@@ -162,6 +174,7 @@ class ActivityRollup(models.Model):
     count = models.PositiveBigIntegerField()
     first_at = models.DateTimeField()
     last_at = models.DateTimeField()
+    max_id = models.PositiveBigIntegerField(default=0)  # as DecisionRollup.max_id
 
     class Meta:
         indexes = [models.Index(fields=["day"]), models.Index(fields=["agent_slug", "day"])]
@@ -180,9 +193,12 @@ class RolledDay(models.Model):
 
     log = models.CharField(max_length=16, choices=Log.choices)
     day = models.DateField()
-    rows = models.PositiveBigIntegerField()
+    rows = models.PositiveBigIntegerField()  # raw rows counted (the sum of the rollups' counts)
     max_id = models.PositiveBigIntegerField(default=0)
     rolled_at = models.DateTimeField()
+    # Set when something the rollups count changed after the roll (an activity reviewed):
+    # reports read the day's raw rows again until it is re-rolled.
+    stale = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -191,3 +207,54 @@ class RolledDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.log} {self.day}: {self.rows} rows"
+
+
+class RollupWatermark(models.Model):
+    """How far `decisions.rollups.roll_up_due` has looked through one log, so that finding a
+    late row (one dated in a closed day, inserted after that day was rolled) reads only the
+    rows inserted since, by primary key, never the whole log.
+
+    Each run reads the ids above `lagged_id` (the highest id two runs ago, so a row whose
+    insert was still uncommitted during one run is seen by the next) and up to the highest
+    now; every day up to `closed_through` was rolled once it closed."""
+
+    log = models.CharField(max_length=16, choices=RolledDay.Log.choices, unique=True)
+    checked_id = models.PositiveBigIntegerField(default=0)
+    lagged_id = models.PositiveBigIntegerField(default=0)
+    closed_through = models.DateField()
+    checked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.log}: ids to {self.checked_id}, days to {self.closed_through}"
+
+
+class PrunedPartition(models.Model):
+    """A month (or, on SQLite, every month before a boundary) of raw decisions or activity
+    dropped by retention (decisions/retention.py): which log, the range, how many rows went,
+    when and by what. Audited, so the drop is in the audit trail with its row count. Its days
+    were rolled up first: reports keep their daily counts."""
+
+    log = models.CharField(max_length=16, choices=RolledDay.Log.choices)
+    partition = models.CharField(
+        max_length=200, blank=True, help_text="The PostgreSQL partition dropped; blank on SQLite."
+    )
+    range_start = models.DateTimeField("from")
+    range_end = models.DateTimeField("until (excluded)")
+    rows = models.PositiveBigIntegerField("rows dropped")
+    pruned_at = models.DateTimeField()
+    pruned_by = models.CharField(max_length=150)
+
+    class Meta:
+        ordering = ["-range_end", "-id"]
+        verbose_name = "pruned log month"
+        indexes = [models.Index(fields=["log", "range_end"])]
+
+    def __str__(self) -> str:
+        where = f" ({self.partition})" if self.partition else ""
+        return (
+            f"{self.get_log_display()} {self.range_start:%Y-%m-%d} to {self.range_end:%Y-%m-%d}"
+            f"{where}: {self.rows} rows dropped"
+        )
+
+
+auditlog.register(PrunedPartition)

@@ -7,13 +7,14 @@ tests/decisions/test_active_rules.py checks all forms against one table of cases
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework.authtoken.models import Token
 
 from access.models import Grant
@@ -177,3 +178,21 @@ def activity_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Activ
     """Reported activity, newest first, narrowed by ActivityFilter's query parameters."""
     activity = Activity.objects.select_related("reported_by", "reviewed_by")
     return filtered(ActivityFilter, activity.order_by("-occurred_at", "-id"), filters)
+
+
+def activity_logged() -> Exists:
+    """Whether an activity row (the outer query's) was logged: a decision for its agent and
+    capability was recorded within DECISION_COVERS_ACTIVITY_SECONDS before it (AGC-05).
+
+    The one statement of the rule: the collectors annotate raw rows with it and the daily
+    rollups count by it (decisions.rollups), so both give the same figures. Each row is one
+    probe of the (agent, capability, decided_at) index."""
+    window = timedelta(seconds=settings.DECISION_COVERS_ACTIVITY_SECONDS)
+    return Exists(
+        Decision.objects.filter(
+            agent_id=OuterRef("agent_id"),
+            capability_id=OuterRef("capability_id"),
+            decided_at__lte=OuterRef("occurred_at"),
+            decided_at__gte=OuterRef("occurred_at") - window,
+        )
+    )

@@ -276,6 +276,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "exceptions.tasks.remind_expiring_exceptions",
         "schedule": crontab(minute=17),
     },
+    # The decision log's and activity's monthly partitions (PostgreSQL): made ahead daily, and
+    # those past retention dropped nightly, after the closed days are rolled up.
+    "decisions-ensure-partitions": {
+        "task": "decisions.tasks.ensure_partitions",
+        "schedule": crontab(hour=1, minute=27),
+    },
+    "decisions-prune": {
+        "task": "decisions.tasks.prune_decisions",
+        "schedule": crontab(hour=3, minute=41),
+    },
+    # Daily rollups of the closed days, a late row's day, a reviewed day (decisions/rollups.py):
+    # a run with nothing due reads only the rows inserted since the one before, by key.
+    "decisions-roll-up": {"task": "decisions.tasks.roll_up", "schedule": 600.0},
 }
 
 # An API token expires this many hours after it was issued (POST /api/v1/auth/token/ again).
@@ -311,6 +324,21 @@ ACCESS_REQUEST_STALE_DAYS = env_int("ACCESS_REQUEST_STALE_DAYS", 7)
 BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 1)
 # An allow decision covers an agent's reported action for this long after it was given.
 DECISION_COVERS_ACTIVITY_SECONDS = env_int("DECISION_COVERS_ACTIVITY_SECONDS", 300)
+# On PostgreSQL the decision log and activity are partitioned by month: the daily task keeps
+# this month's partition and this many more ready (decisions/partitions.py).
+PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3)
+if not 1 <= PARTITION_MONTHS_AHEAD <= 24:
+    raise ImproperlyConfigured("PARTITION_MONTHS_AHEAD must be between 1 and 24.")
+# Raw decisions and activity are kept this many days; whole months past it are dropped (rolled
+# up first: reports keep their daily counts). decisions/retention.py, manage.py prune_decisions.
+DECISION_RETENTION_DAYS = env_int("DECISION_RETENTION_DAYS", 400)
+ACTIVITY_RETENTION_DAYS = env_int("ACTIVITY_RETENTION_DAYS", 400)
+for _name, _days in (
+    ("DECISION_RETENTION_DAYS", DECISION_RETENTION_DAYS),
+    ("ACTIVITY_RETENTION_DAYS", ACTIVITY_RETENTION_DAYS),
+):
+    if _days < 1:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of days, at least 1.")
 
 # Short-lived credentials (credentials/): the token endpoint exchanges a workload's subject
 # token for an access token signed by the portal. PORTAL_ISSUER is the `iss` of those tokens

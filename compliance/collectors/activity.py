@@ -3,14 +3,22 @@
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.conf import settings
-from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence
 from compliance.collectors.links import agent_url
 from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
-from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
+from decisions.models import (
+    Activity,
+    Decision,
+    DecisionOutcome,
+    ReasonKind,
+    ReviewStatus,
+    RolledDay,
+)
+from decisions.selectors import activity_logged
+from decisions.tallies import DaySplit, Earliest, Latest, day_splits, sample_rows, tally
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -41,31 +49,29 @@ class TrustBoundaryLogging(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        in_period = _decided_in(period)
-        decisions = Decision.objects.filter(in_period).aggregate(
-            recorded=Count("pk"),
-            allowed=Count("pk", filter=Q(decision=DecisionOutcome.ALLOW)),
-            denied=Count("pk", filter=Q(decision=DecisionOutcome.DENY)),
-            with_version=Count("pk", filter=Q(policy_version__isnull=False)),
-            via_grant=Count("pk", filter=Q(grant_id__isnull=False)),
-            via_exception=Count("pk", filter=Q(exception_id__isnull=False)),
-            first=Min("decided_at"),
-            last=Max("decided_at"),
+        """Daily rollups for the closed days rolled up, raw rows for the rest (decisions.tallies):
+        a fixed number of queries whatever the number of decisions."""
+        splits = _splits(period)
+        decisions = tally(
+            splits[RolledDay.Log.DECISIONS],
+            {
+                "recorded": Q(),
+                "allowed": Q(decision=DecisionOutcome.ALLOW),
+                "denied": Q(decision=DecisionOutcome.DENY),
+                "with_version": Q(policy_version__isnull=False),
+                "via_grant": Q(reason_kind=ReasonKind.GRANT),
+                "via_exception": Q(reason_kind=ReasonKind.EXCEPTION),
+                "first": Earliest(),
+                "last": Latest(),
+            },
         )
-        activities = _activities_with_logged(period)
-        acts = activities.aggregate(
-            reported=Count("pk"), unlogged=Count("pk", filter=Q(logged=False))
-        )
-        samples = [
-            _activity_sample((*row, False))
-            for row in activities.filter(logged=False)
-            .order_by("-occurred_at", "-pk")
-            .values_list(*ACTIVITY_FIELDS)[:SAMPLE_SIZE]
-        ]
+        activity = splits[RolledDay.Log.ACTIVITY]
+        acts = tally(activity, {"reported": Q(), "unlogged": Q(logged=False)})
+        samples = _unlogged_samples(activity) if acts["unlogged"] else []
         if len(samples) < SAMPLE_SIZE:
             samples += [
                 _decision_sample(row)
-                for row in _decision_rows(in_period)[: SAMPLE_SIZE - len(samples)]
+                for row in _decision_rows(_decided_in(period))[: SAMPLE_SIZE - len(samples)]
             ]
         return Evidence(
             checked=decisions["recorded"] + acts["reported"],
@@ -102,21 +108,23 @@ def _decided_in(period: Period) -> Q:
     return Q(decided_at__gte=period.since, decided_at__lt=period.until)
 
 
+def _splits(period: Period) -> dict[str, DaySplit]:
+    return day_splits(period.start, period.end + timedelta(days=1))
+
+
+def _unlogged_samples(activity: DaySplit) -> list[Sample]:
+    rows = sample_rows(activity, Q(logged=False), limit=SAMPLE_SIZE)
+    if rows is None:
+        return []
+    newest = rows.order_by("-occurred_at", "-pk").values_list(*ACTIVITY_FIELDS)
+    return [_activity_sample((*row, False)) for row in newest[:SAMPLE_SIZE]]
+
+
 def _activities_with_logged(period: Period) -> "QuerySet[WithAnnotations[Activity, Logged]]":
-    """Actions reported in the period, each `logged` when a decision for that agent and
-    capability was recorded shortly before it."""
-    window = timedelta(seconds=settings.DECISION_COVERS_ACTIVITY_SECONDS)
-    logged = Exists(
-        Decision.objects.filter(
-            agent_id=OuterRef("agent_id"),
-            capability_id=OuterRef("capability_id"),
-            decided_at__lte=OuterRef("occurred_at"),
-            decided_at__gte=OuterRef("occurred_at") - window,
-        )
-    )
+    """Actions reported in the period, each `logged` by decisions.selectors.activity_logged."""
     return Activity.objects.filter(
         occurred_at__gte=period.since, occurred_at__lt=period.until
-    ).annotate(logged=logged)
+    ).annotate(logged=activity_logged())
 
 
 def _activity_sample(row: tuple) -> Sample:
@@ -159,23 +167,31 @@ class DriftReview(Collector):
     )
 
     def collect(self, period: Period) -> Evidence:
-        activities = _reported_in(period)
+        """Daily rollups for the closed days rolled up, raw rows for the rest; a day whose
+        activity was reviewed after its roll is read raw until re-rolled (RolledDay.stale)."""
+        activity = _splits(period)[RolledDay.Log.ACTIVITY]
         pending = _pending()
-        evidence = tally(
-            activities,
-            pending,
+        figures = tally(
+            activity,
             {
-                "actions_reported": Count("pk"),
+                "actions_reported": Q(),
                 "flagged_as_drift": Q(flagged=True),
                 "reviewed_expected": Q(flagged=True, review_status=ReviewStatus.EXPECTED),
                 "reviewed_incident": Q(flagged=True, review_status=ReviewStatus.INCIDENT),
                 "awaiting_review": pending,
-                "oldest_awaiting_review": Min("occurred_at", filter=pending),
+                "oldest_awaiting_review": Earliest(pending),
             },
         )
-        evidence.samples = [
-            _drift_sample(row) for row in _drift_rows(activities.filter(flagged=True))[:SAMPLE_SIZE]
-        ]
+        evidence = Evidence(
+            checked=figures["actions_reported"], failed=figures["awaiting_review"], figures=figures
+        )
+        rows = None
+        if figures["flagged_as_drift"]:
+            rows = sample_rows(
+                activity, Q(flagged=True), limit=SAMPLE_SIZE, by=("review_status",), lead=pending
+            )
+        if rows is not None:
+            evidence.samples = [_drift_sample(row) for row in _drift_rows(rows)[:SAMPLE_SIZE]]
         return evidence
 
     def population(self, period: Period) -> Population:
@@ -191,21 +207,24 @@ def _pending() -> Q:
     return Q(flagged=True, review_status=ReviewStatus.PENDING)
 
 
+DRIFT_FIELDS = (
+    "pk",
+    "agent_slug",
+    "agent_id",
+    "capability_key",
+    "occurred_at",
+    "flagged",
+    "review_status",
+    "reviewed_by__username",
+    "flag_reason",
+)
+
+
 def _drift_rows(activities: QuerySet[Activity]) -> QuerySet[Any]:
     return (
         activities.annotate(waiting=_pending())
         .order_by(F("waiting").desc(), F("flagged").desc(), "-occurred_at", "-pk")
-        .values_list(
-            "pk",
-            "agent_slug",
-            "agent_id",
-            "capability_key",
-            "occurred_at",
-            "flagged",
-            "review_status",
-            "reviewed_by__username",
-            "flag_reason",
-        )
+        .values_list(*DRIFT_FIELDS)
     )
 
 

@@ -35,6 +35,7 @@ from compliance.collectors.base import SAMPLE_SIZE
 from compliance.period import Period
 from compliance.reports import exceptions as report_exceptions
 from compliance.reports.figures import figure_text
+from compliance.reports.retention import RetentionNotice, retention_notices
 from controls.applicability import Statement, statement_get
 from controls.crosswalks import SharedFramework, frameworks_sharing_controls
 from controls.models import (
@@ -124,6 +125,8 @@ class Report:
     controls: dict[str, ControlResult]
     statement: Statement
     shared_with: list[SharedFramework] = field(default_factory=list)
+    # Raw records the period reaches back to but retention dropped: said, not read as zeros.
+    retention: list[RetentionNotice] = field(default_factory=list)
 
     def summary_rows(self) -> list[tuple[str, str, int, int]]:
         """(status, label, items, controls) for the summary table; not applicable last."""
@@ -307,4 +310,5 @@ def report_build(framework: Framework, period: Period) -> Report:
         controls=results,
         statement=statement,
         shared_with=frameworks_sharing_controls().get(framework.key, []),
+        retention=retention_notices(period),
     )

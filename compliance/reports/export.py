@@ -49,6 +49,7 @@ CSV_COLUMNS = [
     "item_not_applicable_rationale",
     "control_owner",
     "control_records",
+    "retention_notice",
 ]
 STATUS_RULE = (
     "Control: no_evidence when nothing was checked; effective when nothing checked failed; "
@@ -146,6 +147,8 @@ def report_as_dict(report: Report) -> dict[str, Any]:
         "generated_at": report.generated_at.isoformat(),
         "url": report_url(report),
         "status_rule": STATUS_RULE,
+        # Present when the period reaches back past the raw records retention kept.
+        "retention": [notice.as_dict() for notice in report.retention],
         "summary": {"items": report.item_counts(), "controls": report.control_counts()},
         "coverage": report.coverage(),
         "applicability": {
@@ -170,7 +173,13 @@ def report_json(report: Report) -> str:
 
 def _csv_values(report: Report) -> Iterator[list[Any]]:
     period = [report.period.start.isoformat(), report.period.end.isoformat()]
+    notice = " ".join(notice.text for notice in report.retention)
     yield CSV_COLUMNS
+    for row in _csv_rows(report, period):
+        yield [*row, notice]
+
+
+def _csv_rows(report: Report, period: list[str]) -> Iterator[list[Any]]:
     for row in report.items:
         item = [
             report.framework.key,
@@ -183,7 +192,8 @@ def _csv_values(report: Report) -> Iterator[list[Any]]:
         ]
         why = row.not_applicable.rationale if row.not_applicable else ""
         if not row.controls:
-            yield [*item, *[""] * (len(CSV_COLUMNS) - len(item) - 3), why, "", ""]
+            # Blank up to the rationale, owner and records (the caller adds the notice).
+            yield [*item, *[""] * (len(CSV_COLUMNS) - len(item) - 4), why, "", ""]
         for link in row.controls:
             result = link.result
             control = result.control
@@ -245,7 +255,8 @@ def report_oscal(report: Report) -> dict[str, Any]:
         "uuid": str(uuid.uuid4()),
         "title": f"{report.framework.name}, {report.period}",
         "description": f"Controls mapped to {report.framework.key}, assessed from the "
-        f"portal's records for {report.period}. {STATUS_RULE}",
+        f"portal's records for {report.period}. {STATUS_RULE}"
+        + "".join(f" {notice.text}" for notice in report.retention),
         "start": report.period.since.isoformat(),
         "end": report.period.until.isoformat(),
         "reviewed-controls": {
@@ -288,6 +299,10 @@ def _oscal_metadata(report: Report, stamp: str) -> dict[str, Any]:
             _prop("applicability-statement-version", report.statement.version),
             _prop("items-not-applicable", len(report.not_applicable)),
             *(_prop("shares-controls-with", other.key) for other in report.shared_with),
+            *(
+                _prop(f"raw-{notice.log}-retained-since", notice.retained_since.isoformat())
+                for notice in report.retention
+            ),
         ],
     }
 

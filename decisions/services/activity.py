@@ -14,7 +14,9 @@ from django.utils import timezone
 
 from decisions import notifications
 from decisions.coverage import coverage_for
-from decisions.models import Activity, ReviewStatus
+from decisions.models import Activity, ReviewStatus, RolledDay
+from decisions.partitions import ACTIVITY, insert_covered
+from decisions.rollups import mark_changed
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.notifications import queue_event
@@ -66,7 +68,10 @@ def activity_report(*, actor: User, items: Sequence[Mapping[str, Any]]) -> list[
         row.flagged = bool(row.flag_reason)
         row.review_status = ReviewStatus.PENDING if row.flagged else ReviewStatus.NOT_NEEDED
     with audit_actor(actor):
-        created = Activity.objects.bulk_create(rows)
+        # A report dated in a month with no partition yet makes it (PostgreSQL).
+        created = insert_covered(
+            ACTIVITY, [row.occurred_at for row in rows], lambda: Activity.objects.bulk_create(rows)
+        )
         if created:
             ids = ", ".join(str(row.pk) for row in created)
             summary = f"{len(created)} reported by {actor.get_username()}: #{ids}"
@@ -111,4 +116,6 @@ def activity_review(*, actor: User, activity: Activity, verdict: str, note: str)
     activity.reviewed_at = timezone.now()
     with audit_actor(actor):
         activity.save(update_fields=["review_status", "review_note", "reviewed_by", "reviewed_at"])
+    # AGC-10 counts review statuses: a day already rolled up is read raw until re-rolled.
+    mark_changed(RolledDay.Log.ACTIVITY, activity.occurred_at)
     return activity

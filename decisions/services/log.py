@@ -5,6 +5,10 @@ request, so batching would buy little and cost the guarantee. The guarantee is t
 one: a decision that was answered has been committed to the database (autocommit); a
 process killed after answering loses nothing, and one killed before committing answered
 nothing.
+
+On PostgreSQL the log is partitioned by month: every insert here runs through
+`partitions.insert_covered`, which makes a missing month's partition and runs it once more
+(a decision is never refused for want of a partition; the usual insert costs nothing more).
 """
 
 import uuid
@@ -14,6 +18,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 
 from decisions.models import Decision
+from decisions.partitions import DECISIONS, insert_covered
 from decisions.selectors import DecisionFacts
 from decisions.services.engine import DecisionResult, decide, read_facts
 from kernel.api.authentication import TOKEN_EXPIRED, with_roles
@@ -81,9 +86,14 @@ def decision_record(
 ) -> int:
     """INSERT the decision (one prepared statement, autocommit); returns its id."""
     caller_id = caller.pk if caller is not None and caller.is_authenticated else None
-    with connection.cursor() as cursor:
-        cursor.execute(_insert_sql(connection.vendor), _values(result, caller_id, credential_jti))
-        return cursor.fetchone()[0]
+    values = _values(result, caller_id, credential_jti)
+
+    def insert() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(_insert_sql(connection.vendor), values)
+            return cursor.fetchone()[0]
+
+    return insert_covered(DECISIONS, [result.decided_at], insert)
 
 
 def _insert_many(
@@ -104,9 +114,13 @@ def record_many(results: list[DecisionResult], *, caller: User | None) -> list[i
     caller_id = caller.pk if caller is not None and caller.is_authenticated else None
     insert, values = _insert_many(results, caller_id, "")
     quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"{insert} RETURNING {quote('id')}, {quote('request_id')}", values)
-        ids = {uuid.UUID(str(request_id)): pk for pk, request_id in cursor.fetchall()}
+
+    def run() -> dict[uuid.UUID, int]:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{insert} RETURNING {quote('id')}, {quote('request_id')}", values)
+            return {uuid.UUID(str(request_id)): pk for pk, request_id in cursor.fetchall()}
+
+    ids = insert_covered(DECISIONS, [result.decided_at for result in results], run)
     return [ids[result.request_id] for result in results]
 
 
@@ -120,17 +134,21 @@ def record_with(
     before the caller answers); on SQLite, which has no such WITH, one statement each in
     one transaction."""
     insert, values = _insert_many(results, None, credential_jti)
-    with connection.cursor() as cursor:
-        if then is None:
-            cursor.execute(insert, values)
-            return None
-        if connection.vendor == "postgresql":
-            cursor.execute(f"WITH recorded AS ({insert}) {then[0]}", [*values, *then[1]])
-            return cursor.fetchone()[0]
-        with transaction.atomic():
-            cursor.execute(insert, values)
-            cursor.execute(*then)
-            return cursor.fetchone()[0]
+
+    def run() -> int | None:
+        with connection.cursor() as cursor:
+            if then is None:
+                cursor.execute(insert, values)
+                return None
+            if connection.vendor == "postgresql":
+                cursor.execute(f"WITH recorded AS ({insert}) {then[0]}", [*values, *then[1]])
+                return cursor.fetchone()[0]
+            with transaction.atomic():
+                cursor.execute(insert, values)
+                cursor.execute(*then)
+                return cursor.fetchone()[0]
+
+    return insert_covered(DECISIONS, [result.decided_at for result in results], run)
 
 
 def decide_and_record(

@@ -1,5 +1,6 @@
 """Effective access: every capability, the decision the agent would get now, why, until when."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -7,10 +8,18 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from decisions.api.batch import AgentEffectiveOut, effective_json
+from decisions.effective import effective_access
 from decisions.models import Decision
 from decisions.services.engine import evaluate
 from tests.decisions.fixtures import make_exception, make_grant
-from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
+from tests.registry.factories import (
+    AgentFactory,
+    TeamFactory,
+    capability,
+    demo_policy,
+    publish_policy,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/agents/{}/effective/"
@@ -82,6 +91,40 @@ def test_one_query_for_the_facts_whatever_the_catalogue(api, security, world):
         body = client.get(URL.format("prod-bot")).json()
     assert len(body["capabilities"]) == 36
     assert len(many) == len(few)
+
+
+def test_the_answer_is_the_serializers_to_the_letter(world):
+    """The endpoint builds its JSON directly (500 rows through nested serializers cost more
+    than deciding them); AgentEffectiveOut stays its schema and says what it must be."""
+    now = timezone.now()
+    rows = effective_access(world["agent"], at=now)
+    assert any(row.until for row in rows)
+    assert any(row.scoped for row in rows)
+    expected = AgentEffectiveOut({"agent": "prod-bot", "at": now, "capabilities": rows}).data
+    assert effective_json("prod-bot", now, rows) == json.loads(json.dumps(expected))
+
+
+def test_a_newly_published_rule_shows_at_once(api, security, world):
+    client = api.as_user(security)
+    before = by_capability(client.get(URL.format("prod-bot")).json())
+    assert before["github:read"]["decision"] == "deny"  # jit in the demo policy, no grant
+    publish_policy({"production": {"github:read": ("allow", None)}}, security)
+    after = by_capability(client.get(URL.format("prod-bot")).json())
+    assert (after["github:read"]["decision"], after["github:read"]["reason"]) == (
+        "allow",
+        evaluate(agent_slug="prod-bot", capability_key="github:read").reason,
+    )
+    assert after["github:read"]["reason"] == "Standing allow: production github:read in policy v2."
+
+
+def test_an_agent_of_another_tier_gets_its_tiers_answers(api, security, world, engineer):
+    client = api.as_user(security)
+    client.get(URL.format("prod-bot"))  # the production answers, decided once
+    AgentFactory(slug="sandbox-bot", tier="sandbox", owner=engineer)
+    rows = by_capability(client.get(URL.format("sandbox-bot")).json())
+    for key, row in rows.items():
+        single = evaluate(agent_slug="sandbox-bot", capability_key=key)
+        assert (row["decision"], row["reason"]) == (single.decision, single.reason)
 
 
 @pytest.mark.parametrize(
