@@ -60,10 +60,11 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmark (bench/run.py; PostgreSQL on 127.0.0.1:5432), or some: `make bench BENCH=scale`.
 bench: install
 	$(VENV)/bin/uv pip install -q --python $(PY) -e '.[dev,bench]' 2>/dev/null || $(PY) -m pip install -q -e '.[dev,bench]'
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 $(IDP)/node_modules

@@ -14,6 +14,7 @@ interleaved rounds, the median round reported. Run with `make bench` or
 `python bench/credentials.py`.
 """
 
+import contextlib
 import os
 import random
 import sys
@@ -287,42 +288,40 @@ def exchange_bodies(tokens: list[str]) -> list[str]:
 
 
 def bench_http(tokens: list[str]) -> dict:
-    from bench.harness import gunicorn, warm_up, wrk, wrk_form
+    from bench import harness
+    from bench.harness import NoFigure, gunicorn, median_round, ratio, warm_up, wrk, wrk_form
 
-    # As bench/decisions.py: 3 sync workers and 8 connections suit 2 cores.
-    workers = int(os.environ.get("BENCH_WORKERS", 3))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", 8))
+    workers, connections = harness.HTTP_WORKERS, harness.HTTP_CONNECTIONS  # as decisions.py
     rounds = int(os.environ.get("BENCH_HTTP_ROUNDS", 3))
     post = {"path": "/oauth/token/", "bodies": exchange_bodies(tokens)}
     with gunicorn(SERVER_ENV, workers=workers) as base:
         warm_up(base, connections)
-        wrk_form(base + "/oauth/token/", seconds=2, connections=connections, **post)
+        with contextlib.suppress(NoFigure):  # a warm-up that got nothing: the rounds will say
+            wrk_form(base + "/oauth/token/", seconds=2, connections=connections, **post)
         pairs = []
         for _ in range(rounds):  # alternate, so both see the same machine
-            healthz = wrk(f"{base}/healthz", seconds=HTTP_SECONDS, connections=connections)
+            try:
+                healthz = wrk(f"{base}/healthz", seconds=HTTP_SECONDS, connections=connections)
+            except NoFigure as exc:  # every request timed out: nothing to compare
+                print(f"a round where /healthz answered nothing (machine stalled?): skipped: {exc}")
+                continue
             exchanges = wrk_form(
                 base + "/oauth/token/", seconds=HTTP_SECONDS, connections=connections, **post
             )
-            if not healthz["requests"]:  # every request timed out: nothing to compare
-                print("a round where /healthz answered nothing (machine stalled?): skipped")
-                continue
-            ratio = exchanges["requests_per_second"] / healthz["requests_per_second"]
-            pairs.append((ratio, healthz, exchanges))
+            rate = ratio(exchanges["requests_per_second"], healthz["requests_per_second"], "hz")
+            pairs.append((rate, healthz, exchanges))
     if not pairs:
-        raise RuntimeError("/healthz answered nothing in every round")
-    pairs.sort(key=lambda pair: pair[0])
-    _, healthz, exchanges = pairs[len(pairs) // 2]  # the median round
+        raise NoFigure("/healthz answered nothing in every round")
+    rate, healthz, exchanges = median_round(pairs)
     return {
         "workers": workers,
         "connections": connections,
         "rounds": rounds,
-        "ratios": [round(pair[0], 3) for pair in pairs],
+        "ratios": sorted(pair[0] for pair in pairs),
         "non_2xx": sum(pair[2]["non_2xx"] for pair in pairs),
         "healthz": healthz,
         "exchanges": exchanges,
-        "exchanges_vs_healthz": round(
-            exchanges["requests_per_second"] / healthz["requests_per_second"], 3
-        ),
+        "exchanges_vs_healthz": rate,
     }
 
 
@@ -354,24 +353,24 @@ def main() -> dict:
     django.setup()
     from django.db import connection
 
-    from bench.harness import save
+    from bench.harness import figure, save
 
     print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})", flush=True)
     workloads, tokens, http_tokens = prepare()
     in_process = bench_in_process(workloads, tokens)
-    http = bench_http(http_tokens)
+    http, missing = figure("http exchanges_vs_healthz", lambda: bench_http(http_tokens))
     figures = {
         "database": connection.vendor,
         "data": {"agents": AGENTS, "samples": SAMPLES, "capability": CAPABILITY},
         "in_process": in_process,
-        "http": http,
+        "http": http if http is not None else {"exchanges_vs_healthz": None, "missing": missing},
     }
     path = save(f"credentials-{connection.vendor}", figures)
     report(path, in_process, http)
     return figures
 
 
-def report(path: Path, in_process: dict, http: dict) -> None:
+def report(path: Path, in_process: dict, http: dict | None) -> None:
     decision, exchanged = in_process["decision"], in_process["exchange"]
     parts = in_process["parts"]
     print(f"credentials benchmark → {path}")
@@ -387,6 +386,8 @@ def report(path: Path, in_process: dict, http: dict) -> None:
         f"{parts['verify_subject_token']['median_ms']} ms, sign access token median "
         f"{parts['sign_access_token']['median_ms']} ms"
     )
+    if http is None:  # figure() said why
+        return
     print(
         f"http: {http['exchanges']['requests_per_second']} exchanges/s "
         f"(p50 {http['exchanges']['p50_ms']} ms, p99 {http['exchanges']['p99_ms']} ms, "

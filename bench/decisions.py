@@ -219,30 +219,25 @@ def bench_cedar(sample: list[tuple[str, str]], ours: list) -> dict:
 
 
 def bench_http(sample: list[tuple[str, str]]) -> dict:
+    """Decisions per second over HTTP against /healthz's requests per second, alternating;
+    NoFigure (bench.harness) when the server or wrk measured nothing."""
+    from django.contrib.auth.models import User
     from rest_framework.authtoken.models import Token
 
-    from bench.harness import gunicorn, wrk
+    from bench.harness import (
+        HTTP_CONNECTIONS,
+        HTTP_WORKERS,
+        gunicorn,
+        median_round,
+        ratio,
+        server_env,
+        warm,
+        warm_up,
+        wrk,
+    )
 
-    token = Token.objects.get_or_create(
-        user__username="gateway",
-        defaults={
-            "user": __import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(
-                username="gateway"
-            )
-        },
-    )[0].key
+    token = Token.objects.get_or_create(user=User.objects.get(username="gateway"))[0].key
     bodies = [{"agent": agent, "capability": key} for agent, key in sample[:2000]]
-    env = {
-        "DATABASE_URL": BENCH_DB,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DATABASE_CONN_MAX_AGE": "600",
-    }
-    # Measured best on 2 cores: 3 sync workers (PostgreSQL needs the rest), 8 connections.
-    workers = int(os.environ.get("BENCH_WORKERS", 3))
-    connections = int(os.environ.get("BENCH_CONNECTIONS", 8))
     rounds = int(os.environ.get("BENCH_HTTP_ROUNDS", 3))
     from django.db import connection
 
@@ -251,32 +246,31 @@ def bench_http(sample: list[tuple[str, str]]) -> dict:
     with connection.cursor() as cursor:  # settle the decision log the in-process runs grew
         cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(Decision._meta.db_table)}")
     post = {
-        "connections": connections,
+        "connections": HTTP_CONNECTIONS,
         "bodies": bodies,
         "token": token,
         "path": "/api/v1/decisions/",
     }
-    with gunicorn(env, workers=workers) as base:
-        wrk(f"{base}/healthz", seconds=2, connections=connections)  # warm up
-        wrk(base + "/api/v1/decisions/", seconds=2, **post)
+    with gunicorn(server_env(BENCH_DB), workers=HTTP_WORKERS) as base:
+        warm_up(base, HTTP_CONNECTIONS)
+        warm(base + "/api/v1/decisions/", seconds=2, **post)
         pairs = []
         for _ in range(rounds):  # alternate, so both see the same machine
-            healthz = wrk(f"{base}/healthz", seconds=HTTP_SECONDS, connections=connections)
+            healthz = wrk(f"{base}/healthz", seconds=HTTP_SECONDS, connections=HTTP_CONNECTIONS)
             decisions = wrk(base + "/api/v1/decisions/", seconds=HTTP_SECONDS, **post)
-            ratio = decisions["requests_per_second"] / healthz["requests_per_second"]
-            pairs.append((ratio, healthz, decisions))
-    pairs.sort(key=lambda pair: pair[0])
-    _, healthz, decisions = pairs[len(pairs) // 2]  # the median round
+            rate = ratio(
+                decisions["requests_per_second"], healthz["requests_per_second"], "/healthz"
+            )
+            pairs.append((rate, healthz, decisions))
+    rate, healthz, decisions = median_round(pairs)
     return {
-        "workers": workers,
-        "connections": connections,
+        "workers": HTTP_WORKERS,
+        "connections": HTTP_CONNECTIONS,
         "rounds": rounds,
-        "ratios": [round(pair[0], 3) for pair in pairs],
+        "ratios": sorted(pair[0] for pair in pairs),
         "healthz": healthz,
         "decisions": decisions,
-        "decisions_vs_healthz": round(
-            decisions["requests_per_second"] / healthz["requests_per_second"], 3
-        ),
+        "decisions_vs_healthz": rate,
     }
 
 
@@ -287,14 +281,14 @@ def main() -> dict:
     import django
 
     django.setup()
-    from bench.harness import save
+    from bench.harness import figure, save
 
     populate()
     sample = requests_sample(SAMPLES)
     in_process = bench_in_process(sample)
     ours = in_process.pop("_results")
     cedar = bench_cedar(sample, ours)
-    http = bench_http(sample)
+    http, missing = figure("http decisions/s (decisions_vs_healthz)", lambda: bench_http(sample))
     # The target compares the decision (our data lookup included) with Cedar's evaluation.
     ratio = round(
         in_process["evaluation_alone"]["median_ms"] / cedar["is_authorized"]["median_ms"], 3
@@ -304,7 +298,7 @@ def main() -> dict:
         "in_process": in_process,
         "cedar": cedar,
         "portal_median_over_cedar_median": ratio,
-        "http": http,
+        "http": http if http is not None else {"decisions_vs_healthz": None, "missing": missing},
     }
     path = save("decisions", figures)
     print(f"decisions benchmark → {path}")
@@ -325,6 +319,9 @@ def main() -> dict:
         f"p99 {cedar['is_authorized']['p99_ms']} ms; disagreements {cedar['disagreements']}"
     )
     print(f"portal/cedar median ratio: {ratio}")
+    if http is None:
+        print(f"http: no figure ({missing})")
+        return figures
     print(
         f"http: {http['decisions']['requests_per_second']} decisions/s "
         f"(p50 {http['decisions']['p50_ms']} ms, p99 {http['decisions']['p99_ms']} ms), "

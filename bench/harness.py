@@ -1,4 +1,5 @@
-"""Shared pieces of the benchmarks: timing statistics, a gunicorn server, and wrk."""
+"""Shared pieces of the benchmarks: timing statistics, a gunicorn server, wrk, COPY, and the
+one way a benchmark says it could not measure a figure (`NoFigure`, `figure`, `ratio`)."""
 
 import json
 import os
@@ -11,12 +12,43 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
+T = TypeVar("T")
+
+
+class NoFigure(RuntimeError):
+    """A benchmark could not measure (a server that answered nothing, a load tool that
+    completed no request): the message says what happened."""
+
+
+def figure(name: str, measure: Callable[[], T]) -> tuple[T | None, str | None]:
+    """Run `measure`, which yields the figure `name`; when it cannot measure (NoFigure), say so
+    and which figure is missing, and return (None, why) instead of crashing the benchmark."""
+    try:
+        return measure(), None
+    except NoFigure as exc:
+        print(f"NO FIGURE for {name}: {exc}", flush=True)
+        return None, str(exc)
+
+
+def ratio(numerator: float, denominator: float, what: str) -> float:
+    """numerator / denominator, rounded; NoFigure when there is nothing to divide by."""
+    if not denominator or denominator <= 0:
+        raise NoFigure(f"{what}: the denominator measured nothing ({denominator!r})")
+    return round(numerator / denominator, 3)
+
+
+def median_round(rounds: list[tuple]) -> tuple:
+    """Of rounds that alternate two measures, each (their ratio, …), the median one."""
+    ordered = sorted(rounds, key=lambda measured: measured[0])
+    return ordered[len(ordered) // 2]
 
 
 def summarize(seconds: list[float]) -> dict[str, float]:
@@ -68,7 +100,7 @@ def gunicorn(env: dict[str, str], workers: int = 4, threads: int = 1) -> Iterato
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError("gunicorn did not start")
+            raise NoFigure(f"gunicorn did not start listening on {base} within 30 s")
         time.sleep(1.0)  # let every worker boot
         yield base
     finally:
@@ -101,34 +133,58 @@ def wrk(
     bodies: list[dict] | None = None,
     token: str = "",
     path: str = "",
+    headers: dict[str, str] | None = None,
 ) -> dict:
-    """Run wrk against `url` (POSTing the bodies in turn when given); returns rps and latency."""
+    """Run wrk against `url` (POSTing the bodies in turn when given, else GETting it with
+    `headers`); returns rps and latency. NoFigure when wrk completed no 2xx/3xx answer."""
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency"]
-    script = None
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     if bodies is not None:
         with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as data:
             data.write("\n".join(json.dumps(b) for b in bodies))
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_POST % {"bodies": data.name, "path": path, "token": token})
         command += ["-s", script.name]
-    output = subprocess.run(  # noqa: S603
-        [*command, url], capture_output=True, text=True, check=True
-    ).stdout
-    return _parse_wrk(output)
+    return _run_wrk([*command, url])
 
 
-def _parse_wrk(output: str) -> dict:
+def _run_wrk(command: list[str]) -> dict:
+    """Run wrk; its figures, or NoFigure when it failed or completed no successful request."""
+    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    target = command[-1]
+    if done.returncode:
+        why = (done.stderr or done.stdout).strip() or f"exit status {done.returncode}"
+        raise NoFigure(f"wrk against {target} failed: {why}")
+    result = _parse_wrk(done.stdout)
+    if result is None or result["requests"] - result["non_2xx"] <= 0:
+        what = (
+            "no parsable output"
+            if result is None
+            else f"{result['requests']} requests, {result['non_2xx']} of them non-2xx/3xx"
+        )
+        raise NoFigure(f"wrk completed no successful request against {target} ({what})")
+    return result
+
+
+def _parse_wrk(output: str) -> dict | None:
+    """wrk's figures from its output (None when it has none: no summary line)."""
+
     def ms(text: str) -> float:
         value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
         return float(value) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[unit]
 
-    result = {"requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", output)[1])}
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    done = re.search(r"(\d+) requests in", output)
+    if rate is None or done is None:
+        return None
+    result = {"requests_per_second": float(rate[1])}
     for label in ("50%", "99%"):
         match = re.search(rf"^\s+{label}\s+(\S+)", output, re.MULTILINE)
-        result[f"p{label[:-1]}_ms"] = round(ms(match[1]), 3)
+        result[f"p{label[:-1]}_ms"] = round(ms(match[1]), 3) if match else None
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     result["non_2xx"] = int(errors[1]) if errors else 0
-    result["requests"] = int(re.search(r"(\d+) requests in", output)[1])
+    result["requests"] = int(done[1])
     return result
 
 
@@ -140,8 +196,19 @@ def save(name: str, data: dict) -> Path:
 
 
 def copy_rows(table: str, columns: list[str], rows) -> None:
-    """COPY rows into a table through the Django connection's psycopg cursor."""
+    """COPY rows into a table through the Django connection's psycopg cursor. COPY does not go
+    through the on-demand partitions of the decision log and activity: for those, the months
+    of their retention window up to this one are made first (decisions.partitions)."""
     from django.db import connection
+    from django.utils import timezone
+
+    from decisions.partitions import LOGS, ensure_months, months_between
+
+    for log in LOGS.values():
+        if log.table == table:
+            now = timezone.now()
+            since = now - timedelta(days=log.retention_days)
+            ensure_months(log, months_between(since, now))
 
     with connection.cursor() as cursor:
         raw = cursor.cursor if hasattr(cursor, "cursor") else cursor
@@ -150,8 +217,8 @@ def copy_rows(table: str, columns: list[str], rows) -> None:
                 copy.write_row(row)
 
 
-def ensure_database(url: str) -> None:
-    """Create the benchmark's own PostgreSQL database if it does not exist yet."""
+def _admin(url: str):
+    """A connection to the server's `postgres` database, and the name of `url`'s database."""
     import psycopg
     from dj_database_url import parse
 
@@ -163,10 +230,48 @@ def ensure_database(url: str) -> None:
         dbname="postgres",
         autocommit=True,
     )
-    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
+    return admin, config["NAME"]
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark's own PostgreSQL database if it does not exist yet."""
+    admin, name = _admin(url)
+    exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
     if exists.fetchone() is None:
-        admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
     admin.close()
+
+
+def drop_database(url: str) -> None:
+    """Drop a benchmark's own PostgreSQL database, ending its sessions (if it exists)."""
+    admin, name = _admin(url)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+def database_url(name: str) -> str:
+    """The URL of the benchmark database `name` on BENCH_POSTGRES (the local server)."""
+    server = os.environ.get("BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432")
+    return f"{server.rstrip('/')}/{name}"
+
+
+# The gunicorn set-up of every HTTP benchmark on the decision API, measured best on 2 cores:
+# 3 sync workers (PostgreSQL needs the rest) and wrk with 8 connections.
+HTTP_WORKERS = int(os.environ.get("BENCH_WORKERS", 3))
+HTTP_CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 8))
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The settings gunicorn serves the portal with in the benchmarks (DEBUG off, persistent
+    database connections) on `database_url`."""
+    return {
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + "k" * 60,
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "false",
+        "DATABASE_CONN_MAX_AGE": "600",
+    }
 
 
 _FORM_POST = """
@@ -192,13 +297,10 @@ def wrk_form(url: str, *, path: str, bodies: list[str], seconds: int, connection
         script.write(_FORM_POST % {"bodies": data.name, "path": path})
     command = ["wrk", "-t", "1", "-c", str(connections), "-d", f"{seconds}s", "--latency"]
     try:
-        output = subprocess.run(  # noqa: S603
-            [*command, "-s", script.name, url], capture_output=True, text=True, check=True
-        ).stdout
+        return _run_wrk([*command, "-s", script.name, url])
     finally:
         os.unlink(data.name)
         os.unlink(script.name)
-    return _parse_wrk(output)
 
 
 def warm_up(base: str, connections: int) -> None:
@@ -211,13 +313,23 @@ def warm_up(base: str, connections: int) -> None:
             with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:  # noqa: S310
                 if response.status == 200:
                     break
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline:
-                raise
+                raise NoFigure(f"{base}/healthz answered nothing within 120 s: {exc}") from exc
             time.sleep(0.5)
     best = 0.0
     for _ in range(10):
-        rate = wrk(f"{base}/healthz", seconds=2, connections=connections)["requests_per_second"]
-        if rate <= best * 1.1:
+        rate = warm(f"{base}/healthz", seconds=2, connections=connections)
+        if best and rate <= best * 1.1:
             return
         best = max(best, rate)
+
+
+def warm(url: str, **options: Any) -> float:
+    """wrk run only to warm up (same options as `wrk`): its requests per second, 0 when it
+    completed nothing (workers still booting), which is no failure: the measured runs after
+    it say whether there is a figure."""
+    try:
+        return wrk(url, **options)["requests_per_second"]
+    except NoFigure:
+        return 0.0

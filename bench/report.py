@@ -35,8 +35,6 @@ GRANTS = int(os.environ.get("BENCH_GRANTS", 100_000))
 ACTIVITY = int(os.environ.get("BENCH_ACTIVITY", 20_000))
 RUNS = int(os.environ.get("BENCH_RUNS", 3))
 FRAMEWORK = os.environ.get("BENCH_FRAMEWORK", "nist-ai-rmf-1.0")
-TIERS = ("sandbox", "internal", "production")
-YEAR = timedelta(days=365)
 RESULTS = ROOT / "bench" / "results"
 
 
@@ -49,8 +47,15 @@ def populate() -> dict[str, float]:
 
     from access.models import Grant
     from bench.harness import copy_rows
-    from decisions.models import Activity, Decision
-    from registry.models import Agent, Capability, Team
+    from bench.population import (
+        DECISION_COLUMNS,
+        YEAR,
+        bench_activity,
+        bench_agents,
+        bench_grants,
+    )
+    from decisions.models import Decision
+    from registry.models import Agent, Capability
 
     call_command("migrate", verbosity=0)
     call_command("seed_demo", verbosity=0, stdout=open(os.devnull, "w"))  # noqa: SIM115
@@ -59,58 +64,20 @@ def populate() -> dict[str, float]:
         return timings
     rng = random.Random(42)
     now = timezone.now()
-    alice = User.objects.get(username="alice")
     gateway = User.objects.get(username="gateway")
-    team = Team.objects.get(slug="payments")
     started = time.perf_counter()
-    Agent.objects.bulk_create(
-        [
-            Agent(
-                slug=f"rbench-{i:05d}",
-                name=f"Report bench {i}",
-                owner=alice,
-                team=team,
-                tier=TIERS[i % 3],
-                workload_identity=f"spiffe://bench-report/{i}",
-                last_attested_at=now - timedelta(days=rng.randint(0, 120)),
-            )
-            for i in range(AGENTS)
-        ],
-        batch_size=1000,
-        ignore_conflicts=True,
-    )
+    bench_agents("rbench", AGENTS, rng=rng, now=now)
     agents = list(Agent.objects.values_list("pk", "slug"))
     capabilities = list(Capability.objects.values_list("pk", "key"))
     timings["agents_s"] = round(time.perf_counter() - started, 2)
 
     print(f"generating {GRANTS:,} grants …", flush=True)
     started = time.perf_counter()
-    batch = []
-    for _ in range(GRANTS):
-        agent_id, _ = rng.choice(agents)
-        capability_id, _ = rng.choice(capabilities)
-        start = now - YEAR * rng.random()
-        batch.append(
-            Grant(
-                agent_id=agent_id,
-                capability_id=capability_id,
-                starts_at=start,
-                expires_at=start + timedelta(hours=rng.choice((1, 2, 4, 8, 24))),
-            )
-        )
-        if len(batch) == 10_000:
-            Grant.objects.bulk_create(batch)
-            batch = []
-    Grant.objects.bulk_create(batch)
+    bench_grants(GRANTS, agents=agents, capabilities=capabilities, rng=rng, now=now)
     timings["grants_s"] = round(time.perf_counter() - started, 2)
 
     print(f"generating {DECISIONS:,} decisions (COPY) …", flush=True)
     started = time.perf_counter()
-    columns = [
-        "request_id", "agent_id", "agent_slug", "capability_id", "capability_key", "scope",
-        "decision", "reason", "policy_version", "grant_id", "exception_id", "caller_id",
-        "decided_at", "credential_jti",
-    ]  # fmt: skip
 
     def decisions():
         for _ in range(DECISIONS):
@@ -123,30 +90,12 @@ def populate() -> dict[str, float]:
                 now - YEAR * rng.random(), "",
             )  # fmt: skip
 
-    copy_rows(Decision._meta.db_table, columns, decisions())
+    copy_rows(Decision._meta.db_table, DECISION_COLUMNS, decisions())
     timings["decisions_copy_s"] = round(time.perf_counter() - started, 2)
 
     print(f"generating {ACTIVITY:,} reported actions …", flush=True)
     started = time.perf_counter()
-    activity = []
-    for _ in range(ACTIVITY):
-        agent_id, slug = rng.choice(agents)
-        capability_id, key = rng.choice(capabilities)
-        flagged = rng.random() < 0.05
-        activity.append(
-            Activity(
-                agent_id=agent_id,
-                agent_slug=slug,
-                capability_id=capability_id,
-                capability_key=key,
-                outcome="success",
-                occurred_at=now - YEAR * rng.random(),
-                reported_by=gateway,
-                flagged=flagged,
-                review_status=rng.choice(("pending", "expected")) if flagged else "not_needed",
-            )
-        )
-    Activity.objects.bulk_create(activity, batch_size=5000)
+    bench_activity(ACTIVITY, agents=agents, capabilities=capabilities, rng=rng, now=now)
     timings["activity_s"] = round(time.perf_counter() - started, 2)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -15,6 +15,7 @@ BENCHES = [
     "decisions",  # the decision API (bench/decisions.py, written separately)
     "credentials",  # the token exchange against the decision (bench/credentials.py)
     "policy_impact",  # a draft's impact over 100,000 logged decisions (bench/policy_impact.py)
+    "scale",  # 10,000,000 decisions: report, insert, rollup, batch, effective (bench/scale.py)
 ]
 
 
