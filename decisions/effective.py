@@ -50,16 +50,12 @@ class _TierAnswers:
         self.snapshot: policy_cache.PolicySnapshot | None = None
         self.rows: dict[tuple[str, policy_cache.CapabilityInfo], Effective] = {}
 
-    def get(
-        self, facts: ManyFacts, slug: str, tier: str, capability: policy_cache.CapabilityInfo
-    ) -> Effective:
-        snapshot = policy_cache.snapshot_for(facts.policy_version)
+    def of(self, version: int) -> dict[tuple[str, policy_cache.CapabilityInfo], Effective]:
+        """The answers kept for this version's snapshot (none yet after a change)."""
+        snapshot = policy_cache.snapshot_for(version)
         if snapshot is not self.snapshot or len(self.rows) >= self.MAX:
             self.snapshot, self.rows = snapshot, {}
-        row = self.rows.get((tier, capability))
-        if row is None:
-            row = self.rows[(tier, capability)] = _decided(facts, slug, capability)
-        return row
+        return self.rows
 
 
 _holding_nothing = _TierAnswers()
@@ -76,16 +72,23 @@ def effective_access(agent: Agent, *, at: datetime | None = None) -> list[Effect
     facts = many_facts(slugs={agent.slug}, capability_ids=None, at=at)
     slug, version = agent.slug, facts.policy_version
     _, tier, status = facts.agents.get(slug, (0, "", ""))
-    shared = version is not None and status == AgentStatus.ACTIVE
+    # Anything but an active agent under a published version, holding nothing for the
+    # capability, is decided capability by capability.
+    kept = (
+        _holding_nothing.of(version)
+        if version is not None and status == AgentStatus.ACTIVE
+        else None
+    )
+    held = facts.grants.keys() | facts.exceptions.keys()
     rows = []
     for capability in catalogue:
-        pair = (slug, capability.id)
-        # Anything but an active agent under a published version holding nothing for the
-        # capability is decided capability by capability.
-        if shared and pair not in facts.grants and pair not in facts.exceptions:
-            rows.append(_holding_nothing.get(facts, slug, tier, capability))
-        else:
+        if kept is None or (slug, capability.id) in held:
             rows.append(_decided(facts, slug, capability))
+            continue
+        row = kept.get((tier, capability))
+        if row is None:
+            row = kept[(tier, capability)] = _decided(facts, slug, capability)
+        rows.append(row)
     return rows
 
 
