@@ -13,11 +13,11 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from access import notifications, permissions, recheck
+from access import notifications, permissions
 from access.filing import check_duration, filing_checks, new_request
 from access.limits import AGENT_FILED_AWAITING_MAX, WORKLOAD_MAX_LENGTH
 from access.models import AccessRequest, RequestStatus
-from access.services import PIPELINE, grant_issue, request_expire, required_approvals_of
+from access.services import PIPELINE, expire_if_stale, grant_issue, required_approvals_of
 from approvals import services as approvals
 from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
@@ -100,7 +100,12 @@ def agent_request_confirm(*, actor: User, access_request: AccessRequest) -> Acce
     just-in-time rule approves it at once with its grant. Who confirmed it never approves it.
     Unconfirmed past ACCESS_REQUEST_STALE_DAYS it has expired, even if beat never ran: it is
     moved to expired and the confirmation refused (security's clock would restart else)."""
-    if _expire_if_stale(actor, access_request):
+    if expire_if_stale(
+        actor,
+        access_request,
+        waiting=RequestStatus.AWAITING_OWNER,
+        refusal=permissions.confirm_refusal,
+    ):
         raise ApplicationError(
             f"Request #{access_request.pk} expired: nobody confirmed it within "
             f"{settings.ACCESS_REQUEST_STALE_DAYS} days. The agent asks again if it still "
@@ -108,20 +113,6 @@ def agent_request_confirm(*, actor: User, access_request: AccessRequest) -> Acce
             code="expired",
         )
     return _confirm(actor, access_request)
-
-
-@transaction.atomic
-def _expire_if_stale(actor: User, access_request: AccessRequest) -> bool:
-    """Expire a stale request awaiting its owner, in its own transaction, so the refusal that
-    follows does not roll the expiry back. Someone who may not confirm it changes nothing."""
-    locked = approvals.lock(access_request, "agent__team")
-    now = timezone.now()
-    if locked.status != RequestStatus.AWAITING_OWNER or not recheck.is_stale(locked, now):
-        return False
-    if permissions.confirm_refusal(actor, locked):
-        return False  # the confirmation refuses them, naming why
-    request_expire(locked, now)
-    return True
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ Notifications are queued with transaction.on_commit, so nobody is told of a chan
 rolled back.
 """
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -152,7 +153,7 @@ def access_request_approve(
     raise `required_approvals` (the request stays pending, `decision_comment` says why); the
     grant lasts at most what the current rule allows (`decision_comment` says so).
     """
-    if _expire_if_stale(actor, access_request):
+    if expire_if_stale(actor, access_request):
         raise ApplicationError(
             f"Request #{access_request.pk} expired: nobody decided it within "
             f"{settings.ACCESS_REQUEST_STALE_DAYS} days. Ask for a new request.",
@@ -162,15 +163,22 @@ def access_request_approve(
 
 
 @transaction.atomic
-def _expire_if_stale(actor: User, access_request: AccessRequest) -> bool:
-    """Expire a stale pending request now, in its own transaction, so the refusal that follows
-    does not roll the expiry back. Someone who may not approve it changes nothing."""
-    locked = approvals.lock(access_request, "agent")
+def expire_if_stale(
+    actor: User,
+    access_request: AccessRequest,
+    *,
+    waiting: str = RequestStatus.PENDING,
+    refusal: Callable[[User, AccessRequest], str | None] = permissions.approval_refusal,
+) -> bool:
+    """Expire a stale request still `waiting` (pending; or awaiting its owner) now, in its own
+    transaction, so the refusal that follows does not roll the expiry back. Someone the step
+    turns away (`refusal`: approving; or confirming) changes nothing: the step names why."""
+    locked = approvals.lock(access_request, "agent__team")
     now = timezone.now()
-    if locked.status != RequestStatus.PENDING or not recheck.is_stale(locked, now):
+    if locked.status != waiting or not recheck.is_stale(locked, now):
         return False
-    if permissions.approval_refusal(actor, locked):
-        return False  # the approval refuses them, naming why
+    if refusal(actor, locked):
+        return False
     request_expire(locked, now)
     return True
 
