@@ -337,8 +337,15 @@ for _name, _days in (
     ("DECISION_RETENTION_DAYS", DECISION_RETENTION_DAYS),
     ("ACTIVITY_RETENTION_DAYS", ACTIVITY_RETENTION_DAYS),
 ):
-    if _days < 1:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of days, at least 1.")
+    if not 1 <= _days <= 36_500:
+        raise ImproperlyConfigured(f"{_name} must be a whole number of days from 1 to 36500.")
+# Whether an action had a decision shortly before it (AGC-05) is read from the decisions: they
+# must outlive the activity they judge.
+if ACTIVITY_RETENTION_DAYS > DECISION_RETENTION_DAYS:
+    raise ImproperlyConfigured(
+        "ACTIVITY_RETENTION_DAYS must not exceed DECISION_RETENTION_DAYS: whether an action was "
+        "logged is read from the decisions before it."
+    )
 
 # Short-lived credentials (credentials/): the token endpoint exchanges a workload's subject
 # token for an access token signed by the portal. PORTAL_ISSUER is the `iss` of those tokens

@@ -6,6 +6,7 @@ for security's review.
 """
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -16,7 +17,8 @@ from decisions import notifications
 from decisions.coverage import coverage_for
 from decisions.models import Activity, ReviewStatus, RolledDay
 from decisions.partitions import ACTIVITY, insert_covered
-from decisions.rollups import mark_changed
+from decisions.retention import retained_since
+from decisions.rollups import mark_changed, utc_today
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.notifications import queue_event
@@ -67,17 +69,48 @@ def activity_report(*, actor: User, items: Sequence[Mapping[str, Any]]) -> list[
         row.flag_reason = _flag_reason(row)
         row.flagged = bool(row.flag_reason)
         row.review_status = ReviewStatus.PENDING if row.flagged else ReviewStatus.NOT_NEEDED
+    closed = {row.occurred_at.astimezone(UTC).date() for row in rows} - {utc_today()}
+    if closed:  # reported late (two more queries; a report of today's actions costs none)
+        _refuse_dropped_by_retention(rows)
     with audit_actor(actor):
         # A report dated in a month with no partition yet makes it (PostgreSQL).
         created = insert_covered(
             ACTIVITY, [row.occurred_at for row in rows], lambda: Activity.objects.bulk_create(rows)
         )
+        if closed:
+            # A day already rolled up does not hold these rows: reports read it raw until
+            # roll_up_due re-rolls it. No day lock here (a retention run holding one could wait
+            # on this transaction's rows): a roll in progress that misses them is caught by
+            # roll_up_due's late-row check instead.
+            RolledDay.objects.filter(
+                log=RolledDay.Log.ACTIVITY, day__in=sorted(closed), stale=False
+            ).update(stale=True)
         if created:
             ids = ", ".join(str(row.pk) for row in created)
             summary = f"{len(created)} reported by {actor.get_username()}: #{ids}"
             audit_batch(created[0], field="batch", summary=summary, created=True)
         queue_event(notifications.drift_flagged(created))
         return created
+
+
+def _refuse_dropped_by_retention(rows: list[Activity]) -> None:
+    """Refuse an action dated where retention already dropped the raw records: its day lives
+    on only as rollups, which no re-roll may rewrite from the rows left (the new one alone), so
+    it would be counted nowhere and keep its month from ever being dropped again."""
+    since = retained_since(ACTIVITY)
+    late = [(i, row) for i, row in enumerate(rows) if since and row.occurred_at < since]
+    if since is None or not late:
+        return
+    index, row = late[0]
+    where = f"item {index}: " if len(rows) > 1 else ""
+    raise ApplicationError(
+        f"{where}'occurred_at' ({row.occurred_at.astimezone(UTC):%Y-%m-%d %H:%M}Z) is before "
+        f"{since.astimezone(UTC):%Y-%m-%d %H:%M}Z: activity records before then were dropped "
+        f"by retention (ACTIVITY_RETENTION_DAYS, {ACTIVITY.retention_days} days) and only "
+        "their daily counts are kept; an action that old can no longer be recorded.",
+        code="outside_retention",
+        field="occurred_at",
+    )
 
 
 def _flag_reason(row: Activity) -> str:

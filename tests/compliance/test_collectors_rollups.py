@@ -16,7 +16,7 @@ from controls.models import Control
 from decisions.dashboard import decisions_per_day, drift_per_week
 from decisions.models import Activity, Decision, RolledDay
 from decisions.rollups import roll_up_day, roll_up_due
-from decisions.services.activity import activity_review
+from decisions.services.activity import activity_report, activity_review
 from decisions.tallies import day_splits
 from tests.decisions import rollup_seed as seed
 
@@ -119,6 +119,27 @@ def test_a_late_report_counts_before_and_after_its_day_is_re_rolled(gateway):
     after_roll = roll_up_due(now=_now() + datetime.timedelta(minutes=10))
     assert [(r.log, r.day) for r in after_roll] == [("activity", days[4])]
     assert _evidence("AGC-10")[0] == before + 3
+
+
+def test_a_late_report_through_the_service_counts_at_once_before_the_re_roll(gateway):
+    """A gateway reporting actions of a day already rolled up: AGC-05 and AGC-10 count them
+    right away (the day is read raw until re-rolled), and the same once it is re-rolled."""
+    w, days = _seed(gateway, random.Random(8), 60)
+    roll_up_due(now=_now())
+    before = {ref: _evidence(ref) for ref in ("AGC-05", "AGC-10")}
+    agent, cap = w.agents[0], w.capabilities[0]
+    late = seed.day_start(days[4]) + datetime.timedelta(hours=6)
+    item = {"agent": agent.slug, "capability": cap.key, "outcome": "success", "occurred_at": late}
+    reported = activity_report(actor=gateway, items=[item, item])
+    assert all(row.flagged for row in reported)  # no policy covers them: drift
+    now = {ref: _evidence(ref) for ref in ("AGC-05", "AGC-10")}
+    assert now["AGC-05"][2]["actions_reported"] == before["AGC-05"][2]["actions_reported"] + 2
+    assert now["AGC-10"][0] == before["AGC-10"][0] + 2
+    assert now["AGC-10"][2]["awaiting_review"] == before["AGC-10"][2]["awaiting_review"] + 2
+    assert [(r.log, r.day) for r in roll_up_due(now=_now() + datetime.timedelta(minutes=10))] == [
+        ("activity", days[4])
+    ]
+    assert {ref: _evidence(ref)[:3] for ref in now} == {ref: e[:3] for ref, e in now.items()}
 
 
 def _queries(ref_id: str) -> int:

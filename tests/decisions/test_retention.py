@@ -205,6 +205,41 @@ def test_rows_that_arrived_after_their_day_was_rolled_are_rolled_again_before_th
     assert september.rows == (3 if PG else 4)  # SQLite: August's row in the same delete
 
 
+def test_an_action_reported_where_retention_already_dropped_the_records_is_refused(
+    logs, frozen, api, gateway
+):
+    """Its day survives only as rollups: the row would be counted nowhere, and its day's
+    re-roll would replace the pruned rows' counts with its own (or keep its month forever)."""
+    retention.prune()
+    pruned_day = ActivityRollup.objects.filter(day=date(2025, 9, 21))
+    rolled = list(pruned_day.values_list("agent_slug", "count"))
+    late = {"agent": "old-bot", "capability": "github:read", "outcome": "ok"}
+    response = api.as_user(gateway).post(
+        "/api/v1/activity/",
+        [
+            {**late, "occurred_at": "2026-11-10T12:00:00Z"},
+            {**late, "occurred_at": "2025-09-21T12:00:00Z"},
+        ],
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(
+        "item 1: 'occurred_at' (2025-09-21 12:00Z) is before 2025-10-01 00:00Z: "
+        "activity records before then were dropped by retention"
+    )
+    assert _dates(Activity, "occurred_at") == ["2026-11-10 11:00"]  # nothing recorded
+    if PG:  # and no partition made again for the month dropped
+        assert "decisions_activity_p2025_09" not in [
+            p.name for p in partitions.partitions("activity")
+        ]
+    rollups.roll_up_due()
+    assert list(pruned_day.values_list("agent_slug", "count")) == rolled == [("old-bot", 1)]
+    assert RolledDay.objects.get(log="activity", day=date(2025, 9, 21)).rows == 1
+    # Kept months still take late reports: they are rolled up before they go.
+    fine = {**late, "occurred_at": "2025-10-20T12:00:00Z"}
+    assert api.as_user(gateway).post("/api/v1/activity/", fine, format="json").status_code == 201
+
+
 def test_retained_since_is_where_the_kept_raw_rows_begin(logs, frozen):
     assert retention.retained_since("decisions") is None
     retention.prune()

@@ -106,6 +106,26 @@ def test_allowed_hosts_from_environment():
     assert out.stdout.strip() == "['portal.example.com']"
 
 
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DECISION_RETENTION_DAYS": "0"},
+            "DECISION_RETENTION_DAYS must be a whole number of days",
+        ),
+        ({"DECISION_RETENTION_DAYS": "1000000"}, "from 1 to 36500"),
+        (
+            {"DECISION_RETENTION_DAYS": "90", "ACTIVITY_RETENTION_DAYS": "400"},
+            "ACTIVITY_RETENTION_DAYS must not exceed DECISION_RETENTION_DAYS",
+        ),
+    ],
+)
+def test_retention_settings_refuse_what_would_break_pruning_or_the_log(env, message):
+    result = _run(SHOW.format("s.DECISION_RETENTION_DAYS"), **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
 def test_check_deploy_is_clean_with_production_settings():
     out = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
