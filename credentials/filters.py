@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django_filters import rest_framework as filters
 
 from credentials.models import IssuedCredential
-from kernel.validation import sane_year_validator
+from kernel.filtering import time_window
 
 
 class CredentialFilter(filters.FilterSet):
@@ -12,12 +12,7 @@ class CredentialFilter(filters.FilterSet):
     capability = filters.CharFilter(method="with_capability", max_length=130)
     provider = filters.CharFilter(field_name="provider__slug")
     # `from` is a Python keyword: the parameter is named in the form, the filter `since`.
-    since = filters.IsoDateTimeFilter(
-        field_name="issued_at", lookup_expr="gte", validators=[sane_year_validator("from")]
-    )
-    to = filters.IsoDateTimeFilter(
-        field_name="issued_at", lookup_expr="lt", validators=[sane_year_validator("to")]
-    )
+    since, to = time_window("issued_at", "Issued", since="from", until="to")
 
     class Meta:
         model = IssuedCredential

@@ -3,6 +3,7 @@ flags per week. Each chart counts the daily rollups of its closed days and the r
 rest (decisions.tallies): a GROUP BY on each, whatever the number of rows."""
 
 import datetime
+from collections.abc import Callable, Sequence
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -83,30 +84,42 @@ def _first_monday(today: datetime.date) -> datetime.date:
     return this_week - datetime.timedelta(weeks=DRIFT_CHART_WEEKS - 1)
 
 
+def _period_rows(
+    starts: list[datetime.date],
+    length: datetime.timedelta,
+    counts: dict,
+    series: Sequence[Series],
+    view: str,
+    field: str,
+    label: Callable[[datetime.date], str],
+) -> list[Row]:
+    """A row per period from each start: a cell per series linking the view filtered to the
+    period and the series (`field`), the row linking the whole period."""
+    return [
+        Row(
+            key=start.isoformat(),
+            label=label(start),
+            axis_label=start.strftime("%b %-d"),
+            cells=[
+                Cell(
+                    counts.get((start, s.key), 0),
+                    _link(view, start, start + length, **{field: s.key}),
+                )
+                for s in series
+            ],
+            link=_link(view, start, start + length),
+        )
+        for start in starts
+    ]
+
+
 def decisions_per_day(split: DaySplit) -> Chart:
     """Allowed and denied per UTC day; `split`: the decision log's days, the chart's included."""
     today = _today()
     first = _first_day(today)
     counts = counts_per(split.clip(first, today + ONE_DAY), "day", "decision")
-    rows = []
-    for offset in range(DECISION_CHART_DAYS):
-        day = first + datetime.timedelta(days=offset)
-        after = day + datetime.timedelta(days=1)
-        rows.append(
-            Row(
-                key=day.isoformat(),
-                label=day.isoformat(),
-                axis_label=day.strftime("%b %-d"),
-                cells=[
-                    Cell(
-                        counts.get((day, s.key), 0),
-                        _link("decisions:log", day, after, decision=s.key),
-                    )
-                    for s in OUTCOMES
-                ],
-                link=_link("decisions:log", day, after),
-            )
-        )
+    days = [first + datetime.timedelta(days=n) for n in range(DECISION_CHART_DAYS)]
+    rows = _period_rows(days, ONE_DAY, counts, OUTCOMES, "decisions:log", "decision", str)
     end = today + datetime.timedelta(days=1)
     chart = Chart(
         key="decisions-per-day",
@@ -135,25 +148,16 @@ def drift_per_week(split: DaySplit) -> Chart:
     counts = counts_per(
         split.clip(first, today + ONE_DAY), "week", "review_status", Q(flagged=True)
     )
-    rows = []
-    for offset in range(DRIFT_CHART_WEEKS):
-        monday = first + datetime.timedelta(weeks=offset)
-        after = monday + datetime.timedelta(weeks=1)
-        rows.append(
-            Row(
-                key=monday.isoformat(),
-                label=f"Week of {monday.isoformat()}",
-                axis_label=monday.strftime("%b %-d"),
-                cells=[
-                    Cell(
-                        counts.get((monday, s.key), 0),
-                        _link("decisions:review", monday, after, review_status=s.key),
-                    )
-                    for s in VERDICTS
-                ],
-                link=_link("decisions:review", monday, after),
-            )
-        )
+    mondays = [first + datetime.timedelta(weeks=n) for n in range(DRIFT_CHART_WEEKS)]
+    rows = _period_rows(
+        mondays,
+        datetime.timedelta(weeks=1),
+        counts,
+        VERDICTS,
+        "decisions:review",
+        "review_status",
+        lambda monday: f"Week of {monday.isoformat()}",
+    )
     end = this_week + datetime.timedelta(weeks=1)
     chart = Chart(
         key="drift-per-week",

@@ -3,7 +3,7 @@
 from django_filters import rest_framework as filters
 
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
-from kernel.validation import sane_year_validator
+from kernel.filtering import time_window
 
 
 class DecisionFilter(filters.FilterSet):
@@ -13,18 +13,7 @@ class DecisionFilter(filters.FilterSet):
     credential = filters.CharFilter(
         method="for_credential", max_length=64, label="Credential (jti)"
     )
-    since = filters.IsoDateTimeFilter(
-        field_name="decided_at",
-        lookup_expr="gte",
-        label="Decided since (UTC)",
-        validators=[sane_year_validator("since")],
-    )
-    until = filters.IsoDateTimeFilter(
-        field_name="decided_at",
-        lookup_expr="lt",
-        label="Decided before (UTC)",
-        validators=[sane_year_validator("until")],
-    )
+    since, until = time_window("decided_at", "Decided")
 
     class Meta:
         model = Decision
@@ -40,18 +29,7 @@ class ActivityFilter(filters.FilterSet):
     review_status = filters.ChoiceFilter(choices=ReviewStatus.choices, label="Review")
     agent = filters.CharFilter(field_name="agent_slug")
     capability = filters.CharFilter(field_name="capability_key")
-    since = filters.IsoDateTimeFilter(
-        field_name="occurred_at",
-        lookup_expr="gte",
-        label="Occurred since (UTC)",
-        validators=[sane_year_validator("since")],
-    )
-    until = filters.IsoDateTimeFilter(
-        field_name="occurred_at",
-        lookup_expr="lt",
-        label="Occurred before (UTC)",
-        validators=[sane_year_validator("until")],
-    )
+    since, until = time_window("occurred_at", "Occurred")
 
     class Meta:
         model = Activity

@@ -11,9 +11,10 @@ from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
-from django_filters import FilterSet
+from django_filters import FilterSet, IsoDateTimeFilter
 
 from kernel.errors import ApplicationError
+from kernel.validation import sane_year_validator
 
 
 class InvalidFilters(ApplicationError):
@@ -61,3 +62,25 @@ def filter_form(
 ) -> forms.Form:
     """The FilterSet's form bound to `filters`, for a page to render."""
     return filterset_class(filters or None, **kwargs).form
+
+
+def time_window(
+    field: str, verb: str, *, since: str = "since", until: str = "until"
+) -> tuple[IsoDateTimeFilter, IsoDateTimeFilter]:
+    """A list's time filters on `field`: from `since` (inclusive) to `until` (exclusive), both
+    ISO 8601 and in a sane year, labelled "<verb> since / before (UTC)". `since` and `until`
+    name the parameters in the refusals."""
+    return (
+        IsoDateTimeFilter(
+            field_name=field,
+            lookup_expr="gte",
+            label=f"{verb} since (UTC)",
+            validators=[sane_year_validator(since)],
+        ),
+        IsoDateTimeFilter(
+            field_name=field,
+            lookup_expr="lt",
+            label=f"{verb} before (UTC)",
+            validators=[sane_year_validator(until)],
+        ),
+    )
