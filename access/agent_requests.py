@@ -8,13 +8,15 @@ Declined, it is cancelled with the reason. Unconfirmed, it expires like a pendin
 (access.services.access_requests_expire_stale).
 """
 
+from typing import Unpack
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import notifications, permissions
-from access.filing import check_duration, filing_checks, new_request
+from access.filing import Asked, asked_of, check_duration, filing_checks, new_request
 from access.limits import AGENT_FILED_AWAITING_MAX, WORKLOAD_MAX_LENGTH
 from access.models import AccessRequest, RequestStatus
 from access.services import PIPELINE, expire_if_stale, grant_issue, required_approvals_of
@@ -23,23 +25,15 @@ from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.validation import required_text
-from registry.models import Agent, Capability, Effect
+from registry.models import Effect
 
 
 @transaction.atomic
-def agent_request_file(
-    *,
-    agent: Agent,
-    workload: str,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str = "",
-    ticket: str = "",
-) -> AccessRequest:
+def agent_request_file(*, workload: str, **asked: Unpack[Asked]) -> AccessRequest:
     """File what the agent asks for itself, for its owner to confirm. The same checks as a
     person's request, made for the owner (`workload`: who the agent authenticated as, shown
     on the request); the owner and the agent's team are told on commit, security is not."""
+    agent = asked["agent"]
     owner = agent.owner
     awaiting = AccessRequest.objects.filter(agent=agent, status=RequestStatus.AWAITING_OWNER)
     if awaiting.count() >= AGENT_FILED_AWAITING_MAX:
@@ -55,15 +49,7 @@ def agent_request_file(
             "agent a new owner before it asks for access.",
             code="owner_inactive",
         )
-    access_request = new_request(
-        actor=owner,
-        agent=agent,
-        capability=capability,
-        justification=justification,
-        duration_hours=duration_hours,
-        scope=scope,
-        ticket=ticket,
-    )
+    access_request = new_request(owner, asked)
     access_request.status = RequestStatus.AWAITING_OWNER
     access_request.required_approvals = required_approvals_of(access_request)
     access_request.filed_by_agent = True
@@ -120,15 +106,7 @@ def _confirm(actor: User, access_request: AccessRequest) -> AccessRequest:
     locked = approvals.lock(access_request, "agent__team", "capability")
     check_awaiting_owner(actor, locked)
     # The checks of a new request, for the confirmer, under the policy published now.
-    judged, rule = filing_checks(
-        actor=actor,
-        agent=locked.agent,
-        capability=locked.capability,
-        justification=locked.justification,
-        duration_hours=locked.duration_hours,
-        scope=locked.scope,
-        ticket=locked.ticket,
-    )
+    judged, rule = filing_checks(actor, asked_of(locked))
     check_duration(judged, rule)
     now = timezone.now()
     locked.effect, locked.policy_version = judged.effect, judged.policy_version

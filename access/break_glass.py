@@ -5,13 +5,15 @@ security member reviews it after the fact (access.services.break_glass_review). 
 same filing checks as any request (access.filing.filing_checks), and stricter ones.
 """
 
+from typing import Unpack
+
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
 from access import notifications
-from access.filing import filing_checks
+from access.filing import Asked, filing_checks
 from access.limits import TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_active_q
@@ -24,27 +26,10 @@ from registry.models import Agent, Capability, Effect, Tier
 
 
 @transaction.atomic
-def break_glass_request(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    incident: str,
-    scope: str = "",
-    ticket: str = "",
-) -> AccessRequest:
+def break_glass_request(*, actor: User, incident: str, **asked: Unpack[Asked]) -> AccessRequest:
     """Emergency access for a production agent's owner: issued now, reviewed after the fact."""
-    access_request, rule = filing_checks(
-        actor=actor,
-        agent=agent,
-        capability=capability,
-        justification=justification,
-        duration_hours=duration_hours,
-        scope=scope,
-        ticket=ticket,
-    )
+    access_request, rule = filing_checks(actor, asked)
+    agent, capability, duration_hours = asked["agent"], asked["capability"], asked["duration_hours"]
     if agent.tier != Tier.PRODUCTION or rule.effect != Effect.APPROVAL:
         raise ApplicationError(
             "Break-glass is for capabilities that need approval on production agents.",

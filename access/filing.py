@@ -1,6 +1,8 @@
 """What a request must pass before it is saved, whoever files it: a person (page, API, MCP),
 break-glass, or an agent acting as itself over MCP (for its owner to confirm)."""
 
+from typing import NotRequired, TypedDict
+
 from django.contrib.auth.models import User
 
 from access import permissions
@@ -19,19 +21,35 @@ WAITING_FOR: dict[str, str] = {
 }
 
 
-def filing_checks(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str,
-    ticket: str,
-) -> tuple[AccessRequest, PolicyRule]:
+class Asked(TypedDict):
+    """What a request asks for, whoever files it: the fields every filing service takes
+    (`**asked: Unpack[Asked]`), checked once here."""
+
+    agent: Agent
+    capability: Capability
+    justification: str
+    duration_hours: int
+    scope: NotRequired[str]
+    ticket: NotRequired[str]
+
+
+def asked_of(access_request: AccessRequest) -> Asked:
+    """What a filed request asked for (judged again when its owner confirms it)."""
+    return Asked(
+        agent=access_request.agent,
+        capability=access_request.capability,
+        justification=access_request.justification,
+        duration_hours=access_request.duration_hours,
+        scope=access_request.scope,
+        ticket=access_request.ticket,
+    )
+
+
+def filing_checks(actor: User, asked: Asked) -> tuple[AccessRequest, PolicyRule]:
     """What every request must pass, break-glass or not: who may ask for this agent, an active
     agent, a justification, at least an hour, and a policy rule that asks for a request.
     Returns the request as filed (unsaved, judged under the latest policy) and the rule."""
+    agent, capability, duration_hours = asked["agent"], asked["capability"], asked["duration_hours"]
     if not permissions.can_request_for(actor, agent):
         raise Forbidden(
             f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
@@ -43,7 +61,9 @@ def filing_checks(
             code="agent_inactive",
         )
     justification = required_text(
-        justification, "justification", "Say why the agent needs this access (justification)."
+        asked["justification"],
+        "justification",
+        "Say why the agent needs this access (justification).",
     )
     if duration_hours < 1:
         raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")
@@ -67,9 +87,9 @@ def filing_checks(
     access_request = AccessRequest(
         agent=agent,
         capability=capability,
-        scope=scope,
+        scope=asked.get("scope", ""),
         justification=justification,
-        ticket=ticket[:TICKET_MAX_LENGTH],
+        ticket=asked.get("ticket", "")[:TICKET_MAX_LENGTH],
         duration_hours=duration_hours,
         requested_by=actor,
         effect=rule.effect,
@@ -113,26 +133,9 @@ def refuse_duplicate(access_request: AccessRequest) -> None:
         )
 
 
-def new_request(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str,
-    ticket: str,
-) -> AccessRequest:
+def new_request(actor: User, asked: Asked) -> AccessRequest:
     """A request that passed every check (filing, duration, no duplicate), not saved yet."""
-    access_request, rule = filing_checks(
-        actor=actor,
-        agent=agent,
-        capability=capability,
-        justification=justification,
-        duration_hours=duration_hours,
-        scope=scope,
-        ticket=ticket,
-    )
+    access_request, rule = filing_checks(actor, asked)
     check_duration(access_request, rule)
     refuse_duplicate(access_request)
     return access_request

@@ -9,6 +9,7 @@ rolled back.
 
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Unpack
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -16,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from access import notifications, permissions, recheck
-from access.filing import new_request
+from access.filing import Asked, new_request
 from access.models import AccessRequest, Grant, RequestStatus
 from approvals import services as approvals
 from approvals.rules import ApproverRule
@@ -93,30 +94,13 @@ def required_approvals_of(access_request: AccessRequest) -> int:
 
 
 @transaction.atomic
-def access_request_submit(
-    *,
-    actor: User,
-    agent: Agent,
-    capability: Capability,
-    justification: str,
-    duration_hours: int,
-    scope: str = "",
-    ticket: str = "",
-) -> AccessRequest:
+def access_request_submit(*, actor: User, **asked: Unpack[Asked]) -> AccessRequest:
     """File a request, decided by the latest published policy for the agent's tier.
 
     `jit` is approved at once with a grant; `approval` waits for security; `deny`, no rule
     and `allow` are refused. Emergencies go through access.break_glass instead.
     """
-    access_request = new_request(
-        actor=actor,
-        agent=agent,
-        capability=capability,
-        justification=justification,
-        duration_hours=duration_hours,
-        scope=scope,
-        ticket=ticket,
-    )
+    access_request = new_request(actor, asked)
     with audit_actor(actor):
         _file(access_request)
     return access_request
