@@ -22,6 +22,8 @@ Pruning runs as the system: retention is a policy set in the settings, not a per
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
@@ -34,6 +36,7 @@ from decisions import partitions, rollups
 from decisions.models import Activity, Decision, PrunedPartition, RolledDay
 from decisions.partitions import ACTIVITY, DECISIONS, LOGS, PartitionedLog
 from kernel.audit import audit_source
+from kernel.errors import ApplicationError
 
 logger = logging.getLogger(__name__)
 
@@ -200,10 +203,47 @@ def _prune_month(month: Month, *, dry_run: bool, by: str, now: datetime) -> Mont
     return replace(month, rows=rows, dropped=True)
 
 
+# One prune at a time (the nightly task and an operator's command): a session advisory lock on
+# PostgreSQL; SQLite lets one writer in at a time anyway.
+PRUNE_LOCK = 0x70_72_75_6E  # "prun"
+
+
+class PruneBusy(ApplicationError):
+    """Another prune is running (the nightly task, or `manage.py prune_decisions`)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Another prune of the decision log is running; nothing was done. Try again once "
+            "it has finished.",
+            code="prune_running",
+        )
+
+
+@contextmanager
+def _only_prune() -> Iterator[None]:
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [PRUNE_LOCK])
+        if not cursor.fetchone()[0]:
+            raise PruneBusy()
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [PRUNE_LOCK])
+
+
 def prune(*, dry_run: bool = False, by: str = TASK, now: datetime | None = None) -> list[Month]:
     """Drop (or, `dry_run`, only list) every month past retention in both logs, each in its own
-    transaction; the months, with what became of each."""
-    now = now or timezone.now()
+    transaction; the months, with what became of each. Refused (PruneBusy) while another prune
+    runs: two would race for the same partitions."""
+    with _only_prune():
+        return _prune(dry_run=dry_run, by=by, now=now or timezone.now())
+
+
+def _prune(*, dry_run: bool, by: str, now: datetime) -> list[Month]:
     done = []
     for log in LOGS.values():
         for month in expired(log, now):

@@ -5,11 +5,13 @@ rolled up first and audited with its row count; --dry-run changes nothing."""
 from datetime import UTC, date, datetime
 from io import StringIO
 
+import psycopg
 import pytest
 import time_machine
 from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Sum
 
@@ -290,3 +292,22 @@ def test_activity_is_rolled_up_while_the_decisions_that_logged_it_are_still_ther
     assert Activity.objects.count() == 1
     [rolled] = ActivityRollup.objects.filter(day=date(2025, 9, 20))
     assert (rolled.logged, rolled.count) == (True, 1)
+
+
+@pytest.mark.postgres
+def test_a_second_prune_while_one_runs_does_nothing_and_says_so(logs, frozen):
+    # Another session (the nightly task, say) holds the prune lock.
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"], port=db["PORT"], user=db["USER"], dbname=db["NAME"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s)", [retention.PRUNE_LOCK])
+        with pytest.raises(CommandError, match="Another prune of the decision log is running"):
+            call_command("prune_decisions", stdout=StringIO())
+        assert tasks.prune_decisions() == 0
+        assert not PrunedPartition.objects.exists()
+        assert len(_dates(Decision, "decided_at")) == 5
+        other.execute("SELECT pg_advisory_unlock(%s)", [retention.PRUNE_LOCK])
+    # Once it is done, the next prune goes ahead.
+    retention.prune()
+    assert _drops() == _expected_drops()

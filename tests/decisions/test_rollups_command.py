@@ -56,6 +56,7 @@ def test_with_a_day_it_re_rolls_that_day(yesterday):
         ("2026-13-01", "--day must be a date written YYYY-MM-DD; got '2026-13-01'."),
         ("yesterday", "--day must be a date written YYYY-MM-DD; got 'yesterday'."),
         ("", "--day must be a date written YYYY-MM-DD; got ''."),
+        ("0001-01-01", "--day must fall between the years 1970 and 2999."),
     ],
 )
 def test_a_bad_date_is_a_clear_error_and_changes_nothing(yesterday, value, message):

@@ -6,7 +6,7 @@ drop is in the audit trail as done by "manage.py prune_decisions", with its row 
 yet rolled up are rolled up first; a month with a day that cannot be is kept. `--dry-run` lists
 what would go and changes nothing (not even the rollups)."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from decisions import retention
 
@@ -22,7 +22,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, dry_run: bool, **options):
-        months = retention.prune(dry_run=dry_run, by=ACTOR)
+        try:
+            months = retention.prune(dry_run=dry_run, by=ACTOR)
+        except retention.PruneBusy as exc:
+            raise CommandError(exc.message) from None
         for month in months:
             self.stdout.write(self._line(month, dry_run=dry_run))
         gone = [month for month in months if month.dropped or (dry_run and not month.kept_because)]

@@ -11,6 +11,7 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from decisions import rollups
+from kernel.validation import year_refusal
 
 
 class Command(BaseCommand):
@@ -41,8 +42,12 @@ class Command(BaseCommand):
 
 def _parse(value: str) -> datetime.date:
     try:
-        return datetime.date.fromisoformat(value.strip())
+        day = datetime.date.fromisoformat(value.strip())
     except ValueError:
         raise CommandError(
             f"--day must be a date written YYYY-MM-DD; got '{value[:40]}'."
         ) from None
+    refusal = year_refusal(day, "--day")
+    if refusal:
+        raise CommandError(refusal)
+    return day
