@@ -30,14 +30,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(
+    name: str, default: int, *, low: int | None = None, high: int | None = None, unit: str = ""
+) -> int:
+    """A whole number from the environment; with `low` and `high`, refused outside them."""
     raw = os.environ.get(name)
-    if raw is None or not raw.strip():
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from exc
+    value = default
+    if raw is not None and raw.strip():
+        try:
+            value = int(raw)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must be a whole number; got {raw!r}.") from exc
+    if low is not None and high is not None and not low <= value <= high:
+        of = f" of {unit}" if unit else ""
+        raise ImproperlyConfigured(f"{name} must be a whole number{of} from {low} to {high}.")
+    return value
 
 
 def env_str(name: str, default: str = "") -> str:

@@ -204,9 +204,7 @@ if WEBHOOK_URLS and len(WEBHOOK_SECRET) < 16:
         "receivers to check the X-Portal-Signature header: generate one with "
         "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`."
     )
-WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
-if not 1 <= WEBHOOK_TIMEOUT_SECONDS <= 60:
-    raise ImproperlyConfigured("WEBHOOK_TIMEOUT_SECONDS must be between 1 and 60.")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, low=1, high=60, unit="seconds")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -326,19 +324,11 @@ BREAK_GLASS_MAX_HOURS = env_int("BREAK_GLASS_MAX_HOURS", 1)
 DECISION_COVERS_ACTIVITY_SECONDS = env_int("DECISION_COVERS_ACTIVITY_SECONDS", 300)
 # On PostgreSQL the decision log and activity are partitioned by month: the daily task keeps
 # this month's partition and this many more ready (decisions/partitions.py).
-PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3)
-if not 1 <= PARTITION_MONTHS_AHEAD <= 24:
-    raise ImproperlyConfigured("PARTITION_MONTHS_AHEAD must be between 1 and 24.")
+PARTITION_MONTHS_AHEAD = env_int("PARTITION_MONTHS_AHEAD", 3, low=1, high=24, unit="months")
 # Raw decisions and activity are kept this many days; whole months past it are dropped (rolled
 # up first: reports keep their daily counts). decisions/retention.py, manage.py prune_decisions.
-DECISION_RETENTION_DAYS = env_int("DECISION_RETENTION_DAYS", 400)
-ACTIVITY_RETENTION_DAYS = env_int("ACTIVITY_RETENTION_DAYS", 400)
-for _name, _days in (
-    ("DECISION_RETENTION_DAYS", DECISION_RETENTION_DAYS),
-    ("ACTIVITY_RETENTION_DAYS", ACTIVITY_RETENTION_DAYS),
-):
-    if not 1 <= _days <= 36_500:
-        raise ImproperlyConfigured(f"{_name} must be a whole number of days from 1 to 36500.")
+DECISION_RETENTION_DAYS = env_int("DECISION_RETENTION_DAYS", 400, low=1, high=36_500, unit="days")
+ACTIVITY_RETENTION_DAYS = env_int("ACTIVITY_RETENTION_DAYS", 400, low=1, high=36_500, unit="days")
 # Whether an action had a decision shortly before it (AGC-05) is read from the decisions: they
 # must outlive the activity they judge.
 if ACTIVITY_RETENTION_DAYS > DECISION_RETENTION_DAYS:
