@@ -74,7 +74,7 @@ def my_access(caller: Caller, agent: Agent) -> answers.EffectiveAccess:
                 for s in row.scoped
             ],
         )
-        for row in effective_access(agent)
+        for row in effective_access(agent.slug)
     ]
     return answers.EffectiveAccess(agent=agent.slug, capabilities=rows)
 

@@ -19,12 +19,12 @@ from django.utils.dateparse import parse_datetime
 from access.models import Grant
 from decisions.selectors import DecisionFacts
 from exceptions.models import PolicyException
-from registry.models import Agent, PolicyStatus, PolicyVersion
+from registry.models import Agent, Capability, PolicyStatus, PolicyVersion
 
 Pair = tuple[str, int]  # (agent slug, capability id)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Holding:
     """A grant or an exception in force: its id, scope (grants) and end."""
 
@@ -40,6 +40,9 @@ class ManyFacts:
     agents: dict[str, tuple[int, str, str]] = field(default_factory=dict)  # id, tier, status
     grants: dict[Pair, list[Holding]] = field(default_factory=lambda: defaultdict(list))
     exceptions: dict[Pair, list[Holding]] = field(default_factory=lambda: defaultdict(list))
+    # With every capability asked: the catalogue as text, "id risk key" by key, comma-joined
+    # (decisions.effective reads it; the same text as last time needs no parsing).
+    catalogue: str | None = None
 
     def for_pair(self, slug: str, capability_id: int | None) -> DecisionFacts:
         """What the single decision's query would have read for this agent and capability."""
@@ -63,6 +66,7 @@ def _sql(vendor: str, slugs: int, capabilities: int | None) -> str:
     `capabilities` None: every capability (an agent's effective access), no list bound."""
     quote = connection.ops.quote_name
     versions, agents = quote(PolicyVersion._meta.db_table), quote(Agent._meta.db_table)
+    catalogue = "NULL" if capabilities is not None else _catalogue_sql(vendor)
     grants, exceptions = quote(Grant._meta.db_table), quote(PolicyException._meta.db_table)
     as_text = "CAST({} AS VARCHAR(20))"
     in_slugs = _in([0] * slugs)
@@ -81,7 +85,7 @@ def _sql(vendor: str, slugs: int, capabilities: int | None) -> str:
         [
             "SELECT 'v', "
             + as_text.format(f"(SELECT MAX(number) FROM {versions} WHERE status = %s)")
-            + f", NULL, NULL, NULL, {no_end}",
+            + f", NULL, {catalogue}, NULL, {no_end}",
             f"SELECT 'a', {as_text.format('a.id')}, a.slug, a.tier, a.status, {no_end} "
             f"FROM {agents} a WHERE a.slug IN ({in_slugs})",
             # access.rules.grant_active_q, in SQL (as in decisions.selectors._facts_sql).
@@ -99,6 +103,18 @@ def _sql(vendor: str, slugs: int, capabilities: int | None) -> str:
             "AND (e.revoked_at IS NULL OR e.revoked_at > %s)",
         ]
     )
+
+
+def _catalogue_sql(vendor: str) -> str:
+    """One text of the whole catalogue, ordered by key: PostgreSQL orders inside the aggregate;
+    SQLite cannot, and its BINARY order is Python's, so decisions.effective sorts its rows."""
+    quote = connection.ops.quote_name
+    table, key = quote(Capability._meta.db_table), quote("key")
+    risk = "CASE WHEN high_risk THEN '1' ELSE '0' END"
+    row = f"CAST(id AS VARCHAR(20)) || ' ' || {risk} || ' ' || {key}"
+    if vendor == "postgresql":
+        return f"(SELECT string_agg({row}, ',' ORDER BY {key}) FROM {table})"
+    return f"(SELECT group_concat({row}, ',') FROM {table})"
 
 
 def _moment(value: Any) -> datetime:
@@ -137,6 +153,7 @@ def many_facts(*, slugs: set[str], capability_ids: set[int] | None, at: datetime
     for kind, value, slug, text, extra, expires_at in rows:
         if kind == "v":
             facts.policy_version = int(value) if value is not None else None
+            facts.catalogue = text
         elif kind == "a":
             facts.agents[slug] = (int(value), text, extra)
         else:

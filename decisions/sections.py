@@ -17,7 +17,7 @@ def effective_section(agent: Agent, user: AnyUser) -> dict | None:
         "key": "effective",
         "title": "Effective access now",
         "template": "decisions/_effective_section.html",
-        "rows": effective_access(agent, at=now),
+        "rows": effective_access(agent.slug, at=now),
         "at": now,
         "agent": agent,
     }

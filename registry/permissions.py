@@ -66,6 +66,11 @@ def may_read_agent_records(user: AnyUser, agent: Agent) -> bool:
     """What an agent holds (grants, exceptions, their scopes and windows, what it may do now):
     whoever reads those records (security, auditors, the agent's owner and team) and the
     gateways, which are told as much by every decision."""
-    if can(user, Action.CALL_DECISION_API) or agents_with_records_visible_to(user) is None:
+    if may_read_every_agents_records(user):
         return True
     return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)
+
+
+def may_read_every_agents_records(user: AnyUser) -> bool:
+    """`may_read_agent_records` for every agent, by role alone (no agent to look up)."""
+    return can(user, Action.CALL_DECISION_API) or agents_with_records_visible_to(user) is None

@@ -1,26 +1,19 @@
-"""/api/v1/decisions/batch/ (many decisions in one round trip) and
-/api/v1/agents/{slug}/effective/ (what an agent may do now, every capability)."""
+"""/api/v1/decisions/batch/: many decisions in one round trip."""
 
-from datetime import datetime
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from decisions.api.views import DecisionIn, DecisionOut, decision_input, shape_decision
-from decisions.effective import Effective, effective_access
 from decisions.limits import BATCH_MAX
 from decisions.services.batch import Ask, decide_many
 from kernel.api.inputs import unknown_fields
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
-from kernel.errors import ApplicationError, Forbidden
+from kernel.errors import ApplicationError
 from kernel.permissions import Action
-from registry.permissions import AGENT_RECORDS_REFUSAL, may_read_agent_records
-from registry.selectors.agents import agent_get
 
 
 class BatchIn(serializers.Serializer):
@@ -65,71 +58,3 @@ class DecisionBatch(APIView):
         asks = batch_input(request.data)
         decided = decide_many(asks, caller=request.user)
         return Response({"results": [shape_decision(result, pk) for result, pk in decided]})
-
-
-class ScopedGrantOut(serializers.Serializer):
-    grant = serializers.IntegerField()
-    scope = serializers.CharField()
-    until = serializers.DateTimeField()
-
-
-class EffectiveOut(serializers.Serializer):
-    capability = serializers.CharField()
-    high_risk = serializers.BooleanField()
-    decision = serializers.CharField()
-    reason = serializers.CharField()
-    until = serializers.DateTimeField(allow_null=True, help_text="null: a standing rule")
-    grant = serializers.IntegerField(allow_null=True)
-    exception = serializers.IntegerField(allow_null=True)
-    scoped = ScopedGrantOut(many=True, help_text="grants that allow it for some scopes only")
-
-
-class AgentEffectiveOut(serializers.Serializer):
-    agent = serializers.CharField()
-    at = serializers.DateTimeField()
-    capabilities = EffectiveOut(many=True)
-
-
-_MOMENT = serializers.DateTimeField()
-
-
-def effective_json(agent: str, at: datetime, rows: list[Effective]) -> dict[str, Any]:
-    """`AgentEffectiveOut(...).data`, built directly: the nested serializer spends more on 500
-    rows than deciding them does. Times through DRF's own DateTimeField; the tests hold both
-    to the same output (tests/decisions/test_effective.py)."""
-    moment = _MOMENT.to_representation
-    return {
-        "agent": agent,
-        "at": moment(at),
-        "capabilities": [
-            {
-                "capability": row.capability,
-                "high_risk": row.high_risk,
-                "decision": row.decision,
-                "reason": row.reason,
-                "until": moment(row.until) if row.until is not None else None,
-                "grant": row.grant,
-                "exception": row.exception,
-                "scoped": [
-                    {"grant": s.grant, "scope": s.scope, "until": moment(s.until)}
-                    for s in row.scoped
-                ],
-            }
-            for row in rows
-        ],
-    }
-
-
-class AgentEffective(APIView):
-    permission_classes = [ActionPermission]
-    action_permissions = {"read": Action.VIEW_INVENTORY}
-
-    @extend_schema(responses=AgentEffectiveOut)
-    def get(self, request: Request, slug: str) -> Response:
-        """Every capability in the catalogue with the decision the agent would get now (an
-        unscoped question), why, and until when. Nothing is recorded."""
-        agent = agent_get(slug)
-        if not may_read_agent_records(request.user, agent):
-            raise Forbidden(AGENT_RECORDS_REFUSAL)
-        now = timezone.now()
-        return Response(effective_json(agent.slug, now, effective_access(agent, at=now)))

@@ -1,8 +1,9 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from decisions.api.batch import AgentEffective, DecisionBatch
+from decisions.api.batch import DecisionBatch
 from decisions.api.cedar import AgentCedarEntities, PolicyVersionCedar
+from decisions.api.effective import effective_endpoint
 from decisions.api.views import ActivityViewSet, DecisionViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -12,7 +13,7 @@ router.register("activity", ActivityViewSet, basename="activity")
 
 urlpatterns = [
     path("decisions/batch/", DecisionBatch.as_view(), name="decision-batch"),
-    path("agents/<slug:slug>/effective/", AgentEffective.as_view(), name="agent-effective"),
+    path("agents/<slug:slug>/effective/", effective_endpoint, name="agent-effective"),
     path("policy/versions/<int:number>/cedar/", PolicyVersionCedar.as_view(), name="policy-cedar"),
     path(
         "agents/<slug:slug>/cedar-entities/",

@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from decisions.api.batch import AgentEffectiveOut, effective_json
+from decisions.api.effective import AgentEffectiveOut, effective_body, effective_json
 from decisions.effective import effective_access
 from decisions.models import Decision
 from decisions.services.engine import evaluate
+from registry.models import Capability
 from tests.decisions.fixtures import make_exception, make_grant
 from tests.registry.factories import (
     AgentFactory,
@@ -97,11 +98,48 @@ def test_the_answer_is_the_serializers_to_the_letter(world):
     """The endpoint builds its JSON directly (500 rows through nested serializers cost more
     than deciding them); AgentEffectiveOut stays its schema and says what it must be."""
     now = timezone.now()
-    rows = effective_access(world["agent"], at=now)
+    rows = effective_access("prod-bot", at=now)
     assert any(row.until for row in rows)
     assert any(row.scoped for row in rows)
     expected = AgentEffectiveOut({"agent": "prod-bot", "at": now, "capabilities": rows}).data
     assert effective_json("prod-bot", now, rows) == json.loads(json.dumps(expected))
+
+
+def test_a_token_caller_and_a_session_get_the_same_document(api, client, security, world):
+    """A token GET takes the fast path (its JSON written directly, rows that hold nothing
+    encoded once); a signed-in browser goes through DRF. The same document either way."""
+    by_token = api.as_user(security).get(URL.format("prod-bot"))
+    client.force_login(security)
+    by_session = client.get(URL.format("prod-bot"), HTTP_ACCEPT="application/json")
+    assert by_token["Content-Type"] == by_session["Content-Type"] == "application/json"
+    fast, drf = by_token.json(), by_session.json()
+    assert fast.pop("at")
+    assert drf.pop("at")
+    assert fast == drf
+    now = timezone.now()
+    rows = effective_access("prod-bot", at=now)
+    assert json.loads(effective_body("prod-bot", now, rows)) == effective_json(
+        "prod-bot", now, rows
+    )
+
+
+def test_the_schema_still_documents_the_endpoint(api, security):
+    schema = api.as_user(security).get("/api/schema/?format=json").json()
+    operation = schema["paths"]["/api/v1/agents/{slug}/effective/"]["get"]
+    assert "AgentEffectiveOut" in json.dumps(operation["responses"]["200"])
+
+
+def test_a_capability_added_or_re_rated_shows_at_once(api, security, world):
+    client = api.as_user(security)
+    before = by_capability(client.get(URL.format("prod-bot")).json())
+    assert "slack:post" not in before
+    assert before["github:read"]["high_risk"] is False
+    capability("slack:post")
+    Capability.objects.filter(key="github:read").update(high_risk=True)
+    after = by_capability(client.get(URL.format("prod-bot")).json())
+    assert after["slack:post"]["decision"] == "deny"
+    assert after["github:read"]["high_risk"] is True
+    assert list(after) == sorted(after)  # still in catalogue order
 
 
 def test_a_newly_published_rule_shows_at_once(api, security, world):
