@@ -65,6 +65,7 @@ def exception_list(request: HttpRequest) -> HttpResponse:
             "query": query,
             "sort": sort,
             "soon_days": EXPIRING_SOON_DAYS,
+            "expiring_soon": f"?expiring_within_days={EXPIRING_SOON_DAYS}&sort=expires",
         },
     )
 

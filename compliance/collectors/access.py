@@ -23,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, failing_first, tally
 from compliance.collectors.links import agent_url, url_or_blank
 from compliance.collectors.people import security_people
 from compliance.collectors.policy import high_risk_slots, versions_in_force
@@ -261,18 +261,14 @@ def _request_rows(
     requests: "QuerySet[WithAnnotations[AccessRequest]]", failing: Q
 ) -> QuerySet[Any]:
     """The failing requests first."""
-    return (
-        requests.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
-        .order_by("-failing", "-decided_at", "-pk")
-        .values_list(
-            "pk",
-            "agent__slug",
-            "agent__tier",
-            "capability__key",
-            "requested_by__username",
-            "break_glass",
-            "failing",
-        )
+    return failing_first(requests, failing, "-decided_at", "-pk").values_list(
+        "pk",
+        "agent__slug",
+        "agent__tier",
+        "capability__key",
+        "requested_by__username",
+        "break_glass",
+        "failing",
     )
 
 

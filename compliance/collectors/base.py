@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import Aggregate, Count, Q, QuerySet
+from django.db.models import Aggregate, Case, Count, Exists, IntegerField, Q, QuerySet, Value, When
 
 from compliance.collectors.population import Population, Sample
 from compliance.period import Period
@@ -89,6 +89,17 @@ def tally(rows: QuerySet[Any], failing: Q, figures: dict[str, Q | Aggregate]) ->
         failed=counts["failed"],
         figures={name: counts[alias] for alias, name in aliases.items()},
     )
+
+
+def flag(condition: Q | Exists) -> Case:
+    """1 where `condition` holds, else 0 (an annotation a sample says "failed" by)."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def failing_first(rows: QuerySet[Any], failing: Q, *order: str) -> QuerySet[Any]:
+    """`rows` with `failing` (1 or 0) annotated, the failing first, then by `order`: what a
+    collector's samples and population list."""
+    return rows.annotate(failing=flag(failing)).order_by("-failing", *order)
 
 
 class Collector:

@@ -5,7 +5,6 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.conf import settings
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     Exists,
@@ -18,11 +17,10 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Concat, Length, Replace, StrIndex
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, flag, tally
 from compliance.collectors.links import agent_url
 from compliance.collectors.population import Population, Rows, Sample, each
 from compliance.period import Period
@@ -46,10 +44,6 @@ class Judged(TypedDict):
     unallowed: int
     stale_key: int
     failing: int
-
-
-def _flag(condition: Q | Exists) -> Case:
-    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
 def credentials_judged(period: Period) -> "QuerySet[WithAnnotations[IssuedCredential, Judged]]":
@@ -94,13 +88,13 @@ def credentials_judged(period: Period) -> "QuerySet[WithAnnotations[IssuedCreden
             allowed=Coalesce(Subquery(allowed, output_field=IntegerField()), Value(0)),
         )
         .annotate(
-            too_long=_flag(Q(lifetime__gt=max_ttl)),
-            inactive=_flag(~Q(agent_status=AgentStatus.ACTIVE)),
-            unallowed=_flag(
+            too_long=flag(Q(lifetime__gt=max_ttl)),
+            inactive=flag(~Q(agent_status=AgentStatus.ACTIVE)),
+            unallowed=flag(
                 Q(allowed__lt=F("asked"))
                 | Q(Exists(for_this.filter(decision=DecisionOutcome.DENY)))
             ),
-            stale_key=_flag(Q(key_age__gt=max_key_age)),
+            stale_key=flag(Q(key_age__gt=max_key_age)),
         )
         .annotate(failing=F("too_long") + F("inactive") + F("unallowed") + F("stale_key"))
     )

@@ -25,7 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, tally
+from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, failing_first, tally
 from compliance.collectors.links import url_or_blank
 from compliance.collectors.people import security_people
 from compliance.collectors.population import Population, Rows, Sample, each
@@ -143,9 +143,7 @@ def _exception_rows(
 ) -> QuerySet[Any]:
     """The failing exceptions first."""
     return (
-        exceptions.annotate(failing=Case(When(failing, then=Value(1)), default=Value(0)))
-        .order_by("-failing", "-starts_at", "-pk")
-        .values_list(
+        failing_first(exceptions, failing, "-starts_at", "-pk").values_list(
             "pk", "title", "risk", "agent__slug", "capability__key", "approvers",
             "starts_at", "expires_at", "failing",
         )

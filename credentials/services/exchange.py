@@ -124,7 +124,7 @@ def exchange(*, subject_token: str, scope: str, resource: list[str]) -> Issued:
         record_with(results, credential_jti=jti)
         description = " ".join(f"{r.capability_key}: {r.reason}" for r in denied)
         _refuse(verified, now, "invalid_scope", description, binding)
-    return _issue(jti, binding, verified, results, target, now)
+    return _issue(_credential(jti, binding, verified, results, target, now), results)
 
 
 def workload_binding(subject_token: str, *, now: datetime) -> tuple[VerifiedToken, IdentityBinding]:
@@ -343,17 +343,9 @@ def access_claims(credential: IssuedCredential) -> dict[str, object]:
     }
 
 
-def _issue(
-    jti: str,
-    binding: IdentityBinding,
-    verified: VerifiedToken,
-    results: list[DecisionResult],
-    resource: str,
-    now: datetime,
-) -> Issued:
+def _issue(credential: IssuedCredential, results: list[DecisionResult]) -> Issued:
     """Sign, then record (with the decisions, one statement); the token is returned only once
     its record is committed."""
-    credential = _credential(jti, binding, verified, results, resource, now)
     signer = _signer()
     credential.signing_key = signer.row
     token = jwt.encode(
@@ -364,7 +356,7 @@ def _issue(
     )
     try:
         credential.pk = record_with(
-            results, credential_jti=jti, then=_credential_insert(credential)
+            results, credential_jti=credential.jti, then=_credential_insert(credential)
         )
         credential._state.adding = False
     except DatabaseError:

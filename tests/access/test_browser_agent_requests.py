@@ -88,7 +88,7 @@ def test_alice_confirms_what_her_agent_asked_for_then_sam_approves_it(
     expect(listed.get_by_test_id("filed-by-agent")).to_have_text("filed by the agent")
     listed.get_by_role("link", name=f"#{filed.pk}").click()
 
-    expect(page.get_by_test_id("request-status")).to_have_text("awaiting_owner")
+    expect(page.get_by_test_id("request-status")).to_have_text("awaiting owner confirmation")
     expect(page.get_by_test_id("filed-by-agent")).to_have_text(
         f"Filed by agent payments-fixer through MCP for owner alice (workload identity {WORKLOAD})"
     )
