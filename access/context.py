@@ -8,7 +8,7 @@ from access.models import AccessRequest
 from access.rules import grant_active_q
 from access.selectors import grants_visible_to
 from access.services import approver_rule_for
-from approvals.rules import waiting_for, why_approvers
+from approvals import rules
 from kernel.permissions import AnyUser
 from registry.models import Agent
 
@@ -16,24 +16,9 @@ from registry.models import Agent
 CONTEXT_GRANTS_SHOWN = 10
 
 
-def approver_rule(access_request: AccessRequest) -> str:
-    """Why the request needs its approvers (empty for jit and break-glass: none needed)."""
-    if not access_request.required_approvals:
-        return ""
-    rule = approver_rule_for(access_request.agent, access_request.capability)
-    return why_approvers(access_request.required_approvals, rule)
-
-
 def with_approver_rules(requests: Iterable[AccessRequest]) -> None:
-    """Set `approver_rule` and `waiting` (who is still missing) on each request, for pages;
-    reads the prefetched approvals."""
-    for access_request in requests:
-        approved = len(access_request.approvals.all())
-        # Display values for the page, not model fields.
-        setattr(access_request, "approver_rule", approver_rule(access_request))  # noqa: B010
-        setattr(  # noqa: B010
-            access_request, "waiting", waiting_for(approved, access_request.required_approvals)
-        )
+    """Why each request needs its approvers and who is still missing (approvals.rules)."""
+    rules.with_approver_rules(requests, lambda r: approver_rule_for(r.agent, r.capability))
 
 
 def agent_grants_context(agents: Sequence[Agent], user: AnyUser) -> dict:

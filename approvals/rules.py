@@ -5,7 +5,9 @@ exceptions.services `approver_rule_for`, whose `.count` is `required_approvals_f
 reason travels with the number, so pages never restate the rule.
 """
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 NUMBERS = {1: "one", 2: "two", 3: "three", 4: "four"}
 ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth"}
@@ -51,3 +53,15 @@ def waiting_for(approved: int, required: int) -> str:
     if missing == 1:
         return f"waiting for a {ORDINALS.get(required, f'#{required}')} security approver"
     return f"waiting for {number(missing)} more security approvers"
+
+
+def with_approver_rules(subjects: Iterable[Any], rule: Callable[[Any], ApproverRule]) -> None:
+    """Set, for pages, `approver_rule` (why each subject needs its approvers, by `rule`: the
+    workflow's `approver_rule_for` as it reads now; empty when it needs none) and `waiting`
+    (who is still missing) on each subject; reads the prefetched approvals."""
+    for subject in subjects:
+        required = subject.required_approvals
+        why = why_approvers(required, rule(subject)) if required else ""
+        # Display values for the page, not model fields.
+        setattr(subject, "approver_rule", why)  # noqa: B010
+        setattr(subject, "waiting", waiting_for(len(subject.approvals.all()), required))  # noqa: B010
