@@ -1,4 +1,4 @@
-"""What exceptions ask before a step ends one early (approvals.confirm)."""
+"""What exceptions ask before revoking one or withdrawing a request (approvals.confirm)."""
 
 from approvals.confirm import Confirmation
 
@@ -13,4 +13,16 @@ REVOKE_EXCEPTION = Confirmation(
     submit="Revoke exception",
     keep="Keep the exception",
     reason="Why is it revoked? (required; kept in the audit trail)",
+)
+
+WITHDRAW_EXCEPTION = Confirmation(
+    url_name="exceptions:withdraw",
+    label="Withdraw this request…",
+    title="Withdraw exception request #{t.pk}: {t.title}?",
+    consequence=(
+        "Security stops seeing it in their queue and it can no longer be approved; it was "
+        "never in force. To ask again, file a new exception."
+    ),
+    submit="Withdraw request",
+    keep="Keep the request",
 )

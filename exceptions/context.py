@@ -3,27 +3,16 @@ missing, the policy rule it deviates from, and how long it would last."""
 
 from collections.abc import Iterable
 
-from approvals.rules import waiting_for, why_approvers
+from approvals import rules
 from exceptions.models import PolicyException
 from exceptions.services import approver_rule_for
 from registry.models import PolicyRule
 from registry.selectors.policy import policy_latest_published
 
 
-def approver_rule(exception: PolicyException) -> str:
-    return why_approvers(exception.required_approvals, approver_rule_for(exception.risk))
-
-
 def with_approver_rules(exceptions: Iterable[PolicyException]) -> None:
-    """Set `approver_rule` and `waiting` (who is still missing) on each exception, for pages;
-    reads the prefetched approvals."""
-    for exception in exceptions:
-        approved = len(exception.approvals.all())
-        # Display values for the page, not model fields.
-        setattr(exception, "approver_rule", approver_rule(exception))  # noqa: B010
-        setattr(  # noqa: B010
-            exception, "waiting", waiting_for(approved, exception.required_approvals)
-        )
+    """Why each exception needs its approvers and who is still missing (approvals.rules)."""
+    rules.with_approver_rules(exceptions, lambda e: approver_rule_for(e.risk))
 
 
 def with_rules_deviated_from(exceptions: Iterable[PolicyException]) -> None:

@@ -30,6 +30,7 @@ class ExceptionStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     EXPIRED = "expired", "Expired"
     REVOKED = "revoked", "Revoked"
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 class PolicyException(ApprovalWorkflow):
@@ -41,6 +42,7 @@ class PolicyException(ApprovalWorkflow):
 
     # Statuses of exceptions that were approved at some point: with the times and
     # `revoked_at`, they answer "was it in force at moment t" for past moments too.
+    # Never `withdrawn`: only a pending exception is withdrawn, so it was never in force.
     EVER_ACTIVE_STATUSES = (
         ExceptionStatus.ACTIVE,
         ExceptionStatus.EXPIRED,
@@ -85,6 +87,9 @@ class PolicyException(ApprovalWorkflow):
     )
     revoke_reason = models.TextField(blank=True)
     expired_at = models.DateTimeField(null=True, blank=True, help_text="set by the periodic task")
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="when its requester took it back while it was pending"
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

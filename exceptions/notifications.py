@@ -103,6 +103,21 @@ def exception_decided(pk: int) -> Event | None:
 
 
 @notice
+def exception_withdrawn(pk: int) -> Event:
+    """Security, told by `exception_waiting` that it waits: its requester withdrew it."""
+    exception = _load(pk)
+    return _about(
+        exception,
+        "exception.withdrawn",
+        subject=f"Exception #{pk} withdrawn: {exception.title}",
+        body=_describe(exception)
+        + "Withdrawn by its requester before it was decided: nothing to approve. "
+        + f"Everything waiting for security: {link('approvals:queue')}\n",
+        recipients=security_addresses(),
+    )
+
+
+@notice
 def exception_expiring(reminder_pk: int) -> Event:
     """Requester, agent owner and security: an exception ends soon; renew it or let it go."""
     reminder = ExceptionReminder.objects.get(pk=reminder_pk)

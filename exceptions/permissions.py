@@ -54,6 +54,15 @@ def can_revoke(user: AnyUser) -> bool:
     return can(user, Action.APPROVE)
 
 
+WITHDRAW_REFUSAL = "Only the person who requested the exception can withdraw it."
+
+
+def can_withdraw(user: AnyUser, exception: PolicyException) -> bool:
+    """Only its requester takes back an exception request (while it is pending: the
+    pipeline refuses the other statuses). Not the agent's owner, not security: they reject."""
+    return can(user, Action.REQUEST_EXCEPTION) and exception.requested_by_id == user.pk
+
+
 def renewal_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     """Renewal is asked for by whoever is accountable: the requester or the agent's owner."""
     if not can(user, Action.REQUEST_EXCEPTION):

@@ -1,9 +1,9 @@
 """Policy exceptions: every transition, and nothing else.
 
-Pipeline: pending → active | rejected; active → expired | revoked (ALLOWED below). Each
-transition runs in one transaction that re-reads the row with SELECT … FOR UPDATE, so two
+Pipeline: pending → active | rejected | withdrawn; active → expired | revoked (ALLOWED below).
+Each transition runs in one transaction that re-reads the row with SELECT … FOR UPDATE, so two
 security members pressing the final Approve at once activate the exception exactly once, and a
-rejected exception can never be approved. Notifications go out on commit.
+rejected or withdrawn exception can never be approved. Notifications go out on commit.
 """
 
 from datetime import datetime, timedelta
@@ -44,11 +44,16 @@ from kernel.validation import required_text
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
-    ExceptionStatus.PENDING: {ExceptionStatus.ACTIVE, ExceptionStatus.REJECTED},
+    ExceptionStatus.PENDING: {
+        ExceptionStatus.ACTIVE,
+        ExceptionStatus.REJECTED,
+        ExceptionStatus.WITHDRAWN,
+    },
     ExceptionStatus.ACTIVE: {ExceptionStatus.EXPIRED, ExceptionStatus.REVOKED},
     ExceptionStatus.REJECTED: set(),
     ExceptionStatus.EXPIRED: set(),
     ExceptionStatus.REVOKED: set(),
+    ExceptionStatus.WITHDRAWN: set(),
 }
 PIPELINE = Pipeline(noun="exception", allowed=ALLOWED)
 
@@ -304,6 +309,41 @@ def exception_reject(*, actor: User, exception: PolicyException, comment: str) -
         fields={"rejected_at": timezone.now(), "rejected_by": actor, "rejection_comment": comment},
         related=("agent", "agent__team"),
         notice=notifications.exception_decided,
+    )
+
+
+def check_withdrawable(exception: PolicyException) -> None:
+    """Only a pending exception is withdrawn; the refusal says what to do instead."""
+    if exception.status == ExceptionStatus.PENDING:
+        return
+    instead = (
+        " It is in force: ask security to revoke it if it is no longer needed."
+        if exception.status == ExceptionStatus.ACTIVE
+        else ""
+    )
+    raise ApplicationError(
+        f"Exception #{exception.pk} is {exception.status}: only a pending exception request "
+        f"can be withdrawn.{instead}",
+        code="invalid_transition",
+    )
+
+
+@transaction.atomic
+def exception_withdraw(*, actor: User, exception: PolicyException) -> PolicyException:
+    """The requester takes back a pending exception: it leaves security's queue, can no
+    longer be approved and was never in force. Security, told it waits, is told it is gone."""
+    # Who requested it never changes, so the unlocked row can answer who may withdraw it.
+    if not permissions.can_withdraw(actor, exception):
+        raise Forbidden(permissions.WITHDRAW_REFUSAL)
+    return approvals.close(
+        actor=actor,
+        subject=exception,
+        pipeline=PIPELINE,
+        status=ExceptionStatus.WITHDRAWN,
+        fields={"withdrawn_at": timezone.now()},
+        related=("agent", "agent__team"),
+        check=check_withdrawable,
+        notice=notifications.exception_withdrawn,
     )
 
 

@@ -14,4 +14,5 @@ urlpatterns = [
     path("<int:pk>/approve/", views.exception_approve, name="approve"),
     path("<int:pk>/reject/", views.exception_reject, name="reject"),
     path("<int:pk>/revoke/", views.exception_revoke, name="revoke"),
+    path("<int:pk>/withdraw/", views.exception_withdraw, name="withdraw"),
 ]

@@ -1,4 +1,4 @@
-"""Exception pages: list, request, detail (with its decisions), renew, revoke; thin views."""
+"""Exception pages: list, request, detail (with its decisions), renew, revoke, withdraw."""
 
 from auditlog.models import LogEntry
 from django.contrib import messages
@@ -14,7 +14,7 @@ from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
 from approvals.rules import waiting_for
 from exceptions import permissions, rules, selectors, services
-from exceptions.confirmations import REVOKE_EXCEPTION
+from exceptions.confirmations import REVOKE_EXCEPTION, WITHDRAW_EXCEPTION
 from exceptions.context import with_approver_rules, with_rules_deviated_from
 from exceptions.filters import EXCEPTION_SORT
 from exceptions.forms import ExceptionForm, RenewForm, exception_filter_form
@@ -145,6 +145,9 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "revoke": REVOKE_EXCEPTION.offer(exception)
             if running and permissions.can_revoke(user)
             else None,
+            "withdraw": WITHDRAW_EXCEPTION.offer(exception)
+            if pending and permissions.can_withdraw(user, exception)
+            else None,
             "can_renew": running and permissions.renewal_refusal(user, exception) is None,
             "chain": selectors.renewal_chain(exception),
             "history": _history(exception),
@@ -213,3 +216,23 @@ def exception_revoke(
     reason = request.POST.get("reason", "")
     services.exception_revoke(actor=request.user, exception=target, reason=reason)
     return f"Exception #{target.pk} revoked: decisions stop honouring it now.", target
+
+
+def _withdrawable(user: User, exception: PolicyException) -> None:
+    """What withdrawing would refuse, said on the confirmation page before anyone confirms."""
+    if not permissions.can_withdraw(user, exception):
+        raise Forbidden(permissions.WITHDRAW_REFUSAL)
+    services.check_withdrawable(exception)
+
+
+@confirmed_step(
+    Action.REQUEST_EXCEPTION,
+    load=selectors.exception_get_for_user,
+    confirmation=WITHDRAW_EXCEPTION,
+    check=_withdrawable,
+)
+def exception_withdraw(
+    request: AuthenticatedHttpRequest, target: PolicyException
+) -> tuple[str, PolicyException]:
+    services.exception_withdraw(actor=request.user, exception=target)
+    return f"Exception request #{target.pk} withdrawn: security no longer sees it.", target

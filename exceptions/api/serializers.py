@@ -104,6 +104,7 @@ class ExceptionOut(serializers.ModelSerializer):
             "revoked_at",
             "revoked_by",
             "revoke_reason",
+            "withdrawn_at",
         ]
 
     def get_in_force(self, exception: PolicyException) -> bool:

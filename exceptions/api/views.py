@@ -1,4 +1,4 @@
-"""GET/POST /api/v1/exceptions/ and the approve, reject, revoke and renew actions."""
+"""GET/POST /api/v1/exceptions/ and the approve, reject, revoke, renew and withdraw actions."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -22,6 +22,7 @@ EXCEPTION_ACTIONS = {
     "read": Action.VIEW_PORTAL,
     "create": Action.REQUEST_EXCEPTION,
     "renew": Action.REQUEST_EXCEPTION,
+    "withdraw": Action.REQUEST_EXCEPTION,
     "approve": Action.APPROVE,
     "reject": Action.APPROVE,
     "revoke": Action.APPROVE,
@@ -29,7 +30,8 @@ EXCEPTION_ACTIONS = {
 
 
 class ExceptionViewSet(ScopedViewSet):
-    """Time-boxed policy exceptions. POST files one; approve/reject/revoke/renew move it on."""
+    """Time-boxed policy exceptions. POST files one; approve/reject/revoke/renew move it on;
+    its requester withdraws it while it is pending."""
 
     serializer_class = ExceptionOut
     answer_serializer_class = ExceptionDetailOut
@@ -58,6 +60,7 @@ class ExceptionViewSet(ScopedViewSet):
     approve = step_action("approve", services.exception_approve, CommentIn)
     reject = step_action("reject", services.exception_reject, RequiredCommentIn)
     revoke = step_action("revoke", services.exception_revoke, ReasonIn)
+    withdraw = step_action("withdraw", services.exception_withdraw, None)
 
     @extend_schema(request=RenewIn, responses={201: ExceptionDetailOut})
     @action(detail=True, methods=["post"])

@@ -152,7 +152,7 @@ def test_reading_per_role(api, users, world, role):
 
 
 # endpoint -> expected status per role, on a pending high-risk exception eve filed for pay-bot
-# (approve/reject) or on an active one (revoke/renew).
+# (approve/reject/withdraw) or on an active one (revoke/renew).
 ACTIONS = {
     "approve": ({"comment": "ok"}, {"security": 200, "second_security": 200}),
     "reject": ({"comment": "no"}, {"security": 200, "second_security": 200}),
@@ -161,6 +161,7 @@ ACTIONS = {
         {"expires_at": in_days(25).isoformat(), "justification": "still needed"},
         {"engineer": 201},
     ),
+    "withdraw": ({}, {"engineer": 200}),
 }
 
 
@@ -168,15 +169,15 @@ ACTIONS = {
 @pytest.mark.parametrize("role", ROLES)
 def test_actions_per_role(api, users, world, endpoint, role):
     data, allowed = ACTIONS[endpoint]
-    if endpoint in ("approve", "reject"):
+    if endpoint in ("approve", "reject", "withdraw"):
         exception = ExceptionFactory(agent=world["agent"], risk="high")
     else:
         exception = active_exception(agent=world["agent"], risk="high")
     before = snapshot()
     response = post(api, users[role], f"{URL}{exception.pk}/{endpoint}/", data)
-    # A wrong role is a 403 before the exception is looked up; oscar may renew (his role)
-    # but never sees another team's exception (404).
-    hidden = 404 if endpoint == "renew" else 403
+    # A wrong role is a 403 before the exception is looked up; oscar may renew and withdraw
+    # (his role) but never sees another team's exception (404).
+    hidden = 404 if endpoint in ("renew", "withdraw") else 403
     denied = {"anonymous": 401, "other_engineer": hidden}.get(role, 403)
     assert response.status_code == allowed.get(role, denied), response.content
     assert "detail" in response.json() or response.status_code < 300
@@ -241,7 +242,7 @@ def test_action_bad_input_is_a_400_and_changes_nothing(
 
 @pytest.mark.parametrize("forged", ["999999", "abc", "1e9", "-1", "99999999999999999999999"])
 def test_forged_ids_are_404(api, security, world, forged):
-    for suffix in ["", "approve/", "reject/", "revoke/", "renew/"]:
+    for suffix in ["", "approve/", "reject/", "revoke/", "renew/", "withdraw/"]:
         client = api.as_user(security)
         url = f"{URL}{forged}/{suffix}"
         response = client.get(url) if not suffix else client.post(url, {}, format="json")

@@ -90,3 +90,19 @@ def test_approve_and_reject_at_once_leave_one_outcome(pending):
     assert outcomes in (["active", "invalid_transition"], ["invalid_transition", "rejected"])
     assert pending.status in ("active", "rejected")
     assert PolicyException.objects.count() == 1
+
+
+def test_withdraw_and_the_final_approval_at_once_leave_one_outcome(pending):
+    first, second = make_user("a1", "security"), make_user("a2", "security")
+    services.exception_approve(actor=first, exception=pending)
+    outcomes = race(
+        [
+            lambda: services.exception_approve(actor=second, exception=pending),
+            lambda: services.exception_withdraw(actor=pending.requested_by, exception=pending),
+        ]
+    )
+    pending.refresh_from_db()
+    # Whoever locks the row second finds it no longer pending: never approved once withdrawn.
+    assert outcomes in (["active", "invalid_transition"], ["invalid_transition", "withdrawn"])
+    assert pending.status in ("active", "withdrawn")
+    assert (pending.withdrawn_at is None) == (pending.status == "active")

@@ -113,6 +113,7 @@ STATUSES = list(ExceptionStatus)
 ALLOWED_PAIRS = {
     ("pending", "active"),
     ("pending", "rejected"),
+    ("pending", "withdrawn"),
     ("active", "expired"),
     ("active", "revoked"),
 }
@@ -139,6 +140,8 @@ def _move(action, exception, security):
         return services.exception_reject(actor=security, exception=exception, comment="c")
     if action == "revoked":
         return services.exception_revoke(actor=security, exception=exception, reason="r")
+    if action == "withdrawn":
+        return services.exception_withdraw(actor=exception.requested_by, exception=exception)
     with time_machine.travel(exception.expires_at + timedelta(seconds=1)):
         if upkeep.exceptions_mark_expired() == 0:
             raise ApplicationError("nothing expired", code="invalid_transition")
@@ -146,7 +149,7 @@ def _move(action, exception, security):
 
 
 @pytest.mark.parametrize("source", STATUSES)
-@pytest.mark.parametrize("target", ["active", "rejected", "revoked", "expired"])
+@pytest.mark.parametrize("target", ["active", "rejected", "revoked", "expired", "withdrawn"])
 def test_every_service_follows_the_table(security, world, source, target):
     exception = ExceptionFactory(
         agent=world["agent"], status=source, risk="low", capability=world["jira"]
