@@ -1,13 +1,22 @@
-"""In a real browser: alice asks for a high-risk exception, sam and sara approve, it is active."""
+"""In a real browser: alice asks for a high-risk exception, sam and sara approve, it is active;
+another she withdraws before it is decided, and security no longer sees it."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from exceptions import services
+from registry.models import Agent, Capability
+from tests.portal.test_accessibility import axe_source, check  # noqa: F401 (a fixture)
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"  # screenshots (gitignored)
 
 
 @pytest.fixture
@@ -69,3 +78,50 @@ def test_alice_asks_sam_and_sara_approve_alice_sees_it_active(live_server, page:
     expect(row).to_contain_text("Rotate the payments signing key")
     expect(row).to_contain_text("vault:read_secret")
     expect(row.get_by_test_id("exception-status")).to_have_text("active")
+
+
+def test_alice_withdraws_her_request_and_security_no_longer_sees_it(
+    live_server,
+    page: Page,
+    demo,
+    axe_source,  # noqa: F811 (the fixture imported above)
+):
+    base = live_server.url
+    filed = services.exception_request(
+        actor=User.objects.get(username="alice"),
+        title="Read the staging vault",
+        agent=Agent.objects.get(slug="payments-fixer"),
+        capability=Capability.objects.get(key="vault:read_secret"),
+        justification="Filed for the wrong agent.",
+        risk="critical",
+        expires_at=timezone.now() + timedelta(days=5),
+        compensating_controls="Every read alerts #sec-alerts.",
+    )
+    login(page, base, "sam")
+    page.goto(f"{base}/approvals/")
+    expect(page.locator("main")).to_contain_text("Read the staging vault")
+
+    login(page, base, "alice")
+    page.goto(f"{base}/exceptions/{filed.pk}/")
+    dialog = page.locator(f"#confirm-exceptions-withdraw-{filed.pk}")
+    expect(dialog).to_be_hidden()
+    page.get_by_role("link", name="Withdraw this request…").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading")).to_have_text(
+        f"Withdraw exception request #{filed.pk}: Read the staging vault?"
+    )
+    assert check(page, axe_source, "withdraw dialog") == []
+    dialog.get_by_role("button", name="Withdraw request").click()
+
+    expect(page.get_by_role("status").first).to_have_text(
+        f"Exception request #{filed.pk} withdrawn: security no longer sees it."
+    )
+    expect(page.get_by_test_id("exception-status")).to_have_text("withdrawn")
+    expect(page.get_by_test_id("withdrawn")).to_contain_text("by alice")
+    expect(page.get_by_role("link", name="Withdraw this request…")).to_have_count(0)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exception-withdrawn.png"), full_page=True)
+
+    login(page, base, "sam")
+    page.goto(f"{base}/approvals/")
+    expect(page.locator("main")).not_to_contain_text("Read the staging vault")
