@@ -159,6 +159,16 @@ def exception_rejected(world) -> Act:
     return act
 
 
+def exception_withdrawn(world) -> Act:
+    exception = _pending_exception(world)
+
+    def act():
+        exceptions.exception_withdraw(actor=exception.requested_by, exception=exception)
+        return exception.pk, f"/exceptions/{exception.pk}/"
+
+    return act
+
+
 def exception_expiring(world) -> Act:
     exception = ExceptionFactory(
         agent=world["sandbox"],
@@ -218,6 +228,7 @@ SCENARIOS = {
     "exception filed": _s("exception.filed", "exception", {SECURITY}, exception_filed),
     "exception approved": _s("exception.approved", "exception", {ENGINEER}, exception_approved),
     "exception rejected": _s("exception.rejected", "exception", {ENGINEER}, exception_rejected),
+    "exception withdrawn": _s("exception.withdrawn", "exception", {SECURITY}, exception_withdrawn),
     "exception expiring": _s(
         "exception.expiring", "exception", {ENGINEER, SECURITY}, exception_expiring
     ),
