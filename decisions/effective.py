@@ -61,35 +61,40 @@ Held = tuple[str, int, tuple[Holding, ...], tuple[Holding, ...]]  # tier, place,
 
 
 class _Kept:
-    """The answers an active agent's effective access is made of, kept as long as the process
-    holds the same policy snapshot (`decisions.policy_cache`: a newer version, or the snapshot
-    cleared, starts afresh) and reads the same catalogue; each decided by the engine itself
-    the first time it is needed.
+    """The answers an active agent's effective access is made of, for one policy snapshot
+    (`decisions.policy_cache`) and one catalogue; each decided by the engine itself the first
+    time it is needed.
 
     - `tiers`: per tier, what an agent gets for the capabilities it holds nothing for (no
       grant, no exception in force), in catalogue order: the same for every agent of the tier;
     - `held`: the answer for a capability given the grants and exceptions held for it (ids,
-      scopes, ends): what the engine decides from those alone."""
+      scopes, ends): what the engine decides from those alone.
+
+    The process keeps one (`_kept`); a newer version, the snapshot cleared or another
+    catalogue replaces it whole, in one assignment, so a request in another thread goes on
+    with the one it started with and never mixes two catalogues."""
 
     MAX_HELD = 50_000
 
-    def __init__(self) -> None:
-        self.snapshot: policy_cache.PolicySnapshot | None = None
-        self.catalogue = _Catalogue()
+    def __init__(self, snapshot: policy_cache.PolicySnapshot | None, catalogue: _Catalogue):
+        self.snapshot = snapshot
+        self.catalogue = catalogue
         self.tiers: dict[str, list[Effective]] = {}
         self.held: dict[Held, Effective] = {}
 
-    def of(self, version: int, catalogue: _Catalogue) -> "_Kept":
-        """The answers kept for this version and catalogue (none yet after a change)."""
-        snapshot = policy_cache.snapshot_for(version)
-        if snapshot is not self.snapshot or catalogue is not self.catalogue:
-            self.snapshot, self.catalogue, self.tiers, self.held = snapshot, catalogue, {}, {}
-        elif len(self.held) >= self.MAX_HELD:
-            self.held = {}
-        return self
+
+_kept = _Kept(None, _Catalogue())
 
 
-_kept = _Kept()
+def _kept_for(version: int, catalogue: _Catalogue) -> _Kept:
+    """The answers kept for this version and catalogue (none yet after a change)."""
+    global _kept
+    kept, snapshot = _kept, policy_cache.snapshot_for(version)
+    if snapshot is not kept.snapshot or catalogue is not kept.catalogue:
+        kept = _kept = _Kept(snapshot, catalogue)
+    elif len(kept.held) >= kept.MAX_HELD:
+        kept.held = {}
+    return kept
 
 
 def effective_access(slug: str, *, at: datetime | None = None) -> list[Effective]:
@@ -105,7 +110,7 @@ def effective_access(slug: str, *, at: datetime | None = None) -> list[Effective
     _, tier, status = facts.agents[slug]
     if version is None or status != AgentStatus.ACTIVE:  # decided capability by capability
         return [_decided(facts, slug, capability) for capability in catalogue.infos]
-    kept = _kept.of(version, catalogue)
+    kept = _kept_for(version, catalogue)
     if tier not in kept.tiers:
         holding_nothing = ManyFacts(at=at, policy_version=version, agents=facts.agents)
         kept.tiers[tier] = [_decided(holding_nothing, slug, c) for c in catalogue.infos]
