@@ -15,7 +15,7 @@ from access.limits import PAGE_SIZE
 from access.models import Grant
 from approvals.confirm import confirmed_step
 from kernel.errors import ApplicationError
-from kernel.filtering import InvalidFilters
+from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
 from kernel.sorting import sort_rows
@@ -31,11 +31,7 @@ def grant_list(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # a value not on offer is shown on its field
     names = ("active", "agent", "capability", "tier", "expiring_within_hours")
     asked = {name: params.get(name, "") for name in names}
-    try:
-        grants = selectors.grant_list(request.user, filters=asked)
-    except InvalidFilters as exc:
-        exc.show_on(form)
-        grants = Grant.objects.none()
+    grants = page_rows(form, selectors.grant_list, user=request.user, filters=asked)
     grants, sort = sort_rows(grants, GRANT_SORT, request.GET)
     page, query = paginate(request, grants, PAGE_SIZE)
     for grant in page:

@@ -24,7 +24,7 @@ from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
 from approvals.rules import waiting_for
 from kernel.errors import ApplicationError, Forbidden
-from kernel.filtering import InvalidFilters
+from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.permissions import Action, AnyUser, can
 from kernel.sorting import sort_rows
@@ -41,13 +41,12 @@ def request_list(request: HttpRequest) -> HttpResponse:
     asked = {
         name: request.GET.get(name, "") for name in ("status", "agent", "capability", "to_confirm")
     }
-    try:
-        requests = selectors.access_request_list(
-            request.user, filters={**asked, "mine": "false" if show_all else "true"}
-        )
-    except InvalidFilters as exc:
-        exc.show_on(form)
-        requests = AccessRequest.objects.none()
+    requests = page_rows(
+        form,
+        selectors.access_request_list,
+        user=request.user,
+        filters={**asked, "mine": "false" if show_all else "true"},
+    )
     requests, sort = sort_rows(requests, REQUEST_SORT, request.GET)
     page, query = paginate(request, requests, PAGE_SIZE)
     now = timezone.now()

@@ -14,7 +14,6 @@ from credentials.limits import (
     SUBJECT_MAX_LENGTH,
 )
 from credentials.selectors import provider_list
-from kernel.filtering import InvalidFilters
 
 
 class JwksField(forms.JSONField):
@@ -151,6 +150,7 @@ class CredentialFilterForm(forms.Form):
     capability = forms.CharField(required=False, help_text="e.g. github:write")
     provider = forms.CharField(required=False, label="Provider (slug)")
     to = forms.DateTimeField(required=False, widget=DateTimeInput(), label="Issued before (UTC)")
+    filter_names = {"since": "from"}  # the FilterSet's `since` is this form's `from`
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -158,8 +158,3 @@ class CredentialFilterForm(forms.Form):
         fields = list(self.fields.items())
         fields.insert(3, ("from", since))
         self.fields = dict(fields)
-
-    def show(self, exc: InvalidFilters) -> None:
-        """The FilterSet's errors on these fields (its `since` is this form's `from`)."""
-        exc.errors = {("from" if name == "since" else name): m for name, m in exc.errors.items()}
-        exc.show_on(self)

@@ -28,7 +28,7 @@ from credentials.models import (
 from credentials.services import bindings as binding_services
 from credentials.services import providers as provider_services
 from kernel.errors import ApplicationError, Forbidden, NotFound
-from kernel.filtering import InvalidFilters
+from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
@@ -147,11 +147,7 @@ def _allowed_by(credentials: list[IssuedCredential]) -> dict[int, list[tuple[str
 @requires(Action.VIEW_CREDENTIALS)
 def credential_list(request: HttpRequest) -> HttpResponse:
     filters = CredentialFilterForm(request.GET or None)
-    try:
-        credentials = selectors.credential_list(filters=request.GET)
-    except InvalidFilters as exc:
-        filters.show(exc)
-        credentials = IssuedCredential.objects.none()
+    credentials = page_rows(filters, selectors.credential_list, filters=request.GET)
     page, query = paginate(request, credentials, PAGE_SIZE)
     allowed = _allowed_by(list(page))
     now = timezone.now()

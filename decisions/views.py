@@ -12,7 +12,7 @@ from decisions.models import Activity, ReviewStatus
 from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_review
 from kernel.errors import NotFound
-from kernel.filtering import InvalidFilters, filter_form
+from kernel.filtering import filter_form, page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
 
@@ -25,10 +25,7 @@ REVIEW_FILTERS = ("review_status", "agent", "capability", "since", "until")
 def decision_log(request: HttpRequest) -> HttpResponse:
     """Every answer of the decision API, newest first, narrowed by the API's own filters."""
     form = filter_form(DecisionFilter, request.GET)
-    try:
-        decisions = decision_list(filters=request.GET)
-    except InvalidFilters as exc:
-        form, decisions = exc.form, decision_list().none()
+    decisions = page_rows(form, decision_list, filters=request.GET)
     page, query = paginate(request, decisions, DECISION_LOG_PAGE_SIZE)
     return render(
         request,
@@ -41,10 +38,7 @@ def decision_log(request: HttpRequest) -> HttpResponse:
 @requires(Action.REVIEW_ACTIVITY)
 def review_queue(request: HttpRequest) -> HttpResponse:
     form = filter_form(ActivityFilter, request.GET)
-    try:
-        flagged = activity_list(filters=request.GET).filter(flagged=True)
-    except InvalidFilters as exc:
-        form, flagged = exc.form, Activity.objects.none()
+    flagged = page_rows(form, activity_list, filters=request.GET).filter(flagged=True)
     pending = flagged.filter(review_status=ReviewStatus.PENDING).order_by("occurred_at", "id")
     reviewed = flagged.exclude(review_status=ReviewStatus.PENDING).order_by("-reviewed_at")
     return render(

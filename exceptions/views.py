@@ -26,7 +26,7 @@ from exceptions.models import (
     Risk,
 )
 from kernel.errors import ApplicationError, Forbidden
-from kernel.filtering import InvalidFilters
+from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
 from kernel.permissions import Action
 from kernel.sorting import sort_rows
@@ -37,11 +37,7 @@ from registry.models import Agent, Capability
 @requires(Action.VIEW_PORTAL)
 def exception_list(request: HttpRequest) -> HttpResponse:
     form = exception_filter_form(request.GET, request.user)
-    try:
-        exceptions = selectors.exception_list(request.user, filters=request.GET)
-    except InvalidFilters as exc:
-        exc.show_on(form)
-        exceptions = PolicyException.objects.none()
+    exceptions = page_rows(form, selectors.exception_list, user=request.user, filters=request.GET)
     exceptions, sort = sort_rows(exceptions, EXCEPTION_SORT, request.GET)
     page, query = paginate(request, exceptions, PAGE_SIZE)
     now = timezone.now()

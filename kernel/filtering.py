@@ -6,7 +6,7 @@ message (the exception handler maps every ApplicationError), and a page shows it
 filter form. Never a 500, and never a silently ignored filter.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -18,19 +18,24 @@ from kernel.validation import sane_year_validator
 
 
 class InvalidFilters(ApplicationError):
-    """A filter value the FilterSet refused; `form` is its bound form, with the errors."""
+    """A filter value the FilterSet refused; `form` is its bound form, with the errors, and
+    `rows` the list's rows narrowed to none (what a page lists beside the refusal)."""
 
-    def __init__(self, form: forms.Form) -> None:
+    def __init__(self, form: forms.Form, rows: QuerySet) -> None:
         errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         detail = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items())
         super().__init__(detail or "Invalid filters.", code="invalid", errors=errors)
         self.form = form
         self.errors = errors
+        self.rows = rows
 
     def show_on(self, form: forms.Form) -> None:
-        """Put these errors on a page's own filter form (bound, so it can hold errors)."""
+        """Put these errors on a page's own filter form (bound, so it can hold errors). A form
+        whose fields are named otherwise than the FilterSet's says so in `filter_names`."""
         form.is_valid()
-        for name, messages in self.errors.items():
+        renamed: Mapping[str, str] = getattr(form, "filter_names", {})
+        for filter_name, messages in self.errors.items():
+            name = renamed.get(filter_name, filter_name)
             field = name if name in form.fields else None
             if field is None or not form.has_error(field):
                 form.add_error(field, messages)
@@ -53,8 +58,18 @@ def filtered(
     """`queryset` narrowed by `filters` (query parameters; unknown names are ignored)."""
     filterset = filterset_class(filters if filters is not None else {}, queryset, **kwargs)
     if not filterset.is_valid():
-        raise InvalidFilters(filterset.form)
+        raise InvalidFilters(filterset.form, queryset.none())
     return filterset.qs
+
+
+def page_rows(form: forms.Form, select: Callable[..., QuerySet], /, **kwargs: Any) -> QuerySet:
+    """A list page's rows: what the selector returns, or, when it refuses a filter value, no
+    rows and the refusal shown on the page's filter `form`."""
+    try:
+        return select(**kwargs)
+    except InvalidFilters as exc:
+        exc.show_on(form)
+        return exc.rows
 
 
 def filter_form(

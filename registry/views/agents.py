@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kernel.errors import Forbidden, NotFound
-from kernel.filtering import InvalidFilters
+from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit, valid_data
 from kernel.permissions import Action, can, require
 from kernel.sorting import sort_rows
@@ -29,11 +29,7 @@ PAGE_SIZE = 25
 @requires(Action.VIEW_INVENTORY)
 def agent_list(request: HttpRequest) -> HttpResponse:
     filters = AgentFilterForm(request.GET or None)
-    try:
-        agents = selectors.agent_list(filters=request.GET)
-    except InvalidFilters as exc:
-        exc.show_on(filters)
-        agents = Agent.objects.none()
+    agents = page_rows(filters, selectors.agent_list, filters=request.GET)
     agents, sort = sort_rows(agents, AGENT_SORT, request.GET)
     page, query = paginate(request, agents, PAGE_SIZE)
     stale_before = rules.stale_before()
