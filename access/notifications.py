@@ -1,7 +1,6 @@
 """Notices about access: what the people concerned are told, rendered in the transaction that
 made the change and delivered once it commits (kernel.notifications)."""
 
-from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -49,25 +48,9 @@ def _load(pk: int) -> AccessRequest:
     ).get(pk=pk)
 
 
-def _about(
-    access_request: AccessRequest,
-    name: str,
-    *,
-    subject: str,
-    body: str,
-    recipients: list[str],
-    data: dict[str, Any] | None = None,
-) -> Event:
-    return Event(
-        name=name,
-        object_type="access_request",
-        object_id=access_request.pk,
-        url=link(access_request.get_absolute_url()),
-        subject=subject,
-        body=body,
-        recipients=recipients,
-        data=_facts(access_request) | (data or {}),
-    )
+def _about(access_request: AccessRequest, name: str, **said: Any) -> Event:
+    """An event about the request: its facts, then what the notice says (`Event.about`)."""
+    return Event.about(access_request, name, "access_request", _facts(access_request), **said)
 
 
 @notice
@@ -167,16 +150,8 @@ def _load_grant(pk: int) -> Grant:
     ).get(pk=pk)
 
 
-def _grant_event(
-    grant: Grant,
-    name: str,
-    *,
-    subject: str,
-    body: str,
-    recipients: list[str],
-    data: dict[str, Any],
-    occurred_at: datetime | None = None,
-) -> Event:
+def _grant_event(grant: Grant, name: str, **said: Any) -> Event:
+    """An event about the grant: its facts, then what the notice says (`Event.about`)."""
     facts = {
         "agent": grant.agent.slug,
         "capability": grant.capability.key,
@@ -186,17 +161,7 @@ def _grant_event(
         "request_id": grant.request_id,
         "owner": grant.agent.owner.username,
     }
-    return Event(
-        name=name,
-        object_type="grant",
-        object_id=grant.pk,
-        url=link(grant.get_absolute_url()),
-        subject=subject,
-        body=body,
-        recipients=recipients,
-        data=facts | data,
-        occurred_at=occurred_at or timezone.now(),
-    )
+    return Event.about(grant, name, "grant", facts, **said)
 
 
 @notice

@@ -34,15 +34,8 @@ def _describe(exception: PolicyException) -> str:
     )
 
 
-def _about(
-    exception: PolicyException,
-    name: str,
-    *,
-    subject: str,
-    body: str,
-    recipients: list[str],
-    data: dict[str, Any] | None = None,
-) -> Event:
+def _about(exception: PolicyException, name: str, **said: Any) -> Event:
+    """An event about the exception: its facts, then what the notice says (`Event.about`)."""
     facts = {
         "agent": exception.agent.slug,
         "capability": exception.capability.key if exception.capability else None,
@@ -54,16 +47,7 @@ def _about(
         "expires_at": exception.expires_at,
         "renews": exception.renews_id,
     }
-    return Event(
-        name=name,
-        object_type="exception",
-        object_id=exception.pk,
-        url=link(exception.get_absolute_url()),
-        subject=subject,
-        body=body,
-        recipients=recipients,
-        data=facts | (data or {}),
-    )
+    return Event.about(exception, name, "exception", facts, **said)
 
 
 @notice

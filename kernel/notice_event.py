@@ -3,11 +3,20 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+
+
+class PortalObject(Protocol):
+    """What a notice needs of the object it is about: its id and its page."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    def get_absolute_url(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,34 @@ class Event:
     recipients: Sequence[str] = ()
     data: Mapping[str, Any] = field(default_factory=dict)
     occurred_at: datetime = field(default_factory=timezone.now)
+
+    @classmethod
+    def about(
+        cls,
+        obj: PortalObject,
+        name: str,
+        object_type: str,
+        facts: Mapping[str, Any],
+        *,
+        subject: str,
+        body: str,
+        recipients: Sequence[str],
+        data: Mapping[str, Any] | None = None,
+        occurred_at: datetime | None = None,
+    ) -> "Event":
+        """An event about `obj`, linking to its page: the `facts` every notice about such an
+        object carries, then this notice's own `data`."""
+        return cls(
+            name=name,
+            object_type=object_type,
+            object_id=obj.pk,
+            url=link(obj.get_absolute_url()),
+            subject=subject,
+            body=body,
+            recipients=recipients,
+            data={**facts, **(data or {})},
+            occurred_at=occurred_at or timezone.now(),
+        )
 
 
 def link(target: str, *args: Any, **kwargs: Any) -> str:

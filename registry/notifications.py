@@ -3,7 +3,7 @@ change and delivered once it commits (kernel.notifications)."""
 
 from django.utils import timezone
 
-from kernel.notifications import Event, link, notice
+from kernel.notifications import Event, notice
 from registry.models import Agent
 
 
@@ -14,11 +14,18 @@ def agent_suspended(pk: int) -> Event:
     agent = Agent.objects.select_related("owner", "team", "status_changed_by").get(pk=pk)
     by = agent.status_changed_by.username if agent.status_changed_by else "security"
     when = agent.status_changed_at or timezone.now()
-    return Event(
-        name="agent.suspended",
-        object_type="agent",
-        object_id=agent.pk,
-        url=link(agent.get_absolute_url()),
+    facts = {
+        "agent": agent.slug,
+        "tier": agent.tier,
+        "team": agent.team.slug,
+        "status": agent.status,
+        "owner": agent.owner.username,
+    }
+    return Event.about(
+        agent,
+        "agent.suspended",
+        "agent",
+        facts,
         subject=f"Agent {agent.slug} was suspended",
         body=(
             f"{agent.name} ({agent.slug}, {agent.tier}, team {agent.team.slug}) was suspended "
@@ -28,14 +35,6 @@ def agent_suspended(pk: int) -> Event:
             "security reactivates it.\n"
         ),
         recipients=[agent.owner.email],
-        data={
-            "agent": agent.slug,
-            "tier": agent.tier,
-            "team": agent.team.slug,
-            "status": agent.status,
-            "owner": agent.owner.username,
-            "suspended_by": by,
-            "suspended_at": when,
-        },
+        data={"suspended_by": by, "suspended_at": when},
         occurred_at=when,
     )
