@@ -96,7 +96,7 @@ def workload(subject_token: str) -> Workload:
     return Workload(
         agent_id=binding.agent_id,
         agent_slug=binding.agent.slug,
-        identity=f"{verified.provider.slug}: {verified.subject}",
+        identity=verified.workload,
         subject_token=subject_token,
     )
 
@@ -104,3 +104,8 @@ def workload(subject_token: str) -> Workload:
 def person_of(caller: Caller) -> User | None:
     """The person behind the call, None for an agent acting as itself."""
     return caller.user if isinstance(caller, Person) else None
+
+
+def workload_of(caller: Caller) -> str:
+    """The workload identity of an agent acting as itself, "" for a person."""
+    return caller.identity if isinstance(caller, Workload) else ""

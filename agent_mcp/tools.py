@@ -15,7 +15,7 @@ from access.rules import grant_state
 from access.selectors import access_request_get_for_agent, access_request_get_for_user
 from access.services import access_request_submit, approver_rule_for
 from agent_mcp import answers, permissions
-from agent_mcp.identity import Caller, Workload, person_of
+from agent_mcp.identity import Caller, Workload, person_of, workload_of
 from approvals.rules import waiting_for
 from credentials.services.exchange import ExchangeError, exchange
 from decisions.effective import effective_access
@@ -39,9 +39,14 @@ def agent_for(caller: Caller, slug: str) -> Agent:
 
 def check_access(caller: Caller, agent: Agent, capability: str, scope: str) -> answers.AccessCheck:
     """The decision a gateway would get, recorded in the decision log (audit evidence like any
-    decision) with the person as the caller, or none when the agent asks as itself."""
+    decision) with who asked: the person, or the agent's workload identity when it asks as
+    itself."""
     result, decision_id = decide_and_record(
-        agent_slug=agent.slug, capability_key=capability, scope=scope, caller=person_of(caller)
+        agent_slug=agent.slug,
+        capability_key=capability,
+        scope=scope,
+        caller=person_of(caller),
+        workload=workload_of(caller),
     )
     return answers.AccessCheck(
         agent=agent.slug,

@@ -31,6 +31,11 @@ class VerifiedToken:
     subject: str
     claims: dict[str, Any]
 
+    @property
+    def workload(self) -> str:
+        """Who the token says is calling, as people read it: "trust provider: subject"."""
+        return f"{self.provider.slug}: {self.subject}"
+
 
 def peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The header and claims, NOT verified: only to find whom to ask (never to trust)."""

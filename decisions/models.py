@@ -4,6 +4,7 @@ from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
 
+from access.limits import WORKLOAD_MAX_LENGTH
 from registry.models.inventory import Agent, Capability
 
 
@@ -41,6 +42,11 @@ class Decision(models.Model):
         on_delete=models.DO_NOTHING,
         db_constraint=False,
         related_name="+",
+    )
+    # Who asked when no person did: the workload identity ("trust provider: subject") of an
+    # agent that asked as itself, over MCP or by exchanging its platform's token.
+    caller_workload = models.CharField(
+        max_length=WORKLOAD_MAX_LENGTH, blank=True, default="", db_default=""
     )
     decided_at = models.DateTimeField(db_index=True)
     # Set when the decision was taken for a token exchange: the `jti` of the credential it

@@ -121,10 +121,11 @@ def exchange(*, subject_token: str, scope: str, resource: list[str]) -> Issued:
     ]
     denied = [result for result in results if not result.allowed]
     if denied:
-        record_with(results, credential_jti=jti)
+        record_with(results, workload=verified.workload, credential_jti=jti)
         description = " ".join(f"{r.capability_key}: {r.reason}" for r in denied)
         _refuse(verified, now, "invalid_scope", description, binding)
-    return _issue(_credential(jti, binding, verified, results, target, now), results)
+    credential = _credential(jti, binding, verified, results, target, now)
+    return _issue(credential, results, verified.workload)
 
 
 def workload_binding(subject_token: str, *, now: datetime) -> tuple[VerifiedToken, IdentityBinding]:
@@ -343,7 +344,7 @@ def access_claims(credential: IssuedCredential) -> dict[str, object]:
     }
 
 
-def _issue(credential: IssuedCredential, results: list[DecisionResult]) -> Issued:
+def _issue(credential: IssuedCredential, results: list[DecisionResult], workload: str) -> Issued:
     """Sign, then record (with the decisions, one statement); the token is returned only once
     its record is committed."""
     signer = _signer()
@@ -356,7 +357,10 @@ def _issue(credential: IssuedCredential, results: list[DecisionResult]) -> Issue
     )
     try:
         credential.pk = record_with(
-            results, credential_jti=credential.jti, then=_credential_insert(credential)
+            results,
+            workload=workload,
+            credential_jti=credential.jti,
+            then=_credential_insert(credential),
         )
         credential._state.adding = False
     except DatabaseError:

@@ -84,6 +84,7 @@ class DecisionLogOut(serializers.ModelSerializer):
             "grant",
             "exception",
             "caller",
+            "caller_workload",
             "decided_at",
             "credential_jti",
         ]

@@ -38,6 +38,7 @@ _COLUMNS = (
     "grant_id",
     "exception_id",
     "caller_id",
+    "caller_workload",
     "decided_at",
     "credential_jti",
 )
@@ -46,7 +47,7 @@ _COLUMNS = (
 # Free text is cut to its column's length (read from the model, so the limit is stated once).
 _FITS = {
     name: Decision._meta.get_field(name).max_length  # type: ignore[union-attr]
-    for name in ("agent_slug", "capability_key", "scope", "reason")
+    for name in ("agent_slug", "capability_key", "scope", "reason", "caller_workload")
 }
 
 
@@ -61,7 +62,9 @@ def _insert_sql(vendor: str) -> str:
     )
 
 
-def _values(result: DecisionResult, caller_id: int | None, credential_jti: str) -> list:
+def _values(
+    result: DecisionResult, caller_id: int | None, workload: str, credential_jti: str
+) -> list:
     fields = Decision._meta
     return [
         fields.get_field("request_id").get_db_prep_value(result.request_id, connection),
@@ -76,17 +79,19 @@ def _values(result: DecisionResult, caller_id: int | None, credential_jti: str) 
         result.grant_id,
         result.exception_id,
         caller_id,
+        workload[: _FITS["caller_workload"]],
         fields.get_field("decided_at").get_db_prep_value(result.decided_at, connection),
         credential_jti,
     ]
 
 
 def decision_record(
-    *, result: DecisionResult, caller: User | None, credential_jti: str = ""
+    *, result: DecisionResult, caller: User | None, workload: str = "", credential_jti: str = ""
 ) -> int:
-    """INSERT the decision (one prepared statement, autocommit); returns its id."""
+    """INSERT the decision (one prepared statement, autocommit); returns its id. `caller` is
+    the person who asked; `workload`, the identity of an agent that asked as itself."""
     caller_id = caller.pk if caller is not None and caller.is_authenticated else None
-    values = _values(result, caller_id, credential_jti)
+    values = _values(result, caller_id, workload, credential_jti)
 
     def insert() -> int:
         with connection.cursor() as cursor:
@@ -97,14 +102,14 @@ def decision_record(
 
 
 def _insert_many(
-    results: list[DecisionResult], caller_id: int | None, credential_jti: str
+    results: list[DecisionResult], caller_id: int | None, workload: str, credential_jti: str
 ) -> tuple[str, list]:
     """One INSERT of every result (a multi-row VALUES), and its parameters."""
     quote = connection.ops.quote_name
     rows = ", ".join(["(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"] * len(results))
     columns = ", ".join(quote(column) for column in _COLUMNS)
     insert = f"INSERT INTO {quote(Decision._meta.db_table)} ({columns}) VALUES {rows}"
-    values = [v for result in results for v in _values(result, caller_id, credential_jti)]
+    values = [v for result in results for v in _values(result, caller_id, workload, credential_jti)]
     return insert, values
 
 
@@ -112,7 +117,7 @@ def record_many(results: list[DecisionResult], *, caller: User | None) -> list[i
     """Commit a batch's decisions in one statement (autocommit: all or none, durable before
     the caller answers); their ids, in the order of `results`."""
     caller_id = caller.pk if caller is not None and caller.is_authenticated else None
-    insert, values = _insert_many(results, caller_id, "")
+    insert, values = _insert_many(results, caller_id, "", "")
     quote = connection.ops.quote_name
 
     def run() -> dict[uuid.UUID, int]:
@@ -125,15 +130,19 @@ def record_many(results: list[DecisionResult], *, caller: User | None) -> list[i
 
 
 def record_with(
-    results: list[DecisionResult], *, credential_jti: str, then: tuple[str, list] | None = None
+    results: list[DecisionResult],
+    *,
+    workload: str,
+    credential_jti: str,
+    then: tuple[str, list] | None = None,
 ) -> int | None:
-    """Commit a token exchange's decisions and, in the same statement, `then` (an INSERT …
-    RETURNING id, e.g. the credential they allowed); returns `then`'s id.
+    """Commit a token exchange's decisions, asked by `workload`, and, in the same statement,
+    `then` (an INSERT … RETURNING id, e.g. the credential they allowed); returns `then`'s id.
 
     One statement on PostgreSQL (a data-modifying WITH: both rows or neither, committed
     before the caller answers); on SQLite, which has no such WITH, one statement each in
     one transaction."""
-    insert, values = _insert_many(results, None, credential_jti)
+    insert, values = _insert_many(results, None, workload, credential_jti)
 
     def run() -> int | None:
         with connection.cursor() as cursor:
@@ -157,6 +166,7 @@ def decide_and_record(
     capability_key: str,
     scope: str = "",
     caller: User | None = None,
+    workload: str = "",
     token: str | None = None,
     credential_jti: str = "",
 ) -> tuple[DecisionResult, int]:
@@ -165,7 +175,8 @@ def decide_and_record(
 
     Given `token` instead of `caller` (a gateway's fast path), the same round trip reads who
     asks, and they are checked before anything is decided or recorded; a session caller was
-    checked by the view. A token exchange passes the `jti` of the credential it decides for."""
+    checked by the view. An agent asking as itself is named by its `workload` identity; a
+    token exchange passes the `jti` of the credential it decides for."""
     facts, capability = read_facts(
         agent_slug=agent_slug, capability_key=capability_key, token=token
     )
@@ -174,7 +185,9 @@ def decide_and_record(
     result = decide(
         facts, capability, agent_slug=agent_slug, capability_key=capability_key, scope=scope
     )
-    return result, decision_record(result=result, caller=caller, credential_jti=credential_jti)
+    return result, decision_record(
+        result=result, caller=caller, workload=workload, credential_jti=credential_jti
+    )
 
 
 def _token_caller(facts: DecisionFacts) -> User:

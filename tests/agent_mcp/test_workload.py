@@ -53,9 +53,10 @@ def test_the_agent_asks_about_itself_without_naming_itself(portal, world, worklo
         "coder",
         "allow",
     )
-    # Recorded like every decision; no person asked.
+    # Recorded like every decision; no person asked: the workload identity that did is named.
     logged = Decision.objects.get(pk=check.structured_content["decision_id"])
     assert (logged.agent_slug, logged.caller) == ("coder", None)
+    assert logged.caller_workload == f"github-actions: {GITHUB_SUBJECT}"
     rows = {row["capability"]: row["decision"] for row in mine.structured_content["capabilities"]}
     assert rows["jira:write"] == "allow"
     assert status.structured_content["status"] == "pending"

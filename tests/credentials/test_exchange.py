@@ -60,12 +60,15 @@ def test_a_standing_allow_gets_the_full_ttl_and_the_token_verifies_offline(clien
     credential = IssuedCredential.objects.get(jti=claims["jti"])
     assert credential.agent == world["sandbox"]
     assert credential.subject == SANDBOX_SUBJECT
-    # Each capability was decided and recorded like every decision, with the credential's jti.
+    # Each capability was decided and recorded like every decision, with the credential's jti
+    # and the workload that asked (no person did).
     logged = Decision.objects.filter(credential_jti=claims["jti"])
     assert sorted(logged.values_list("capability_key", "decision")) == [
         ("github:read", "allow"),
         ("jira:write", "allow"),
     ]
+    asked_by = f"{credential.provider.slug}: {SANDBOX_SUBJECT}"
+    assert set(logged.values_list("caller", "caller_workload")) == {(None, asked_by)}
 
 
 def test_a_grant_bounds_the_lifetime_and_is_named_in_the_token(client, world, platform):
@@ -93,7 +96,9 @@ def test_a_denied_capability_issues_nothing_and_says_why(client, world, platform
     assert "github:read: No active grant" in body["error_description"]
     assert not IssuedCredential.objects.exists()
     # The decisions were taken and logged all the same, under the refused credential's jti.
-    assert Decision.objects.exclude(credential_jti="").filter(decision="deny").count() == 2
+    refused = Decision.objects.exclude(credential_jti="").filter(decision="deny")
+    assert refused.count() == 2
+    assert {row.caller_workload for row in refused} == {f"github-actions: {GITHUB_SUBJECT}"}
     assert RefusedExchange.objects.get().error == "invalid_scope"
 
 
@@ -292,6 +297,14 @@ def test_the_decision_log_lists_an_exchanges_decisions(client, api, world, platf
     listed = api.as_user(auditor).get(f"/api/v1/decisions/?credential={jti}").json()
     assert listed["count"] == 2
     assert {row["credential_jti"] for row in listed["results"]} == {jti}
+    # Who asked: no person, the workload that exchanged its token, on the API and the page.
+    workload = f"{IssuedCredential.objects.get(jti=jti).provider.slug}: {SANDBOX_SUBJECT}"
+    assert {(row["caller"], row["caller_workload"]) for row in listed["results"]} == {
+        (None, workload)
+    }
+    client.force_login(auditor)
+    page = client.get(f"/decisions/?credential={jti}").content.decode()
+    assert f"<code>{workload}</code>" in page
 
 
 def test_an_exchange_costs_three_statements(client, world, platform):

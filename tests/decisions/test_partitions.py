@@ -192,7 +192,11 @@ def test_the_decision_api_batch_and_activity_next_month_or_fourteen_on_with_no_t
 @postgres
 def test_a_token_exchange_s_decisions_are_recorded_in_a_missing_month():
     at = _far(16)
-    record_with([result(at), result(at, key="github:write")], credential_jti="c" * 32)
+    record_with(
+        [result(at), result(at, key="github:write")],
+        workload="ci: repo:acme/app",
+        credential_jti="c" * 32,
+    )
     assert Decision.objects.filter(decided_at=at, credential_jti="c" * 32).count() == 2
 
 
