@@ -16,6 +16,8 @@ layer order.
 
 from collections.abc import Callable
 
+from django.urls import reverse
+
 from kernel.charts import WIDTH, Chart
 from kernel.outbox import backlog
 from kernel.permissions import Action, AnyUser, can, roles_of
@@ -91,7 +93,7 @@ def dashboard_context(user: AnyUser) -> dict[str, object]:
 
 def outbox_panels(user: AnyUser) -> list[dict]:
     """Security: notices and builds the portal could not deliver (kept, retried, visible)."""
-    if not can(user, Action.APPROVE):
+    if not can(user, Action.MANAGE_DELIVERIES):
         return []
     waiting = backlog()
     if not waiting["pending"] and not waiting["failed"]:
@@ -101,7 +103,7 @@ def outbox_panels(user: AnyUser) -> list[dict]:
             "outbox",
             "Undelivered notices and builds (failed / waiting)",
             f"{waiting['failed']} / {waiting['pending']}",
-            "/admin/kernel/outboxmessage/?status__exact=failed",
+            reverse("deliveries"),
             rank=90,
         )
     ]

@@ -15,11 +15,16 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from auditlog.models import LogEntry
 from celery import shared_task
 from django.db import connection, transaction
+from django.db.models import Case, QuerySet, Value, When
 from django.utils import timezone
 
+from kernel.audit import audit_actor
+from kernel.errors import ApplicationError, NotFound
 from kernel.models import OutboxMessage, OutboxStatus
+from kernel.permissions import Action, AnyUser, require
 
 logger = logging.getLogger(__name__)
 
@@ -153,3 +158,48 @@ def backlog() -> dict[str, int]:
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).count()
     failed = OutboxMessage.objects.filter(status=OutboxStatus.FAILED).count()
     return {"pending": pending, "failed": failed}
+
+
+def undelivered() -> QuerySet[OutboxMessage]:
+    """What the portal has not delivered: given up on (failed) first, then by when it is due."""
+    failed_first = Case(When(status=OutboxStatus.FAILED, then=Value(0)), default=Value(1))
+    return OutboxMessage.objects.exclude(status=OutboxStatus.DELIVERED).order_by(
+        failed_first, "next_attempt_at", "id"
+    )
+
+
+def delivery_get(user: AnyUser, pk: int) -> OutboxMessage:
+    """One delivery, for security (a wrong role is refused before the id is looked up)."""
+    require(user, Action.MANAGE_DELIVERIES)
+    message = OutboxMessage.objects.filter(pk=pk).first()
+    if message is None:
+        raise NotFound(f"There is no delivery #{pk}.")
+    return message
+
+
+def retry(*, actor: AnyUser, message: OutboxMessage) -> OutboxMessage:
+    """Security sends a delivery the portal gave up on round again, now, with a fresh set of
+    attempts (its last error stays until the next attempt). Recorded in the audit trail."""
+    require(actor, Action.MANAGE_DELIVERIES)
+    pk = message.pk
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=pk)
+        if message.status != OutboxStatus.FAILED:
+            raise ApplicationError(
+                f"Delivery #{pk} is {message.get_status_display().lower()}: only one the portal "
+                "gave up on (failed) is retried; a pending one is tried again by itself.",
+                code="not_failed",
+            )
+        attempts = message.attempts
+        message.status, message.attempts = OutboxStatus.PENDING, 0
+        message.next_attempt_at = timezone.now()
+        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+        with audit_actor(actor):
+            LogEntry.objects.log_create(
+                message,
+                force_log=True,
+                action=LogEntry.Action.UPDATE,
+                changes={"status": ["failed", "pending"], "attempts": [str(attempts), "0"]},
+            )
+        transaction.on_commit(nudge)
+    return message

@@ -36,6 +36,7 @@ class Action(StrEnum):
     MANAGE_TRUST = "manage_trust"  # trust providers and the portal's signing keys
     VIEW_CREDENTIALS = "view_credentials"  # what was issued (never the tokens)
     INTROSPECT_TOKENS = "introspect_tokens"
+    MANAGE_DELIVERIES = "manage_deliveries"  # notices and builds not delivered yet: see, retry
 
 
 HUMAN_ROLES = frozenset({Role.ENGINEER, Role.SECURITY, Role.AUDITOR})
@@ -109,6 +110,10 @@ ACTIONS: dict[Action, Rule] = {
     ),
     Action.INTROSPECT_TOKENS: Rule(
         frozenset({Role.GATEWAY, Role.SECURITY}), "Only gateways and security introspect tokens."
+    ),
+    Action.MANAGE_DELIVERIES: Rule(
+        frozenset({Role.SECURITY}),
+        "Only security sees and retries the notices and builds the portal has not delivered.",
     ),
 }
 ACTION_ROLES: dict[Action, frozenset[Role]] = {

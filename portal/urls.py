@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("credentials.api.oauth_urls")),
     re_path(r"^\.well-known/oauth-protected-resource(?:/mcp)?$", mcp_resource_metadata),
     path("audit/", views.audit_trail, name="audit-trail"),
+    path("deliveries/", views.deliveries, name="deliveries"),
+    path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
     path(
         "accounts/login/",
         LoginView.as_view(),

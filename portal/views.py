@@ -27,9 +27,9 @@ from kernel.audit_trail import (
 from kernel.dashboard import dashboard_context
 from kernel.filtering import InvalidFilters
 from kernel.health import broker_status
-from kernel.http import paginate, requires
+from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.middleware import error_response, wants_json
-from kernel.outbox import backlog
+from kernel.outbox import MAX_ATTEMPTS, backlog, delivery_get, retry, undelivered
 from kernel.permissions import Action
 
 
@@ -154,3 +154,25 @@ def audit_trail(request: HttpRequest) -> HttpResponseBase:
             "query": query,
         },
     )
+
+
+DELIVERIES_PAGE_SIZE = 50
+
+
+@require_safe
+@requires(Action.MANAGE_DELIVERIES)
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Notices (email, Slack, webhooks) and background builds the portal has not delivered:
+    those it gave up on first, each with its last error and a retry button."""
+    page, query = paginate(request, undelivered(), DELIVERIES_PAGE_SIZE)
+    return render(
+        request,
+        "outbox/deliveries.html",
+        {"page": page, "query": query, "backlog": backlog(), "max_attempts": MAX_ATTEMPTS},
+    )
+
+
+@post_step(Action.MANAGE_DELIVERIES, load=delivery_get)
+def delivery_retry(request: AuthenticatedHttpRequest, message) -> tuple[str, str]:
+    retry(actor=request.user, message=message)
+    return f"Delivery #{message.pk} is being tried again.", "deliveries"

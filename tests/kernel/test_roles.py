@@ -34,6 +34,7 @@ EXPECTED = {
         Action.VIEW_CREDENTIALS,
         Action.INTROSPECT_TOKENS,
         Action.REASSIGN_AGENT,
+        Action.MANAGE_DELIVERIES,
     },
     "auditor": {
         Action.VIEW_PORTAL,

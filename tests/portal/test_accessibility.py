@@ -88,6 +88,7 @@ def pages() -> dict[str, str]:
         "framework matrix": f"/compliance/{framework}/",
         "report": f"/compliance/{framework}/report/",
         "audit trail": "/audit/",
+        "deliveries": "/deliveries/",
         "control": "/compliance/controls/AGC-01/",  # two forms with a description field
         "not found": "/no/such/page/",
     }

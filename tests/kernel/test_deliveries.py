@@ -1,0 +1,147 @@
+"""Deliveries not made (/deliveries/): security sees what the portal could not deliver, the
+failed first with their last error, and sends one round again once its receiver is back.
+Nobody else sees or retries them: a wrong role is a 403 before any id is looked up."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.utils import timezone
+
+from kernel import outbox
+from kernel.models import OutboxMessage, OutboxStatus
+from kernel.permissions import ACTIONS, Action
+from kernel.roles import API_ONLY_MESSAGE
+
+pytestmark = pytest.mark.django_db
+
+REFUSAL = ACTIONS[Action.MANAGE_DELIVERIES].refusal
+receiver = {"up": False, "got": []}
+
+
+@outbox.handler("tests.receiver")
+def deliver(*, n: int, **_) -> None:
+    if not receiver["up"]:
+        raise ConnectionError("the receiver refused the connection")
+    receiver["got"].append(n)
+
+
+@pytest.fixture(autouse=True)
+def _receiver_down():
+    receiver["up"], receiver["got"] = False, []
+
+
+def _message(status: str, n: int, **fields) -> OutboxMessage:
+    defaults = {"attempts": 0, "last_error": ""}
+    if status == OutboxStatus.FAILED:
+        defaults = {"attempts": outbox.MAX_ATTEMPTS, "last_error": "ConnectionError: refused"}
+    return OutboxMessage.objects.create(
+        handler="tests.receiver",
+        payload={"n": n, "event": f"tests.event{n}"},
+        status=status,
+        next_attempt_at=timezone.now() + timezone.timedelta(minutes=n),
+        **{**defaults, **fields},
+    )
+
+
+def test_security_sees_the_failed_first_with_their_last_error(client, security):
+    waiting = _message(OutboxStatus.PENDING, 1, attempts=2, last_error="TimeoutError: slow")
+    failed = _message(OutboxStatus.FAILED, 2)
+    _message(OutboxStatus.DELIVERED, 3)
+    client.force_login(security)
+    response = client.get("/deliveries/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "1 failed, 1 waiting" in page
+    assert page.index(f'data-delivery="{failed.pk}"') < page.index(f'data-delivery="{waiting.pk}"')
+    assert "tests.event3" not in page  # delivered: nothing to do
+    assert "ConnectionError: refused" in page and "TimeoutError: slow" in page
+    # Only what the portal gave up on has a retry button; a pending one is retried by itself.
+    assert f'aria-label="Retry delivery #{failed.pk}"' in page
+    assert f'aria-label="Retry delivery #{waiting.pk}"' not in page
+
+
+def test_a_retry_delivers_it_once_the_receiver_is_back_and_is_in_the_audit_trail(
+    client, security, committed
+):
+    failed = _message(OutboxStatus.FAILED, 4)
+    receiver["up"] = True
+    client.force_login(security)
+    with committed(execute=True):
+        response = client.post(f"/deliveries/{failed.pk}/retry/", follow=True)
+    assert response.redirect_chain[-1][0] == "/deliveries/"
+    assert f"Delivery #{failed.pk} is being tried again." in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts, receiver["got"]) == (OutboxStatus.DELIVERED, 1, [4])
+    entry = LogEntry.objects.get(object_pk=str(failed.pk), content_type__model="outboxmessage")
+    assert entry.actor == security
+    assert entry.changes_dict["status"] == ["failed", "pending"]
+    trail = client.get("/audit/").content.decode()
+    assert f"#{failed.pk}" in trail and "sec1" in trail
+
+
+def test_a_retry_that_fails_again_waits_for_its_backoff_with_fresh_attempts(
+    client, security, committed
+):
+    failed = _message(OutboxStatus.FAILED, 5)
+    client.force_login(security)
+    with committed(execute=True):
+        client.post(f"/deliveries/{failed.pk}/retry/")
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutboxStatus.PENDING, 1)
+    assert failed.next_attempt_at > timezone.now()
+    assert failed.last_error == "ConnectionError: the receiver refused the connection"
+
+
+@pytest.mark.parametrize("status", [OutboxStatus.PENDING, OutboxStatus.DELIVERED])
+def test_only_a_failed_delivery_is_retried(client, security, status):
+    message = _message(status, 6, attempts=1)
+    client.force_login(security)
+    response = client.post(f"/deliveries/{message.pk}/retry/")
+    assert response.status_code == 400
+    assert "only one the portal gave up on (failed) is retried" in response.content.decode()
+    assert OutboxMessage.objects.get(pk=message.pk).attempts == 1
+    assert not LogEntry.objects.filter(content_type__model="outboxmessage").exists()
+
+
+def test_an_unknown_delivery_is_a_404(client, security):
+    client.force_login(security)
+    response = client.post("/deliveries/999999/retry/")
+    assert response.status_code == 404
+    assert "There is no delivery #999999." in response.content.decode()
+
+
+# A gateway's session is refused on every page (it is a machine: it uses the API).
+SESSIONS_REFUSED = API_ONLY_MESSAGE
+
+
+@pytest.mark.parametrize(
+    ("role", "refusal"),
+    [
+        ("engineer", REFUSAL),
+        ("auditor", REFUSAL),
+        ("norole", REFUSAL),
+        ("gateway", SESSIONS_REFUSED),
+    ],
+)
+def test_other_roles_neither_see_nor_retry_deliveries(client, role_users, role, refusal):
+    failed = _message(OutboxStatus.FAILED, 7)
+    client.force_login(role_users[role])
+    listed = client.get("/deliveries/")
+    retried = client.post(f"/deliveries/{failed.pk}/retry/")
+    forged = client.post("/deliveries/999999/retry/")  # refused before any lookup: not a 404
+    for response in (listed, retried, forged):
+        assert response.status_code == 403
+        assert refusal in response.content.decode()
+    failed.refresh_from_db()
+    assert (failed.status, failed.attempts) == (OutboxStatus.FAILED, outbox.MAX_ATTEMPTS)
+
+
+def test_anonymous_is_sent_to_sign_in(client):
+    assert client.get("/deliveries/")["Location"].startswith("/accounts/login/")
+
+
+def test_security_s_dashboard_links_the_backlog_to_the_page(client, security, engineer):
+    _message(OutboxStatus.FAILED, 8)
+    client.force_login(security)
+    assert 'href="/deliveries/"' in client.get("/").content.decode()
+    client.force_login(engineer)
+    assert 'href="/deliveries/"' not in client.get("/").content.decode()
