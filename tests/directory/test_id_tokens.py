@@ -38,7 +38,10 @@ class _Provider(BaseHTTPRequestHandler):
 def idp(settings):
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Provider)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll: 0.5 s by default.
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     issuer = f"http://127.0.0.1:{server.server_address[1]}"
     jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key()))
     _Provider.documents = {

@@ -80,7 +80,10 @@ class _Discovery(BaseHTTPRequestHandler):
 @pytest.fixture
 def bad_discovery():
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Discovery)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # shutdown() waits for the loop's next poll: 0.5 s by default.
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+    ).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
 
