@@ -8,6 +8,13 @@ IDP_STAMP := $(IDP)/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
+# The test targets run on 2 workers (pytest-xdist; CI's machine has 2 cores), each with a test
+# database of its own (test_portal_gw0, test_portal_gw1). `--dist load` hands each worker its
+# tests in collection order, so transactional and browser tests still come after the others on
+# each worker (tests/conftest.py); loadfile and loadscope would not keep that. Serially:
+# `make test PYTEST_ARGS="-n 0"` (a later -n wins). Plain `pytest` runs serially.
+XDIST ?= -n 2 --dist load
+
 .PHONY: install run test test-postgres test-browser lint format bench clean
 
 # Reinstall whenever pyproject.toml changes. uv is used when it installs; pip otherwise.
@@ -38,17 +45,17 @@ run: install
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 # The suite on PostgreSQL with Redis as broker (services must be running; see README).
 test-postgres: install
 	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-redis://127.0.0.1:6379/0} \
 	PORTAL_REQUIRE=$${PORTAL_REQUIRE:-postgres,redis} \
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not browser" $(XDIST) $(PYTEST_ARGS)
 
 test-browser: install
-	PORTAL_REQUIRE=$${PORTAL_REQUIRE:-browser} $(PY) -m pytest -m browser $(PYTEST_ARGS)
+	PORTAL_REQUIRE=$${PORTAL_REQUIRE:-browser} $(PY) -m pytest -m browser $(XDIST) $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

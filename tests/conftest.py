@@ -51,7 +51,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Browser tests last: they are transactional and flush the database afterwards, which
     would remove what data migrations loaded (catalogues, controls) for the tests after them.
     pytest-django orders transactional tests last, but the browser plugin's parametrisation
-    can undo that."""
+    can undo that. Under pytest-xdist (`--dist load`, the Makefile's) each worker is handed its
+    tests in this order, on a database of its own."""
     items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
@@ -169,6 +170,8 @@ def worker_queue(settings):
     from django.db import connection
 
     queue = f"portal-test-{uuid.uuid4().hex[:8]}"
+    # The test database of this xdist worker (test_portal_gw0, ...): pytest-django has renamed
+    # it in settings_dict by now.
     db = connection.settings_dict
     env = {
         **os.environ,
@@ -186,6 +189,7 @@ def worker_queue(settings):
         "--concurrency=1",
         "-Q",
         queue,
+        f"--hostname={queue}@%h",  # a node of its own beside another xdist worker's
         "--loglevel=WARNING",
         "--without-heartbeat",
         "--without-mingle",
@@ -215,6 +219,17 @@ def browser_type_launch_args(browser_type_launch_args):
             "--disable-sync",
         ],
     }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _media_of_this_worker(tmp_path_factory):
+    """Files the tests write (the demo platform's key that seed_demo makes, uploaded evidence)
+    go to a directory of this run and this xdist worker, never the project's media/: two
+    workers seeding the demo at once would write, and read, the same key file."""
+    from django.test import override_settings
+
+    with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")):
+        yield
 
 
 @pytest.fixture(autouse=True)
