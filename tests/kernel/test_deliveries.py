@@ -51,9 +51,11 @@ def test_security_sees_the_failed_first_with_their_last_error(client, security):
     assert response.status_code == 200
     page = response.content.decode()
     assert "1 failed, 1 waiting" in page
-    assert page.index(f'data-delivery="{failed.pk}"') < page.index(f'data-delivery="{waiting.pk}"')
+    first, then = f'data-delivery="{failed.pk}"', f'data-delivery="{waiting.pk}"'
+    assert page.index(first) < page.index(then)
     assert "tests.event3" not in page  # delivered: nothing to do
-    assert "ConnectionError: refused" in page and "TimeoutError: slow" in page
+    assert "ConnectionError: refused" in page
+    assert "TimeoutError: slow" in page
     # Only what the portal gave up on has a retry button; a pending one is retried by itself.
     assert f'aria-label="Retry delivery #{failed.pk}"' in page
     assert f'aria-label="Retry delivery #{waiting.pk}"' not in page
@@ -75,7 +77,8 @@ def test_a_retry_delivers_it_once_the_receiver_is_back_and_is_in_the_audit_trail
     assert entry.actor == security
     assert entry.changes_dict["status"] == ["failed", "pending"]
     trail = client.get("/audit/").content.decode()
-    assert f"#{failed.pk}" in trail and "sec1" in trail
+    assert f"#{failed.pk}" in trail
+    assert "sec1" in trail
 
 
 def test_a_retry_that_fails_again_waits_for_its_backoff_with_fresh_attempts(
