@@ -190,16 +190,32 @@ def retry(*, actor: AnyUser, message: OutboxMessage) -> OutboxMessage:
                 "gave up on (failed) is retried; a pending one is tried again by itself.",
                 code="not_failed",
             )
-        attempts = message.attempts
-        message.status, message.attempts = OutboxStatus.PENDING, 0
-        message.next_attempt_at = timezone.now()
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
-        with audit_actor(actor):
-            LogEntry.objects.log_create(
-                message,
-                force_log=True,
-                action=LogEntry.Action.UPDATE,
-                changes={"status": ["failed", "pending"], "attempts": [str(attempts), "0"]},
-            )
-        transaction.on_commit(nudge)
+        _send_round_again(actor, message)
     return message
+
+
+def retry_failed(*, actor: AnyUser) -> int:
+    """Every delivery the portal gave up on, round again (after a receiver's outage); how many."""
+    require(actor, Action.MANAGE_DELIVERIES)
+    with transaction.atomic():
+        failed = OutboxMessage.objects.select_for_update().filter(status=OutboxStatus.FAILED)
+        messages = list(failed.order_by("id"))
+        for message in messages:
+            _send_round_again(actor, message)
+    return len(messages)
+
+
+def _send_round_again(actor: AnyUser, message: OutboxMessage) -> None:
+    """A failed message (locked) pending again now, audited; delivered after commit."""
+    attempts = message.attempts
+    message.status, message.attempts = OutboxStatus.PENDING, 0
+    message.next_attempt_at = timezone.now()
+    message.save(update_fields=["status", "attempts", "next_attempt_at"])
+    with audit_actor(actor):
+        LogEntry.objects.log_create(
+            message,
+            force_log=True,
+            action=LogEntry.Action.UPDATE,
+            changes={"status": ["failed", "pending"], "attempts": [str(attempts), "0"]},
+        )
+    transaction.on_commit(nudge)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("audit/", views.audit_trail, name="audit-trail"),
     path("deliveries/", views.deliveries, name="deliveries"),
     path("deliveries/<int:pk>/retry/", views.delivery_retry, name="delivery-retry"),
+    path("deliveries/retry-failed/", views.deliveries_retry_failed, name="deliveries-retry-failed"),
     path(
         "accounts/login/",
         LoginView.as_view(),

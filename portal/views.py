@@ -1,4 +1,5 @@
 from auditlog.models import LogEntry
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import (
@@ -8,11 +9,12 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_safe
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from kernel import csv as safe_csv
 from kernel.audit_trail import (
@@ -29,7 +31,7 @@ from kernel.filtering import InvalidFilters
 from kernel.health import broker_status
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.middleware import error_response, wants_json
-from kernel.outbox import MAX_ATTEMPTS, backlog, delivery_get, retry, undelivered
+from kernel.outbox import MAX_ATTEMPTS, backlog, delivery_get, retry, retry_failed, undelivered
 from kernel.permissions import Action
 
 
@@ -176,3 +178,12 @@ def deliveries(request: HttpRequest) -> HttpResponse:
 def delivery_retry(request: AuthenticatedHttpRequest, message) -> tuple[str, str]:
     retry(actor=request.user, message=message)
     return f"Delivery #{message.pk} is being tried again.", "deliveries"
+
+
+@requires(Action.MANAGE_DELIVERIES)
+@require_POST
+def deliveries_retry_failed(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """After a receiver's outage: every failed delivery round again at once."""
+    count = retry_failed(actor=request.user)
+    messages.success(request, f"{count} failed deliver{pluralize(count, 'y,ies')} tried again.")
+    return redirect("deliveries")

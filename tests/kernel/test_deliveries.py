@@ -148,3 +148,35 @@ def test_security_s_dashboard_links_the_backlog_to_the_page(client, security, en
     assert 'href="/deliveries/"' in client.get("/").content.decode()
     client.force_login(engineer)
     assert 'href="/deliveries/"' not in client.get("/").content.decode()
+
+
+def test_after_an_outage_security_retries_every_failed_delivery_at_once(
+    client, security, committed
+):
+    failed = [_message(OutboxStatus.FAILED, n) for n in (9, 10, 11)]
+    waiting = _message(OutboxStatus.PENDING, 12, attempts=3)
+    receiver["up"] = True
+    client.force_login(security)
+    assert "Retry all 3 failed" in client.get("/deliveries/").content.decode()
+    with committed(execute=True):
+        response = client.post("/deliveries/retry-failed/", follow=True)
+    assert "3 failed deliveries tried again." in response.content.decode()
+    assert sorted(receiver["got"]) == [9, 10, 11]
+    for message in failed:
+        message.refresh_from_db()
+        assert message.status == OutboxStatus.DELIVERED
+    waiting.refresh_from_db()  # not given up on: it keeps its own next attempt
+    assert (waiting.status, waiting.attempts) == (OutboxStatus.PENDING, 3)
+    audited = LogEntry.objects.filter(content_type__model="outboxmessage")
+    assert sorted(int(entry.object_pk) for entry in audited) == [m.pk for m in failed]
+    assert "Retry all" not in response.content.decode()  # nothing failed any more
+
+
+@pytest.mark.parametrize("role", ["engineer", "auditor"])
+def test_only_security_retries_every_failed_delivery(client, role_users, role):
+    _message(OutboxStatus.FAILED, 13)
+    client.force_login(role_users[role])
+    response = client.post("/deliveries/retry-failed/")
+    assert response.status_code == 403
+    assert REFUSAL in response.content.decode()
+    assert OutboxMessage.objects.get().status == OutboxStatus.FAILED
