@@ -2,6 +2,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import SimpleRouter
 
 from kernel.api.audit import AuditEventViewSet
+from kernel.api.deliveries import DeliveryViewSet
 from kernel.api.views import TokenView, api_not_found, api_root
 
 # Every app's API is mounted at /api/v1/ itself, in this order.
@@ -17,6 +18,7 @@ API_APPS = (
 
 router = SimpleRouter()
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
 
 urlpatterns = [
     path("", api_root, name="api-root"),

@@ -180,3 +180,58 @@ def test_only_security_retries_every_failed_delivery(client, role_users, role):
     assert response.status_code == 403
     assert REFUSAL in response.content.decode()
     assert OutboxMessage.objects.get().status == OutboxStatus.FAILED
+
+
+# The same over the API, for security's automation: the list, one, and both retries.
+
+
+def test_security_lists_and_retries_deliveries_over_the_api(api, security, committed):
+    waiting = _message(OutboxStatus.PENDING, 14, attempts=1)
+    failed = _message(OutboxStatus.FAILED, 15)
+    _message(OutboxStatus.DELIVERED, 16)
+    client = api.as_user(security)
+    listed = client.get("/api/v1/deliveries/").json()
+    assert [row["id"] for row in listed["results"]] == [failed.pk, waiting.pk]
+    first = listed["results"][0]
+    assert (first["status"], first["event"], first["last_error"]) == (
+        "failed",
+        "tests.event15",
+        "ConnectionError: refused",
+    )
+    assert "payload" not in first  # message bodies and addresses stay in the portal
+    receiver["up"] = True
+    with committed(execute=True):
+        retried = client.post(f"/api/v1/deliveries/{failed.pk}/retry/")
+    assert retried.status_code == 200
+    assert (retried.json()["status"], receiver["got"]) == ("pending", [15])
+    again = client.post(f"/api/v1/deliveries/{waiting.pk}/retry/")
+    assert again.status_code == 400
+    assert "only one the portal gave up on (failed) is retried" in again.json()["detail"]
+    assert client.post("/api/v1/deliveries/999999/retry/").status_code == 404
+
+
+def test_every_failed_delivery_is_retried_over_the_api(api, security, committed):
+    for n in (17, 18):
+        _message(OutboxStatus.FAILED, n)
+    receiver["up"] = True
+    with committed(execute=True):
+        response = api.as_user(security).post("/api/v1/deliveries/retry-failed/")
+    assert response.json() == {"retried": 2}
+    assert sorted(receiver["got"]) == [17, 18]
+
+
+@pytest.mark.parametrize("role", ["engineer", "auditor", "gateway", "norole"])
+def test_other_roles_get_a_403_from_the_deliveries_api(api, role_users, role):
+    failed = _message(OutboxStatus.FAILED, 19)
+    client = api.as_user(role_users[role])
+    for response in (
+        client.get("/api/v1/deliveries/"),
+        client.get(f"/api/v1/deliveries/{failed.pk}/"),
+        client.post(f"/api/v1/deliveries/{failed.pk}/retry/"),
+        client.post("/api/v1/deliveries/999999/retry/"),  # refused before any lookup
+        client.post("/api/v1/deliveries/retry-failed/"),
+    ):
+        assert response.status_code == 403
+        assert response.json()["detail"] == REFUSAL
+    failed.refresh_from_db()
+    assert failed.status == OutboxStatus.FAILED
