@@ -33,3 +33,8 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handler} #{self.pk} ({self.status}, {self.attempts} attempt(s))"
+
+    @property
+    def given_up(self) -> bool:
+        """The portal stopped trying (failed): only such a delivery is retried by hand."""
+        return self.status == OutboxStatus.FAILED

@@ -190,7 +190,7 @@ def retry(*, actor: AnyUser, message: OutboxMessage) -> OutboxMessage:
     pk = message.pk
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=pk)
-        if message.status != OutboxStatus.FAILED:
+        if not message.given_up:
             raise ApplicationError(
                 f"Delivery #{pk} is {message.get_status_display().lower()}: only one the portal "
                 "gave up on (failed) is retried; a pending one is tried again by itself.",

@@ -31,7 +31,14 @@ from kernel.filtering import InvalidFilters
 from kernel.health import broker_status
 from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
 from kernel.middleware import error_response, wants_json
-from kernel.outbox import MAX_ATTEMPTS, backlog, delivery_get, retry, retry_failed, undelivered
+from kernel.outbox import (
+    MAX_ATTEMPTS,
+    backlog,
+    deliveries_for,
+    delivery_get,
+    retry,
+    retry_failed,
+)
 from kernel.permissions import Action
 
 
@@ -166,7 +173,7 @@ DELIVERIES_PAGE_SIZE = 50
 def deliveries(request: HttpRequest) -> HttpResponse:
     """Notices (email, Slack, webhooks) and background builds the portal has not delivered:
     those it gave up on first, each with its last error and a retry button."""
-    page, query = paginate(request, undelivered(), DELIVERIES_PAGE_SIZE)
+    page, query = paginate(request, deliveries_for(request.user), DELIVERIES_PAGE_SIZE)
     return render(
         request,
         "outbox/deliveries.html",

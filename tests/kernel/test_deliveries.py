@@ -4,6 +4,8 @@ Nobody else sees or retries them: a wrong role is a 403 before any id is looked 
 
 import pytest
 from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kernel import outbox
@@ -235,3 +237,39 @@ def test_other_roles_get_a_403_from_the_deliveries_api(api, role_users, role):
         assert response.json()["detail"] == REFUSAL
     failed.refresh_from_db()
     assert failed.status == OutboxStatus.FAILED
+
+
+def test_the_page_and_the_api_cost_the_same_queries_for_2_rows_or_40(
+    client, api, security, django_assert_num_queries
+):
+    client.force_login(security)
+    token_client = api.as_user(security)
+    pages = ("/deliveries/", "/api/v1/deliveries/")
+
+    def counted(path: str) -> int:
+        caller = token_client if path.startswith("/api/") else client
+        with CaptureQueriesContext(connection) as captured:
+            assert caller.get(path).status_code == 200
+        return len(captured.captured_queries)
+
+    for n in (20, 21):
+        _message(OutboxStatus.FAILED, n)
+    few = {path: counted(path) for path in pages}
+    for n in range(22, 60):
+        _message(OutboxStatus.PENDING if n % 2 else OutboxStatus.FAILED, n)
+    for path in pages:
+        caller = token_client if path.startswith("/api/") else client
+        with django_assert_num_queries(few[path]):
+            caller.get(path)
+
+
+def test_a_build_without_an_event_is_listed_with_none(api, security):
+    build = OutboxMessage.objects.create(
+        handler="tests.receiver",
+        payload={"n": 61},
+        status=OutboxStatus.FAILED,
+        attempts=outbox.MAX_ATTEMPTS,
+        next_attempt_at=timezone.now(),
+    )
+    rows = api.as_user(security).get("/api/v1/deliveries/").json()["results"]
+    assert [(row["id"], row["event"]) for row in rows] == [(build.pk, None)]
