@@ -2,6 +2,7 @@
 
 from django_filters import rest_framework as filters
 
+from access.limits import WORKLOAD_MAX_LENGTH
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
 from kernel.filtering import time_window
 
@@ -13,15 +14,23 @@ class DecisionFilter(filters.FilterSet):
     credential = filters.CharFilter(
         method="for_credential", max_length=64, label="Credential (jti)"
     )
+    workload = filters.CharFilter(
+        method="for_workload", max_length=WORKLOAD_MAX_LENGTH, label="Asked as workload"
+    )
     since, until = time_window("decided_at", "Decided")
 
     class Meta:
         model = Decision
-        fields = ["agent", "capability", "decision", "credential", "since", "until"]
+        fields = ["agent", "capability", "decision", "credential", "workload", "since", "until"]
 
     def for_credential(self, queryset, name, value):
         """Decisions of one token exchange (`credential_jti > ""` matches the partial index)."""
         return queryset.filter(credential_jti__gt="", credential_jti=value)
+
+    def for_workload(self, queryset, name, value):
+        """Decisions an agent asked as this workload identity, written "provider: subject"
+        as the log shows it (`caller_workload > ""` matches the partial index)."""
+        return queryset.filter(caller_workload__gt="", caller_workload=value)
 
 
 class ActivityFilter(filters.FilterSet):

@@ -70,6 +70,12 @@ class Decision(models.Model):
                 condition=models.Q(credential_jti__gt=""),
                 name="decision_credential_jti",
             ),
+            # Only an agent asking as itself carries a workload: partial, for the same reason.
+            models.Index(
+                fields=["caller_workload", "decided_at"],
+                condition=models.Q(caller_workload__gt=""),
+                name="decision_workload_at",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,9 @@
+from urllib.parse import quote
+
 import pytest
 
 from decisions.models import Decision
+from decisions.services.log import decide_and_record
 from tests.decisions.fixtures import make_grant
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
@@ -176,3 +179,32 @@ def test_wrong_role_with_a_bad_body_hears_403_not_400(api, role_users, world, ro
 def test_bad_token_with_a_bad_body_hears_401(api, world):
     api.credentials(HTTP_AUTHORIZATION="Token nope")
     assert api.post("/api/v1/decisions/", {}, format="json").status_code == 401
+
+
+def test_the_log_narrows_to_what_one_workload_asked_on_the_api_and_the_page(
+    api, client, auditor, gateway, world
+):
+    """An agent that asked as itself (MCP, token exchange) is named by its workload; the log
+    lists what that workload asked, and the page links each workload to that list."""
+    main = "github-actions: repo:acme/pay:ref:refs/heads/main"
+    fork = "github-actions: repo:acme/pay:ref:refs/heads/fork"
+    for workload, key in ((main, "github:read"), (main, "jira:write"), (fork, "github:read")):
+        decide_and_record(agent_slug="pay-bot", capability_key=key, workload=workload)
+    api.as_user(gateway).post(
+        "/api/v1/decisions/", {"agent": "pay-bot", "capability": "github:read"}, format="json"
+    )
+
+    listed = api.as_user(auditor).get("/api/v1/decisions/", {"workload": main}).json()
+    assert sorted(row["capability"] for row in listed["results"]) == ["github:read", "jira:write"]
+    assert {row["caller_workload"] for row in listed["results"]} == {main}
+    too_long = api.as_user(auditor).get("/api/v1/decisions/", {"workload": "x" * 601})
+    assert too_long.status_code == 400
+    assert "at most 600 characters" in too_long.json()["errors"]["workload"][0]
+
+    client.force_login(auditor)
+    page = client.get("/decisions/").content.decode()
+    assert page.count(f"?workload={quote(main, safe='')}") == 2
+    narrowed = client.get("/decisions/", {"workload": fork}).content.decode()
+    assert "1 decision match these filters" in narrowed
+    assert f"<code>{fork}</code>" in narrowed
+    assert main not in narrowed

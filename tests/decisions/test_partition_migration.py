@@ -114,3 +114,52 @@ def test_plain_to_partitioned_and_back_keeps_rows_ids_and_the_identity():
     finally:
         migrate(targets)
     assert kind("decisions_decision") == "p"
+
+
+WORKLOAD_INDEX = "decision_workload_at"
+BEFORE_WORKLOAD_INDEX = ("decisions", "0007_decision_caller_workload")
+COLUMNS = "(caller_workload, decided_at) WHERE caller_workload > ''"
+
+
+def workload_indexes() -> dict[str, bool]:
+    """Each index attached to the workload index (and the index itself), and whether valid."""
+    return dict(
+        query(
+            "SELECT c.relname, x.indisvalid FROM pg_class c JOIN pg_index x ON x.indexrelid = "
+            "c.oid WHERE c.oid = %s::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits "
+            "WHERE inhparent = %s::regclass)",
+            [WORKLOAD_INDEX, WORKLOAD_INDEX],
+        )
+    )
+
+
+def test_the_workload_index_is_built_on_every_partition_and_made_again_on_a_rerun():
+    """0008 builds the index partition by partition (CONCURRENTLY, inserts go on); the parent's
+    is valid once each partition's is attached, and a partition made later gets it too."""
+    targets = leaves()
+    try:
+        migrate([BEFORE_WORKLOAD_INDEX])
+        assert query("SELECT to_regclass(%s)", [WORKLOAD_INDEX]) == [(None,)]
+        insert_decision(timezone.now())
+
+        migrate(targets)
+        built = workload_indexes()
+        months = [p.name for p in partitions.partitions("decisions")]
+        assert built == {WORKLOAD_INDEX: True, **{f"{m}_workload_at": True for m in months}}
+
+        far = partitions.add_months(partitions.month_start(timezone.now()), 44)  # no other test's
+        made = partitions.ensure_months(partitions.DECISIONS, [far])
+        assert len(workload_indexes()) == len(built) + len(made) == len(built) + 1
+
+        # Stopped half-way (the parent's index and one partition's made) and run again.
+        migrate([BEFORE_WORKLOAD_INDEX])
+        first = months[0]
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX {WORKLOAD_INDEX} ON ONLY decisions_decision {COLUMNS}")
+            cursor.execute(f'CREATE INDEX "{first}_workload_at" ON "{first}" {COLUMNS}')
+        migrate(targets)
+        again = workload_indexes()
+        assert len(again) == len(built) + 1
+        assert all(again.values())
+    finally:
+        migrate(targets)

@@ -234,6 +234,7 @@ DECISION_FILTERS = {
     "capability": ("github:read", "capability_key"),
     "decision": ("deny", "decision"),
     "credential": ("a" * 32, "credential_jti"),
+    "workload": ("ci: repo:acme/app", "caller_workload"),
     "since": ("2026-01-01T00:00:00Z", "decided_at"),
     "until": ("2026-01-01T00:00:00Z", "decided_at"),
 }
