@@ -205,6 +205,6 @@ def test_the_log_narrows_to_what_one_workload_asked_on_the_api_and_the_page(
     page = client.get("/decisions/").content.decode()
     assert page.count(f"?workload={quote(main, safe='')}") == 2
     narrowed = client.get("/decisions/", {"workload": fork}).content.decode()
-    assert "1 decision match these filters" in narrowed
+    assert "1 decision matches these filters" in narrowed
     assert f"<code>{fork}</code>" in narrowed
     assert main not in narrowed
