@@ -115,13 +115,6 @@ class AgentStatusForm(forms.Form):
         self.fields["reason"].required = required
 
 
-class PolicyRuleForm(forms.Form):
-    tier = forms.ChoiceField(choices=Tier.choices)
-    capability = forms.CharField(max_length=130)
-    effect = forms.ChoiceField(choices=[("", "No rule (deny)"), *Effect.choices], required=False)
-    max_duration_hours = forms.IntegerField(required=False, min_value=1)
-
-
 class PolicyMatrixForm(forms.Form):
     """The whole draft in one form: an effect and a maximum per (tier, capability).
 

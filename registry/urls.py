@@ -17,7 +17,6 @@ urlpatterns = [
     path("policy/", policy.policy_overview, name="policy"),
     path("policy/draft/", policy.policy_draft_open, name="policy-draft-open"),
     path("policy/import/", policy.policy_import, name="policy-import"),
-    path("policy/draft/<int:number>/rule/", policy.policy_draft_rule, name="policy-draft-rule"),
     path("policy/draft/<int:number>/rules/", policy.policy_draft_save, name="policy-draft-save"),
     path("policy/draft/<int:number>/publish/", policy.policy_draft_publish, name="policy-publish"),
     path("policy/draft/<int:number>/discard/", policy.policy_draft_discard, name="policy-discard"),

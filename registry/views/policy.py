@@ -10,11 +10,11 @@ from kernel.errors import ApplicationError
 from kernel.http import AuthenticatedHttpRequest, requires, valid_data
 from kernel.permissions import Action, can
 from registry import policy_file
-from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm, PolicyRuleForm
+from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm
 from registry.models import Capability, Effect, PolicyVersion, Tier
 from registry.policy_review import review_sections
 from registry.selectors import policy as selectors
-from registry.selectors.catalogue import capability_get, capability_keys
+from registry.selectors.catalogue import capability_keys
 from registry.services import policy as services
 
 
@@ -79,30 +79,6 @@ def policy_draft_save(request: AuthenticatedHttpRequest, number: int) -> HttpRes
 def policy_draft_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     draft = services.policy_draft_create(actor=request.user, notes=request.POST.get("notes", ""))
     messages.success(request, f"Draft v{draft.number} opened from the published rules.")
-    return redirect(reverse("registry:policy") + "#draft")
-
-
-@requires(Action.MANAGE_POLICY)
-@require_POST
-def policy_draft_rule(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
-    version = selectors.policy_version_get(number)
-    data = valid_data(PolicyRuleForm(request.POST), "The rule was not saved")
-    capability = capability_get(data["capability"])
-    if data["effect"]:
-        services.policy_rule_set(
-            actor=request.user,
-            version=version,
-            tier=data["tier"],
-            capability=capability,
-            effect=data["effect"],
-            max_duration_hours=data["max_duration_hours"],
-        )
-        messages.success(request, f"Draft v{number}: {data['tier']} {capability.key} saved.")
-    else:
-        services.policy_rule_remove(
-            actor=request.user, version=version, tier=data["tier"], capability=capability
-        )
-        messages.success(request, f"Draft v{number}: {data['tier']} {capability.key} removed.")
     return redirect(reverse("registry:policy") + "#draft")
 
 

@@ -1,4 +1,5 @@
 import factory
+from django.urls import reverse
 from django.utils import timezone
 
 from registry.models import Agent, Capability, PolicyRule, PolicyStatus, PolicyVersion, Team, Tool
@@ -94,3 +95,11 @@ def demo_policy(author) -> PolicyVersion:
     from portal.demo.registry import POLICY_V1
 
     return publish_policy(POLICY_V1, author)
+
+
+def draft_matrix(client) -> dict[str, str]:
+    """The policy draft form's fields as the page renders them (what a browser posts back)."""
+    form = client.get(reverse("registry:policy")).context["draft_form"]
+    return {
+        name: "" if form[name].value() is None else str(form[name].value()) for name in form.fields
+    }

@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from registry.models import PolicyRule, PolicyVersion
 from registry.services import policy as services
-from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
+from tests.registry.factories import AgentFactory, TeamFactory, demo_policy, draft_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -17,14 +17,6 @@ def draft(engineer, security):
     AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="production")
     demo_policy(security)
     return services.policy_draft_create(actor=security)
-
-
-def matrix(client) -> dict[str, str]:
-    """The draft form's fields as the page renders them (what a browser would post back)."""
-    form = client.get(reverse("registry:policy")).context["draft_form"]
-    return {
-        name: "" if form[name].value() is None else str(form[name].value()) for name in form.fields
-    }
 
 
 def rules(version) -> dict[tuple[str, str], tuple[str, int | None]]:
@@ -39,7 +31,7 @@ def rules(version) -> dict[tuple[str, str], tuple[str, int | None]]:
 def test_saving_the_matrix_changes_exactly_the_edited_cells(client, security, draft):
     client.force_login(security)
     before = rules(draft)
-    data = matrix(client)
+    data = draft_matrix(client)
     data["effect:sandbox:github:write"] = "approval"
     data["hours:sandbox:github:write"] = "2"
     data["effect:sandbox:jira:write"] = ""  # removed: deny
@@ -73,7 +65,7 @@ def test_a_bad_cell_saves_nothing_keeps_what_was_typed_and_says_why_on_it(
 ):
     client.force_login(security)
     before = rules(draft)
-    data = matrix(client)
+    data = draft_matrix(client)
     data["effect:internal:github:read"] = effect
     data["hours:internal:github:read"] = hours
     data["effect:sandbox:github:write"] = "approval"  # a good edit, kept on the page

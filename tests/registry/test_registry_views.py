@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Agent, PolicyVersion
-from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
+from tests.registry.factories import AgentFactory, TeamFactory, demo_policy, draft_matrix
 
 pytestmark = pytest.mark.django_db
 
@@ -190,15 +190,10 @@ def test_policy_page_shows_the_matrix(client, auditor, world):
 def test_security_edits_a_draft_and_publishes_in_the_browser_forms(client, security, world):
     client.force_login(security)
     client.post(reverse("registry:policy-draft-open"), {"notes": "tighten"})
-    client.post(
-        reverse("registry:policy-draft-rule", args=[2]),
-        {
-            "tier": "sandbox",
-            "capability": "github:write",
-            "effect": "approval",
-            "max_duration_hours": "2",
-        },
-    )
+    data = draft_matrix(client)
+    data["effect:sandbox:github:write"] = "approval"
+    data["hours:sandbox:github:write"] = "2"
+    client.post(reverse("registry:policy-draft-save", args=[2]), data)
     # Sandbox now stricter than production: the review names it and asks why.
     review = client.get(reverse("registry:policy-publish", args=[2])).content.decode()
     assert "production github:write (approval ≤ 8h) is less strict than sandbox" in review
@@ -223,10 +218,10 @@ def test_security_edits_a_draft_and_publishes_in_the_browser_forms(client, secur
 def test_bad_draft_rule_is_refused_with_a_message(client, security, world):
     client.force_login(security)
     client.post(reverse("registry:policy-draft-open"))
-    response = client.post(
-        reverse("registry:policy-draft-rule", args=[2]),
-        {"tier": "sandbox", "capability": "github:write", "effect": "jit"},
-    )
+    data = draft_matrix(client)
+    data["effect:sandbox:github:write"] = "jit"
+    data["hours:sandbox:github:write"] = ""
+    response = client.post(reverse("registry:policy-draft-save", args=[2]), data)
     assert response.status_code == 400
     assert b"needs a maximum duration" in response.content
 
