@@ -21,9 +21,8 @@ AGENT_FILED_AWAITING_MAX = 5
 PAGE_SIZE = 25
 AGENT_PAGE_REQUESTS = 10
 
-# The dashboard: grants ending within this many hours, break-glass uses in this many days.
+# The dashboard: grants ending within this many hours.
 GRANTS_EXPIRING_HOURS = 24
-BREAK_GLASS_RECENT_DAYS = 30
 
 # Owners are told this long before a grant expires (once per grant).
 GRANT_REMINDER_BEFORE = timedelta(hours=1)

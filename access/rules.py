@@ -4,7 +4,7 @@
 so an expired or revoked grant stops counting at that very moment. The same rule has three
 forms: `grant_active_q` for the ORM, `grant_is_active` for a grant already loaded, and the
 SQL of the decision query (decisions.selectors), all checked against one table of cases
-(tests/access/test_rules.py).
+(tests/decisions/test_active_rules.py).
 """
 
 from datetime import datetime, timedelta

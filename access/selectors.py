@@ -5,10 +5,8 @@ security and auditors see all. A forged id outside that scope is a 404, never a 
 """
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
-from django.utils import timezone
 
 from access.filters import AccessRequestFilter, GrantFilter
 from access.models import AccessRequest, Approval, Grant
@@ -120,14 +118,6 @@ def grants_active_for_agent(agent_id: int) -> QuerySet[Grant]:
         Grant.objects.filter(grant_active_q(), agent_id=agent_id)
         .select_related("capability", "request")
         .order_by("expires_at")
-    )
-
-
-def grants_expiring_within(hours: int, user: AnyUser) -> QuerySet[Grant]:
-    """Grants this person may see, active now and ending within `hours` hours."""
-    now = timezone.now()
-    return grants_visible_to(user).filter(
-        grant_active_q(now), expires_at__lte=now + timedelta(hours=hours)
     )
 
 

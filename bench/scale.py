@@ -1,4 +1,4 @@
-"""Scale benchmark (issue #16): a decision log that grows for years without slowing anything.
+"""Scale benchmark: a decision log that grows for years without slowing anything.
 
 Five figures, each measured in one run on this machine, written to bench/results/scale.json:
 

@@ -35,7 +35,6 @@ FRAMEWORK_FILES = (
     "owasp-agentic-threats-t1-t15.yaml",
 )
 FRAMEWORK_FIELDS = ("name", "version", "publisher", "source", "license_note", "notes")
-ITEM_FIELDS = ("title", "text", "kind", "order")
 
 
 class CatalogueError(ValueError):

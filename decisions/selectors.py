@@ -1,4 +1,5 @@
-"""Reads behind the decision API and the drift check: what was active at a moment.
+"""Reads behind the decision API (its facts in one query, the log, reported activity) and the
+check that an action was logged.
 
 What "active" means is stated once, in access.rules (grants) and exceptions.rules
 (exceptions); the decision query below writes those rules in SQL, and
@@ -18,44 +19,12 @@ from django.db.models import Exists, OuterRef, QuerySet
 from rest_framework.authtoken.models import Token
 
 from access.models import Grant
-from access.rules import grant_active_q
 from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.models import Activity, Decision
 from exceptions.models import PolicyException
-from exceptions.rules import exception_in_force_q
 from kernel.api.authentication import token_cutoff_param
 from kernel.filtering import filtered
 from registry.models import Agent, PolicyStatus, PolicyVersion
-
-
-def _grants_active_at(*, agent_id: int, capability_id: int, at: datetime) -> QuerySet[Grant]:
-    return Grant.objects.filter(grant_active_q(at), agent_id=agent_id, capability_id=capability_id)
-
-
-def _exceptions_active_at(
-    *, agent_id: int, capability_id: int, at: datetime
-) -> QuerySet[PolicyException]:
-    return PolicyException.objects.filter(
-        exception_in_force_q(at), agent_id=agent_id, capability_id=capability_id
-    )
-
-
-def grant_active_at(*, agent_id: int, capability_id: int, at: datetime) -> int | None:
-    return (
-        _grants_active_at(agent_id=agent_id, capability_id=capability_id, at=at)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
-
-
-def exception_active_at(*, agent_id: int, capability_id: int, at: datetime) -> int | None:
-    return (
-        _exceptions_active_at(agent_id=agent_id, capability_id=capability_id, at=at)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-        .first()
-    )
 
 
 @dataclass

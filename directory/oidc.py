@@ -86,9 +86,7 @@ class PortalOIDCBackend(OIDCAuthenticationBackend):
     """Reads the provider's endpoints only when a sign-in needs them."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from django.contrib.auth import get_user_model
-
-        self.UserModel = get_user_model()
+        self.UserModel = User
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         self.OIDC_RP_CLIENT_SECRET = settings.OIDC_RP_CLIENT_SECRET
         self.OIDC_RP_SIGN_ALGO = settings.OIDC_RP_SIGN_ALGO

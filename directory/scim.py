@@ -12,7 +12,7 @@ import hmac
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import User
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django_scim import exceptions
@@ -54,9 +54,7 @@ class BearerTokenCheck(SCIMAuthCheckMiddleware):
         return super().process_request(request)
 
 
-def _anonymous():
-    from django.contrib.auth.models import AnonymousUser
-
+def _anonymous() -> AnonymousUser:
     return AnonymousUser()
 
 

@@ -1,16 +1,15 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
 from django.db.models.signals import post_migrate
+
+from kernel.roles import create_role_groups
 
 
 def _ensure_role_groups(*args: Any, apps: Any = None, **kwargs: Any) -> None:
     # A flush (as transactional and live-server tests do) empties auth_group and emits
     # post_migrate: the four roles come back at once, as the data migration made them.
-    from django.apps import apps as global_apps
-
-    from kernel.roles import create_role_groups
-
     # migrate passes its model states as `apps`; flush passes none.
     create_role_groups(apps=apps or global_apps)
 

@@ -181,7 +181,7 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
 
     django-csp rebuilds the header from the settings on every response: a deep copy of the
     policy parts, then the policy string, for the policy and the report-only one. That was a
-    tenth of a decision request's CPU (bench/decisions.py, issue #10). The parts (settings, a
+    tenth of a decision request's CPU (bench/decisions.py). The parts (settings, a
     view's csp_* decorator, a subclass's `get_policy_parts`) are few and fixed, so the string
     is kept per parts; a nonce makes each policy unique, so it is built as before. The rest
     is django-csp's `process_response`, step for step."""

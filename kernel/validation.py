@@ -22,14 +22,6 @@ def year_refusal(value: datetime.date, field: str) -> str | None:
     return f"{field} must fall between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
 
 
-def require_sane_year(value: datetime.date, field: str) -> datetime.date:
-    """`value`, or a 400 (ApplicationError on `field`) when its year is out of range."""
-    refusal = year_refusal(value, field)
-    if refusal:
-        raise ApplicationError(refusal, field=field, code="out_of_range")
-    return value
-
-
 def sane_year_validator(field: str) -> Callable[[datetime.date | None], None]:
     """The same check as a form-field validator (list filters: django-filter forms)."""
 

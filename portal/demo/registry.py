@@ -1,4 +1,4 @@
-"""Demo tools, capabilities, agents and policy v1 (the exact matrix from the registry issue)."""
+"""Demo tools, capabilities, agents and policy v1 (one rule per tier and capability)."""
 
 from django.contrib.auth.models import User
 from django.utils import timezone

@@ -10,7 +10,6 @@ from kernel.filtering import filtered
 from kernel.roles import Role
 from registry.filters import AgentFilter
 from registry.models import Agent
-from registry.rules import orphaned_q
 
 
 def agent_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Agent]:
@@ -26,12 +25,6 @@ def agent_get(slug: str) -> Agent:
         return Agent.objects.select_related("owner", "team", "status_changed_by").get(slug=slug)
     except Agent.DoesNotExist:
         raise NotFound(f"No agent with slug '{slug}'.") from None
-
-
-def agents_orphaned() -> QuerySet[Agent]:
-    """Agents still in service whose owner left (registry.rules.orphaned_q): security gives
-    each a new owner (services.agents.agent_reassign)."""
-    return Agent.objects.filter(orphaned_q()).select_related("owner", "team").order_by("slug")
 
 
 def owner_candidates(agent: Agent) -> QuerySet[User]:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from access import services
 from access.models import Grant
 from access.rules import grant_active_q, grant_is_active, scope_covers
-from access.selectors import grants_active_for_agent, grants_expiring_within
+from access.selectors import grant_list, grants_active_for_agent
 from tests.registry.factories import AgentFactory, capability
 
 pytestmark = pytest.mark.django_db
@@ -96,6 +96,11 @@ def test_grants_expiring_within_hours_are_active_visible_and_ending_soon(
     soon = grant(agent, merge, hours=2)
     grant(agent, merge, hours=48)  # ends later
     grant(agent, merge, start=timezone.now() - timedelta(hours=3), hours=1)  # already over
-    assert list(grants_expiring_within(24, engineer)) == [soon]
-    assert list(grants_expiring_within(1, engineer)) == []
-    assert list(grants_expiring_within(24, other_engineer)) == []  # not their agent
+    assert list(expiring(24, engineer)) == [soon]
+    assert list(expiring(1, engineer)) == []
+    assert list(expiring(24, other_engineer)) == []  # not their agent
+
+
+def expiring(hours: int, user):
+    """What the grants page lists for ?expiring_within_hours= (the dashboard's link)."""
+    return grant_list(user, filters={"expiring_within_hours": str(hours)})

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from access.models import Grant
 from access.rules import grant_active_q, grant_is_active
-from decisions.selectors import decision_facts, exception_active_at, grant_active_at
+from decisions.selectors import decision_facts
 from exceptions.models import PolicyException
 from exceptions.rules import exception_in_force_q, exception_is_in_force
 from tests.decisions.fixtures import make_exception, make_grant
@@ -62,7 +62,6 @@ def test_grant_active_q_predicate_and_sql_agree(agent, starts, expires, revoked,
 
     assert grant_is_active(grant, at) is active
     assert Grant.objects.filter(grant_active_q(at), pk=grant.pk).exists() is active
-    assert (grant_active_at(agent_id=agent.pk, capability_id=cap, at=at) == grant.pk) is active
     facts = decision_facts(agent_slug=agent.slug, capability_id=cap, at=at)
     assert facts.grants == ([(grant.pk, "")] if active else [])
 
@@ -85,9 +84,6 @@ def test_exception_in_force_q_predicate_and_sql_agree(
 
     assert exception_is_in_force(exception, at) is in_force
     assert PolicyException.objects.filter(exception_in_force_q(at), pk=exception.pk).exists() is (
-        in_force
-    )
-    assert (exception_active_at(agent_id=agent.pk, capability_id=cap, at=at) == exception.pk) is (
         in_force
     )
     facts = decision_facts(agent_slug=agent.slug, capability_id=cap, at=at)

@@ -5,8 +5,10 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from decisions.selectors import decision_facts
 from exceptions.models import ExceptionApproval, PolicyException
 from exceptions.rules import risk_floor
+from registry.models import Agent
 from tests.portal.factories import UserFactory
 from tests.registry.factories import AgentFactory, capability
 
@@ -34,3 +36,11 @@ def active_exception(**kwargs) -> PolicyException:
     exception = ExceptionFactory(status="active", activated_at=timezone.now(), **kwargs)
     ExceptionApproval.objects.create(exception=exception, approver=approver)
     return exception
+
+
+def decided_exception(*, agent_id: int, capability_id: int, at=None) -> PolicyException | None:
+    """The exception the decision path (its one query) finds in force for (agent, capability)
+    at `at`, the oldest when several are."""
+    slug = Agent.objects.values_list("slug", flat=True).get(pk=agent_id)
+    found = decision_facts(agent_slug=slug, capability_id=capability_id, at=at or timezone.now())
+    return PolicyException.objects.get(pk=found.exception_ids[0]) if found.exception_ids else None

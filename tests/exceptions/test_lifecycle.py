@@ -7,7 +7,6 @@ import time_machine
 from django.core import mail
 from django.utils import timezone
 
-from decisions.selectors import exception_active_at
 from exceptions import services, upkeep
 from exceptions.models import (
     ExceptionReminder,
@@ -17,18 +16,10 @@ from exceptions.models import (
 from exceptions.rules import exception_is_in_force
 from kernel.errors import ApplicationError, Forbidden
 from tests.exceptions.conftest import in_days
-from tests.exceptions.factories import ExceptionFactory, active_exception
+from tests.exceptions.factories import ExceptionFactory, active_exception, decided_exception
 from tests.portal.factories import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def in_force(*, agent_id, capability_id, at=None):
-    """The exception the decision path finds in force for (agent, capability) at `at`."""
-    pk = exception_active_at(
-        agent_id=agent_id, capability_id=capability_id, at=at or timezone.now()
-    )
-    return None if pk is None else PolicyException.objects.get(pk=pk)
 
 
 def file(actor, world, **overrides):
@@ -70,9 +61,9 @@ def test_renewal_files_a_linked_pending_exception_from_the_old_expiry(
     services.exception_approve(actor=security, exception=renewal)
     services.exception_approve(actor=second_security, exception=renewal)
     key = {"agent_id": world["agent"].pk, "capability_id": old.capability_id}
-    assert in_force(**key) == old
+    assert decided_exception(**key) == old
     with time_machine.travel(in_days(3) + timedelta(minutes=1)):
-        assert in_force(**key) == renewal
+        assert decided_exception(**key) == renewal
 
 
 @pytest.mark.parametrize("who", ["requester", "owner"])

@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from decisions.selectors import exception_active_at
+from decisions.selectors import decision_facts
 from exceptions import services, upkeep
 from exceptions.limits import MAX_DAYS
 from exceptions.models import (
@@ -16,19 +16,11 @@ from exceptions.models import (
 from exceptions.rules import exception_is_in_force
 from kernel.errors import ApplicationError, Forbidden
 from tests.exceptions.conftest import in_days
-from tests.exceptions.factories import ExceptionFactory, active_exception
+from tests.exceptions.factories import ExceptionFactory, active_exception, decided_exception
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def in_force(*, agent_id, capability_id, at=None):
-    """The exception the decision path finds in force for (agent, capability) at `at`."""
-    pk = exception_active_at(
-        agent_id=agent_id, capability_id=capability_id, at=at or timezone.now()
-    )
-    return None if pk is None else PolicyException.objects.get(pk=pk)
 
 
 def file(actor, world, **overrides):
@@ -187,12 +179,14 @@ def test_high_risk_needs_two_distinct_security_approvers(
     with pytest.raises(ApplicationError) as twice:
         services.exception_approve(actor=security, exception=exception)
     assert twice.value.code == "already_approved"
-    assert in_force(agent_id=world["agent"].pk, capability_id=world["vault"].pk) is None
+    assert decided_exception(agent_id=world["agent"].pk, capability_id=world["vault"].pk) is None
     services.exception_approve(actor=second_security, exception=exception)
     exception.refresh_from_db()
     assert exception.status == "active"
     assert exception.activated_at is not None
-    assert in_force(agent_id=world["agent"].pk, capability_id=world["vault"].pk) == exception
+    assert (
+        decided_exception(agent_id=world["agent"].pk, capability_id=world["vault"].pk) == exception
+    )
     assert ExceptionApproval.objects.filter(exception=exception).count() == 2
 
 
@@ -259,7 +253,7 @@ def test_an_approval_after_the_window_passed_is_refused(engineer, security, worl
 def test_revocation_takes_effect_at_once_and_needs_a_reason(security, world):
     exception = active_exception(agent=world["agent"], capability=world["vault"])
     key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
-    assert in_force(**key) == exception
+    assert decided_exception(**key) == exception
     with pytest.raises(ApplicationError) as refused:
         services.exception_revoke(actor=security, exception=exception, reason=" ")
     assert refused.value.field == "reason"
@@ -271,9 +265,9 @@ def test_revocation_takes_effect_at_once_and_needs_a_reason(security, world):
         security,
         "Key leaked",
     )
-    assert in_force(**key) is None
+    assert decided_exception(**key) is None
     # It was in force before the revocation, and stays readable.
-    assert in_force(**key, at=before - timedelta(seconds=1)) == exception
+    assert decided_exception(**key, at=before - timedelta(seconds=1)) == exception
     assert PolicyException.objects.filter(pk=exception.pk).exists()
 
 
@@ -283,7 +277,7 @@ def test_expiry_takes_effect_without_the_beat_task(world):
     )
     key = {"agent_id": world["agent"].pk, "capability_id": world["vault"].pk}
     with time_machine.travel(in_days(2) + timedelta(seconds=1)):
-        assert in_force(**key) is None  # nothing marked it expired yet
+        assert decided_exception(**key) is None  # nothing marked it expired yet
         exception.refresh_from_db()
         assert exception.status == "active"
         assert upkeep.exceptions_mark_expired() == 1
@@ -291,7 +285,7 @@ def test_expiry_takes_effect_without_the_beat_task(world):
     exception.refresh_from_db()
     assert exception.status == "expired"
     assert exception.expired_at is not None
-    assert in_force(**key, at=in_days(1)) == exception  # history still answers
+    assert decided_exception(**key, at=in_days(1)) == exception  # history still answers
 
 
 def test_an_expired_exception_cannot_be_revoked(security, world):
@@ -306,8 +300,8 @@ def test_the_active_exception_lookup_is_one_query_and_exact(world, django_assert
     ExceptionFactory(agent=agent, capability=vault, status="rejected")
     active_exception(agent=world["other_agent"], capability=vault)
     active_exception(agent=agent, capability=world["merge"])
-    assert in_force(agent_id=agent.pk, capability_id=vault.pk) is None
+    assert decided_exception(agent_id=agent.pk, capability_id=vault.pk) is None
     wanted = active_exception(agent=agent, capability=vault)
     with django_assert_num_queries(1):
-        found = exception_active_at(agent_id=agent.pk, capability_id=vault.pk, at=timezone.now())
-    assert found == wanted.pk
+        found = decision_facts(agent_slug=agent.slug, capability_id=vault.pk, at=timezone.now())
+    assert found.exception_ids == [wanted.pk]

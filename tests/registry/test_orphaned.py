@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from kernel.errors import ApplicationError, Forbidden
 from registry.models import Agent
 from registry.rules import is_orphaned, orphaned_q
-from registry.selectors.agents import agents_orphaned, owner_candidates
+from registry.selectors.agents import agent_list, owner_candidates
 from registry.services.agents import agent_reassign
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory
@@ -48,7 +48,7 @@ def test_orphaned_means_owner_left_and_not_retired(world):
     assert by_query == {"lost-bot", "paused-bot"}
     by_predicate = {a.slug for a in Agent.objects.select_related("owner") if is_orphaned(a)}
     assert by_predicate == by_query
-    assert [a.slug for a in agents_orphaned()] == ["lost-bot", "paused-bot"]
+    assert [a.slug for a in agent_list(filters={"orphaned": "true"})] == ["lost-bot", "paused-bot"]
 
 
 # --- list filter and badges ---------------------------------------------------------------
@@ -201,7 +201,7 @@ def test_the_badge_disappears_after_reassign(api, client, security, world):
     client.force_login(security)
     assert BADGE not in client.get("/agents/lost-bot/").content.decode()
     assert client.get("/agents/").content.decode().count(BADGE) == 1  # paused-bot
-    assert [a.slug for a in agents_orphaned()] == ["paused-bot"]
+    assert [a.slug for a in agent_list(filters={"orphaned": "true"})] == ["paused-bot"]
 
 
 # --- reassigning: the page and the service ------------------------------------------------
