@@ -66,6 +66,7 @@ def test_security_creates_changes_and_deletes_a_provider(api, security, platform
         ({"algorithms": ["none"]}, "never 'none' or HMAC"),
         ({"jwks": None}, "a jwks_uri or an inline jwks"),
         ({"jwks_uri": "https://k8s.example/jwks"}, "a jwks_uri or an inline jwks"),
+        ({"jwks": None, "jwks_uri": "http://k8s.example/jwks"}, "plain http only on this machine"),
         ({"jwks": {"keys": [{"kty": "oct", "k": "c2VjcmV0"}]}}, "usable public key"),
         ({"jwks": {"keys": []}}, "usable public key"),
         ({"max_token_age_seconds": 10}, "max_token_age_seconds"),

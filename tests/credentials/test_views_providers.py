@@ -51,7 +51,9 @@ def test_security_adds_a_provider_from_the_trust_page(client, security):
             "Give the provider&#x27;s keys one way: a jwks_uri or an inline jwks.",
         ),
         ({"jwks": ""}, "Give the provider&#x27;s keys one way"),
-        ({"jwks_uri": "ftp://keys.example/jwks", "jwks": ""}, "jwks_uri: an http(s) address."),
+        ({"jwks_uri": "ftp://keys.example/jwks", "jwks": ""}, "jwks_uri: an https address"),
+        # Keys over plain http from another host could be swapped on the way.
+        ({"jwks_uri": "http://keys.example/jwks", "jwks": ""}, "could be swapped on the way"),
         ({"jwks_uri": "not a url", "jwks": ""}, "Enter a valid URL."),
         ({"jwks": "{not json"}, "Enter a valid JSON."),
         ({"jwks": "[1, 2]"}, "A JSON object"),
