@@ -49,6 +49,12 @@ class TrustProvider(models.Model):
 
     class Meta:
         ordering = ["slug"]
+        constraints = [
+            # A token is verified against the provider of its issuer and audience: one each.
+            models.UniqueConstraint(
+                fields=["issuer", "audience"], name="trust_provider_issuer_audience_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.slug

@@ -11,6 +11,7 @@ from credentials import provider_keys
 from credentials.limits import ASYMMETRIC_ALGORITHMS, MAX_TOKEN_AGE_SECONDS
 from credentials.models import BindingStatus, TrustProvider
 from kernel.audit import audit_actor
+from kernel.editing import save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
 
@@ -76,6 +77,33 @@ def _checked(provider: TrustProvider) -> None:
     for name in ("issuer", "audience"):
         if not str(getattr(provider, name)).strip():
             raise ApplicationError(f"{name}: This field may not be blank.", field=name)
+    twin = _same_issuer_and_audience(provider)
+    if twin is not None:
+        raise ApplicationError(_twin_refusal(twin), field="issuer", code="duplicate")
+
+
+def _same_issuer_and_audience(provider: TrustProvider) -> TrustProvider | None:
+    """Another provider with this issuer and audience: a token is verified against the first
+    such provider only, so a second one could never be used."""
+    others = TrustProvider.objects.filter(issuer=provider.issuer, audience=provider.audience)
+    if provider.pk is not None:
+        others = others.exclude(pk=provider.pk)
+    return others.first()
+
+
+def _twin_refusal(twin: TrustProvider) -> str:
+    return (
+        f"Trust provider '{twin.slug}' already has this issuer and audience: tokens with them "
+        "are verified by it. Change that provider, or give this one another audience."
+    )
+
+
+def _save(provider: TrustProvider) -> None:
+    """Save; losing a race with another provider of this slug, or of this issuer and
+    audience, is refused like the checks above (the database's unique constraints)."""
+    save_unique(
+        provider, "Another trust provider with this slug, or this issuer and audience, exists."
+    )
 
 
 @transaction.atomic
@@ -88,7 +116,7 @@ def provider_create(*, actor: User, **fields: Any) -> TrustProvider:
     provider = TrustProvider(**fields)
     _checked(provider)
     with audit_actor(actor):
-        provider.save()
+        _save(provider)
     return provider
 
 
@@ -102,7 +130,7 @@ def provider_update(*, actor: User, provider: TrustProvider, **changes: Any) -> 
         setattr(provider, name, value)
     _checked(provider)
     with audit_actor(actor):
-        provider.save()
+        _save(provider)
     provider_keys.forget(provider)
     return provider
 

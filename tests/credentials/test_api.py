@@ -84,6 +84,45 @@ def test_a_bad_provider_is_a_400_that_says_why_and_creates_nothing(
     assert not TrustProvider.objects.filter(slug="k8s-prod").exists()
 
 
+def test_a_second_provider_with_the_same_issuer_and_audience_is_refused(
+    api, security, platform, provider
+):
+    """The verifier picks the first provider of a token's issuer and audience: a twin could
+    never be used, so it is refused on create and on update, naming the provider that has them."""
+    client = api.as_user(security)
+    twin = provider_body(platform, issuer=provider.issuer, audience=provider.audience)
+    response = client.post(PROVIDERS, twin, format="json")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith(
+        "Trust provider 'github-actions' already has this issuer and audience"
+    )
+    assert not TrustProvider.objects.filter(slug="k8s-prod").exists()
+
+    assert client.post(PROVIDERS, provider_body(platform), format="json").status_code == 201
+    moved = client.patch(
+        f"{PROVIDERS}k8s-prod/",
+        {"issuer": provider.issuer, "audience": provider.audience},
+        format="json",
+    )
+    assert moved.status_code == 400
+    assert "'github-actions' already has this issuer and audience" in moved.json()["detail"]
+    assert TrustProvider.objects.get(slug="k8s-prod").issuer == "https://kubernetes.default.svc"
+    # The same issuer with another audience is another provider; a provider keeps its own.
+    other = client.patch(f"{PROVIDERS}k8s-prod/", {"issuer": provider.issuer}, format="json")
+    assert other.status_code == 200, other.content
+    itself = client.patch(f"{PROVIDERS}github-actions/", {"name": "GHA"}, format="json")
+    assert itself.status_code == 200, itself.content
+
+
+def test_the_database_refuses_twin_providers_too(provider):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        TrustProvider.objects.create(
+            slug="twin", name="Twin", issuer=provider.issuer, audience=provider.audience
+        )
+
+
 def test_a_provider_in_use_cannot_be_deleted(api, security, world, provider):
     response = api.as_user(security).delete(f"{PROVIDERS}{provider.slug}/")
     assert response.status_code == 400

@@ -80,6 +80,27 @@ def test_a_duplicate_slug_is_refused_on_the_slug_field(client, security):
     assert TrustProvider.objects.count() == 1
 
 
+def test_a_provider_with_the_issuer_and_audience_of_another_is_refused_on_the_form(
+    client, security
+):
+    make_provider("gha-old", issuer="https://token.actions.githubusercontent.com")
+    response = login(client, security).post("/trust/providers/new/", provider_data())
+    assert response.status_code == 200
+    assert response.context["form"].errors["issuer"] == [
+        "Trust provider 'gha-old' already has this issuer and audience: tokens with them are "
+        "verified by it. Change that provider, or give this one another audience."
+    ]
+    assert TrustProvider.objects.count() == 1
+    make_provider("gha")
+    edited = client.post(
+        "/trust/providers/gha/edit/",
+        provider_data(issuer="https://token.actions.githubusercontent.com"),
+    )
+    assert edited.status_code == 200
+    assert "already has this issuer and audience" in str(edited.context["form"].errors["issuer"])
+    assert TrustProvider.objects.get(slug="gha").issuer == "https://gha.example"
+
+
 def test_security_edits_a_provider_but_not_its_slug(client, security):
     provider = make_provider("gha", algorithms=["ES256"])
     login(client, security)
