@@ -8,9 +8,13 @@ class CredentialsConfig(AppConfig):
     def ready(self) -> None:
         from approvals.queue import register_queue_section
         from credentials import sections
+        from credentials.api.oauth import refused_request
         from kernel.dashboard import register_panels
+        from kernel.middleware import register_request_refusal
         from registry.agent_sections import register_agent_section
 
         register_panels(sections.credential_panels)
         register_agent_section(sections.agent_identities_section)
         register_queue_section(sections.approval_queue_section)
+        # /oauth/token/ and /oauth/introspect/ answer every refusal as RFC 6749 JSON.
+        register_request_refusal("/oauth/", refused_request)

@@ -1,6 +1,7 @@
 """Maps domain errors raised under HTML views to a page that says what went wrong."""
 
 import logging
+from collections.abc import Callable
 from functools import cache
 
 from auditlog.middleware import AuditlogMiddleware
@@ -8,6 +9,7 @@ from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
@@ -108,6 +110,23 @@ class AuditContextMiddleware(AuditlogMiddleware):
 
 
 NUL_REFUSAL = "The request contains a NUL (\\0) character; remove it and try again."
+TOO_BIG = "The request body is larger than {limit} bytes."
+TOO_MANY_FIELDS = "The request has more than {limit} fields."
+
+# Paths that answer errors in their own wire format (the OAuth endpoints' RFC 6749 JSON),
+# registered from their app's AppConfig.ready(): prefix -> respond(message, status).
+RequestRefusal = Callable[[str, int], HttpResponse]
+_own_refusals: dict[str, RequestRefusal] = {}
+
+
+def register_request_refusal(prefix: str, respond: RequestRefusal) -> None:
+    """Under `prefix`, a request refused before its view (a NUL, a body too big) is answered
+    by `respond(message, status)` instead of the portal's JSON or error page."""
+    _own_refusals[prefix] = respond
+
+
+def _own_refusal(request: HttpRequest) -> RequestRefusal | None:
+    return next((r for p, r in _own_refusals.items() if request.path.startswith(p)), None)
 
 
 def _holds_nul(request: HttpRequest) -> bool:
@@ -134,19 +153,38 @@ class RefuseNulMiddleware:
     """A NUL in the path, a header, the query string or a form body is a 400, before any
     view sees it: PostgreSQL refuses NUL in text, so it would otherwise surface as a 500
     from whichever lookup, filter or insert met it first. (JSON bodies are checked by
-    kernel.api.parsers.) Early in the chain, so the session and user are not loaded yet."""
+    kernel.api.parsers.) Early in the chain, so the session and user are not loaded yet.
+    Paths with their own error format (`register_request_refusal`) get it, for a form body
+    too big or with too many fields as well (Django would answer its HTML 400 page)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if _holds_nul(request):
+        own = _own_refusal(request)
+        try:
+            holds_nul = _holds_nul(request)
+        except (RequestDataTooBig, TooManyFieldsSent) as exc:
+            if own is None:
+                raise
+            return own(*_unreadable(exc))
+        if holds_nul:
+            if own is not None:
+                return own(NUL_REFUSAL, 400)
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": NUL_REFUSAL, "code": "nul_character"}, status=400)
             return render(
                 request, "error.html", {"message": NUL_REFUSAL, "code": "invalid"}, status=400
             )
         return self.get_response(request)
+
+
+def _unreadable(exc: Exception) -> tuple[str, int]:
+    """Why Django would not read a form body, and the status that says so."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return TOO_BIG.format(limit=limit), 413
+    return TOO_MANY_FIELDS.format(limit=settings.DATA_UPLOAD_MAX_NUMBER_FIELDS), 400
 
 
 DATABASE_DOWN = "The database is unavailable right now; try again in a few seconds."

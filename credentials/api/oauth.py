@@ -59,6 +59,12 @@ def _error(error: ExchangeError) -> JsonResponse:
     return _oauth_json(error.as_dict(), status=error.status, **extra)
 
 
+def refused_request(message: str, status: int) -> HttpResponse:
+    """A request kernel.middleware refuses before the view (a NUL, a body too big), in
+    these endpoints' RFC 6749 shape."""
+    return _error(ExchangeError("invalid_request", message, status=status))
+
+
 def _form(request: HttpRequest) -> dict[str, list[str]]:
     if request.method != "POST":
         raise ExchangeError("invalid_request", "Use POST.", status=405)

@@ -325,3 +325,53 @@ def test_an_exchange_costs_three_statements(client, world, platform):
         )
     statements = [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) == (3 if connection.vendor == "postgresql" else 4), statements
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/introspect/"])
+@pytest.mark.parametrize("field", ["subject_token", "token", "scope"])
+def test_a_nul_character_gets_an_rfc6749_error_not_a_page(client, world, platform, path, field):
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "subject_token": platform.token(SANDBOX_SUBJECT),
+        "scope": "github:read",
+        field: "eyJ\x00x",
+    }
+    response = form_post(client, path, form)
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response["Cache-Control"] == "no-store"
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The request contains a NUL (\\0) character; remove it and try again.",
+    }
+    assert not IssuedCredential.objects.exists()
+    assert not RefusedExchange.objects.exists()
+
+
+@pytest.mark.parametrize("path", ["/oauth/token/", "/oauth/introspect/"])
+def test_a_body_too_big_gets_a_413_rfc6749_error(client, world, platform, path):
+    form = {
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+        "subject_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        "subject_token": "x" * 3_000_000,
+        "token": "y",
+    }
+    response = form_post(client, path, form)
+    assert response.status_code == 413
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "The request body is larger than 2621440 bytes.",
+    }
+    too_many = form_post(client, path, {f"f{i}": "1" for i in range(1001)})
+    assert too_many.status_code == 400
+    assert too_many.json()["error_description"] == "The request has more than 1000 fields."
+    assert not IssuedCredential.objects.exists()
+
+
+def test_other_pages_keep_their_own_nul_refusal(client, api, world, security):
+    page = client.post("/accounts/login/", {"username": "a\x00", "password": "x"})
+    assert page.status_code == 400
+    assert "text/html" in page["Content-Type"]
+    listed = api.as_user(security).get("/api/v1/trust-providers/?q=%00")
+    assert listed.json()["code"] == "nul_character"
