@@ -1,7 +1,8 @@
 """Introspection (RFC 7662): is this access token still good, now?
 
 Beyond its signature and expiry, a token is active only while everything that allowed it
-still holds: the agent is active, and every grant and exception behind it is still in force
+still holds: the agent is active and was not suspended since (a reactivation revives no
+token issued before the suspension), and every grant and exception behind it is still in force
 (not revoked, not expired). So a revocation takes effect at once for those who introspect,
 and within the token's lifetime for those who verify offline against the JWKS.
 """
@@ -48,8 +49,17 @@ def verified_claims(token: str, now: datetime) -> dict[str, Any] | None:
 
 
 def still_allowed(credential: IssuedCredential, now: datetime) -> bool:
-    """Whether the agent is active and every grant and exception behind it is in force."""
-    if credential.agent.status != AgentStatus.ACTIVE or credential.expires_at <= now:
+    """Whether the agent is active and has not changed status since the credential was
+    issued, and every grant and exception behind it is in force.
+
+    Credentials are issued to active agents only, so a status change after the issue is a
+    suspension (or retirement): the credential ends for good, and reactivating the agent does
+    not revive it. `issued_at` is whole seconds (the token's `iat`), so a change in the same
+    second as the issue ends it too: the safe side."""
+    agent = credential.agent
+    if agent.status != AgentStatus.ACTIVE or credential.expires_at <= now:
+        return False
+    if agent.status_changed_at is not None and agent.status_changed_at >= credential.issued_at:
         return False
     grants = Grant.objects.filter(grant_active_q(now), pk__in=credential.grant_ids).count()
     exceptions = PolicyException.objects.filter(

@@ -61,6 +61,38 @@ def test_suspending_the_agent_ends_its_tokens(client, api, world, platform, gate
     assert introspect(api, gateway, token).json() == {"active": False}
 
 
+def test_reactivating_the_agent_revives_none_of_the_tokens_issued_before(
+    client, api, world, platform, gateway, security
+):
+    token = issue(client, platform)
+    agent = f"/api/v1/agents/{world['sandbox'].slug}"
+    suspended = api.as_user(security).post(f"{agent}/suspend/", {"reason": "leaked"})
+    assert suspended.status_code == 200, suspended.content
+    assert introspect(api, gateway, token).json() == {"active": False}
+    back = api.as_user(security).post(f"{agent}/reactivate/", {"reason": "rotated"})
+    assert back.status_code == 200, back.content
+    assert introspect(api, gateway, token).json() == {"active": False}  # for good
+    with time_machine.travel(timezone.now() + timedelta(seconds=2)):
+        fresh = issue(client, platform)  # issued after the reactivation: good
+        assert introspect(api, gateway, fresh).json()["active"] is True
+        assert introspect(api, gateway, token).json() == {"active": False}
+
+
+def test_introspection_of_a_standing_allow_costs_two_queries(client, world, platform):
+    """The published keys and the credential with its agent (the status rule reads the
+    agent's row, no more); a token with grants or exceptions adds one count each."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from credentials.services.introspection import introspect as introspect_service
+
+    token = issue(client, platform)
+    assert introspect_service(token)["active"] is True  # the published keys, cached
+    with CaptureQueriesContext(connection) as queries:
+        assert introspect_service(token)["active"] is True
+    assert len(queries) == 2, [q["sql"] for q in queries]
+
+
 def test_an_expired_forged_or_garbage_token_is_inactive(client, api, world, platform, gateway):
     token = issue(client, platform)
     head, payload, signature = token.split(".")
