@@ -45,3 +45,81 @@ def unmet_constraints(constraints: dict[str, str], claims: dict[str, Any]) -> li
         for name, expected in sorted(constraints.items())
         if name not in claims or not claim_matches(expected, claims[name])
     ]
+
+
+# Whether two bindings could match one token: the rule that keeps a subject to one agent.
+# A constraint is a language of claim texts (one value, or a glob's); two bindings of one
+# provider and subject overlap unless some claim both constrain has no text meeting both.
+
+_STAR = ("*", "")
+
+
+def _glob_tokens(pattern: str) -> list[tuple[str, str]]:
+    """The pattern as fnmatch reads it: ("*", ""), ("?", ""), ("[", class) or ("=", char)."""
+    if not GLOB_CHARACTERS & set(pattern):
+        return [("=", ch) for ch in pattern]
+    tokens: list[tuple[str, str]] = []
+    i, n = 0, len(pattern)
+    while i < n:
+        ch, i = pattern[i], i + 1
+        if ch == "*":
+            if tokens[-1:] != [_STAR]:
+                tokens.append(_STAR)
+        elif ch == "?":
+            tokens.append(("?", ""))
+        elif ch == "[":
+            j = i + (i < n and pattern[i] == "!")
+            j += j < n and pattern[j] == "]"
+            while j < n and pattern[j] != "]":
+                j += 1
+            if j >= n:
+                tokens.append(("=", "["))  # no closing bracket: a literal, as fnmatch has it
+            else:
+                tokens.append(("[", pattern[i - 1 : j + 1]))
+                i = j + 1
+        else:
+            tokens.append(("=", ch))
+    return tokens
+
+
+def _accepts(token: tuple[str, str], ch: str) -> bool:
+    kind, text = token
+    if kind == "=":
+        return ch == text
+    return kind != "[" or fnmatchcase(ch, text)
+
+
+def _one_char_meets_both(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether some character meets both. A class's members are runs between characters it
+    names, so trying each named character, the one after it, and NUL decides it."""
+    named = {ch for token in (a, b) for ch in token[1]}
+    candidates = {"\x00", "a"} | named | {chr(ord(ch) + 1) for ch in named if ord(ch) < 0x10FFFF}
+    return any(_accepts(a, ch) and _accepts(b, ch) for ch in candidates)
+
+
+def constraints_intersect(first: str, second: str) -> bool:
+    """Whether some claim text meets both constraints (values or globs): a walk of both
+    patterns at once, a `*` matching nothing or one more character."""
+    a, b = _glob_tokens(first), _glob_tokens(second)
+    seen, todo = set(), [(0, 0)]
+    while todo:
+        i, j = todo.pop()
+        if (i, j) in seen:
+            continue
+        seen.add((i, j))
+        if i == len(a) and j == len(b):
+            return True
+        if i < len(a) and a[i] == _STAR:
+            todo.append((i + 1, j))
+        if j < len(b) and b[j] == _STAR:
+            todo.append((i, j + 1))
+        if i < len(a) and j < len(b) and _one_char_meets_both(a[i], b[j]):
+            todo.append((i + (a[i] != _STAR), j + (b[j] != _STAR)))
+    return False
+
+
+def bindings_overlap(first: dict[str, str], second: dict[str, str]) -> bool:
+    """Whether a token could meet the claim constraints of both bindings (same provider and
+    subject): unless a claim both name has no value meeting both. A binding without
+    constraints overlaps every other; `ref=refs/heads/main` and `ref=refs/heads/dev` do not."""
+    return all(constraints_intersect(first[name], second[name]) for name in first.keys() & second)

@@ -16,6 +16,8 @@ from approvals.workflow import Pipeline
 from credentials import permissions
 from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
 from credentials.models import BindingStatus, IdentityBinding, TrustProvider
+from credentials.rules import bindings_overlap
+from credentials.selectors import LIVE_BINDING_STATUSES
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.permissions import Action, require
@@ -59,19 +61,33 @@ def check_claims(claims: Any) -> dict[str, str]:
     return {str(name): value for name, value in claims.items()}
 
 
-def _refuse_duplicate(agent: Agent, provider: TrustProvider, subject: str, claims: dict) -> None:
-    same = (
-        IdentityBinding.objects.filter(provider=provider, subject=subject, claims=claims)
-        .exclude(status__in=[BindingStatus.REJECTED, BindingStatus.REMOVED])
-        .select_related("agent")
-        .first()
-    )
-    if same is not None:
-        whose = "this agent" if same.agent_id == agent.pk else f"agent '{same.agent.slug}'"
-        raise ApplicationError(
-            f"Binding #{same.pk} already binds this subject and these claims to {whose}.",
-            code="duplicate",
+def _refuse_overlap(agent: Agent, provider: TrustProvider, subject: str, claims: dict) -> None:
+    """One token, one agent: refuse a binding that a token could match along with a live
+    (pending or active) binding of another agent (credentials.rules.bindings_overlap), since
+    every exchange such a token makes would be refused; and the same binding twice."""
+    TrustProvider.objects.select_for_update().filter(pk=provider.pk).first()  # one add at once
+    live = (
+        IdentityBinding.objects.filter(
+            provider=provider, subject=subject, status__in=LIVE_BINDING_STATUSES
         )
+        .select_related("agent")
+        .order_by("id")
+    )
+    for other in live:
+        if other.claims == claims:
+            whose = "this agent" if other.agent_id == agent.pk else f"agent '{other.agent.slug}'"
+            raise ApplicationError(
+                f"Binding #{other.pk} already binds this subject and these claims to {whose}.",
+                code="duplicate",
+            )
+        if other.agent_id != agent.pk and bindings_overlap(claims, other.claims):
+            raise ApplicationError(
+                f"A token could match both this binding and binding #{other.pk} of agent "
+                f"'{other.agent.slug}' (this subject, claims that do not exclude each other): "
+                "every exchange with it would be refused. Require a claim value that binding "
+                "excludes, or have that binding removed first.",
+                code="overlap",
+            )
 
 
 @transaction.atomic
@@ -91,7 +107,7 @@ def binding_add(
             field="subject",
         )
     constraints = check_claims(claims or {})
-    _refuse_duplicate(agent, provider, subject, constraints)
+    _refuse_overlap(agent, provider, subject, constraints)
     needed = required_approvals_for(agent)
     with audit_actor(actor):
         return IdentityBinding.objects.create(

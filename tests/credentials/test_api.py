@@ -6,6 +6,8 @@ import pytest
 from credentials.models import BindingStatus, IdentityBinding, TrustProvider
 from tests.credentials.conftest import exchange
 from tests.credentials.workload import GITHUB_CLAIMS, GITHUB_SUBJECT
+from tests.decisions.fixtures import make_grant
+from tests.registry.factories import AgentFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -209,6 +211,76 @@ def test_a_bad_binding_is_a_400(api, world, engineer, body, says):
     response = api.as_user(engineer).post(identities(world["fixer"]), body, format="json")
     assert response.status_code == 400
     assert says in str(response.json())
+
+
+@pytest.fixture
+def ci_bot(other_engineer):
+    """An internal agent of another team, whose bindings are active when added."""
+    team = TeamFactory(slug="platform", members=[other_engineer])
+    return AgentFactory(slug="ci-bot", owner=other_engineer, team=team, tier="internal")
+
+
+def test_another_team_cannot_bind_a_subject_that_would_break_an_agents_exchange(
+    api, client, world, provider, platform, other_engineer, ci_bot
+):
+    """A binding without claims for payments-fixer's subject would match its tokens too:
+    every exchange of payments-fixer would then be refused as ambiguous."""
+    body = {"provider": provider.slug, "subject": GITHUB_SUBJECT}
+    refused = api.as_user(other_engineer).post(identities(ci_bot), body, format="json")
+    assert refused.status_code == 400
+    binding = world["bindings"]["fixer"]
+    assert refused.json()["detail"].startswith(
+        f"A token could match both this binding and binding #{binding.pk} of agent 'payments-fixer'"
+    )
+    assert not ci_bot.identity_bindings.exists()
+    make_grant(world["fixer"], "github:read", hours=1)
+    token = platform.token(GITHUB_SUBJECT, **GITHUB_CLAIMS)
+    assert exchange(client, token, "github:read").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("claims", "status"),
+    [
+        ({}, 400),  # no constraint: matches every token of the subject
+        ({"ref": "refs/heads/*"}, 400),  # refs/heads/main is one of them
+        ({"ref": "refs/heads/main", "actor": "ci"}, 400),  # a token may carry both
+        ({"environment": "prod*"}, 400),
+        ({"ref": "refs/heads/release/*"}, 201),  # never refs/heads/main
+        ({"ref": "refs/tags/*", "repository": "acme/*"}, 201),
+        ({"repository": "acme/payments-api-mirror"}, 201),
+        ({"environment": "[!p]*"}, 201),
+    ],
+)
+def test_only_bindings_that_no_token_could_share_with_another_agent_are_added(
+    api, world, provider, other_engineer, ci_bot, claims, status
+):
+    body = {"provider": provider.slug, "subject": GITHUB_SUBJECT, "claims": claims}
+    response = api.as_user(other_engineer).post(identities(ci_bot), body, format="json")
+    assert response.status_code == status, response.content
+    if status == 201:
+        assert response.json()["status"] == "active"
+    else:
+        assert "of agent 'payments-fixer'" in response.json()["detail"]
+
+
+def test_a_pending_binding_of_another_agent_counts_and_a_removed_one_does_not(
+    api, world, provider, engineer, other_engineer, ci_bot
+):
+    binding = world["bindings"]["fixer"]
+    binding.status = BindingStatus.PENDING
+    binding.save()
+    body = {"provider": provider.slug, "subject": GITHUB_SUBJECT}
+    assert api.as_user(other_engineer).post(identities(ci_bot), body).status_code == 400
+    removed = api.as_user(engineer).delete(f"{identities(world['fixer'])}{binding.pk}/")
+    assert removed.status_code == 204
+    added = api.as_user(other_engineer).post(identities(ci_bot), body, format="json")
+    assert added.status_code == 201, added.content
+
+
+def test_an_agent_may_hold_overlapping_bindings_of_its_own(api, world, provider, engineer):
+    body = {"provider": provider.slug, "subject": GITHUB_SUBJECT, "claims": {"ref": "refs/*"}}
+    response = api.as_user(engineer).post(identities(world["fixer"]), body, format="json")
+    assert response.status_code == 201, response.content
 
 
 def test_removing_a_binding_stops_the_exchange(api, client, world, engineer, platform):

@@ -166,6 +166,23 @@ def test_a_duplicate_binding_is_refused_on_the_form(client, engineer, agents):
     assert IdentityBinding.objects.count() == 1
 
 
+def test_a_binding_a_token_could_share_with_another_agent_is_refused_on_the_form(
+    client, engineer, other_engineer, agents
+):
+    theirs = make_binding(agents["other"], gha(), subject=SUBJECT, claims={"ref": "refs/*"})
+    response = add(login(client, engineer), claims="ref=refs/heads/main")
+    assert response.status_code == 200
+    html = response.content.decode().replace("&#x27;", "'")
+    assert (
+        f"A token could match both this binding and binding #{theirs.pk} of agent 'other-bot'"
+    ) in html
+    assert "Bind a workload identity to pay-bot" in html
+    assert IdentityBinding.objects.count() == 1
+    done = add(client, claims="ref=main")  # never refs/*: added
+    assert done.status_code == 302
+    assert IdentityBinding.objects.count() == 2
+
+
 def test_the_owner_removes_a_binding_after_confirming(client, engineer, agents):
     binding = make_binding(agents["pay"], gha())
     login(client, engineer)
