@@ -1,4 +1,14 @@
+from typing import Any
+
 from django.apps import AppConfig
+
+
+def _on_tier_changed(sender: Any, agent: Any, actor: Any, **kwargs: Any) -> None:
+    """registry.signals.tier_changed: bindings that lack the approvals of the agent's new tier
+    (a production agent's need security's) wait for them again."""
+    from credentials.services.bindings import bindings_reapproval
+
+    bindings_reapproval(agent=agent, actor=actor)
 
 
 class CredentialsConfig(AppConfig):
@@ -12,7 +22,9 @@ class CredentialsConfig(AppConfig):
         from kernel.dashboard import register_panels
         from kernel.middleware import register_request_refusal
         from registry.agent_sections import register_agent_section
+        from registry.signals import tier_changed
 
+        tier_changed.connect(_on_tier_changed, dispatch_uid="credentials.bindings_reapproval")
         register_panels(sections.credential_panels)
         register_agent_section(sections.agent_identities_section)
         register_queue_section(sections.approval_queue_section)

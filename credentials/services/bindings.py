@@ -9,13 +9,14 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from approvals import services as approvals
 from approvals.workflow import Pipeline
 from credentials import permissions
 from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
-from credentials.models import BindingStatus, IdentityBinding, TrustProvider
+from credentials.models import BindingApproval, BindingStatus, IdentityBinding, TrustProvider
 from credentials.rules import bindings_overlap
 from credentials.selectors import LIVE_BINDING_STATUSES
 from kernel.audit import audit_actor
@@ -31,7 +32,8 @@ PIPELINE: Pipeline[BindingStatus] = Pipeline(
             BindingStatus.REJECTED,
             BindingStatus.REMOVED,
         ),
-        BindingStatus.ACTIVE: (BindingStatus.REMOVED,),
+        # Back to pending when the agent's tier needs more approvals (bindings_reapproval).
+        BindingStatus.ACTIVE: (BindingStatus.PENDING, BindingStatus.REMOVED),
     },
 )
 
@@ -160,3 +162,33 @@ def _close(actor: User, binding: IdentityBinding, status: str, comment: str) -> 
         fields={"closed_at": timezone.now(), "closed_by": actor, "close_comment": comment},
         related=("agent", "provider"),
     )
+
+
+@transaction.atomic
+def bindings_reapproval(*, agent: Agent, actor: User | None) -> list[IdentityBinding]:
+    """The agent's tier changed (registry.signals.tier_changed): its active bindings that lack
+    the approvals a binding on this tier needs (required_approvals_for) are pending again,
+    each change audited as `actor`'s; the exchange refuses them until security approves.
+    Approvals they had still count. Returns them."""
+    needed = required_approvals_for(agent)
+    if needed == 0:
+        return []
+    active = list(
+        IdentityBinding.objects.select_for_update(of=("self",))
+        .filter(agent=agent, status=BindingStatus.ACTIVE)
+        .order_by("id")
+    )
+    approved = dict(
+        BindingApproval.objects.filter(binding__in=active)
+        .values("binding")
+        .annotate(n=Count("approver", distinct=True))
+        .values_list("binding", "n")
+    )
+    lacking = [binding for binding in active if approved.get(binding.pk, 0) < needed]
+    with audit_actor(actor):
+        for binding in lacking:
+            PIPELINE.set_status(binding, BindingStatus.PENDING)
+            binding.required_approvals = needed
+            binding.activated_at = None
+            binding.save(update_fields=["status", "required_approvals", "activated_at"])
+    return lacking

@@ -15,6 +15,7 @@ from kernel.roles import Role
 from kernel.transitions import check_transition
 from registry import notifications, permissions
 from registry.models import Agent, AgentStatus, Team
+from registry.signals import tier_changed
 
 # Status pipeline: which statuses an agent may move to from each status.
 ALLOWED_STATUS = {
@@ -99,7 +100,8 @@ def agent_register(
 def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
     """Edit an agent's descriptive fields.
 
-    Tier changes are security's: a lower tier means a looser policy for the same agent.
+    Tier changes are security's: a lower tier means a looser policy for the same agent. Once
+    saved, a tier change is sent as registry.signals.tier_changed (same transaction).
     """
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
@@ -119,10 +121,14 @@ def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
         _check_team_choice(actor, changes["team"])
     if "repositories" in changes:
         changes["repositories"] = _clean_repositories(changes["repositories"])
+    previous_tier = agent.tier
     for field, value in changes.items():
         setattr(agent, field, value)
     with audit_actor(actor):
-        return _save(agent)
+        _save(agent)
+    if tier_changes:
+        tier_changed.send(sender=Agent, agent=agent, previous=previous_tier, actor=actor)
+    return agent
 
 
 @transaction.atomic

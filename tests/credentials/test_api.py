@@ -2,6 +2,7 @@
 approval on production agents), and the list of issued credentials."""
 
 import pytest
+from auditlog.models import LogEntry
 
 from credentials.models import BindingStatus, IdentityBinding, TrustProvider
 from tests.credentials.conftest import exchange
@@ -281,6 +282,54 @@ def test_an_agent_may_hold_overlapping_bindings_of_its_own(api, world, provider,
     body = {"provider": provider.slug, "subject": GITHUB_SUBJECT, "claims": {"ref": "refs/*"}}
     response = api.as_user(engineer).post(identities(world["fixer"]), body, format="json")
     assert response.status_code == 201, response.content
+
+
+def test_moving_an_agent_to_production_puts_its_bindings_back_to_security(
+    api, client, world, provider, platform, engineer, security, second_security
+):
+    """Bindings added while the agent was sandbox took effect unapproved; on production they
+    wait for a security approval again, and exchanges through them are refused meanwhile."""
+    sandbox = world["sandbox"]
+    body = {"provider": provider.slug, "subject": "repo:acme/sandbox:ref:refs/heads/dev"}
+    added = api.as_user(engineer).post(identities(sandbox), body, format="json").json()
+    assert added["status"] == "active"
+    token = platform.token("repo:acme/sandbox:ref:refs/heads/main")
+    assert exchange(client, token, "github:read").status_code == 200
+
+    moved = api.as_user(security).patch(
+        f"/api/v1/agents/{sandbox.slug}/", {"tier": "production"}, format="json"
+    )
+    assert moved.status_code == 200, moved.content
+    listed = {b["id"]: b for b in api.as_user(engineer).get(identities(sandbox)).json()}
+    assert {(b["status"], b["required_approvals"]) for b in listed.values()} == {("pending", 1)}
+    refused = exchange(client, token, "github:read")
+    assert refused.status_code == 400
+    assert "awaits security approval" in refused.json()["error_description"]
+    binding = world["bindings"]["sandbox"]
+    entry = LogEntry.objects.get_for_object(binding).filter(actor=security).get()
+    assert entry.changes_dict["status"] == ["active", "pending"]
+
+    url = f"{identities(sandbox)}{binding.pk}/approve/"
+    assert api.as_user(engineer).post(url, {}, format="json").status_code == 403
+    approved = api.as_user(second_security).post(url, {}, format="json")
+    assert approved.json()["status"] == "active"
+    make_grant(sandbox, "github:read", hours=1)  # a jit capability on production
+    assert exchange(client, token, "github:read").status_code == 200
+    # Approved once, it stays active through another round trip of tiers.
+    for tier in ("sandbox", "production"):
+        api.as_user(security).patch(f"/api/v1/agents/{sandbox.slug}/", {"tier": tier})
+    binding.refresh_from_db()
+    assert binding.status == BindingStatus.ACTIVE
+
+
+def test_another_change_to_a_production_agent_leaves_its_bindings_alone(api, world, security):
+    binding = world["bindings"]["fixer"]  # active, unapproved (made so by the fixture)
+    changed = api.as_user(security).patch(
+        f"/api/v1/agents/{world['fixer'].slug}/", {"description": "fixes payments"}
+    )
+    assert changed.status_code == 200
+    binding.refresh_from_db()
+    assert binding.status == BindingStatus.ACTIVE
 
 
 def test_removing_a_binding_stops_the_exchange(api, client, world, engineer, platform):

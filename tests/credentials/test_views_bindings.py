@@ -183,6 +183,23 @@ def test_a_binding_a_token_could_share_with_another_agent_is_refused_on_the_form
     assert IdentityBinding.objects.count() == 2
 
 
+def test_moving_an_agent_to_production_on_its_page_sends_its_bindings_to_the_queue(
+    client, engineer, security, second_security, agents
+):
+    binding = make_binding(agents["sandbox"], gha(), subject="repo:acme/play")
+    login(client, security)
+    form = client.get("/agents/play-bot/edit/").context["form"]
+    data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
+    done = client.post("/agents/play-bot/edit/", {**data, "tier": "production"}, follow=True)
+    assert "Agent play-bot updated." in done.content.decode()
+    binding.refresh_from_db()
+    assert (binding.status, binding.required_approvals) == (BindingStatus.PENDING, 1)
+    queue = login(client, second_security).get("/approvals/").content.decode()
+    assert f'data-binding="{binding.pk}"' in queue
+    row = section(login(client, engineer), slug="play-bot")
+    assert "awaiting security approval, 0 / 1" in row
+
+
 def test_the_owner_removes_a_binding_after_confirming(client, engineer, agents):
     binding = make_binding(agents["pay"], gha())
     login(client, engineer)

@@ -200,3 +200,24 @@ def test_only_security_suspends_and_reactivates(engineer, team):
         services.agent_suspend(actor=engineer, agent=agent)
     agent.refresh_from_db()
     assert agent.status == "active"
+
+
+def test_a_tier_change_is_told_to_other_apps_once_and_nothing_else_is(security, engineer, team):
+    """registry.signals.tier_changed: how credentials (never imported by the registry) learns
+    that a production agent's bindings need security's approval again."""
+    from registry.signals import tier_changed
+
+    heard = []
+
+    def listen(sender, agent, previous, actor, **kwargs):
+        heard.append((agent.slug, previous, agent.tier, actor.username))
+
+    agent = AgentFactory(slug="bot", owner=engineer, team=team, tier="sandbox")
+    tier_changed.connect(listen, dispatch_uid="test.listen")
+    try:
+        services.agent_update(actor=security, agent=agent, description="new words")
+        services.agent_update(actor=security, agent=agent, tier="sandbox")
+        services.agent_update(actor=security, agent=agent, tier="production")
+    finally:
+        tier_changed.disconnect(dispatch_uid="test.listen")
+    assert heard == [("bot", "sandbox", "production", "sec1")]
