@@ -70,9 +70,20 @@ def can_cancel(user: AnyUser, access_request) -> bool:
     return can(user, Action.REQUEST_ACCESS) and access_request.requested_by_id == user.pk
 
 
+def break_glass_review_refusal(user: AnyUser, access_request) -> str | None:
+    """Why this person may not review this break-glass use, or None when they may: the same
+    separation of duties as approving (security; not its requester, not the agent's owner)."""
+    return approvals.approval_refusal(
+        user,
+        access_request,
+        own_request="You cannot review your own break-glass access.",
+        own_agent="You own this agent: someone else in security must review its break-glass use.",
+    )
+
+
 def can_review_break_glass(user: AnyUser, access_request) -> bool:
-    """Security reviews break-glass access after the fact, never their own."""
-    return can(user, Action.APPROVE) and access_request.requested_by_id != user.pk
+    """Security reviews break-glass access after the fact, never their own nor their agent's."""
+    return break_glass_review_refusal(user, access_request) is None
 
 
 def can_revoke_grant(user: AnyUser, grant: Grant) -> bool:

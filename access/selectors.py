@@ -85,6 +85,7 @@ def break_glass_awaiting_review(user: AnyUser) -> QuerySet[AccessRequest]:
         requests_visible_to(user)
         .filter(break_glass=True, break_glass_reviewed_at__isnull=True)
         .exclude(requested_by=user.pk)
+        .exclude(agent__owner=user.pk)  # permissions.break_glass_review_refusal, as a query
         .order_by("created_at", "id")
     )
 

@@ -56,10 +56,6 @@ def _set_status(access_request: AccessRequest, status: RequestStatus) -> None:
     PIPELINE.set_status(access_request, status)
 
 
-def _lock(access_request: AccessRequest) -> AccessRequest:
-    return approvals.lock(access_request)
-
-
 def grant_issue(access_request: AccessRequest, now, hours: int | None = None) -> Grant:
     """The request's grant, from `now` for its hours (or fewer, `hours`, when clamped)."""
     return Grant.objects.create(
@@ -284,11 +280,12 @@ def request_expire(access_request: AccessRequest, now) -> None:
 @transaction.atomic
 def break_glass_review(*, actor: User, access_request: AccessRequest, note: str) -> AccessRequest:
     """Security looks at an emergency grant after the fact; it leaves the review queue."""
-    access_request = _lock(access_request)
+    access_request = approvals.lock(access_request, "agent")
     if not can(actor, Action.APPROVE):
         raise Forbidden("Only security reviews break-glass access.")
-    if access_request.requested_by_id == actor.pk:
-        raise Forbidden("You cannot review your own break-glass access.")
+    refused = permissions.break_glass_review_refusal(actor, access_request)
+    if refused:
+        raise Forbidden(refused)
     if not access_request.break_glass:
         raise ApplicationError("This request did not break glass.", code="not_break_glass")
     if access_request.break_glass_reviewed_at is not None:

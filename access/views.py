@@ -151,6 +151,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_review_break_glass": access_request.break_glass
             and access_request.break_glass_reviewed_at is None
             and permissions.can_review_break_glass(user, access_request),
+            "review_refusal": permissions.break_glass_review_refusal(user, access_request),
             **_confirmation(user, access_request),
         },
     )

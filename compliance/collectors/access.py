@@ -179,7 +179,7 @@ class HighRiskApproval(Collector):
         "approvers than the request needed when filed (at least one), an approver who asked "
         "for it, confirmed what the agent filed, owns the agent or is not security, or a "
         "break-glass grant never reviewed "
-        "(or reviewed by its requester)"
+        "(or reviewed by its requester or the agent's owner)"
     )
 
     def collect(self, period: Period) -> Evidence:
@@ -248,7 +248,13 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
 
 
 def _unreviewed() -> Q:
-    return Q(break_glass_reviewed_by__isnull=True) | Q(break_glass_reviewed_by=F("requested_by"))
+    """Never reviewed, or reviewed by someone separation of duties excludes: its requester or
+    the agent's owner (approvals.permissions.approval_refusal)."""
+    return (
+        Q(break_glass_reviewed_by__isnull=True)
+        | Q(break_glass_reviewed_by=F("requested_by"))
+        | Q(break_glass_reviewed_by=F("agent__owner"))
+    )
 
 
 def _request_failing() -> Q:
