@@ -16,7 +16,7 @@ from approvals import services as approvals
 from approvals.rules import ApproverRule
 from approvals.workflow import Pipeline
 from controls.selectors import default_controls_for_capability
-from exceptions import notifications, permissions
+from exceptions import notifications, permissions, renewals
 from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
@@ -30,7 +30,6 @@ from exceptions.models import (
 )
 from exceptions.rules import (
     compensating_controls_refusal,
-    exception_is_running,
     risk_floor,
     risk_floor_refusal,
     start_refusal,
@@ -227,18 +226,14 @@ def exception_renew(
 
     The old one stays active until its own expiry; the renewal starts then, so there is no gap
     and no overlap, and its maximum length is counted from there. It is approved like any other.
+    One renewal at a time, of an exception in force (exceptions.renewals).
     """
     old = _lock(exception)
     refusal = permissions.renewal_refusal(actor, old)
     if refusal:
         raise Forbidden(refusal)
-    now = timezone.now()
-    if not exception_is_running(old, now):
-        raise ApplicationError(
-            f"Exception #{old.pk} is not active (it is {old.status}): only an active exception is "
-            "renewed. File a new one instead.",
-            code="not_renewable",
-        )
+    if blocked := renewals.renewal_block(old, timezone.now()):
+        raise blocked
     renewal = PolicyException(
         title=old.title,
         agent=old.agent,
@@ -271,6 +266,7 @@ def exception_approve(
             )
         if locked.capability is not None:
             check_risk_floor(locked.risk, locked.agent, locked.capability)
+        renewals.refuse_overlap(locked, now)
         if locked.expires_at <= now:
             raise ApplicationError(
                 f"Exception #{locked.pk} would have expired at "

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
 from approvals.rules import waiting_for
-from exceptions import permissions, rules, selectors, services
+from exceptions import permissions, renewals, rules, selectors, services
 from exceptions.confirmations import REVOKE_EXCEPTION, WITHDRAW_EXCEPTION
 from exceptions.context import with_approver_rules, with_rules_deviated_from
 from exceptions.filters import EXCEPTION_SORT
@@ -125,6 +125,7 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     pending = exception.status == ExceptionStatus.PENDING
     running = rules.exception_is_running(exception)
+    renewal_blocked = renewals.renewal_block(exception, timezone.now())
     with_approver_rules([exception])
     with_rules_deviated_from([exception])
     attach_agent_context([exception], user)
@@ -144,7 +145,10 @@ def exception_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "withdraw": WITHDRAW_EXCEPTION.offer(exception)
             if pending and permissions.can_withdraw(user, exception)
             else None,
-            "can_renew": running and permissions.renewal_refusal(user, exception) is None,
+            "can_renew": running
+            and permissions.renewal_refusal(user, exception) is None
+            and renewal_blocked is None,
+            "renewal_blocked": renewal_blocked.message if running and renewal_blocked else "",
             "chain": selectors.renewal_chain(exception),
             "history": _history(exception),
         },

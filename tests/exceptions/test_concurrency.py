@@ -1,6 +1,7 @@
 """Two security members press the final Approve at the same moment (PostgreSQL row locks)."""
 
 import threading
+from datetime import timedelta
 
 import pytest
 from django.db import connection
@@ -9,6 +10,7 @@ from exceptions import services
 from exceptions.models import ExceptionApproval, PolicyException
 from kernel.errors import ApplicationError
 from tests.exceptions.conftest import in_days
+from tests.exceptions.factories import ExceptionFactory
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability
 
@@ -106,3 +108,31 @@ def test_withdraw_and_the_final_approval_at_once_leave_one_outcome(pending):
     assert outcomes in (["active", "invalid_transition"], ["invalid_transition", "withdrawn"])
     assert pending.status in ("active", "withdrawn")
     assert (pending.withdrawn_at is None) == (pending.status == "active")
+
+
+def test_two_renewals_of_one_exception_approved_at_once_leave_one_in_force():
+    owner = make_user("owner", "engineer")
+    agent = AgentFactory(slug="docs-bot", owner=owner, team=TeamFactory(slug="docs"))
+    old = ExceptionFactory(agent=agent, capability=capability("jira:write"), status="active")
+    # Two renewals pending at once (filed before one-renewal-at-a-time, or written directly).
+    renewals = [
+        ExceptionFactory(
+            agent=agent,
+            capability=old.capability,
+            renews=old,
+            starts_at=old.expires_at,
+            expires_at=old.expires_at + timedelta(days=10),
+        )
+        for _ in range(2)
+    ]
+    approvers = [make_user(f"approver{i}", "security") for i in range(2)]
+    outcomes = race(
+        [
+            lambda user=user, renewal=renewal: services.exception_approve(
+                actor=user, exception=renewal
+            )
+            for user, renewal in zip(approvers, renewals, strict=True)
+        ]
+    )
+    assert outcomes == ["active", "already_renewed"]
+    assert PolicyException.objects.filter(renews=old, status="active").count() == 1
