@@ -8,6 +8,7 @@ from django.utils import timezone
 from controls import selectors
 from controls.models import STRENGTH_MAX, STRENGTH_MIN, Relationship
 from controls.services import MAX_RATIONALE_CHARS
+from kernel.validation import sane_year_validator
 
 
 class ControlForm(forms.Form):
@@ -68,6 +69,7 @@ class EvidenceForm(forms.Form):
     effective_on = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="the date this evidence speaks for",
+        validators=[sane_year_validator("effective_on")],
         initial=timezone.localdate,
     )
     description = forms.CharField(max_length=1000, required=False)

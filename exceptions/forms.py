@@ -11,7 +11,13 @@ from django.utils.html import format_html
 
 from controls.models import Control
 from exceptions.filters import ExceptionFilter
-from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from exceptions.limits import (
+    ELEVATED_RISKS,
+    MAX_DAYS,
+    START_AHEAD_MAX_DAYS,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 from exceptions.models import Risk
 from exceptions.rules import (
     compensating_controls_refusal,
@@ -22,6 +28,7 @@ from exceptions.rules import (
 from exceptions.selectors import pending_exception_for
 from kernel.filtering import filter_form
 from kernel.permissions import Action, AnyUser, can
+from kernel.validation import sane_year_validator
 from registry.models import Agent, AgentStatus, Capability
 from registry.permissions import agents_run_by, agents_with_records_visible_to
 
@@ -90,12 +97,14 @@ class ExceptionForm(forms.Form):
         required=False,
         widget=DateTimeInput(),
         label="Starts at (UTC)",
-        help_text="empty = now",
+        help_text=f"empty = now; at most {START_AHEAD_MAX_DAYS} days ahead",
+        validators=[sane_year_validator("starts_at")],
         error_messages=_plain(invalid="Enter the start as a date and time, or leave it empty."),
     )
     expires_at = forms.DateTimeField(
         widget=DateTimeInput(),
         label="Expires at (UTC)",
+        validators=[sane_year_validator("expires_at")],
         error_messages=_plain(
             required="Say when the exception ends.", invalid="Enter the end as a date and time."
         ),
@@ -167,6 +176,7 @@ class RenewForm(forms.Form):
     expires_at = forms.DateTimeField(
         widget=DateTimeInput(),
         label="New expiry (UTC)",
+        validators=[sane_year_validator("expires_at")],
         error_messages=_plain(
             required="Say when the renewal ends.", invalid="Enter the end as a date and time."
         ),

@@ -13,6 +13,10 @@ ELEVATED_RISKS: tuple[str, ...] = ("high", "critical")
 
 # How far in the past `starts_at` may be (clock skew, a form left open): not a backdating tool.
 START_TOLERANCE = timedelta(minutes=5)
+# How far ahead `starts_at` may be: an exception is filed for a need in sight, and a pending one
+# far ahead would block every other for its capability as a duplicate meanwhile. (A renewal
+# starts when the exception it continues ends: at most its risk's MAX_DAYS from now.)
+START_AHEAD_MAX_DAYS = 90
 # An exception expiring within this many days is "expiring soon" (list, dashboard).
 EXPIRING_SOON_DAYS = 7
 # The widest "expiring within N days" filter accepted.

@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from exceptions.limits import ELEVATED_RISKS, EXPIRING_SOON_DAYS, MAX_DAYS, START_TOLERANCE
+from exceptions.limits import (
+    ELEVATED_RISKS,
+    EXPIRING_SOON_DAYS,
+    MAX_DAYS,
+    START_AHEAD_MAX_DAYS,
+    START_TOLERANCE,
+)
 from exceptions.models import ExceptionStatus, PolicyException, Risk
 from registry.models import Agent, Capability, Tier
 
@@ -104,11 +110,19 @@ def risk_floor_refusal(risk: str, agent: Agent, capability: Capability) -> str |
 
 
 def start_refusal(starts_at: datetime, now: datetime) -> str | None:
-    """An exception starts now or later, never in the past (START_TOLERANCE for clock skew)."""
-    if starts_at >= now - START_TOLERANCE:
+    """An exception starts now or later, never in the past (START_TOLERANCE for clock skew),
+    and at most START_AHEAD_MAX_DAYS ahead."""
+    if starts_at < now - START_TOLERANCE:
+        return (
+            "The start is in the past: an exception cannot be backdated. "
+            "Leave it empty to start now."
+        )
+    latest = now + timedelta(days=START_AHEAD_MAX_DAYS)
+    if starts_at <= latest:
         return None
     return (
-        "The start is in the past: an exception cannot be backdated. Leave it empty to start now."
+        f"An exception starts at most {START_AHEAD_MAX_DAYS} days ahead: start it on or before "
+        f"{latest:%Y-%m-%d %H:%M} UTC, or file it nearer the time."
     )
 
 

@@ -39,7 +39,7 @@ from exceptions.selectors import pending_exception_for
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
-from kernel.validation import required_text
+from kernel.validation import required_text, year_refusal
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
@@ -73,9 +73,13 @@ def _lock(exception: PolicyException) -> PolicyException:
     return approvals.lock(exception, "agent", "agent__team")
 
 
-def _aware(value: datetime) -> datetime:
+def _aware(value: datetime, field: str) -> datetime:
+    """A time as the portal stores it (naive: the default zone), within the years 1970 to 2999
+    once in UTC (kernel.validation.year_refusal)."""
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.get_default_timezone())
+    if refusal := year_refusal(value, field):
+        raise ApplicationError(refusal, field=field, code="out_of_range")
     return value
 
 
@@ -201,10 +205,11 @@ def exception_request(
     govern its capability (controls.selectors.default_controls_for_capability).
     """
     now = timezone.now()
-    starts_at = now if starts_at is None else _aware(starts_at)
-    expires_at = _aware(expires_at)
+    starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
+    expires_at = _aware(expires_at, "expires_at")
     if refusal := start_refusal(starts_at, now):
-        raise ApplicationError(refusal, field="starts_at", code="starts_in_past")
+        code = "starts_in_past" if starts_at < now else "starts_too_far_ahead"
+        raise ApplicationError(refusal, field="starts_at", code=code)
     asked = PolicyException(
         title=title,
         agent=agent,
@@ -242,7 +247,7 @@ def exception_renew(
         risk=old.risk,
         compensating_controls=old.compensating_controls,
         starts_at=old.expires_at,
-        expires_at=_aware(expires_at),
+        expires_at=_aware(expires_at, "expires_at"),
         renews=old,
     )
     return _file(actor, renewal, list(old.controls.all()))

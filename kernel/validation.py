@@ -16,14 +16,24 @@ LATEST_YEAR = 2999
 
 
 def year_refusal(value: datetime.date, field: str) -> str | None:
-    """Why `value` (a date or datetime) is out of range for `field`, or None if it is not."""
+    """Why `value` (a date or datetime) is out of range for `field`, or None if it is not.
+
+    A datetime with a zone is judged as stored, in UTC: 2999-12-31T23:00-05:00 is 3000-01-01
+    in UTC, and refused."""
+    refused = f"{field} must fall between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+    if isinstance(value, datetime.datetime) and value.utcoffset() is not None:
+        try:
+            value = value.astimezone(datetime.UTC)
+        except OverflowError:  # a zone shift past year 1 or 9999
+            return refused
     if EARLIEST_YEAR <= value.year <= LATEST_YEAR:
         return None
-    return f"{field} must fall between the years {EARLIEST_YEAR} and {LATEST_YEAR}."
+    return refused
 
 
 def sane_year_validator(field: str) -> Callable[[datetime.date | None], None]:
-    """The same check as a form-field validator (list filters: django-filter forms)."""
+    """The same check as a field validator: Django and django-filter form fields, and DRF
+    serializer fields (DRF turns its ValidationError into a 400 on the field)."""
 
     def validate(value: datetime.date | None) -> None:
         refusal = year_refusal(value, field) if value is not None else None

@@ -6,10 +6,17 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from exceptions.limits import ELEVATED_RISKS, MAX_DAYS, TEXT_MAX_LENGTH, TITLE_MAX_LENGTH
+from exceptions.limits import (
+    ELEVATED_RISKS,
+    MAX_DAYS,
+    START_AHEAD_MAX_DAYS,
+    TEXT_MAX_LENGTH,
+    TITLE_MAX_LENGTH,
+)
 from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_is_in_force
 from kernel.api.inputs import InputSerializer
+from kernel.validation import sane_year_validator
 
 
 class ExceptionIn(InputSerializer):
@@ -25,10 +32,16 @@ class ExceptionIn(InputSerializer):
         default="",
         help_text=f"required for {' and '.join(ELEVATED_RISKS)} risk",
     )
-    starts_at = serializers.DateTimeField(required=False, default=None, help_text="default: now")
+    starts_at = serializers.DateTimeField(
+        required=False,
+        default=None,
+        validators=[sane_year_validator("starts_at")],
+        help_text=f"default: now; at most {START_AHEAD_MAX_DAYS} days ahead",
+    )
     expires_at = serializers.DateTimeField(
+        validators=[sane_year_validator("expires_at")],
         help_text=f"at most {'/'.join(map(str, MAX_DAYS.values()))} days after starts_at "
-        f"for {'/'.join(MAX_DAYS)}"
+        f"for {'/'.join(MAX_DAYS)}",
     )
     controls = serializers.ListField(
         child=serializers.CharField(max_length=32),
@@ -40,7 +53,10 @@ class ExceptionIn(InputSerializer):
 
 
 class RenewIn(InputSerializer):
-    expires_at = serializers.DateTimeField(help_text="the renewal starts when this one expires")
+    expires_at = serializers.DateTimeField(
+        validators=[sane_year_validator("expires_at")],
+        help_text="the renewal starts when this one expires",
+    )
     justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 

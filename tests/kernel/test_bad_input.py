@@ -1,6 +1,7 @@
 """Bad input is a 400 that says why, never a 500 (on PostgreSQL, NUL in text is refused by
 the database itself, so each of these was a 500 there)."""
 
+import datetime
 import json
 from datetime import timedelta
 from unittest import mock
@@ -13,6 +14,7 @@ from django.utils import timezone
 from decisions.models import Activity, Decision
 from exceptions.notifications import exception_waiting
 from kernel.notifications import queue_notice, send
+from kernel.validation import year_refusal
 from tests.exceptions.factories import ExceptionFactory
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
@@ -252,3 +254,25 @@ def test_an_old_enough_time_is_still_accepted(api, gateway, world):
     when = (timezone.now() - timedelta(days=365 * 5)).isoformat()
     response = _post_json(api.as_user(gateway), "/api/v1/activity/", _activity(occurred_at=when))
     assert response.status_code == 201
+
+
+EST, PLUS5 = (datetime.timezone(timedelta(hours=hours)) for hours in (-5, 5))
+
+
+@pytest.mark.parametrize(
+    ("value", "refused"),
+    [
+        (datetime.datetime(2999, 12, 31, 23, tzinfo=EST), True),
+        (datetime.datetime(2999, 12, 31, 18, tzinfo=EST), False),
+        (datetime.datetime(1970, 1, 1, 3, tzinfo=PLUS5), True),
+        (datetime.datetime(1, 1, 1, tzinfo=PLUS5), True),
+        (datetime.datetime(9999, 12, 31, 23, tzinfo=EST), True),
+        (datetime.date(3000, 1, 1), True),
+        (datetime.date(2999, 12, 31), False),
+    ],
+)
+def test_year_refusal_judges_a_time_in_utc(value, refused):
+    refusal = year_refusal(value, "starts_at")
+    assert (refusal is not None) == refused
+    if refused:
+        assert refusal == "starts_at must fall between the years 1970 and 2999."
