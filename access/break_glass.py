@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from access import notifications
 from access.filing import Asked, filing_checks
-from access.limits import TICKET_MAX_LENGTH
+from access.limits import INCIDENT_NEEDED, TICKET_MAX_LENGTH
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_active_q
 from access.services import grant_issue
@@ -38,9 +38,7 @@ def break_glass_request(*, actor: User, incident: str, **asked: Unpack[Asked]) -
     if agent.owner_id != actor.pk:
         raise Forbidden("Only the agent's owner may break glass.")
     _refuse_second(agent, capability)
-    incident = required_text(
-        incident, "incident", "Break-glass needs an incident reference.", limit=TICKET_MAX_LENGTH
-    )
+    incident = required_text(incident, "incident", INCIDENT_NEEDED, limit=TICKET_MAX_LENGTH)
     ceiling = settings.BREAK_GLASS_MAX_HOURS
     if duration_hours > ceiling:
         raise ApplicationError(

@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 from django.contrib.auth.models import User
 
 from access import permissions
-from access.limits import TICKET_MAX_LENGTH
+from access.limits import TICKET_MAX_LENGTH, WHY_NEEDED
 from access.models import AccessRequest, RequestStatus
 from access.recheck import OPEN_STATUSES
 from kernel.errors import ApplicationError, Forbidden
@@ -63,7 +63,7 @@ def filing_checks(actor: User, asked: Asked) -> tuple[AccessRequest, PolicyRule]
     justification = required_text(
         asked["justification"],
         "justification",
-        "Say why the agent needs this access (justification).",
+        WHY_NEEDED,
     )
     if duration_hours < 1:
         raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")

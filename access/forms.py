@@ -9,11 +9,14 @@ from django.conf import settings
 from access.limits import (
     DURATION_HOURS_INPUT_MAX,
     GRANT_EXPIRING_FILTER_MAX_HOURS,
+    INCIDENT_NEEDED,
     SCOPE_MAX_LENGTH,
     TICKET_MAX_LENGTH,
+    WHY_NEEDED,
 )
 from access.models import RequestStatus
 from kernel.permissions import AnyUser
+from kernel.validation import visible_text_validator
 from registry.models import Agent, AgentStatus, Capability, Tier
 from registry.permissions import agents_run_by
 
@@ -60,6 +63,7 @@ class AccessRequestForm(forms.Form):
     )
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[visible_text_validator(WHY_NEEDED)],
         error_messages={"required": "Say why the agent needs this access."},
     )
     break_glass = forms.BooleanField(
@@ -69,6 +73,7 @@ class AccessRequestForm(forms.Form):
         max_length=TICKET_MAX_LENGTH,
         required=False,
         help_text="Incident reference, required to break glass",
+        validators=[visible_text_validator(INCIDENT_NEEDED)],
     )
 
     def __init__(self, *args, user: AnyUser, **kwargs):

@@ -13,6 +13,9 @@ TICKET_MAX_LENGTH = 100
 # The workload identity that filed a request over MCP ("trust provider: subject").
 WORKLOAD_MAX_LENGTH = 600
 DURATION_HOURS_INPUT_MAX = 100_000
+# What a missing (or invisible) justification or incident is told, in forms, API and services.
+WHY_NEEDED = "Say why the agent needs this access (justification)."
+INCIDENT_NEEDED = "Break-glass needs an incident reference."
 # An agent filing for itself (over MCP) waits for its owner: at most this many of its requests
 # await confirmation at once, so a looping agent cannot flood its owner and team with notices.
 AGENT_FILED_AWAITING_MAX = 5

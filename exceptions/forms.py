@@ -15,8 +15,11 @@ from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
     START_AHEAD_MAX_DAYS,
+    STILL_NEEDED,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    TITLE_NEEDED,
+    WHY_NEEDED,
 )
 from exceptions.models import Risk
 from exceptions.rules import (
@@ -28,7 +31,7 @@ from exceptions.rules import (
 from exceptions.selectors import pending_exception_for
 from kernel.filtering import filter_form
 from kernel.permissions import Action, AnyUser, can
-from kernel.validation import sane_year_validator
+from kernel.validation import sane_year_validator, visible_text_validator
 from registry.models import Agent, AgentStatus, Capability
 from registry.permissions import agents_run_by, agents_with_records_visible_to
 
@@ -67,7 +70,9 @@ class ExceptionForm(forms.Form):
     (the rules in exceptions.rules; the service checks them again when it files)."""
 
     title = forms.CharField(
-        max_length=TITLE_MAX_LENGTH, error_messages=_plain(required="Give the exception a title.")
+        max_length=TITLE_MAX_LENGTH,
+        validators=[visible_text_validator(TITLE_NEEDED)],
+        error_messages=_plain(required=TITLE_NEEDED),
     )
     agent = forms.ModelChoiceField(
         queryset=Agent.objects.none(),
@@ -112,7 +117,8 @@ class ExceptionForm(forms.Form):
     justification = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_MAX_LENGTH,
-        error_messages=_plain(required="Say why the deviation is needed."),
+        validators=[visible_text_validator(WHY_NEEDED)],
+        error_messages=_plain(required=WHY_NEEDED),
     )
     compensating_controls = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -185,7 +191,8 @@ class RenewForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_MAX_LENGTH,
         help_text="why the deviation is still needed",
-        error_messages=_plain(required="Say why the deviation is still needed."),
+        validators=[visible_text_validator(STILL_NEEDED)],
+        error_messages=_plain(required=STILL_NEEDED),
     )
 
 

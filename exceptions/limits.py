@@ -25,6 +25,10 @@ EXPIRING_FILTER_MAX_DAYS = 366
 # Inputs: the longest title and free text accepted.
 TITLE_MAX_LENGTH = 200
 TEXT_MAX_LENGTH = 4000
+# What a missing (or invisible) title or justification is told, in forms, API and services.
+TITLE_NEEDED = "Give the exception a title."
+WHY_NEEDED = "Say why the deviation is needed."
+STILL_NEEDED = "Say why the deviation is still needed."
 
 # Lists: exceptions per page; renewal links followed back at most.
 PAGE_SIZE = 25

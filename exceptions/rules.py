@@ -20,6 +20,7 @@ from exceptions.limits import (
     START_TOLERANCE,
 )
 from exceptions.models import ExceptionStatus, PolicyException, Risk
+from kernel.validation import has_visible_text
 from registry.models import Agent, Capability, Tier
 
 
@@ -141,7 +142,7 @@ def window_refusal(risk: str, starts_at: datetime, expires_at: datetime) -> str 
 
 def compensating_controls_refusal(risk: str, compensating_controls: str) -> str | None:
     """High and critical risk say what limits the damage while the exception is in force."""
-    if risk not in ELEVATED_RISKS or compensating_controls.strip():
+    if risk not in ELEVATED_RISKS or has_visible_text(compensating_controls):
         return None
     return (
         f"A {risk}-risk exception needs compensating controls: say what limits the damage "

@@ -21,6 +21,8 @@ from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
     TITLE_MAX_LENGTH,
+    TITLE_NEEDED,
+    WHY_NEEDED,
 )
 from exceptions.models import (
     ExceptionStatus,
@@ -164,12 +166,8 @@ def _file(actor: User, exception: PolicyException, controls: list | None = None)
     security. No `controls`: those that govern its capability."""
     agent, risk = exception.agent, exception.risk
     capability = _check_subject(actor, agent, exception.capability)
-    exception.title = required_text(
-        exception.title, "title", "Give the exception a title.", limit=TITLE_MAX_LENGTH
-    )
-    exception.justification = required_text(
-        exception.justification, "justification", "Say why the deviation is needed."
-    )
+    exception.title = required_text(exception.title, "title", TITLE_NEEDED, limit=TITLE_MAX_LENGTH)
+    exception.justification = required_text(exception.justification, "justification", WHY_NEEDED)
     exception.compensating_controls = _check_risk(risk, exception.compensating_controls)
     check_risk_floor(risk, agent, capability)
     check_window(risk=risk, starts_at=exception.starts_at, expires_at=exception.expires_at)

@@ -1,6 +1,7 @@
 """Small input checks services share: each refusal names its field and says what to do."""
 
 import datetime
+import unicodedata
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -43,9 +44,35 @@ def sane_year_validator(field: str) -> Callable[[datetime.date | None], None]:
     return validate
 
 
+# Characters of drawing categories (letters, numbers, punctuation, symbols) that fonts draw as
+# nothing: the Hangul fillers and the blank Braille pattern.
+_BLANK_DRAWN = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def has_visible_text(value: str) -> bool:
+    """Whether `value` holds something a reader sees: not only spaces, line breaks, zero-width
+    and other format characters (U+200B, U+200D, U+FEFF, U+2060, …), controls, lone combining
+    marks or blank fillers."""
+    return any(
+        unicodedata.category(char)[0] in "LNPS" and char not in _BLANK_DRAWN for char in value
+    )
+
+
+def visible_text_validator(message: str) -> Callable[[str | None], None]:
+    """`has_visible_text` as a field validator (Django forms, DRF serializers): a filled field
+    with nothing visible in it is refused with `message`, as an empty one is."""
+
+    def validate(value: str | None) -> None:
+        if value and not has_visible_text(value):
+            raise ValidationError(message, code="blank")
+
+    return validate
+
+
 def required_text(value: object, field: str, message: str, limit: int = 4000) -> str:
-    """A non-blank string of at most `limit` characters, stripped; `message` when missing."""
-    if not isinstance(value, str) or not value.strip():
+    """A string with visible text (`has_visible_text`) of at most `limit` characters,
+    stripped; `message` when missing or invisible."""
+    if not isinstance(value, str) or not has_visible_text(value):
         raise ApplicationError(message, field=field)
     if len(value) > limit:
         raise ApplicationError(f"{field} is limited to {limit} characters.", field=field)

@@ -2,10 +2,17 @@
 
 from rest_framework import serializers
 
-from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
+from access.limits import (
+    DURATION_HOURS_INPUT_MAX,
+    INCIDENT_NEEDED,
+    SCOPE_MAX_LENGTH,
+    TICKET_MAX_LENGTH,
+    WHY_NEEDED,
+)
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_is_active
 from kernel.api.inputs import InputSerializer
+from kernel.validation import visible_text_validator
 
 
 class GrantOut(serializers.ModelSerializer):
@@ -91,7 +98,9 @@ class AccessRequestOut(serializers.ModelSerializer):
 class AccessRequestIn(InputSerializer):
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
-    justification = serializers.CharField(max_length=4000)
+    justification = serializers.CharField(
+        max_length=4000, validators=[visible_text_validator(WHY_NEEDED)]
+    )
     duration_hours = serializers.IntegerField(min_value=1, max_value=DURATION_HOURS_INPUT_MAX)
     scope = serializers.CharField(
         max_length=SCOPE_MAX_LENGTH, required=False, allow_blank=True, default=""
@@ -101,7 +110,11 @@ class AccessRequestIn(InputSerializer):
     )
     break_glass = serializers.BooleanField(required=False, default=False)
     incident = serializers.CharField(
-        max_length=TICKET_MAX_LENGTH, required=False, allow_blank=True, default=""
+        max_length=TICKET_MAX_LENGTH,
+        required=False,
+        allow_blank=True,
+        default="",
+        validators=[visible_text_validator(INCIDENT_NEEDED)],
     )
 
 
@@ -110,15 +123,16 @@ class BreakGlassIn(InputSerializer):
 
     agent = serializers.CharField(max_length=64, help_text="agent slug (production, yours)")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
-    justification = serializers.CharField(max_length=4000)
+    justification = serializers.CharField(
+        max_length=4000, validators=[visible_text_validator(WHY_NEEDED)]
+    )
     duration_hours = serializers.IntegerField(
         min_value=1, max_value=DURATION_HOURS_INPUT_MAX, help_text="at most the break-glass limit"
     )
     incident = serializers.CharField(
         max_length=TICKET_MAX_LENGTH,
-        error_messages=dict.fromkeys(
-            ("required", "blank", "null"), "Break-glass needs an incident reference."
-        ),
+        validators=[visible_text_validator(INCIDENT_NEEDED)],
+        error_messages=dict.fromkeys(("required", "blank", "null"), INCIDENT_NEEDED),
     )
     scope = serializers.CharField(
         max_length=SCOPE_MAX_LENGTH, required=False, allow_blank=True, default=""

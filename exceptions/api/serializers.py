@@ -10,20 +10,27 @@ from exceptions.limits import (
     ELEVATED_RISKS,
     MAX_DAYS,
     START_AHEAD_MAX_DAYS,
+    STILL_NEEDED,
     TEXT_MAX_LENGTH,
     TITLE_MAX_LENGTH,
+    TITLE_NEEDED,
+    WHY_NEEDED,
 )
 from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_is_in_force
 from kernel.api.inputs import InputSerializer
-from kernel.validation import sane_year_validator
+from kernel.validation import sane_year_validator, visible_text_validator
 
 
 class ExceptionIn(InputSerializer):
-    title = serializers.CharField(max_length=TITLE_MAX_LENGTH)
+    title = serializers.CharField(
+        max_length=TITLE_MAX_LENGTH, validators=[visible_text_validator(TITLE_NEEDED)]
+    )
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
-    justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    justification = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
+    )
     risk = serializers.ChoiceField(choices=Risk.choices)
     compensating_controls = serializers.CharField(
         max_length=TEXT_MAX_LENGTH,
@@ -57,7 +64,9 @@ class RenewIn(InputSerializer):
         validators=[sane_year_validator("expires_at")],
         help_text="the renewal starts when this one expires",
     )
-    justification = serializers.CharField(max_length=TEXT_MAX_LENGTH)
+    justification = serializers.CharField(
+        max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(STILL_NEEDED)]
+    )
 
 
 class ExceptionApprovalOut(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from decisions.models import Activity, Decision
 from exceptions.notifications import exception_waiting
 from kernel.notifications import queue_notice, send
-from kernel.validation import year_refusal
+from kernel.validation import has_visible_text, year_refusal
 from tests.exceptions.factories import ExceptionFactory
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
@@ -276,3 +276,26 @@ def test_year_refusal_judges_a_time_in_utc(value, refused):
     assert (refusal is not None) == refused
     if refused:
         assert refusal == "starts_at must fall between the years 1970 and 2999."
+
+
+@pytest.mark.parametrize(
+    ("value", "visible"),
+    [
+        ("", False),
+        (" \t\n", False),
+        ("\u200b", False),
+        ("\u200c\u200d\u2060\ufeff\u180e", False),
+        ("\u00a0\u2003\u3000", False),
+        ("\u3164\u115f\u1160\uffa0\u2800", False),
+        ("\u0301", False),
+        ("\x00\x07", False),
+        ("a", True),
+        ("\u200bx", True),
+        ("鍵", True),
+        ("🔑", True),
+        ("-", True),
+        ("7", True),
+    ],
+)
+def test_has_visible_text(value, visible):
+    assert has_visible_text(value) is visible
