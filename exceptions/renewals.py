@@ -38,9 +38,13 @@ def _described(renewal: PolicyException) -> str:
     return f"approved, {renewal.starts_at:{WHEN}} to {renewal.expires_at:{WHEN}} UTC"
 
 
-def renewal_block(exception: PolicyException, now: datetime) -> ApplicationError | None:
+def renewal_block(
+    exception: PolicyException, now: datetime, *, open_renewals: bool = True
+) -> ApplicationError | None:
     """Why this exception cannot be renewed now, whoever asks (the error the service raises,
-    whose message the page shows), or None when it can."""
+    whose message the page shows), or None when it can. `open_renewals=False`: its own state
+    only (the service checks the asked window between the two, as filing checks it before
+    duplicates)."""
     pk = exception.pk
     if not exception_is_running(exception, now):
         return ApplicationError(
@@ -54,7 +58,7 @@ def renewal_block(exception: PolicyException, now: datetime) -> ApplicationError
             "renew it once it is in force.",
             code="not_started",
         )
-    renewal = open_renewal_of(exception, now)
+    renewal = open_renewal_of(exception, now) if open_renewals else None
     if renewal is not None:
         return ApplicationError(
             f"Exception #{pk} is already renewed by #{renewal.pk} ({_described(renewal)}): "

@@ -235,7 +235,12 @@ def exception_renew(
     refusal = permissions.renewal_refusal(actor, old)
     if refusal:
         raise Forbidden(refusal)
-    if blocked := renewals.renewal_block(old, timezone.now()):
+    now = timezone.now()
+    if blocked := renewals.renewal_block(old, now, open_renewals=False):
+        raise blocked
+    expires_at = _aware(expires_at, "expires_at")
+    check_window(risk=old.risk, starts_at=old.expires_at, expires_at=expires_at)
+    if blocked := renewals.renewal_block(old, now):
         raise blocked
     renewal = PolicyException(
         title=old.title,
@@ -245,7 +250,7 @@ def exception_renew(
         risk=old.risk,
         compensating_controls=old.compensating_controls,
         starts_at=old.expires_at,
-        expires_at=_aware(expires_at, "expires_at"),
+        expires_at=expires_at,
         renews=old,
     )
     return _file(actor, renewal, list(old.controls.all()))
