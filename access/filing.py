@@ -12,7 +12,7 @@ from access.recheck import OPEN_STATUSES
 from kernel.errors import ApplicationError, Forbidden
 from kernel.validation import required_text
 from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule
-from registry.selectors.policy import policy_latest_published
+from registry.selectors.policy import published_rule
 
 # What a duplicate is waiting for, in its refusal.
 WAITING_FOR: dict[str, str] = {
@@ -67,8 +67,7 @@ def filing_checks(actor: User, asked: Asked) -> tuple[AccessRequest, PolicyRule]
     )
     if duration_hours < 1:
         raise ApplicationError("duration_hours must be at least 1.", field="duration_hours")
-    version = policy_latest_published()
-    rule = version.rules.filter(tier=agent.tier, capability=capability).first() if version else None
+    version, rule = published_rule(agent.tier, capability)
     where = f"{capability.key} on {agent.tier} agents"
     if version is None or rule is None or rule.effect == Effect.DENY:
         reason = "denies" if rule else "has no rule for (so it denies)"

@@ -21,7 +21,8 @@ from exceptions.limits import (
 )
 from exceptions.models import ExceptionStatus, PolicyException, Risk
 from kernel.validation import has_visible_text
-from registry.models import Agent, Capability, Tier
+from registry.models import Agent, Capability, Effect, Tier
+from registry.selectors.policy import published_rule
 
 
 def exception_in_force_q(at: datetime | None = None) -> Q:
@@ -82,6 +83,20 @@ def exception_is_expiring_soon(exception: PolicyException, now: datetime | None 
     now = now or timezone.now()
     return exception_is_running(exception, now) and exception.expires_at <= now + timedelta(
         days=EXPIRING_SOON_DAYS
+    )
+
+
+def standing_allow_refusal(agent: Agent, capability: Capability | None) -> str | None:
+    """Why an exception for this capability excepts nothing: the published policy allows it
+    standing on the agent's tier (an access request is refused the same way). None: fine."""
+    if capability is None:
+        return None
+    version, rule = published_rule(agent.tier, capability)
+    if version is None or rule is None or rule.effect != Effect.ALLOW:
+        return None
+    return (
+        f"Nothing to except: policy v{version.number} allows {capability.key} on {agent.tier} "
+        "agents standing. If the deviation is from a control, name the controls."
     )
 
 

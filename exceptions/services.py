@@ -34,6 +34,7 @@ from exceptions.rules import (
     compensating_controls_refusal,
     risk_floor,
     risk_floor_refusal,
+    standing_allow_refusal,
     start_refusal,
     window_refusal,
 )
@@ -170,6 +171,8 @@ def _file(actor: User, exception: PolicyException, controls: list | None = None)
     exception.justification = required_text(exception.justification, "justification", WHY_NEEDED)
     exception.compensating_controls = _check_risk(risk, exception.compensating_controls)
     check_risk_floor(risk, agent, capability)
+    if not controls and (nothing := standing_allow_refusal(agent, capability)):
+        raise ApplicationError(nothing, field="capability", code="standing_allow")
     check_window(risk=risk, starts_at=exception.starts_at, expires_at=exception.expires_at)
     _refuse_duplicate(agent, capability)
     exception.requested_by = actor

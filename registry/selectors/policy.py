@@ -18,6 +18,16 @@ def policy_latest_published() -> PolicyVersion | None:
     )
 
 
+def published_rule(
+    tier: str, capability: Capability
+) -> tuple[PolicyVersion | None, PolicyRule | None]:
+    """The latest published version and its rule for (tier, capability); None: no such
+    version, or no rule (which denies)."""
+    version = policy_latest_published()
+    rule = version.rules.filter(tier=tier, capability=capability).first() if version else None
+    return version, rule
+
+
 def policy_draft() -> PolicyVersion | None:
     return PolicyVersion.objects.filter(status=PolicyStatus.DRAFT).first()
 

@@ -305,3 +305,28 @@ def test_the_active_exception_lookup_is_one_query_and_exact(world, django_assert
     with django_assert_num_queries(1):
         found = decision_facts(agent_slug=agent.slug, capability_id=vault.pk, at=timezone.now())
     assert found.exception_ids == [wanted.pk]
+
+
+def test_an_exception_for_what_the_policy_allows_standing_is_refused_unless_it_names_controls(
+    engineer, security, world
+):
+    """The policy allows github:read on internal agents standing: an exception for it would
+    except nothing (as an access request for it is 'nothing to request'). One that names the
+    controls it deviates from is a deviation from those, and is filed."""
+    from controls.models import Control
+    from registry.models import Capability
+    from tests.registry.factories import demo_policy
+
+    demo_policy(security)
+    read = Capability.objects.get(key="github:read")
+    with pytest.raises(ApplicationError) as refused:
+        file(engineer, world, capability=read, risk="low", compensating_controls="")
+    assert refused.value.code == "standing_allow"
+    assert "Nothing to except: policy v1 allows github:read on internal agents standing" in str(
+        refused.value.message
+    )
+    assert not PolicyException.objects.filter(capability=read).exists()
+
+    logging = Control.objects.get(ref_id="AGC-05")
+    filed = file(engineer, world, capability=read, risk="low", controls=[logging])
+    assert list(filed.controls.values_list("ref_id", flat=True)) == ["AGC-05"]
