@@ -15,6 +15,10 @@ from kernel.errors import ApplicationError
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
 
+# rest_framework.validators.ProhibitSurrogateCharactersValidator's words, so a hand-written
+# check refuses a lone surrogate exactly as a serializer field does.
+SURROGATE_MESSAGE = "Surrogate characters are not allowed: U+{code_point:X}."
+
 
 def year_refusal(value: datetime.date, field: str) -> str | None:
     """Why `value` (a date or datetime) is out of range for `field`, or None if it is not.
@@ -67,6 +71,20 @@ def visible_text_validator(message: str) -> Callable[[str | None], None]:
             raise ValidationError(message, code="blank")
 
     return validate
+
+
+def surrogate_refusal(value: str) -> str | None:
+    """What is wrong with a string holding a lone surrogate (JSON lets `"\\ud800"` through,
+    no database can store it), in the words of DRF's CharField, which every serializer field
+    of the API refuses it with; None when there is none. An ASCII string is answered without
+    looking at its characters one by one: the hand-written checks of the decision path run it
+    on every request."""
+    if value.isascii():
+        return None
+    for character in value:
+        if "\ud800" <= character <= "\udfff":
+            return SURROGATE_MESSAGE.format(code_point=ord(character))
+    return None
 
 
 def required_text(value: object, field: str, message: str, limit: int = 4000) -> str:

@@ -18,6 +18,7 @@ from kernel.api.parsers import body_too_large, json_body
 from kernel.api.permissions import ActionPermission
 from kernel.errors import ApplicationError, NotFound, UnsupportedMedia
 from kernel.permissions import Action
+from kernel.validation import surrogate_refusal
 
 
 class DecisionIn(InputSerializer):
@@ -50,6 +51,8 @@ def decision_input(data) -> dict[str, str]:
             )
         if name != "scope" and not value.strip():
             raise ApplicationError(f"{name}: This field may not be blank.", field=name)
+        if refusal := surrogate_refusal(value):  # no database stores one: a 400, not a 500
+            raise ApplicationError(f"{name}: {refusal}", field=name)
         cleaned[name] = value
     return cleaned
 

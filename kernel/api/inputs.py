@@ -15,6 +15,12 @@ T = TypeVar("T")
 _FORM_PLUMBING = frozenset({"csrfmiddlewaretoken"})
 
 
+def _printable(name: str) -> str:
+    """`name` as it can be echoed in an answer: a lone surrogate (JSON allows `"\\ud800"`, no
+    encoder writes it) shown as its escape, so the refusal is a 400 and not a 500."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def unknown_fields(data: Any, known: Iterable[str]) -> str | None:
     """What to say when a body names a field the endpoint does not read (None when it
     names none): a typo (`scopes` for `scope`) silently ignored would change the request."""
@@ -24,7 +30,7 @@ def unknown_fields(data: Any, known: Iterable[str]) -> str | None:
     unknown = sorted(set(data) - names_known - _FORM_PLUMBING)
     if not unknown:
         return None
-    names = ", ".join(f"'{str(name)[:40]}'" for name in unknown[:10])
+    names = ", ".join(f"'{_printable(str(name)[:40])}'" for name in unknown[:10])
     return f"Unknown field {names}: this endpoint reads {', '.join(sorted(names_known))}."
 
 
