@@ -3,9 +3,13 @@ and its prompt ("request access for this task"). Resources are read for one agen
 same rule as the tools; a refusal is a resource error carrying the portal's message."""
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
+from mcp import MCPError
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.types import INVALID_PARAMS, Prompt
 
 from agent_mcp import records
 from agent_mcp.speaking import speak
@@ -46,6 +50,29 @@ async def policy_resource(slug: str, ctx: Context) -> str:
         ctx, slug, lambda _caller, agent: records.tier_policy(agent), ResourceError
     )
     return policy.model_dump_json()
+
+
+def prompt_refusal(
+    prompts: list[Prompt], name: str, arguments: Mapping[str, Any]
+) -> MCPError | None:
+    """What is wrong with a prompts/get (an unknown prompt, a required argument missing, an
+    argument the prompt does not take), as the invalid-params error that says so; None if
+    nothing. The SDK would answer each with "Internal server error" and log a traceback."""
+    prompt = next((prompt for prompt in prompts if prompt.name == name), None)
+    if prompt is None:
+        known = ", ".join(repr(prompt.name) for prompt in prompts)
+        return MCPError(INVALID_PARAMS, f"Unknown prompt {name!r}; this server has {known}")
+    takes = {argument.name: argument.required for argument in prompt.arguments or []}
+    if missing := sorted(
+        arg for arg, required in takes.items() if required and arg not in arguments
+    ):
+        return MCPError(INVALID_PARAMS, f"Missing required arguments: {', '.join(missing)}")
+    if unknown := sorted(repr(arg) for arg in arguments if arg not in takes):
+        return MCPError(
+            INVALID_PARAMS,
+            f"Unknown arguments: {', '.join(unknown)}; {name!r} takes {', '.join(sorted(takes))}",
+        )
+    return None
 
 
 def request_access_for_task(task: str) -> str:

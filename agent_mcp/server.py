@@ -6,14 +6,14 @@ agent acting as itself (a workload's subject token), which speaks only for itsel
 both are fixed when the process starts (`manage.py mcp --agent <slug>` with PORTAL_TOKEN).
 Every refusal is a tool error (`isError`) whose text says what to do, never a protocol error."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.types import ToolAnnotations
+from mcp.types import GetPromptResult, InputRequiredResult, ToolAnnotations
 from pydantic import AfterValidator, Field
 
 from access.limits import DURATION_HOURS_INPUT_MAX, SCOPE_MAX_LENGTH, TICKET_MAX_LENGTH
-from agent_mcp import answers, resources, tools
+from agent_mcp import answers, resources, stdio, tools
 from agent_mcp.identity import StdioSpeaker
 from agent_mcp.speaking import speak
 from credentials.limits import CAPABILITIES_PER_TOKEN_MAX, RESOURCE_MAX_LENGTH
@@ -102,6 +102,19 @@ class PortalMCPServer(MCPServer):
     def __init__(self, *, stdio: StdioSpeaker | None = None) -> None:
         super().__init__(NAME, title="Agent Governance Portal", instructions=INSTRUCTIONS)
         self.stdio = stdio
+
+    async def get_prompt(
+        self, name: str, arguments: dict[str, Any] | None = None, context: Context | None = None
+    ) -> GetPromptResult | InputRequiredResult:
+        """The SDK's, with a bad name or arguments an invalid-params error that says what."""
+        refusal = resources.prompt_refusal(await self.list_prompts(), name, arguments or {})
+        if refusal is not None:
+            raise refusal
+        return await super().get_prompt(name, arguments, context)
+
+    async def run_stdio_async(self) -> None:
+        """The SDK's stdio loop, answering a line it cannot read (see `agent_mcp.stdio`)."""
+        await stdio.serve(self._lowlevel_server)
 
 
 def build_server(*, stdio: StdioSpeaker | None = None) -> PortalMCPServer:

@@ -4,6 +4,7 @@ its prompt, over streamable HTTP (conftest.portal)."""
 import json
 
 from mcp import MCPError
+from mcp.types import INVALID_PARAMS
 
 from tests.agent_mcp.conftest import run_calls
 from tests.agent_mcp.test_http import mcp
@@ -57,3 +58,31 @@ def test_the_prompt_walks_the_agent_through_its_access(portal, world):
     assert text.startswith("The task: merge PR 42")
     assert "Call my_access" in text
     assert "call explain_policy" in text
+
+
+def test_a_bad_prompt_request_is_an_invalid_params_error_that_says_what(portal, world, caplog):
+    """Not "Internal server error" with a traceback in the log: the client is told what to fix."""
+    prompt = "request-access-for-task"
+    unknown, missing, extra, good = run_calls(
+        mcp(portal, world.tokens["eve"]),
+        [
+            ("prompts/get", {"name": "nope", "arguments": {}}),
+            ("prompts/get", {"name": prompt, "arguments": {}}),
+            ("prompts/get", {"name": prompt, "arguments": {"task": "x", "tsak": "y"}}),
+            ("prompts/get", {"name": prompt, "arguments": {"task": "merge PR 42"}}),
+        ],
+    )
+    assert isinstance(unknown, MCPError)
+    assert (unknown.code, unknown.message) == (
+        INVALID_PARAMS,
+        "Unknown prompt 'nope'; this server has 'request-access-for-task'",
+    )
+    assert isinstance(missing, MCPError)
+    assert (missing.code, missing.message) == (INVALID_PARAMS, "Missing required arguments: task")
+    assert isinstance(extra, MCPError)
+    assert (extra.code, extra.message) == (
+        INVALID_PARAMS,
+        "Unknown arguments: 'tsak'; 'request-access-for-task' takes task",
+    )
+    assert good.messages[0].content.text.startswith("The task: merge PR 42")
+    assert not [record for record in caplog.records if record.exc_info]

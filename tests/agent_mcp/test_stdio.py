@@ -4,14 +4,17 @@ the SDK's client, on a copy of the test database (SQLite) or the test database i
 
 import json
 import os
+import queue
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from mcp import StdioServerParameters
+from mcp import StdioServerParameters, types
 
 from tests.agent_mcp.conftest import TOOLS, refused, run_calls
 from tests.child_database import child_database_url
@@ -126,3 +129,83 @@ def test_a_refused_start_exits_with_the_reason_on_stderr(world, database_url):
     )
     assert absent.returncode == 1
     assert "CommandError: Set PORTAL_TOKEN to your portal API token" in absent.stderr
+
+
+class Wire:
+    """`manage.py mcp` spoken to line by line, for what the SDK's client cannot send: it
+    refuses to write a lone surrogate, which a client in another language (JSON.stringify of a
+    broken string) writes as the valid JSON escape `"\\ud800"`. Replies are read with the
+    SDK's own message types."""
+
+    def __init__(self, database_url: str, token: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "manage.py", "mcp", "--agent", "coder"],
+            cwd=ROOT,
+            env=environment(database_url, token),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        self.replies: queue.Queue[str] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.replies.put(line)
+
+    def send(self, line: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+
+    def reply(self) -> Any:
+        """The next message from the server (a test failure after 30 s of silence)."""
+        try:
+            line = self.replies.get(timeout=30)
+        except queue.Empty:
+            pytest.fail("the server sent no reply within 30 s")
+        return types.jsonrpc_message_adapter.validate_json(line, by_name=False)
+
+    def close(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+
+def call(request_id: int, arguments_json: str) -> str:
+    return (
+        f'{{"jsonrpc":"2.0","id":{request_id},"method":"tools/call",'
+        f'"params":{{"name":"check_access","arguments":{arguments_json}}}}}'
+    )
+
+
+def test_a_line_with_a_lone_surrogate_gets_an_error_reply_and_the_session_goes_on(
+    world, database_url
+):
+    wire = Wire(database_url, world.tokens["eve"])
+    try:
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}}
+        hello["clientInfo"] = {"name": "wire", "version": "1"}
+        wire.send(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello}))
+        assert isinstance(wire.reply(), types.JSONRPCResponse)
+        wire.send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+        wire.send(call(2, '{"capability":"github:read","scope":"\\ud800"}'))
+        refused = wire.reply()
+        assert isinstance(refused, types.JSONRPCError)
+        assert (refused.id, refused.error.code, refused.error.message) == (
+            2,
+            types.INVALID_PARAMS,
+            "Surrogate characters are not allowed: U+D800.",
+        )
+        wire.send("{not json")
+        broken = wire.reply()
+        assert isinstance(broken, types.JSONRPCError)
+        assert (broken.id, broken.error.code) == (None, types.PARSE_ERROR)
+        wire.send(call(3, '{"capability":"github:read"}'))
+        answered = wire.reply()
+        assert isinstance(answered, types.JSONRPCResponse)
+        assert answered.id == 3
+        assert answered.result["structuredContent"]["decision"] == "allow"
+    finally:
+        wire.close()
