@@ -1,6 +1,6 @@
 """`manage.py seed_demo [--password P]`: idempotent demo data for every part of the portal."""
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="portal-demo", help="password for every user")
 
     def handle(self, *args, password: str, **options):
+        if not password.strip():
+            raise CommandError(
+                "--password may not be empty: every demo user, the superuser included, would "
+                "sign in with it. Give one, or leave --password out for portal-demo."
+            )
         with transaction.atomic():
             logins = seed_people(password)
             for path in APP_SEEDERS:

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from kernel.commands import acting_user
+from kernel.commands import acting_user, write_output
 from kernel.errors import ApplicationError
 from kernel.permissions import Action
 from registry import policy_file
@@ -23,6 +23,8 @@ from registry.policy_rules import describe
 from registry.selectors import policy as selectors
 from registry.selectors.catalogue import capability_keys
 from registry.services import policy as services
+
+VERSION_MAX = 2_147_483_647  # the column's range: a larger number is in no database
 
 
 def _read(path: str, *, returncode: int = 1) -> policy_file.PolicyDocument:
@@ -62,6 +64,8 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from None
 
     def _export(self, *, version: int | None, format: str, output: str | None, **_: Any) -> None:
+        if version is not None and not 1 <= version <= VERSION_MAX:
+            raise CommandError(f"--version must be a version number from 1; got {version}.")
         shown = selectors.policy_version_get(version) if version is not None else None
         shown = shown or selectors.policy_latest_published()
         if shown is None:
@@ -69,7 +73,7 @@ class Command(BaseCommand):
         document = policy_file.document_of(shown)
         text = policy_file.to_yaml(document) if format == "yaml" else policy_file.to_json(document)
         if output:
-            Path(output).write_text(text, encoding="utf-8")
+            write_output(output, text)
             self.stderr.write(f"v{shown.number} ({shown.status}) written to {output}")
         else:
             self.stdout.write(text, ending="")
