@@ -11,6 +11,7 @@ from decisions.api.views import DecisionIn, DecisionOut, decision_input, shape_d
 from decisions.limits import BATCH_MAX
 from decisions.services.batch import Ask, decide_many
 from kernel.api.inputs import unknown_fields
+from kernel.api.parsers import DECISION_PARSERS
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError
 from kernel.permissions import Action
@@ -48,6 +49,7 @@ def batch_input(data: Any) -> list[Ask]:
 
 
 class DecisionBatch(APIView):
+    parser_classes = DECISION_PARSERS  # a key twice in one question is a 400
     permission_classes = [ActionPermission]
     action_permissions = {"read": Action.CALL_DECISION_API, "write": Action.CALL_DECISION_API}
 

@@ -1,6 +1,6 @@
 """Bodies JSON allows but no decision can be made of: a lone surrogate (`"\\ud800"`, which no
-database stores). Each is a 400 that says which, on every way in (a gateway's token on the
-fast path, a session through DRF, the batch), and nothing is recorded."""
+database stores) and a key sent twice. Each is a 400 that says which, on every way in (a
+gateway's token on the fast path, a session through DRF, the batch), and nothing is recorded."""
 
 import json
 
@@ -77,6 +77,29 @@ def test_other_text_outside_ascii_is_decided_as_usual(api, gateway, world):
     response = post(api.as_user(gateway), "/api/v1/decisions/", raw("scope", "acme/caf\\u00e9"))
     assert response.status_code == 200, response.content
     assert Decision.objects.get().scope == "acme/café"
+
+
+def test_a_key_sent_twice_is_a_400_not_the_last_one_decided(caller, world):
+    body = '{"agent":"pay-bot","capability":"github:read","agent":"other-bot"}'
+    response = post(caller, "/api/v1/decisions/", body)
+    assert response.status_code == 400, response.content
+    assert response.json() == {
+        "detail": "Duplicate key 'agent' in a JSON object: send each field once.",
+        "code": "duplicate_key",
+    }
+    assert Decision.objects.count() == 0
+
+
+def test_a_key_sent_twice_in_a_batch_item_is_a_400_and_nothing_is_decided(caller, world):
+    twice = '{"agent":"pay-bot","capability":"github:read","capability":"github:merge"}'
+    body = f'{{"requests":[{raw("scope", "acme/app")},{twice}]}}'
+    response = post(caller, "/api/v1/decisions/batch/", body)
+    assert response.status_code == 400, response.content
+    assert "Duplicate key 'capability'" in response.json()["detail"]
+    assert Decision.objects.count() == 0
+    items = f'{{"requests":[{raw("scope", "acme/app")},{raw("scope", "acme/web")}]}}'
+    assert post(caller, "/api/v1/decisions/batch/", items).status_code == 200
+    assert Decision.objects.count() == 2
 
 
 @pytest.mark.parametrize(
