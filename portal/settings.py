@@ -8,11 +8,11 @@ DATABASE_URL (PostgreSQL) and CELERY_BROKER_URL (Redis). See README.md.
 from datetime import timedelta
 from pathlib import Path
 
-import dj_database_url
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from kernel.env import env_bool, env_int, env_list, env_str, env_url, env_url_list
+from portal.databases import default_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -103,27 +103,10 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Server-side parameter binding lets psycopg 3 prepare the hot statements (the decision
-    # path runs the same few queries thousands of times a second), so PostgreSQL plans them
-    # once per connection instead of on every call.
-    DATABASES["default"].setdefault("OPTIONS", {})
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "server_side_binding", env_bool("DATABASE_SERVER_SIDE_BINDING", default=True)
-    )
-    # Prepare a statement after it ran this many times on a connection (0 or empty: never,
-    # e.g. behind a transaction-pooling PgBouncer).
-    _threshold = env_str("DATABASE_PREPARE_THRESHOLD", "5").strip()
-    DATABASES["default"]["OPTIONS"].setdefault(
-        "prepare_threshold", int(_threshold) if _threshold not in ("", "0") else None
-    )
+# DATABASE_URL, with each engine's options: on the embedded SQLite default, WAL, a busy
+# timeout and transactions that take the write lock at BEGIN, so concurrent writes wait their
+# turn instead of failing "database is locked" (portal/databases.py says why each).
+DATABASES = {"default": default_database(BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
