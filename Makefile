@@ -74,4 +74,4 @@ bench: install
 	$(PY) bench/run.py $(BENCH)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 $(IDP)/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache db.sqlite3 db.sqlite3-wal db.sqlite3-shm $(IDP)/node_modules
