@@ -10,6 +10,7 @@ from typing import Unpack
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from access import notifications
@@ -42,7 +43,7 @@ def break_glass_request(*, actor: User, incident: str, **asked: Unpack[Asked]) -
     ceiling = settings.BREAK_GLASS_MAX_HOURS
     if duration_hours > ceiling:
         raise ApplicationError(
-            f"Break-glass access lasts at most {ceiling} hour(s).",
+            f"Break-glass access lasts at most {ceiling} hour{pluralize(ceiling)}.",
             code="duration_too_long",
             field="duration_hours",
             max_duration_hours=ceiling,

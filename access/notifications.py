@@ -3,6 +3,7 @@ made the change and delivered once it commits (kernel.notifications)."""
 
 from typing import Any
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from access.models import AccessRequest, Grant, RequestStatus
@@ -65,7 +66,8 @@ def request_waiting(pk: int) -> Event:
         ),
         body=_describe(access_request)
         + _filed_by_agent(access_request)
-        + f"Needs {access_request.required_approvals} approval(s). "
+        + f"Needs {access_request.required_approvals} "
+        + f"approval{pluralize(access_request.required_approvals)}. "
         + f"Everything waiting for security: {link('approvals:queue')}\n",
         recipients=security_addresses(),
     )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Q
+from django.template.defaultfilters import pluralize
 
 from access.models import AccessRequest, RequestStatus
 from kernel.errors import ApplicationError
@@ -100,7 +101,8 @@ def present(access_request: AccessRequest, *, required: int) -> Present:
     return Present(
         hours=limit,
         clamped=(
-            f"Granted for {limit} hour(s), the most policy v{rule.version.number} allows now "
+            f"Granted for {limit} hour{pluralize(limit)}, the most policy "
+            f"v{rule.version.number} allows now "
             f"for {access_request.capability.key} on {access_request.agent.tier} agents "
             f"({asked} asked)."
         ),

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -99,7 +100,8 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     f"Request #{access_request.pk} filed: it needs "
-                    f"{access_request.required_approvals} security approval(s).",
+                    f"{access_request.required_approvals} security "
+                    f"approval{pluralize(access_request.required_approvals)}.",
                 )
             return redirect(access_request)
     agents = cast(forms.ModelChoiceField, form.fields["agent"]).queryset
@@ -192,7 +194,7 @@ def request_confirm(request: AuthenticatedHttpRequest, target: AccessRequest) ->
         return f"Request #{done.pk} confirmed and approved (just-in-time): grant issued.", done
     return (
         f"Request #{done.pk} confirmed: it now waits for {done.required_approvals} security "
-        "approval(s).",
+        f"approval{pluralize(done.required_approvals)}.",
         done,
     )
 

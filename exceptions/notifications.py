@@ -3,6 +3,7 @@ that made the change and delivered once it commits (kernel.notifications)."""
 
 from typing import Any
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException
@@ -59,7 +60,8 @@ def exception_waiting(pk: int) -> Event:
         "exception.filed",
         subject=f"Exception approval needed: #{pk} {exception.title}",
         body=_describe(exception)
-        + f"Needs {exception.required_approvals} approval(s). "
+        + f"Needs {exception.required_approvals} "
+        + f"approval{pluralize(exception.required_approvals)}. "
         + f"Everything waiting for security: {link('approvals:queue')}\n",
         recipients=security_addresses(),
     )

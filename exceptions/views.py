@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -80,7 +81,7 @@ def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         messages.success(
             request,
             f"Exception #{exception.pk} filed: it needs {exception.required_approvals} "
-            "security approval(s).",
+            f"security approval{pluralize(exception.required_approvals)}.",
         )
         return redirect(exception)
     limits = [

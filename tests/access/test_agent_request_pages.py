@@ -156,7 +156,7 @@ def test_security_sees_it_in_the_queue_only_once_confirmed(client, users, filed)
     assert f'data-request="{filed.pk}"' not in client.get("/approvals/").content.decode()
     client.force_login(users["teammate"])
     confirmed = client.post(f"/requests/{filed.pk}/confirm/", follow=True).content.decode()
-    assert f"Request #{filed.pk} confirmed: it now waits for 2 security approval(s)." in confirmed
+    assert f"Request #{filed.pk} confirmed: it now waits for 2 security approvals." in confirmed
     assert "confirmed by tina" in confirmed
     client.force_login(users["security"])
     queue = client.get("/approvals/").content.decode()

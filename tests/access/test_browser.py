@@ -41,7 +41,7 @@ def test_alice_requests_merge_sam_and_sara_approve_alice_sees_the_grant(
     page.get_by_label("Duration (hours)").fill("2")
     page.get_by_label("Justification").fill("Merge the reviewed hotfix PR #812.")
     page.get_by_role("button", name="Submit request").click()
-    expect(page.get_by_role("status")).to_contain_text("needs 2 security approval(s)")
+    expect(page.get_by_role("status")).to_contain_text("needs 2 security approvals.")
     expect(page.get_by_test_id("request-status")).to_have_text("pending")
     request_id = page.url.rstrip("/").rsplit("/", 1)[-1]
 

@@ -102,7 +102,7 @@ def test_alice_confirms_what_her_agent_asked_for_then_sam_approves_it(
 
     page.get_by_role("button", name="Confirm and send to security").click()
     expect(page.get_by_role("status").first).to_have_text(
-        f"Request #{filed.pk} confirmed: it now waits for 1 security approval(s)."
+        f"Request #{filed.pk} confirmed: it now waits for 1 security approval."
     )
     expect(page.get_by_test_id("request-status")).to_have_text("pending")
     expect(page.get_by_test_id("filed-by-agent")).to_contain_text("; confirmed by alice, ")

@@ -103,7 +103,7 @@ def test_the_grant_is_clamped_to_the_current_rule_and_says_so(engineer, security
     grant = Grant.objects.get(request=request)
     assert grant.expires_at - grant.starts_at == timedelta(hours=2)
     assert done.duration_hours == 4  # what was asked stays on record
-    assert "Granted for 2 hour(s), the most policy v2 allows now" in done.decision_comment
+    assert "Granted for 2 hours, the most policy v2 allows now" in done.decision_comment
 
 
 def test_a_stale_request_is_expired_on_approval_whether_or_not_beat_ran(engineer, security, world):

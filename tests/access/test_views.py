@@ -48,7 +48,7 @@ def test_filing_through_the_form_and_approving_in_the_queue(
 ):
     client.force_login(engineer)
     response = file_request(client)
-    assert b"needs 2 security approval(s)" in response.content
+    assert b"needs 2 security approvals." in response.content
     request = AccessRequest.objects.get()
     client.force_login(security)
     queue = client.get("/approvals/").content.decode()
@@ -323,3 +323,22 @@ def test_a_bad_status_filter_is_shown_on_the_page_not_a_500(client, engineer, wo
     page = response.content.decode()
     assert 'role="alert"' in page
     assert "bogus is not one of the available choices" in page
+
+
+def test_one_approval_and_one_hour_read_in_the_singular(client, engineer, world):
+    client.force_login(engineer)
+    response = file_request(client, capability="github:write", duration_hours="1")
+    page = response.content.decode()
+    request = AccessRequest.objects.get()
+    assert f"Request #{request.pk} filed: it needs 1 security approval." in page
+    assert "<dt>Duration</dt><dd>1 hour</dd>" in page
+    assert "approval(s)" not in page
+
+
+def test_break_glass_over_the_ceiling_says_one_hour_on_the_field(client, engineer, world):
+    client.force_login(engineer)
+    data = {"capability": "deploy:release", "break_glass": "on", "incident": "INC-1"}
+    response = file_request(client, **data)
+    errors = response.context["form"].errors
+    assert errors["duration_hours"] == ["Break-glass access lasts at most 1 hour."]
+    assert not AccessRequest.objects.exists()

@@ -57,7 +57,7 @@ def test_alice_asks_sam_and_sara_approve_alice_sees_it_active(live_server, page:
     page.get_by_label("Justification").fill("Key rotation after INC-2041.")
     page.get_by_label("Compensating controls").fill("Every read alerts #sec-alerts.")
     page.get_by_role("button", name="Submit exception").click()
-    expect(page.get_by_role("status").first).to_contain_text("needs 2 security approval(s)")
+    expect(page.get_by_role("status").first).to_contain_text("needs 2 security approvals.")
     expect(page.get_by_test_id("exception-status")).to_have_text("pending")
     exception_id = page.url.rstrip("/").rsplit("/", 1)[-1]
 

@@ -115,7 +115,7 @@ def test_filing_through_the_form_explains_limits_and_shows_refusals(client, engi
     done = client.post("/exceptions/new/", form_data(), follow=True)
     exception = PolicyException.objects.get()
     assert done.redirect_chain[-1][0] == f"/exceptions/{exception.pk}/"
-    assert "needs 2 security approval(s)" in done.content.decode()
+    assert "needs 2 security approvals." in done.content.decode()
     assert exception.requested_by == engineer
 
 
