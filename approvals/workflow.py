@@ -21,17 +21,10 @@ class Pipeline(Generic[Status]):
     def check(self, subject: ApprovalWorkflow, status: Status) -> None:
         """Refuse, naming the current status, any move the pipeline does not allow."""
         current = cast(Status, subject.status)
-        refusal = (
-            f"{self.noun.capitalize()} #{subject.pk} is {_value(current)}; "
-            f"it cannot become {_value(status)}."
-        )
-        check_transition(self.allowed, current, status, refusal)
+        label = f"{self.noun.capitalize()} #{subject.pk}"
+        check_transition(self.allowed, current, status, subject=label)
 
     def set_status(self, subject: ApprovalWorkflow, status: Status) -> None:
         """The one place a status changes."""
         self.check(subject, status)
         subject.status = status
-
-
-def _value(status: str) -> str:
-    return str(getattr(status, "value", status))

@@ -148,8 +148,8 @@ def agent_attest(*, actor: User, agent: Agent) -> Agent:
 def _set_status(*, actor: User, agent: Agent, status: AgentStatus, reason: str) -> Agent:
     """The new status, with who changed it, when and why (shown on the agent's page)."""
     agent = Agent.objects.select_for_update().get(pk=agent.pk)
-    refusal = f"Agent '{agent.slug}' is {agent.status}; it cannot become {status}."
-    check_transition(ALLOWED_STATUS, AgentStatus(agent.status), status, refusal)
+    label = f"Agent '{agent.slug}'"
+    check_transition(ALLOWED_STATUS, AgentStatus(agent.status), status, subject=label)
     agent.status = status
     agent.status_reason = reason.strip()
     agent.status_changed_at = timezone.now()

@@ -241,7 +241,7 @@ def test_forged_and_wrong_targets_change_nothing(api, engineer, security, world,
         ("/api/v1/access-requests/999999/approve/", {}, 404, "No access request #999999"),
         ("/api/v1/access-requests/abc/deny/", {"comment": "x"}, 404, "No access request"),
         ("/api/v1/grants/999999/revoke/", {"reason": "x"}, 404, "No grant #999999"),
-        (f"/api/v1/access-requests/{jit['id']}/approve/", {}, 400, "is approved"),
+        (f"/api/v1/access-requests/{jit['id']}/approve/", {}, 400, "is already approved"),
         (f"/api/v1/access-requests/{jit['id']}/deny/", {"comment": "late"}, 400, "is approved"),
         (
             f"/api/v1/access-requests/{pending}/review-break-glass/",

@@ -243,7 +243,9 @@ def test_decided_requests_cannot_move_again(engineer, security, world, final, tr
     actor = engineer if transition == "cancel" else security
     kwargs = {"comment": "no"} if transition == "deny" else {}
     service = getattr(services, f"access_request_{transition}")
-    with pytest.raises(ApplicationError, match=f"is {final}; it cannot become"):
+    asked = {"approve": "approved", "deny": "denied", "cancel": "cancelled"}[transition]
+    said = f"is already {final}." if asked == final else f"is {final}; it cannot become {asked}."
+    with pytest.raises(ApplicationError, match=said):
         service(actor=actor, access_request=request, **kwargs)
     assert not Grant.objects.exists()
 

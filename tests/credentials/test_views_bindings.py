@@ -215,6 +215,7 @@ def test_the_owner_removes_a_binding_after_confirming(client, engineer, agents):
     again = client.post(f"/agents/pay-bot/identities/{binding.pk}/remove/")
     assert again.status_code == 200
     assert 'role="alert"' in again.content.decode()
+    assert f"Binding #{binding.pk} is already removed." in again.content.decode()
 
 
 def test_who_sees_the_bindings_and_the_form_on_the_agent_page(
