@@ -75,6 +75,6 @@ def review_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         note=request.POST.get("note", ""),
     )
     messages.success(
-        request, f"Activity #{activity.pk} reviewed as {activity.get_review_status_display()}."
+        request, f"Activity #{activity.pk} reviewed: {activity.review_status}."
     )
     return redirect("decisions:review")

@@ -3,6 +3,7 @@
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -94,9 +95,9 @@ def _by_risk_and_expiry(counts: dict[str, int]) -> Chart:
         ],
         empty="No exception is in force.",
     )
-    ending = chart.totals[0]["value"]
+    ending, total = chart.totals[0]["value"], chart.grand_total
     chart.summary = (
-        f"{chart.grand_total} approved exceptions in force or starting later; "
-        f"{ending} end within {days} days."
+        f"{total} approved exception{pluralize(total)} in force or starting later; "
+        f"{ending} end{pluralize(ending, 's,')} within {days} day{pluralize(days)}."
     )
     return chart

@@ -23,6 +23,7 @@ from exceptions.limits import (
 )
 from exceptions.models import Risk
 from exceptions.rules import (
+    END_IN_PAST,
     compensating_controls_refusal,
     risk_floor_refusal,
     start_refusal,
@@ -151,7 +152,8 @@ class ExceptionForm(forms.Form):
             self._refuse("starts_at", start_refusal(starts_at, now))
         expires_at = data.get("expires_at")
         if risk and expires_at and not self.has_error("starts_at"):
-            self._refuse("expires_at", window_refusal(risk, starts_at or now, expires_at))
+            early = "" if starts_at else END_IN_PAST
+            self._refuse("expires_at", window_refusal(risk, starts_at or now, expires_at, early))
         if risk:
             controls = data.get("compensating_controls", "")
             self._refuse("compensating_controls", compensating_controls_refusal(risk, controls))

@@ -142,10 +142,28 @@ def start_refusal(starts_at: datetime, now: datetime) -> str | None:
     )
 
 
-def window_refusal(risk: str, starts_at: datetime, expires_at: datetime) -> str | None:
-    """It ends after it starts, and at most MAX_DAYS[risk] days after."""
+END_BEFORE_START = "The end must be after the start."
+END_IN_PAST = (
+    "The end is in the past: with no start given, the exception starts now. "
+    "Give an end in the future."
+)
+
+
+def renewal_end_refusal(current_end: datetime) -> str:
+    """A renewal's end at or before the end of the exception it continues."""
+    return (
+        f"A renewal continues from the current end, {current_end:%Y-%m-%d %H:%M} UTC: give a "
+        "new expiry after that."
+    )
+
+
+def window_refusal(
+    risk: str, starts_at: datetime, expires_at: datetime, early: str = ""
+) -> str | None:
+    """It ends after it starts (else `early`, the words for the user's case: no start typed,
+    a renewal), and at most MAX_DAYS[risk] days after."""
     if expires_at <= starts_at:
-        return "The end must be after the start."
+        return early or END_BEFORE_START
     limit = MAX_DAYS[risk]
     if expires_at - starts_at <= timedelta(days=limit):
         return None

@@ -6,7 +6,7 @@ security members pressing the final Approve at once activate the exception exact
 rejected or withdrawn exception can never be approved. Notifications go out on commit.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -27,11 +27,12 @@ from exceptions.limits import (
 from exceptions.models import (
     ExceptionStatus,
     PolicyException,
-    ReminderKind,
     Risk,
 )
 from exceptions.rules import (
+    END_IN_PAST,
     compensating_controls_refusal,
+    renewal_end_refusal,
     risk_floor,
     risk_floor_refusal,
     standing_allow_refusal,
@@ -58,13 +59,6 @@ ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
     ExceptionStatus.WITHDRAWN: set(),
 }
 PIPELINE = Pipeline(noun="exception", allowed=ALLOWED)
-
-# Reminders before expiry; the nearer one is checked first so an exception that enters both
-# windows at once gets only the one that matters.
-REMINDERS = (
-    (ReminderKind.ONE_DAY, timedelta(days=1)),
-    (ReminderKind.SEVEN_DAYS, timedelta(days=7)),
-)
 
 
 def set_status(exception: PolicyException, status: ExceptionStatus) -> None:
@@ -98,9 +92,9 @@ def required_approvals_for(risk: str) -> int:
     return approver_rule_for(risk).count
 
 
-def check_window(*, risk: str, starts_at: datetime, expires_at: datetime) -> None:
-    """expires_at after starts_at, and at most MAX_DAYS[risk] days after it (rules)."""
-    refusal = window_refusal(risk, starts_at, expires_at)
+def check_window(*, risk: str, starts_at: datetime, expires_at: datetime, early: str = "") -> None:
+    """expires_at after starts_at (else `early`), at most MAX_DAYS[risk] days after (rules)."""
+    refusal = window_refusal(risk, starts_at, expires_at, early)
     if refusal is None:
         return
     if expires_at <= starts_at:
@@ -162,7 +156,7 @@ def check_risk_floor(risk: str, agent: Agent, capability: Capability) -> None:
         )
 
 
-def _file(actor: User, exception: PolicyException, controls: list | None = None) -> PolicyException:
+def _file(actor: User, exception: PolicyException, controls: list, early: str) -> PolicyException:
     """Check and save a new pending exception (`exception` as asked for, unsaved), then tell
     security. No `controls`: those that govern its capability."""
     agent, risk = exception.agent, exception.risk
@@ -173,7 +167,8 @@ def _file(actor: User, exception: PolicyException, controls: list | None = None)
     check_risk_floor(risk, agent, capability)
     if not controls and (nothing := standing_allow_refusal(agent, capability)):
         raise ApplicationError(nothing, field="capability", code="standing_allow")
-    check_window(risk=risk, starts_at=exception.starts_at, expires_at=exception.expires_at)
+    start, end = exception.starts_at, exception.expires_at
+    check_window(risk=risk, starts_at=start, expires_at=end, early=early)
     _refuse_duplicate(agent, capability)
     exception.requested_by = actor
     exception.required_approvals = required_approvals_for(risk)
@@ -206,6 +201,7 @@ def exception_request(
     govern its capability (controls.selectors.default_controls_for_capability).
     """
     now = timezone.now()
+    early = END_IN_PAST if starts_at is None else ""
     starts_at = now if starts_at is None else _aware(starts_at, "starts_at")
     expires_at = _aware(expires_at, "expires_at")
     if refusal := start_refusal(starts_at, now):
@@ -221,7 +217,7 @@ def exception_request(
         starts_at=starts_at,
         expires_at=expires_at,
     )
-    return _file(actor, asked, controls)
+    return _file(actor, asked, controls or [], early)
 
 
 @transaction.atomic
@@ -242,7 +238,8 @@ def exception_renew(
     if blocked := renewals.renewal_block(old, now, open_renewals=False):
         raise blocked
     expires_at = _aware(expires_at, "expires_at")
-    check_window(risk=old.risk, starts_at=old.expires_at, expires_at=expires_at)
+    late = renewal_end_refusal(old.expires_at)
+    check_window(risk=old.risk, starts_at=old.expires_at, expires_at=expires_at, early=late)
     if blocked := renewals.renewal_block(old, now):
         raise blocked
     renewal = PolicyException(
@@ -256,7 +253,7 @@ def exception_renew(
         expires_at=expires_at,
         renews=old,
     )
-    return _file(actor, renewal, list(old.controls.all()))
+    return _file(actor, renewal, list(old.controls.all()), late)
 
 
 @transaction.atomic

@@ -10,10 +10,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exceptions import notifications
-from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException
+from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException, ReminderKind
 from exceptions.rules import exception_running_q
-from exceptions.services import REMINDERS, set_status
+from exceptions.services import set_status
 from kernel.notifications import queue_notice
+
+# Reminders before expiry; the nearer one is checked first so an exception that enters both
+# windows at once gets only the one that matters.
+REMINDERS = (
+    (ReminderKind.ONE_DAY, timedelta(days=1)),
+    (ReminderKind.SEVEN_DAYS, timedelta(days=7)),
+)
 
 
 @transaction.atomic

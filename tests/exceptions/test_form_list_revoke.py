@@ -195,3 +195,45 @@ def test_revoking_asks_first_with_a_reason(client, security, auditor, world):
     again = client.get(f"/exceptions/{exception.pk}/revoke/")
     assert again.status_code == 400
     assert "nothing to revoke" in again.content.decode()
+
+
+def test_an_end_in_the_past_without_a_start_says_the_end_is_in_the_past(client, engineer, world):
+    client.force_login(engineer)
+    typed = local(in_days(-1))
+    response = client.post(
+        "/exceptions/new/",
+        {
+            "title": "t",
+            "agent": "pay-bot",
+            "capability": "jira:write",
+            "risk": "low",
+            "expires_at": typed,
+            "justification": "j",
+        },
+    )
+    page = response.content.decode()
+    assert field_errors(page) == {
+        "expires_at": "The end is in the past: with no start given, the exception starts now. "
+        "Give an end in the future."
+    }
+    assert f'value="{typed}"' in page
+    assert not PolicyException.objects.exists()
+
+
+def test_a_renewal_ending_before_the_current_end_names_the_current_end(client, engineer, world):
+    old = active_exception(
+        agent=world["agent"],
+        requested_by=engineer,
+        risk="low",
+        capability=world["jira"],
+        expires_at=in_days(3),
+    )
+    client.force_login(engineer)
+    response = client.post(
+        f"/exceptions/{old.pk}/renew/", {"expires_at": local(in_days(2)), "justification": "x"}
+    )
+    assert field_errors(response.content.decode()) == {
+        "expires_at": f"A renewal continues from the current end, "
+        f"{old.expires_at:%Y-%m-%d %H:%M} UTC: give a new expiry after that."
+    }
+    assert PolicyException.objects.count() == 1

@@ -312,6 +312,7 @@ def test_dashboard_shows_active_exceptions_by_risk_and_expiring(client, security
         r'<a [^>]+>0</a></td><td data-series="later"><a [^>]+>0</a>'
     )
     assert re.search(critical, page)
+    assert "2 approved exceptions in force or starting later; 1 ends within 7 days." in page
     expiring = page[page.index('data-panel="exceptions-expiring"') :]
     assert re.search(r'class="figure">1<', expiring)
     assert 'data-panel="exceptions-awaiting-me"' not in page
