@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability, Effect, Team, Tier
+from registry.models.inventory import AGENT_DESCRIPTION_MAX_LENGTH
 from registry.policy_rules import RuleMap, validate_rule
 from registry.selectors.agents import owner_candidates
 
@@ -44,7 +45,11 @@ class AgentForm(forms.Form):
         max_length=255, help_text="SPIFFE ID or service principal, unique per agent"
     )
     vendor = forms.CharField(max_length=200, required=False, help_text="e.g. claude-code")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=AGENT_DESCRIPTION_MAX_LENGTH,
+    )
     repositories = RepositoriesField(required=False)
 
     def __init__(self, *args, user: AnyUser, editing: bool = False, **kwargs):

@@ -16,6 +16,7 @@ from registry.models import (
     Tool,
     ToolCategory,
 )
+from registry.models.inventory import AGENT_DESCRIPTION_MAX_LENGTH
 from registry.rules import is_stale
 
 
@@ -70,7 +71,9 @@ class AgentIn(InputSerializer):
     team = serializers.CharField(max_length=64, help_text="team slug")
     tier = serializers.ChoiceField(choices=Tier.choices)
     workload_identity = serializers.CharField(max_length=255)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=AGENT_DESCRIPTION_MAX_LENGTH
+    )
     vendor = serializers.CharField(max_length=200, required=False, allow_blank=True)
     repositories = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=100
@@ -83,7 +86,9 @@ class AgentPatchIn(InputSerializer):
     team = serializers.CharField(max_length=64, required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     workload_identity = serializers.CharField(max_length=255, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=AGENT_DESCRIPTION_MAX_LENGTH
+    )
     vendor = serializers.CharField(max_length=200, required=False, allow_blank=True)
     repositories = serializers.ListField(
         child=serializers.CharField(max_length=200), required=False, max_length=100

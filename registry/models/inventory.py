@@ -2,9 +2,12 @@
 
 from auditlog.registry import auditlog
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+
+# An agent's description: a few paragraphs, not a document (form, API and model alike).
+AGENT_DESCRIPTION_MAX_LENGTH = 4000
 
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
@@ -49,7 +52,11 @@ class Team(models.Model):
 class Agent(models.Model):
     slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    description = models.TextField(
+        blank=True,
+        max_length=AGENT_DESCRIPTION_MAX_LENGTH,
+        validators=[MaxLengthValidator(AGENT_DESCRIPTION_MAX_LENGTH)],
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_agents"
     )

@@ -3,6 +3,7 @@
 from typing import Any
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -54,8 +55,25 @@ def _check_team_choice(actor: AnyUser, team: Team) -> None:
         )
 
 
+def _duplicates(agent: Agent) -> dict[str, list[str]]:
+    """The unique fields another agent already has, each said with the value typed."""
+    others = Agent.objects.exclude(pk=agent.pk) if agent.pk else Agent.objects.all()
+    found = {}
+    for field, label in (("slug", "slug"), ("workload_identity", "workload identity")):
+        value = getattr(agent, field)
+        if value and others.filter(**{field: value}).exists():
+            found[field] = [f"An agent with the {label} '{value}' already exists."]
+    return found
+
+
 def _save(agent: Agent, **kwargs: Any) -> Agent:
-    agent.full_clean()
+    errors = _duplicates(agent)
+    try:
+        agent.full_clean(validate_unique=False)
+    except ValidationError as exc:
+        errors = {**exc.message_dict, **errors}
+    if errors:
+        raise ValidationError(errors)
     save_unique(agent, "An agent with this slug or workload identity already exists.", **kwargs)
     return agent
 

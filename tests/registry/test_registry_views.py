@@ -249,3 +249,43 @@ def test_a_bad_filter_value_is_shown_on_the_form_not_a_500(client, engineer, wor
     assert 'role="alert"' in page
     assert "galaxy is not one of the available choices" in page
     assert "pay-bot" not in page
+
+
+def test_a_duplicate_slug_is_named_in_the_users_words(client, engineer, world):
+    client.force_login(engineer)
+    body = {
+        "slug": "pay-bot",
+        "name": "Dup",
+        "team": "payments",
+        "tier": "sandbox",
+        "workload_identity": "spiffe://acme/dup",
+    }
+    response = client.post("/agents/new/", body)
+    errors = response.context["form"].errors
+    assert errors["slug"] == ["An agent with the slug 'pay-bot' already exists."]
+    assert 'value="spiffe://acme/dup"' in response.content.decode()
+    assert "Agent with this Slug" not in response.content.decode()
+
+
+def test_a_description_over_the_limit_is_refused_on_its_field(client, api, engineer, world):
+    client.force_login(engineer)
+    body = {
+        "slug": "long-bot",
+        "name": "Long",
+        "team": "payments",
+        "tier": "sandbox",
+        "workload_identity": "spiffe://acme/long",
+        "description": "x" * 100_000,
+    }
+    response = client.post("/agents/new/", body)
+    page = response.content.decode()
+    assert "at most 4000 characters" in str(response.context["form"].errors["description"])
+    assert 'maxlength="4000"' in page
+    assert 'value="long-bot"' in page
+    refused = api.as_user(engineer).post("/api/v1/agents/", body, format="json")
+    assert refused.status_code == 400
+    assert "description" in refused.json()["errors"]
+    edit = client.post("/agents/pay-bot/edit/", {**body, "name": "Pay"})
+    assert "description" in edit.context["form"].errors
+    assert not Agent.objects.filter(slug="long-bot").exists()
+    assert Agent.objects.get(slug="pay-bot").description != body["description"]
