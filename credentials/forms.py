@@ -28,7 +28,9 @@ class JwksField(forms.JSONField):
 class ProviderForm(forms.Form):
     slug = forms.SlugField(max_length=64, help_text="a short name: letters, digits and dashes")
     name = forms.CharField(max_length=200)
-    issuer = forms.CharField(max_length=500, help_text="the exact `iss` of its tokens")
+    issuer = forms.CharField(
+        max_length=500, help_text="the exact issuer of its tokens (their iss claim)"
+    )
     jwks_uri = forms.URLField(
         max_length=500,
         required=False,
@@ -43,7 +45,9 @@ class ProviderForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text='its public keys as a JWK Set, {"keys": [...]}, instead of a JWKS URI',
     )
-    audience = forms.CharField(max_length=500, help_text="the `aud` its tokens must carry")
+    audience = forms.CharField(
+        max_length=500, help_text="the audience its tokens must carry (their aud claim)"
+    )
     algorithms = forms.MultipleChoiceField(
         choices=[(name, name) for name in ASYMMETRIC_ALGORITHMS],
         initial=DEFAULT_ALGORITHMS,
@@ -117,7 +121,8 @@ class BindingForm(forms.Form):
     provider = ProviderChoiceField(queryset=provider_list(), to_field_name="slug")
     subject = forms.CharField(
         max_length=SUBJECT_MAX_LENGTH,
-        help_text="the exact `sub` of its tokens, e.g. repo:acme/app:ref:refs/heads/main",
+        help_text="the exact subject of its tokens (their sub claim), e.g. "
+        "repo:acme/app:ref:refs/heads/main",
     )
     claims = forms.CharField(
         required=False,

@@ -234,3 +234,10 @@ def test_who_sees_the_bindings_and_the_form_on_the_agent_page(
         assert ("/remove/" in html) is binds, user
         if not sees:
             assert "visible to its owner, its team, security and auditors" in html
+
+
+def test_the_binding_form_says_subject_without_backticks(client, engineer, agents):
+    login(client, engineer)
+    form = section(client)
+    assert "the exact subject of its tokens (their sub claim)" in form
+    assert "`" not in form

@@ -251,3 +251,13 @@ def test_the_providers_page_queries_do_not_grow_with_rows(
         )
     with django_assert_num_queries(few):
         assert client.get("/trust/").status_code == 200
+
+
+def test_the_provider_and_binding_forms_explain_claims_without_backticks(
+    client, security, engineer
+):
+    client.force_login(security)
+    trust = client.get("/trust/").content.decode()
+    assert "the exact issuer of its tokens (their iss claim)" in trust
+    assert "the audience its tokens must carry (their aud claim)" in trust
+    assert "`" not in trust
