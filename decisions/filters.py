@@ -35,7 +35,9 @@ class DecisionFilter(filters.FilterSet):
 
 class ActivityFilter(filters.FilterSet):
     flagged = filters.BooleanFilter()
-    review_status = filters.ChoiceFilter(choices=ReviewStatus.choices, label="Review")
+    review_status = filters.ChoiceFilter(
+        choices=ReviewStatus.choices, label="Review", empty_label="Any review status"
+    )
     agent = filters.CharFilter(field_name="agent_slug")
     capability = filters.CharFilter(field_name="capability_key")
     since, until = time_window("occurred_at", "Occurred")

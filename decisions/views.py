@@ -7,11 +7,16 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
 from decisions.filters import ActivityFilter, DecisionFilter
-from decisions.limits import DECISION_LOG_PAGE_SIZE, REVIEW_DONE_SHOWN, REVIEW_PENDING_SHOWN
+from decisions.limits import (
+    DECISION_LOG_PAGE_SIZE,
+    REVIEW_DONE_SHOWN,
+    REVIEW_NOTE_MAX_LENGTH,
+    REVIEW_PENDING_SHOWN,
+)
 from decisions.models import Activity, ReviewStatus
 from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_review
-from kernel.errors import NotFound
+from kernel.errors import ApplicationError, NotFound
 from kernel.filtering import filter_form, page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
@@ -37,6 +42,14 @@ def decision_log(request: HttpRequest) -> HttpResponse:
 @require_safe
 @requires(Action.REVIEW_ACTIVITY)
 def review_queue(request: HttpRequest) -> HttpResponse:
+    return _review_page(request)
+
+
+def _review_page(
+    request: HttpRequest, refused: Activity | None = None, error: str = "", note: str = ""
+) -> HttpResponse:
+    """The review queue; after a refused review (`refused`), its row shows `error` beside the
+    note the user typed (400)."""
     form = filter_form(ActivityFilter, request.GET)
     flagged = page_rows(form, activity_list, filters=request.GET).filter(flagged=True)
     pending = flagged.filter(review_status=ReviewStatus.PENDING).order_by("occurred_at", "id")
@@ -52,7 +65,10 @@ def review_queue(request: HttpRequest) -> HttpResponse:
             "pending_count": pending.count(),
             "reviewed": reviewed[:REVIEW_DONE_SHOWN],
             "reviewed_count": reviewed.count(),
+            "note_max": REVIEW_NOTE_MAX_LENGTH,
+            "refused": {"pk": refused.pk, "error": error, "note": note} if refused else None,
         },
+        status=400 if refused else 200,
     )
 
 
@@ -68,13 +84,14 @@ def review_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         activity = Activity.objects.get(pk=pk)
     except Activity.DoesNotExist:
         raise NotFound(f"No activity #{pk}.") from None
-    activity = activity_review(
-        actor=request.user,
-        activity=activity,
-        verdict=request.POST.get("verdict", ""),
-        note=request.POST.get("note", ""),
-    )
-    messages.success(
-        request, f"Activity #{activity.pk} reviewed: {activity.review_status}."
-    )
+    note, verdict = request.POST.get("note", ""), request.POST.get("verdict", "")
+    try:
+        activity = activity_review(
+            actor=request.user, activity=activity, verdict=verdict, note=note
+        )
+    except ApplicationError as exc:
+        if exc.field not in ("note", "verdict"):
+            raise
+        return _review_page(request, activity, exc.message, note)
+    messages.success(request, f"Activity #{activity.pk} reviewed: {activity.review_status}.")
     return redirect("decisions:review")

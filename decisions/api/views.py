@@ -7,6 +7,7 @@ from rest_framework.response import Response
 
 from decisions.api.serializers import ActivityIn, activity_input
 from decisions.filters import ActivityFilter, DecisionFilter
+from decisions.limits import REVIEW_NOTE_MAX_LENGTH
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
 from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_report, activity_review
@@ -203,7 +204,7 @@ class ActivityOut(serializers.ModelSerializer):
 
 class ReviewIn(InputSerializer):
     verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
-    note = serializers.CharField(max_length=4000)
+    note = serializers.CharField(max_length=REVIEW_NOTE_MAX_LENGTH)
 
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

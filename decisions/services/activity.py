@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from decisions import notifications
 from decisions.coverage import coverage_for
+from decisions.limits import REVIEW_NOTE_MAX_LENGTH
 from decisions.models import Activity, ReviewStatus, RolledDay
 from decisions.partitions import ACTIVITY, insert_covered
 from decisions.retention import retained_since
@@ -140,6 +141,10 @@ def activity_review(*, actor: User, activity: Activity, verdict: str, note: str)
         raise ApplicationError("verdict is 'expected' or 'incident'.", field="verdict")
     if not note.strip():
         raise ApplicationError("Say why in a note: it is the evidence of the review.", field="note")
+    if len(note) > REVIEW_NOTE_MAX_LENGTH:
+        raise ApplicationError(
+            f"Keep the note to at most {REVIEW_NOTE_MAX_LENGTH} characters.", field="note"
+        )
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     refusal = f"This activity is '{activity.review_status}'; it cannot be reviewed again."
     check_transition(ALLOWED_REVIEW, ReviewStatus(activity.review_status), verdict, refusal)

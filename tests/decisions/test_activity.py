@@ -226,3 +226,27 @@ def test_a_batch_is_judged_in_a_constant_number_of_queries(
     assert flags[1][0].startswith("grant #")
     assert flags[2] == ("", True)
     assert flags[3] == ("", True)
+
+
+def test_a_review_note_over_the_limit_is_refused_beside_the_note(
+    client, api, gateway, security, world
+):
+    report(api, gateway, [item("prod-bot", "deploy:release")])
+    activity = Activity.objects.get()
+    client.force_login(security)
+    page = client.get("/review/").content.decode()
+    assert 'maxlength="4000"' in page
+    assert '<option value="" selected>Any review status</option>' in page
+    assert "---------" not in page
+    note = "n" * 5000
+    response = client.post(f"/review/{activity.pk}/", {"verdict": "expected", "note": note})
+    assert response.status_code == 400
+    refused = response.content.decode()
+    assert "Keep the note to at most 4000 characters." in refused
+    assert f'value="{note}"' in refused
+    activity.refresh_from_db()
+    assert activity.review_status == "pending"
+    api_refused = api.as_user(security).post(
+        f"/api/v1/activity/{activity.pk}/review/", {"verdict": "expected", "note": note}
+    )
+    assert api_refused.status_code == 400
