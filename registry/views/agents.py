@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from kernel.errors import Forbidden, NotFound
 from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit, valid_data
-from kernel.permissions import Action, can, require
+from kernel.permissions import Action, AnyUser, can, require
 from kernel.sorting import sort_rows
 from registry import permissions, rules
 from registry.agent_sections import sections_for
@@ -109,7 +109,8 @@ def agent_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
 @dataclass(frozen=True)
 class Transition:
     """A status step from the agent's page: its service, the role it needs (who exactly may,
-    the service decides), what the confirmation says will happen, and the message after."""
+    the service decides; `refusal(user, agent)` says it first, so nobody is shown a form they
+    may not submit), what the confirmation says will happen, and the message after."""
 
     service: Callable[..., Agent]
     action: Action
@@ -117,6 +118,7 @@ class Transition:
     consequence: str
     done: str
     reason_required: bool = True
+    refusal: Callable[[AnyUser, Agent], str | None] | None = None
 
 
 TRANSITIONS = {
@@ -143,6 +145,7 @@ TRANSITIONS = {
         "reactivated or attested.",
         "Agent {slug} retired.",
         reason_required=False,
+        refusal=permissions.edit_refusal,
     ),
 }
 
@@ -164,6 +167,8 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
     step = TRANSITIONS[transition]
     require(request.user, step.action)  # the step's own role gate, before the agent is read
     agent = selectors.agent_get(slug)
+    if step.refusal is not None and (refused := step.refusal(request.user, agent)):
+        raise Forbidden(refused)  # the service's own refusal, before the form is shown
     form = AgentStatusForm(request.POST or None, required=step.reason_required)
     if done := submit(request, form, step.service, agent=agent):
         messages.success(request, step.done.format(slug=done.slug))

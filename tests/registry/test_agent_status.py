@@ -62,3 +62,16 @@ def test_the_agents_list_sorts_by_a_column_and_keeps_its_filters(client, enginee
     assert 'href="?tier=sandbox&amp;sort=-vendor"' in html  # the filter stays in the link
     refused = client.get("/agents/?sort=password").content.decode()
     assert "This list cannot be sorted by “password”" in refused
+
+
+def test_retiring_someone_elses_agent_is_refused_before_the_form(client, other_engineer, world):
+    client.force_login(other_engineer)
+    shown = client.get("/agents/pay-bot/retire/")
+    assert shown.status_code == 403
+    assert "leaves service for good" not in shown.content.decode()
+    posted = client.post("/agents/pay-bot/retire/", {"reason": "x"})
+    assert posted.status_code == 403
+    refusal = "Only the agent&#x27;s owner, its team&#x27;s members and security edit or retire"
+    assert refusal in shown.content.decode()
+    assert refusal in posted.content.decode()
+    assert Agent.objects.get(slug="pay-bot").status == "active"
