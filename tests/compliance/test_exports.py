@@ -171,6 +171,22 @@ def test_pdf_export(client, auditor, records):
     assert response.content.startswith(b"%PDF")
 
 
+@pytest.mark.skipif(not pdf.available(), reason="WeasyPrint cannot load here (pango missing)")
+def test_a_pdf_export_logs_no_weasyprint_steps_or_css_warnings(client, auditor, records, caplog):
+    client.force_login(auditor)
+    with caplog.at_level("DEBUG"):
+        assert client.get(f"{PAGE}pdf/").status_code == 200
+    noisy = [
+        r.getMessage() for r in caplog.records if r.name.startswith(("weasyprint", "fontTools"))
+    ]
+    assert noisy == []
+    caplog.clear()
+    # The print stylesheet itself gives WeasyPrint nothing to warn about, even when listening.
+    with caplog.at_level("WARNING", logger="weasyprint"):
+        assert client.get(f"{PAGE}pdf/").status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name == "weasyprint"] == []
+
+
 def test_the_printable_report_behind_the_pdf_lists_every_control(records):
     report = report_build(Framework.objects.get(key=NIST), period_parse(None, None))
     html = render_to_string("compliance/report_print.html", {"report": report})
