@@ -7,8 +7,8 @@ from django.utils import timezone
 
 from controls import selectors
 from controls.models import STRENGTH_MAX, STRENGTH_MIN, Relationship
-from controls.services import MAX_RATIONALE_CHARS
-from kernel.validation import sane_year_validator
+from controls.services import EFFECTIVE_ON, MAX_RATIONALE_CHARS
+from kernel.validation import EARLIEST_YEAR, sane_year_validator
 
 
 class ControlForm(forms.Form):
@@ -40,7 +40,7 @@ class ControlForm(forms.Form):
 class MappingFieldsMixin(forms.Form):
     relationship = forms.ChoiceField(choices=Relationship.choices)
     strength = forms.IntegerField(min_value=STRENGTH_MIN, max_value=STRENGTH_MAX)
-    rationale = forms.CharField(max_length=1000)
+    rationale = forms.CharField(max_length=MAX_RATIONALE_CHARS)
 
 
 class MappingForm(MappingFieldsMixin):
@@ -67,12 +67,17 @@ class MappingEditForm(MappingFieldsMixin):
 class EvidenceForm(forms.Form):
     file = forms.FileField()
     effective_on = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="the date this evidence speaks for",
-        validators=[sane_year_validator("effective_on")],
+        widget=forms.DateInput(attrs={"type": "date", "min": f"{EARLIEST_YEAR}-01-01"}),
+        help_text="the date this evidence speaks for (today or earlier)",
         initial=timezone.localdate,
+        validators=[sane_year_validator(EFFECTIVE_ON)],
     )
     description = forms.CharField(max_length=1000, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser stops at today: evidence is never effective in the future (services).
+        self.fields["effective_on"].widget.attrs["max"] = timezone.localdate().isoformat()
 
 
 class ApplicabilityForm(forms.Form):
@@ -83,7 +88,9 @@ class ApplicabilityForm(forms.Form):
         label="Applicability",
     )
     rationale = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 2}),
+        # Always asked for (applicable again or not): the browser says so before it posts;
+        # the service's words say what it lacks when it is missing anyway.
+        widget=forms.Textarea(attrs={"rows": 2, "required": True}),
         max_length=MAX_RATIONALE_CHARS,
         required=False,
         help_text="why the item is out of the portal's scope (or back in it); auditors read it",

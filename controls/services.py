@@ -27,11 +27,14 @@ from kernel.audit import audit_actor
 from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, can, require
+from kernel.validation import year_refusal
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "owner", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 MAX_RATIONALE_CHARS = 1000
+# How an evidence file's date is named in refusals (the form's and the service's alike).
+EFFECTIVE_ON = "The effective date"
 
 
 def _save(actor: User, instance: models.Model) -> None:
@@ -203,6 +206,8 @@ def evidence_upload(
     stored file is removed again so storage holds no evidence the database does not know.
     """
     require(actor, Action.MANAGE_CONTROLS)
+    if refusal := year_refusal(effective_on, EFFECTIVE_ON):
+        raise ApplicationError(refusal, field="effective_on")
     if effective_on > timezone.localdate():
         raise ApplicationError(
             "Evidence cannot be effective in the future: give the date it speaks for.",

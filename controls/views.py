@@ -24,9 +24,13 @@ from controls.forms import (
     MappingForm,
 )
 from controls.models import Control, FrameworkItem, Relationship
+from controls.services import MAX_RATIONALE_CHARS
 from kernel.errors import NotFound
-from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, submit, valid_data
+from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, submit
 from kernel.permissions import Action, can
+
+# The evidence form's ids: the control form has a `description` too (ids are unique on a page).
+EVIDENCE_IDS = "evidence_%s"
 
 
 @requires(Action.VIEW_COMPLIANCE)
@@ -68,9 +72,14 @@ def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str)
     compliance; the form that changes it for security."""
     item = selectors.item_get(key, ref_id)
     url = reverse("controls:item-applicability", kwargs={"key": key, "ref_id": item.ref_id})
-    if request.method == "POST":
-        data = valid_data(ApplicabilityForm(request.POST), "The applicability was not changed")
-        version = services.applicability_set(actor=request.user, item=item, **data)
+    current = statement_get(item.framework).of(item)
+    form = None
+    if can(request.user, Action.MANAGE_CONTROLS):
+        initial = {"applicable": "yes" if current else "no"}
+        form = ApplicabilityForm(request.POST or None, initial=initial)
+    if form is not None and (
+        version := submit(request, form, services.applicability_set, item=item)
+    ):
         state = "applicable" if version.applicable else "not applicable"
         messages.success(
             request,
@@ -78,10 +87,7 @@ def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str)
             f"{item.framework.key} applicability statement.",
         )
         return redirect(url)
-    current = statement_get(item.framework).of(item)
-    form = None
-    if can(request.user, Action.MANAGE_CONTROLS):
-        form = ApplicabilityForm(initial={"applicable": "yes" if current else "no"})
+    refused = request.method == "POST"
     return render(
         request,
         "controls/item_applicability.html",
@@ -92,7 +98,9 @@ def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str)
             "history": statement_history(item.framework, item=item),
             "form": form,
             "action": url,
+            "refused": "The applicability was not changed: see below." if refused else "",
         },
+        status=400 if refused else 200,
     )
 
 
@@ -142,8 +150,21 @@ def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires(Action.VIEW_COMPLIANCE)
 @require_GET
 def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
+    return _control_page(request, ref_id)
+
+
+def _control_page(
+    request: HttpRequest, ref_id: str, *, refused: str = "", **bound: Any
+) -> HttpResponse:
+    """A control's page. After a refused form (`refused` names it), that form comes `bound`
+    (`control_form`, `mapping_form`, `evidence_form`, or `mapping_edit` with the mapping's
+    `pk` and its form), its errors beside the fields and what was typed kept: a 400."""
     control = selectors.control_detail(ref_id)
-    context = {"control": control, "relationships": Relationship.choices}
+    context: dict[str, Any] = {
+        "control": control,
+        "relationships": Relationship.choices,
+        "rationale_max": MAX_RATIONALE_CHARS,
+    }
     if can(request.user, Action.MANAGE_CONTROLS):
         context["control_form"] = ControlForm(
             editing=True,
@@ -156,46 +177,62 @@ def control_detail(request: HttpRequest, ref_id: str) -> HttpResponse:
             },
         )
         context["mapping_form"] = MappingForm()
-        # Its own ids: the control form has a `description` too (ids are unique on a page).
-        context["evidence_form"] = EvidenceForm(auto_id="evidence_%s")
-    return render(request, "controls/control_detail.html", context)
+        context["evidence_form"] = EvidenceForm(auto_id=EVIDENCE_IDS)
+        context.update(bound)
+    context["refused"] = refused
+    return render(request, "controls/control_detail.html", context, status=400 if refused else 200)
 
 
-def _control_step(step: Callable[..., str]) -> ViewFunc:
+def _control_step(step: Callable[..., str | dict[str, Any]]) -> ViewFunc:
     """A form security posts on a control's page: `step(request, control, **url_kwargs)` does
-    it and returns what to tell them (a refusal raises); then back to the control."""
+    it and returns what to tell them, or, refused, the bound form to show again (a dict for
+    `_control_page`); then back to the control, or its page with the form and its errors."""
 
     @requires(Action.MANAGE_CONTROLS)
     @require_POST
     @wraps(step)
     def view(request: AuthenticatedHttpRequest, ref_id: str, **kwargs: Any) -> HttpResponse:
         control = selectors.control_get(ref_id)
-        messages.success(request, step(request, control, **kwargs))
+        done = step(request, control, **kwargs)
+        if isinstance(done, dict):
+            return _control_page(request, control.ref_id, **done)
+        messages.success(request, done)
         return redirect(control)
 
     return view
 
 
 @_control_step
-def control_edit(request: AuthenticatedHttpRequest, control: Control) -> str:
-    data = valid_data(ControlForm(request.POST, editing=True), "The control was not saved")
-    services.control_update(actor=request.user, control=control, **data)
+def control_edit(request: AuthenticatedHttpRequest, control: Control) -> str | dict[str, Any]:
+    form = ControlForm(request.POST, editing=True)
+    if submit(request, form, services.control_update, control=control) is None:
+        return {"refused": "The control was not saved.", "control_form": form}
     return f"Control {control.ref_id} saved."
 
 
-@_control_step
-def mapping_add(request: AuthenticatedHttpRequest, control: Control) -> str:
-    data = valid_data(MappingForm(request.POST), "The mapping was not added")
-    item = FrameworkItem.objects.select_related("framework").get(pk=data.pop("item"))
-    services.mapping_create(actor=request.user, control=control, item=item, **data)
-    return f"{control.ref_id} now maps to {item.framework.key} {item.ref_id}."
+def _mapping_create(*, item: int, **data: Any) -> Any:
+    """mapping_create with the framework item the form's choice names."""
+    framework_item = FrameworkItem.objects.select_related("framework").get(pk=item)
+    return services.mapping_create(item=framework_item, **data)
 
 
 @_control_step
-def mapping_edit(request: AuthenticatedHttpRequest, control: Control, pk: int) -> str:
+def mapping_add(request: AuthenticatedHttpRequest, control: Control) -> str | dict[str, Any]:
+    form = MappingForm(request.POST)
+    mapping = submit(request, form, _mapping_create, control=control)
+    if mapping is None:
+        return {"refused": "The mapping was not added.", "mapping_form": form}
+    return f"{control.ref_id} now maps to {mapping.item.framework.key} {mapping.item.ref_id}."
+
+
+@_control_step
+def mapping_edit(
+    request: AuthenticatedHttpRequest, control: Control, pk: int
+) -> str | dict[str, Any]:
     mapping = selectors.mapping_get_by_pk(control, pk)
-    data = valid_data(MappingEditForm(request.POST), "The mapping was not saved")
-    services.mapping_update(actor=request.user, mapping=mapping, **data)
+    form = MappingEditForm(request.POST)
+    if submit(request, form, services.mapping_update, mapping=mapping) is None:
+        return {"refused": "The mapping was not saved.", "mapping_edit": {"pk": pk, "form": form}}
     return f"Mapping to {mapping.item.ref_id} saved."
 
 
@@ -223,9 +260,16 @@ def mapping_delete(request: AuthenticatedHttpRequest, ref_id: str, pk: int) -> H
 
 
 @_control_step
-def evidence_add(request: AuthenticatedHttpRequest, control: Control) -> str:
-    data = valid_data(EvidenceForm(request.POST, request.FILES), "The evidence was not uploaded")
-    evidence = services.evidence_upload(actor=request.user, control=control, **data)
+def evidence_add(request: AuthenticatedHttpRequest, control: Control) -> str | dict[str, Any]:
+    form = EvidenceForm(request.POST, request.FILES, auto_id=EVIDENCE_IDS)
+    evidence = submit(request, form, services.evidence_upload, control=control)
+    if evidence is None:
+        if request.FILES.get("file") and not form.has_error("file"):
+            # A browser never fills a file input back in: say so where the file goes.
+            form.add_error(
+                "file", "Choose the file again: browsers do not keep it after a refusal."
+            )
+        return {"refused": "The evidence was not uploaded.", "evidence_form": form}
     return f"Evidence {evidence.original_name} stored (SHA-256 {evidence.sha256})."
 
 
