@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kernel.errors import Forbidden, NotFound
 from kernel.filtering import page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit, valid_data
+from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit
 from kernel.permissions import Action, AnyUser, can, require
 from kernel.sorting import sort_rows
 from registry import permissions, rules
@@ -72,8 +72,17 @@ def _agent_form_page(
 @require_safe
 @requires(Action.VIEW_INVENTORY)
 def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    agent = selectors.agent_get(slug)
+    return _agent_page(request, selectors.agent_get(slug))
+
+
+def _agent_page(
+    request: HttpRequest, agent: Agent, reassign_form: AgentReassignForm | None = None
+) -> HttpResponse:
+    """An agent's page; with a refused `reassign_form`, that form with its errors and what was
+    typed (a 400)."""
     user = request.user
+    if reassign_form is None and can(user, Action.REASSIGN_AGENT):
+        reassign_form = AgentReassignForm(agent=agent)
     context = {
         "agent": agent,
         "stale": rules.is_stale(agent),
@@ -81,11 +90,10 @@ def agent_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_attest": permissions.can_attest_agent(user, agent),
         "sections": sections_for(agent, user),
         "orphaned": is_orphaned(agent),
-        "reassign_form": (
-            AgentReassignForm(agent=agent) if can(user, Action.REASSIGN_AGENT) else None
-        ),
+        "reassign_form": reassign_form,
     }
-    return render(request, "registry/agent_detail.html", context)
+    status = 400 if reassign_form is not None and reassign_form.is_bound else 200
+    return render(request, "registry/agent_detail.html", context, status=status)
 
 
 @requires(Action.REGISTER_AGENT)
@@ -189,9 +197,10 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
 @require_POST
 def agent_reassign(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     agent = selectors.agent_get(slug)
-    data = valid_data(
-        AgentReassignForm(request.POST, agent=agent), f"Agent {agent.slug} was not reassigned"
-    )
-    agent = services.agent_reassign(actor=request.user, agent=agent, **data)
+    form = AgentReassignForm(request.POST, agent=agent)
+    reassigned = submit(request, form, services.agent_reassign, agent=agent)
+    if reassigned is None:
+        return _agent_page(request, agent, form)
+    agent = reassigned
     messages.success(request, f"Agent {agent.slug} now belongs to {agent.owner.username}.")
     return redirect(agent)

@@ -234,6 +234,30 @@ def test_the_page_refuses_someone_not_on_the_list(client, security, world):
     assert Agent.objects.get(slug="lost-bot").owner.username == "lena"
 
 
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"owner": "", "reason": "Lena left."}, "owner", "This field is required."),
+        ({"owner": "eve", "reason": "r" * 501}, "reason", "at most 500 characters"),
+    ],
+)
+def test_a_refused_reassignment_is_said_on_the_form_with_what_was_typed(
+    client, security, world, data, field, message
+):
+    client.force_login(security)
+    page = client.get("/agents/lost-bot/").content.decode()
+    assert 'maxlength="500"' in page
+    response = client.post("/agents/lost-bot/reassign/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert message in page[page.index(f'data-testid="{field}-error"') :].split("</div>")[0]
+    assert f'value="{data["reason"]}"' in page
+    if data["owner"]:
+        assert f'<option value="{data["owner"]}" selected>' in page
+    assert "Back to the dashboard" not in page
+    assert Agent.objects.get(slug="lost-bot").owner.username == "lena"
+
+
 def test_reassign_only_reassigns_and_the_transitions_still_work(client, security, world):
     client.force_login(security)
     assert client.get("/agents/lost-bot/reassign/").status_code == 405
