@@ -5,6 +5,7 @@ Reports and exports are reads of portal-wide evidence: security and auditors onl
 and the gateway get 403). Requesting an evidence package is an export too.
 """
 
+import datetime
 from collections.abc import Iterator
 
 from django.contrib import messages
@@ -18,17 +19,18 @@ from django.http import (
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from compliance import package_requests, packages
 from compliance.collectors import collector_for
 from compliance.models import EvidencePackage, PackageStatus
-from compliance.period import Period, period_parse
+from compliance.period import EARLIEST, Period, period_parse
 from compliance.reports import export, pdf, records
 from compliance.reports.build import Report, report_build
 from controls import selectors
 from controls.models import Framework
-from kernel.errors import NotFound
+from kernel.errors import ApplicationError, NotFound
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
 
@@ -109,7 +111,12 @@ def package_as_dict(request: HttpRequest, package: EvidencePackage, *, api: bool
 @require_GET
 def report(request: HttpRequest, key: str) -> HttpResponse:
     framework = selectors.framework_get(key)
-    period = _period(request)
+    try:
+        period = _period(request)
+    except ApplicationError as exc:
+        if exc.code != "bad_period":
+            raise
+        return _period_refused(request, framework, exc)
     built = report_build(framework, period)
     recent = list(
         packages.packages_visible_to(request.user).filter(
@@ -129,7 +136,36 @@ def report(request: HttpRequest, key: str) -> HttpResponse:
                 if fmt != "pdf" or pdf.available()
             ],
             "packages": recent,
+            "period_form": _period_form(period.start.isoformat(), period.end.isoformat()),
         },
+    )
+
+
+def _period_form(start: str, end: str, error: ApplicationError | None = None) -> dict[str, str]:
+    """The report's period form: the days shown (or typed), the days a report may span
+    (`min`/`max`, the bounds period_parse accepts) and a refusal beside its field."""
+    latest = timezone.now().date() + datetime.timedelta(days=1)  # period_parse's tolerance
+    return {
+        "from": start,
+        "to": end,
+        "min": EARLIEST.isoformat(),
+        "max": latest.isoformat(),
+        "error_field": error.field or "from" if error else "",
+        "error": error.message if error else "",
+    }
+
+
+def _period_refused(
+    request: HttpRequest, framework: Framework, error: ApplicationError
+) -> HttpResponse:
+    """A period the report cannot cover: the period form again, what was typed kept and the
+    refusal beside its field (400); no report."""
+    form = _period_form(request.GET.get("from", ""), request.GET.get("to", ""), error)
+    return render(
+        request,
+        "compliance/report_period_refused.html",
+        {"framework": framework, "period_form": form},
+        status=400,
     )
 
 

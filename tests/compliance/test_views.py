@@ -1,3 +1,4 @@
+import datetime
 import hashlib
 from urllib.parse import quote
 
@@ -319,3 +320,29 @@ def test_removing_a_mapping_asks_first_and_says_what_changes(client, security):
     response = client.post(url, follow=True)
     assert f"Mapping to {mapping.item.ref_id} removed." in response.content.decode()
     assert not Mapping.objects.filter(pk=mapping.pk).exists()
+
+
+@pytest.mark.parametrize(
+    ("period", "field", "words"),
+    [
+        ({"from": "2026-03-10", "to": "2026-03-01"}, "from", "'from' (2026-03-10) is after 'to'"),
+        ({"from": "2026-03-01", "to": "2999-01-01"}, "to", "'to' (2999-01-01) is in the future"),
+    ],
+)
+def test_a_bad_report_period_is_said_on_the_period_form(client, auditor, period, field, words):
+    client.force_login(auditor)
+    url = f"/compliance/{NIST}/report/"
+    shown = client.get(url).content.decode()
+    assert 'min="2000-01-01"' in shown
+    tomorrow = timezone.now().date() + datetime.timedelta(days=1)
+    assert f'max="{tomorrow.isoformat()}"' in shown
+    response = client.get(url, period)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Back to the dashboard" not in page
+    form = page[page.index('aria-label="Report period"') :]
+    field_html = form[form.index(f'name="{field}"') :].split("</div>")[0]
+    assert 'aria-invalid="true"' in field_html
+    assert words in field_html.replace("&#x27;", "'")
+    assert f'value="{period["from"]}"' in form
+    assert f'value="{period["to"]}"' in form
