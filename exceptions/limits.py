@@ -6,6 +6,8 @@ nothing from the models and the models can read it.
 
 from datetime import timedelta
 
+from kernel.validation import TEXT_MAX_LENGTH as KERNEL_TEXT_MAX_LENGTH
+
 # The longest an exception may last, by risk: riskier deviations are shorter.
 MAX_DAYS: dict[str, int] = {"low": 180, "medium": 90, "high": 30, "critical": 14}
 # Risks that need compensating controls and two distinct security approvers.
@@ -24,7 +26,7 @@ EXPIRING_FILTER_MAX_DAYS = 366
 
 # Inputs: the longest title and free text accepted.
 TITLE_MAX_LENGTH = 200
-TEXT_MAX_LENGTH = 4000
+TEXT_MAX_LENGTH = KERNEL_TEXT_MAX_LENGTH  # the portal's one limit on typed text
 # What a missing (or invisible) title or justification is told, in forms, API and services.
 TITLE_NEEDED = "Give the exception a title."
 WHY_NEEDED = "Say why the deviation is needed."

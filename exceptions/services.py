@@ -43,7 +43,7 @@ from exceptions.selectors import pending_exception_for
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
-from kernel.validation import required_text, year_refusal
+from kernel.validation import TEXT_MAX_LENGTH, required_text, year_refusal
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
@@ -281,8 +281,10 @@ def exception_approve(
                 f"{locked.expires_at:%Y-%m-%d %H:%M} UTC: reject it and ask for a new one.",
                 code="window_passed",
             )
-        if not isinstance(comment, str) or len(comment) > 4000:
-            raise ApplicationError("comment is text of at most 4000 characters.", field="comment")
+        if not isinstance(comment, str) or len(comment) > TEXT_MAX_LENGTH:
+            raise ApplicationError(
+                f"comment is text of at most {TEXT_MAX_LENGTH} characters.", field="comment"
+            )
 
     result = approvals.approve(
         actor=actor,

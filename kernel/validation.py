@@ -14,6 +14,10 @@ from kernel.errors import ApplicationError
 # happened before 1970 or will happen after 2999.
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2999
+# Free text a person types on a workflow step (an approval's or denial's comment, a reason, a
+# note): at most this many characters. Pages render it as the inputs' maxlength
+# (portal.context_processors.limits), so browsers stop where the server would.
+TEXT_MAX_LENGTH = 4000
 
 # rest_framework.validators.ProhibitSurrogateCharactersValidator's words, so a hand-written
 # check refuses a lone surrogate exactly as a serializer field does.
@@ -87,7 +91,7 @@ def surrogate_refusal(value: str) -> str | None:
     return None
 
 
-def required_text(value: object, field: str, message: str, limit: int = 4000) -> str:
+def required_text(value: object, field: str, message: str, limit: int = TEXT_MAX_LENGTH) -> str:
     """A string with visible text (`has_visible_text`) of at most `limit` characters,
     stripped; `message` when missing or invisible."""
     if not isinstance(value, str) or not has_visible_text(value):

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 import pytest
@@ -342,3 +343,18 @@ def test_break_glass_over_the_ceiling_says_one_hour_on_the_field(client, enginee
     errors = response.context["form"].errors
     assert errors["duration_hours"] == ["Break-glass access lasts at most 1 hour."]
     assert not AccessRequest.objects.exists()
+
+
+COMMENT_INPUT = r'<input type="text" name="comment" [^>]*maxlength="4000">'
+
+
+def test_approve_and_deny_comments_stop_at_the_servers_limit(client, engineer, security, world):
+    client.force_login(engineer)
+    file_request(client)
+    request = AccessRequest.objects.get()
+    client.force_login(security)
+    for url in (f"/requests/{request.pk}/", "/approvals/"):
+        page = client.get(url).content.decode()
+        assert (
+            len(re.findall(r'<input type="text" name="comment" [^>]*maxlength="4000">', page)) == 2
+        )

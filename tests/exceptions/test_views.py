@@ -357,3 +357,13 @@ def test_a_bad_filter_value_is_shown_on_the_form_not_a_500(client, engineer, wor
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
     assert response.context["page"].paginator.count == 0
+
+
+COMMENT_INPUT = r'<input type="text" name="comment" [^>]*maxlength="4000">'
+
+
+def test_approve_and_reject_comments_stop_at_the_servers_limit(client, security, world):
+    exception = ExceptionFactory(agent=world["agent"], risk="low", capability=world["jira"])
+    client.force_login(security)
+    page = client.get(exception.get_absolute_url()).content.decode()
+    assert len(re.findall(COMMENT_INPUT, page)) == 2
