@@ -87,6 +87,7 @@ def pages() -> dict[str, str]:
         "compliance": "/compliance/",
         "framework matrix": f"/compliance/{framework}/",
         "report": f"/compliance/{framework}/report/",
+        "refused period": f"/compliance/{framework}/report/?from=2026-03-10&to=2026-03-01",
         "audit trail": "/audit/",
         "deliveries": "/deliveries/",
         "control": "/compliance/controls/AGC-01/",  # two forms with a description field
@@ -132,6 +133,36 @@ def test_every_page_passes_axe_and_fits_a_phone(
         problems += check(page, axe_source, f"{username} {name} {path} (390 px)")
     assert not problems, "\n".join(problems)
     assert not failed_requests, f"404s while loading the pages: {failed_requests}"
+
+
+def test_refused_forms_show_the_message_on_the_field_and_pass_axe(
+    live_server, page: Page, demo, axe_source
+):
+    """Forms a browser without constraint validation posts (novalidate): the page comes back
+    with the message beside the field, what was typed kept, and still passes axe."""
+    login(page, live_server.url, "sam")
+    problems: list[str] = []
+    page.goto(f"{live_server.url}/compliance/nist-csf-2.0/items/PR.AA-06/applicability/")
+    page.evaluate(
+        "document.querySelector('form[aria-label=\"Change applicability\"]').noValidate = true"
+    )
+    page.get_by_label("Applicability", exact=True).select_option("no")
+    page.get_by_role("button", name="Save a new version").click()
+    expect(page.get_by_role("alert").filter(has_text="Give a rationale")).to_be_visible()
+    problems += check(page, axe_source, "applicability refused")
+    page.goto(f"{live_server.url}/compliance/controls/AGC-02/")
+    page.evaluate(
+        "document.querySelector('form[aria-label=\"Upload evidence\"]').noValidate = true"
+    )
+    page.locator("#evidence_file").set_input_files(
+        files=[{"name": "scan.txt", "mimeType": "text/plain", "buffer": b"evidence"}]
+    )
+    page.locator("#evidence_effective_on").fill("2999-01-01")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("alert").filter(has_text="in the future")).to_be_visible()
+    expect(page.locator("#evidence_effective_on")).to_have_value("2999-01-01")
+    problems += check(page, axe_source, "evidence refused")
+    assert not problems, "\n".join(problems)
 
 
 def test_skip_link_focus_ring_and_favicon(live_server, page: Page, demo):
