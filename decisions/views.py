@@ -40,7 +40,7 @@ def decision_log(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-@requires(Action.REVIEW_ACTIVITY)
+@requires(Action.VIEW_AUDIT_TRAIL)  # auditors read the flags and verdicts; security reviews
 def review_queue(request: HttpRequest) -> HttpResponse:
     return _review_page(request)
 

@@ -22,7 +22,7 @@ NAV_ENTRIES: tuple[NavEntry, ...] = (
     NavEntry("Grants", "access:grant-list", Action.VIEW_PORTAL),
     NavEntry("Approvals", "approvals:queue", Action.APPROVE),
     NavEntry("Exceptions", "exceptions:list", Action.VIEW_PORTAL),
-    NavEntry("Review", "decisions:review", Action.REVIEW_ACTIVITY),
+    NavEntry("Review", "decisions:review", Action.VIEW_AUDIT_TRAIL),
     NavEntry("Trust", "credentials:providers", Action.MANAGE_TRUST),
     NavEntry("Compliance", "controls:index", Action.VIEW_COMPLIANCE),
     NavEntry("Audit trail", "audit-trail", Action.VIEW_AUDIT_TRAIL),

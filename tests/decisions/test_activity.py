@@ -167,6 +167,30 @@ def test_flagged_filter_and_review_through_the_api(api, gateway, security, audit
     )
 
 
+def test_auditors_read_the_review_page_without_its_forms(
+    client, api, gateway, security, auditor, world
+):
+    """Auditors read everything: the flags and the verdicts, as the API gives them, but the
+    review buttons are security's and a forged review is refused before the lookup."""
+    report(api, gateway, [item("prod-bot", "deploy:release"), item("prod-bot", "github:merge")])
+    first = Activity.objects.order_by("pk").first()
+    client.force_login(security)
+    client.post(f"/review/{first.pk}/", {"verdict": "incident", "note": "nobody planned it"})
+
+    client.force_login(auditor)
+    page = client.get("/review/")
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "awaiting security's review" in html
+    assert "nobody planned it" in html
+    assert 'name="verdict"' not in html
+    assert '<a href="/review/"' in client.get("/").content.decode()  # in the navigation
+    forged = client.post(f"/review/{first.pk}/", {"verdict": "expected", "note": "x"})
+    assert forged.status_code == 403
+    first.refresh_from_db()
+    assert (first.review_status, first.review_note) == ("incident", "nobody planned it")
+
+
 def test_review_page_for_security_only(client, api, gateway, security, engineer, world):
     report(api, gateway, [item("prod-bot", "deploy:release")])
     client.force_login(engineer)

@@ -25,8 +25,17 @@ EXPECTED_NAV = {
         [],
     ),
     "audrey": (
-        ["Dashboard", "Agents", "Policy", "Grants", "Exceptions", "Compliance", "Audit trail"],
-        ["Approvals", "My requests", "Review"],
+        [
+            "Dashboard",
+            "Agents",
+            "Policy",
+            "Grants",
+            "Exceptions",
+            "Review",
+            "Compliance",
+            "Audit trail",
+        ],
+        ["Approvals", "My requests"],
     ),
 }
 

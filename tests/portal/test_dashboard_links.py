@@ -128,7 +128,7 @@ def test_a_bad_filter_is_said_on_the_list_never_a_500(client, role_users, world,
 
 @pytest.mark.parametrize(
     ("url", "allowed"),
-    [("/decisions/", {"security", "auditor"}), ("/review/", {"security"})],
+    [("/decisions/", {"security", "auditor"}), ("/review/", {"security", "auditor"})],
 )
 def test_the_linked_lists_are_for_the_roles_that_see_their_counts(
     client, role_users, world, url, allowed

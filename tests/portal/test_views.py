@@ -35,6 +35,7 @@ NAV = {
         "Policy",
         "Grants",
         "Exceptions",
+        "Review",
         "Compliance",
         "Audit trail",
     },
