@@ -3,6 +3,7 @@ recorded the report and delivered once it commits (kernel.notifications)."""
 
 from collections.abc import Sequence
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from decisions.models import Activity
@@ -36,11 +37,11 @@ def drift_flagged(rows: Sequence[Activity]) -> Event | None:
         object_type="activity",
         object_id=first.pk,
         url=link("decisions:review"),
-        subject=f"Drift: {count} action(s) of {', '.join(agents[:3])}"
+        subject=f"Drift: {count} action{pluralize(count)} of {', '.join(agents[:3])}"
         + (" and others" if len(agents) > 3 else "")
         + " not covered by policy",
-        body=f"{reporter} reported {count} action(s) that no standing allow, grant, exception "
-        "or allow decision covered. Review each as expected or as an incident.\n"
+        body=f"{reporter} reported {count} action{pluralize(count)} that no standing allow, "
+        "grant, exception or allow decision covered. Review each as expected or as an incident.\n"
         + "\n".join(lines)
         + "\n",
         recipients=security_addresses(),

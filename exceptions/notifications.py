@@ -1,6 +1,7 @@
 """Notices about exceptions: what the people concerned are told, rendered in the transaction
 that made the change and delivered once it commits (kernel.notifications)."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.template.defaultfilters import pluralize
@@ -113,10 +114,15 @@ def exception_expiring(reminder_pk: int) -> Event:
     return _about(
         exception,
         "exception.expiring",
-        subject=f"Exception #{exception.pk} expires in {max(left.days, 0)} day(s), "
-        f"{max(left.seconds // 3600, 0)} hour(s)",
+        subject=f"Exception #{exception.pk} expires in {_days_hours(left)}",
         body=_describe(exception) + "Renew it from its page if the deviation is still needed "
         f"({link('exceptions:renew', exception.pk)}); otherwise do nothing.\n",
         recipients=recipients + security_addresses(),
         data={"reminder": reminder.kind},
     )
+
+
+def _days_hours(left: timedelta) -> str:
+    """How long an exception has left, "2 days, 1 hour" (never below zero)."""
+    days, hours = max(left.days, 0), max(left.seconds // 3600, 0) if left.days >= 0 else 0
+    return f"{days} day{pluralize(days)}, {hours} hour{pluralize(hours)}"

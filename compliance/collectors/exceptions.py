@@ -23,6 +23,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, failing_first, tally
@@ -156,7 +157,7 @@ def _exception_sample(row: tuple) -> Sample:
         kind="exception",
         id=str(pk),
         label=f"exception #{pk} {title} ({risk}, {agent} {capability or 'controls'}): "
-        f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver(s)",
+        f"{starts:%Y-%m-%d} to {expires:%Y-%m-%d}, {approvers} approver{pluralize(approvers)}",
         url=exception_url(pk),
         failed=bool(fails),
     )

@@ -151,6 +151,6 @@ def test_a_drift_report_is_one_notice_however_many_actions_it_flags(
     assert (data["count"], len(data["activities"])) == (60, 50)
     assert data["activities"][0]["target"] == "acme/repo-0"
     (email,) = mail.outbox
-    assert "60 action(s)" in email.body
+    assert "60 actions" in email.body
     assert "… and 10 more." in email.body
     assert email.to == ["sec1@example.com"]
