@@ -13,6 +13,7 @@ from django.conf import settings
 from rest_framework import parsers
 
 from kernel.errors import ApplicationError
+from kernel.validation import surrogate_refusal
 
 MAX_DEPTH = 32
 NUL_MESSAGE = "Text may not contain NUL (\\u0000) characters."
@@ -32,18 +33,21 @@ def _refuse(message: str, code: str = "parse_error") -> ApplicationError:
     return ApplicationError(message, code=code)
 
 
-def _nested_too_deep_or_nul(value: Any) -> str | None:
-    """What is wrong with a parsed body, walked without recursion: nesting past MAX_DEPTH or
-    a NUL in a key or string; None when neither."""
+def _body_problem(value: Any) -> tuple[str, str] | None:
+    """What is wrong with a parsed body and its code, walked without recursion: nesting past
+    MAX_DEPTH, a NUL or a lone surrogate (no database stores one) in a key or string; None
+    when none."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, str):
             if "\x00" in item:
-                return NUL_MESSAGE
+                return NUL_MESSAGE, "nul_character"
+            if refusal := surrogate_refusal(item):
+                return refusal, "surrogate"
         elif isinstance(item, dict | list):
             if depth > MAX_DEPTH:
-                return f"JSON nests deeper than {MAX_DEPTH} levels."
+                return f"JSON nests deeper than {MAX_DEPTH} levels.", "too_deep"
             children = [*item.keys(), *item.values()] if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
     return None
@@ -95,11 +99,12 @@ def json_body(body: bytes, *, unique_keys: bool = False) -> Any:
         raise _refuse(f"JSON parse error - {exc}") from None
     # Only a body with that many brackets can nest that deep, and a NUL can only arrive
     # escaped (json refuses raw control characters in strings): most bodies skip the walk.
+    # A lone surrogate arrives escaped (`\ud800`) or as raw bytes led by 0xED; the decision
+    # endpoints (`unique_keys`) refuse it themselves, naming the field and the batch index.
     deep = body.count(b"[") + body.count(b"{") > MAX_DEPTH
-    if deep or b"\\u0000" in body:
-        problem = _nested_too_deep_or_nul(data)
-        if problem is not None:
-            raise _refuse(problem, "too_deep" if problem != NUL_MESSAGE else "nul_character")
+    surrogate = not unique_keys and (b"\\ud" in body or b"\\uD" in body or b"\xed" in body)
+    if (deep or surrogate or b"\\u0000" in body) and (problem := _body_problem(data)):
+        raise _refuse(*problem)
     return data
 
 
@@ -121,4 +126,6 @@ class UniqueKeysJSONParser(JSONParser):
 
 
 # The decision endpoints' parsers: the API's defaults (settings.REST_FRAMEWORK) with keys unique.
-DECISION_PARSERS = [UniqueKeysJSONParser, parsers.FormParser, parsers.MultiPartParser]
+# JSON only, as on the fast path (a form body is a 415 there): a form's repeated key would be
+# read as its last value.
+DECISION_PARSERS = [UniqueKeysJSONParser]

@@ -69,8 +69,7 @@ def test_the_decision_api_words_it_as_the_other_endpoints_do(api, engineer, gate
     )
     decision = post(api.as_user(gateway), "/api/v1/decisions/", raw("scope"))
     assert (other.status_code, decision.status_code) == (400, 400)
-    # (the justification is also told it has no visible text: a lone surrogate draws nothing)
-    assert SURROGATE in other.json()["errors"]["justification"]
+    assert other.json()["detail"] == SURROGATE
     assert decision.json()["detail"].endswith(SURROGATE)
 
 
@@ -104,15 +103,18 @@ def test_a_key_sent_twice_in_a_batch_item_is_a_400_and_nothing_is_decided(caller
 
 
 @pytest.mark.parametrize(
-    ("role", "path"),
+    ("role", "path", "says"),
     [
-        ("gateway", "/api/v1/decisions/"),
-        ("gateway", "/api/v1/decisions/batch/"),
-        ("engineer", "/api/v1/access-requests/"),
+        ("gateway", "/api/v1/decisions/", "Unknown field '\\ud800': this endpoint reads "),
+        ("gateway", "/api/v1/decisions/batch/", "Unknown field '\\ud800': this endpoint reads "),
+        # Elsewhere the JSON reader refuses any key or string holding one, however nested.
+        ("engineer", "/api/v1/access-requests/", SURROGATE),
     ],
 )
-def test_an_unknown_field_named_with_a_lone_surrogate_is_a_400(api, role_users, world, role, path):
+def test_an_unknown_field_named_with_a_lone_surrogate_is_a_400(
+    api, role_users, world, role, path, says
+):
     response = post(api.as_user(role_users[role]), path, '{"\\ud800": 1}')
     assert response.status_code == 400, response.content
-    assert response.json()["detail"].startswith("Unknown field '\\ud800': this endpoint reads ")
+    assert response.json()["detail"].startswith(says)
     assert Decision.objects.count() == 0

@@ -208,3 +208,15 @@ def test_the_log_narrows_to_what_one_workload_asked_on_the_api_and_the_page(
     assert "1 decision matches these filters" in narrowed
     assert f"<code>{fork}</code>" in narrowed
     assert main not in narrowed
+
+
+def test_a_session_caller_s_form_body_is_refused_as_the_gateway_s_is(client, security, world):
+    """JSON only, on either path: a form's repeated key would be read as its last value."""
+    client.force_login(security)
+    response = client.post(
+        "/api/v1/decisions/",
+        "agent=pay-bot&capability=github:read&agent=other-bot",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 415
+    assert not Decision.objects.exists()
