@@ -161,5 +161,24 @@ def test_the_workload_index_is_built_on_every_partition_and_made_again_on_a_reru
         again = workload_indexes()
         assert len(again) == len(built) + 1
         assert all(again.values())
+
+        # Interrupted inside a CONCURRENTLY build: that partition's index is left invalid.
+        migrate([BEFORE_WORKLOAD_INDEX])
+        with connection.cursor() as cursor:
+            cursor.execute(f"CREATE INDEX {WORKLOAD_INDEX} ON ONLY decisions_decision {COLUMNS}")
+            cursor.execute(f'CREATE INDEX "{first}_workload_at" ON "{first}" {COLUMNS}')
+            cursor.execute(
+                "UPDATE pg_index SET indisvalid = false WHERE indexrelid = %s::regclass",
+                [f"{first}_workload_at"],
+            )
+        left = query(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = %s::regclass",
+            [f"{first}_workload_at"],
+        )
+        assert left == [(False,)]
+        migrate(targets)
+        rebuilt = workload_indexes()
+        assert len(rebuilt) == len(built) + 1
+        assert all(rebuilt.values())
     finally:
         migrate(targets)
