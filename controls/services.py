@@ -27,7 +27,7 @@ from kernel.audit import audit_actor
 from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, can, require
-from kernel.validation import year_refusal
+from kernel.validation import has_visible_text, year_refusal
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "owner", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
@@ -75,7 +75,7 @@ def _check_mapping_values(relationship: str, strength: int, rationale: str) -> N
             f"strength must be between {STRENGTH_MIN} and {STRENGTH_MAX}; got {strength}.",
             field="strength",
         )
-    if not rationale or not rationale.strip():
+    if not rationale or not has_visible_text(rationale):
         raise ApplicationError(
             "Give a one-line rationale: why does this control address this item?",
             field="rationale",
@@ -264,7 +264,7 @@ def applicability_set(
     """
     require(actor, Action.MANAGE_CONTROLS)
     rationale = (rationale or "").strip()
-    if not rationale:
+    if not has_visible_text(rationale):
         scope = "back in" if applicable else "out of"
         raise ApplicationError(
             f"Give a rationale: why is {item.ref_id} {scope} the portal's scope?",

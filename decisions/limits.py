@@ -3,8 +3,6 @@
 # The review page: flagged activity waiting (oldest first) and recently reviewed, shown.
 REVIEW_PENDING_SHOWN = 200
 REVIEW_DONE_SHOWN = 50
-# A review's note (the evidence of the review): at most this many characters.
-REVIEW_NOTE_MAX_LENGTH = 4000
 # The decision log page: decisions per page.
 DECISION_LOG_PAGE_SIZE = 50
 # The dashboard: decisions per day over this many days (today included), drift flags per

@@ -10,7 +10,6 @@ from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.limits import (
     DECISION_LOG_PAGE_SIZE,
     REVIEW_DONE_SHOWN,
-    REVIEW_NOTE_MAX_LENGTH,
     REVIEW_PENDING_SHOWN,
 )
 from decisions.models import Activity, ReviewStatus
@@ -65,7 +64,6 @@ def _review_page(
             "pending_count": pending.count(),
             "reviewed": reviewed[:REVIEW_DONE_SHOWN],
             "reviewed_count": reviewed.count(),
-            "note_max": REVIEW_NOTE_MAX_LENGTH,
             "refused": {"pk": refused.pk, "error": error, "note": note} if refused else None,
         },
         status=400 if refused else 200,

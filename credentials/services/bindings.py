@@ -22,6 +22,7 @@ from credentials.selectors import LIVE_BINDING_STATUSES
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.permissions import Action, require
+from kernel.validation import required_text
 from registry.models import Agent, AgentStatus, Tier
 
 PIPELINE: Pipeline[BindingStatus] = Pipeline(
@@ -140,9 +141,8 @@ def binding_approve(*, actor: User, binding: IdentityBinding, comment: str = "")
 
 def binding_reject(*, actor: User, binding: IdentityBinding, comment: str) -> IdentityBinding:
     require(actor, Action.APPROVE)
-    if not isinstance(comment, str) or not comment.strip():
-        raise ApplicationError("Say why the binding is rejected (comment).", field="comment")
-    return _close(actor, binding, BindingStatus.REJECTED, comment.strip())
+    why = required_text(comment, "comment", "Say why the binding is rejected (comment).")
+    return _close(actor, binding, BindingStatus.REJECTED, why)
 
 
 def binding_remove(*, actor: User, binding: IdentityBinding) -> IdentityBinding:

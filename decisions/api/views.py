@@ -7,7 +7,6 @@ from rest_framework.response import Response
 
 from decisions.api.serializers import ActivityIn, activity_input
 from decisions.filters import ActivityFilter, DecisionFilter
-from decisions.limits import REVIEW_NOTE_MAX_LENGTH
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
 from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_report, activity_review
@@ -19,7 +18,7 @@ from kernel.api.parsers import DECISION_PARSERS, body_too_large, json_body
 from kernel.api.permissions import ActionPermission
 from kernel.errors import ApplicationError, NotFound, UnsupportedMedia
 from kernel.permissions import Action
-from kernel.validation import surrogate_refusal
+from kernel.validation import TEXT_MAX_LENGTH, surrogate_refusal
 
 
 class DecisionIn(InputSerializer):
@@ -204,7 +203,7 @@ class ActivityOut(serializers.ModelSerializer):
 
 class ReviewIn(InputSerializer):
     verdict = serializers.ChoiceField(choices=[ReviewStatus.EXPECTED, ReviewStatus.INCIDENT])
-    note = serializers.CharField(max_length=REVIEW_NOTE_MAX_LENGTH)
+    note = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

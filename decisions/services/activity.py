@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from decisions import notifications
 from decisions.coverage import coverage_for
-from decisions.limits import REVIEW_NOTE_MAX_LENGTH
 from decisions.models import Activity, ReviewStatus, RolledDay
 from decisions.partitions import ACTIVITY, insert_covered
 from decisions.retention import retained_since
@@ -25,6 +24,7 @@ from kernel.errors import ApplicationError
 from kernel.notifications import queue_event
 from kernel.permissions import Action, require
 from kernel.transitions import check_transition
+from kernel.validation import TEXT_MAX_LENGTH, has_visible_text
 from registry.models import Agent, AgentStatus, Capability
 
 # Review pipeline: a flag is reviewed once, as expected or as an incident.
@@ -139,11 +139,11 @@ def activity_review(*, actor: User, activity: Activity, verdict: str, note: str)
     require(actor, Action.REVIEW_ACTIVITY)
     if verdict not in (ReviewStatus.EXPECTED, ReviewStatus.INCIDENT):
         raise ApplicationError("verdict is 'expected' or 'incident'.", field="verdict")
-    if not note.strip():
+    if not has_visible_text(note):
         raise ApplicationError("Say why in a note: it is the evidence of the review.", field="note")
-    if len(note) > REVIEW_NOTE_MAX_LENGTH:
+    if len(note) > TEXT_MAX_LENGTH:
         raise ApplicationError(
-            f"Keep the note to at most {REVIEW_NOTE_MAX_LENGTH} characters.", field="note"
+            f"Keep the note to at most {TEXT_MAX_LENGTH} characters.", field="note"
         )
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
     refusal = f"This activity is '{activity.review_status}'; it cannot be reviewed again."

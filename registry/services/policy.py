@@ -8,6 +8,7 @@ from django.utils import timezone
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
+from kernel.validation import has_visible_text
 from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion
 from registry.policy_file import PolicyDocument
 from registry.policy_rules import RuleMap, validate_rule
@@ -186,7 +187,7 @@ def policy_publish(*, actor: User, version: PolicyVersion, reason: str = "") -> 
     require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     warnings = [warning.as_dict() for warning in policy_loosenings(version)]
-    reason = reason.strip()
+    reason = reason.strip() if has_visible_text(reason) else ""
     if warnings and not reason:
         raise ApplicationError(
             f"Publishing v{version.number} loosens the policy in {len(warnings)} places: "

@@ -178,6 +178,9 @@ def test_a_sandbox_binding_is_active_at_once_and_security_rejects_with_a_reason(
     )
     url = f"{identities(world['fixer'])}{pending['id']}/reject/"
     assert api.as_user(security).post(url, {}, format="json").status_code == 400
+    invisible = api.as_user(security).post(url, {"comment": "\u200b"}, format="json")
+    assert invisible.status_code == 400
+    assert invisible.json()["detail"] == "Say why the binding is rejected (comment)."
     rejected = api.as_user(security).post(url, {"comment": "unknown pipeline"}, format="json")
     assert rejected.json()["status"] == "rejected"
 

@@ -137,12 +137,14 @@ def test_flagged_filter_and_review_through_the_api(api, gateway, security, audit
         format="json",
     )
     assert refused.status_code == 403
-    no_note = api.as_user(security).post(
-        f"/api/v1/activity/{activity_id}/review/",
-        {"verdict": "expected", "note": ""},
-        format="json",
-    )
-    assert no_note.status_code == 400
+    for note, says in (("", "may not be blank"), ("\u200b\ufeff", "Say why in a note")):
+        no_note = api.as_user(security).post(
+            f"/api/v1/activity/{activity_id}/review/",
+            {"verdict": "expected", "note": note},
+            format="json",
+        )
+        assert no_note.status_code == 400
+        assert says in no_note.json()["detail"]
     done = api.as_user(security).post(
         f"/api/v1/activity/{activity_id}/review/",
         {"verdict": "incident", "note": "release without approval: INC-42"},

@@ -167,7 +167,9 @@ def loose_draft(security):
     return draft_with(security, {("sandbox", "github:merge"): ("jit", 8)})
 
 
-@pytest.mark.parametrize("body", [None, {}, {"reason": ""}, {"reason": "  \n "}])
+@pytest.mark.parametrize(
+    "body", [None, {}, {"reason": ""}, {"reason": "  \n "}, {"reason": "\u200b\u2060"}]
+)
 def test_the_api_refuses_a_loosening_publish_without_a_reason(api, security, loose_draft, body):
     entries = LogEntry.objects.count()
     client = api.as_user(security)
