@@ -27,6 +27,10 @@ LEEWAY_SECONDS = 30
 SUBJECT_MAX_LENGTH = 500
 CLAIMS_MAX = 20  # constraints per binding
 CLAIM_VALUE_MAX_LENGTH = 500
+# Comparing two glob constraints walks pairs of positions in them; past this many, they are
+# taken to overlap (the binding is refused: the safe side) rather than hold the provider's row
+# lock for seconds. Real constraints (refs/heads/*, repo names) take a few hundred.
+OVERLAP_STATES_MAX = 20_000
 CAPABILITIES_PER_TOKEN_MAX = 20
 RESOURCE_MAX_LENGTH = 500  # the decision log's scope column
 SUBJECT_TOKEN_MAX_LENGTH = 16_384

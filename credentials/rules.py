@@ -11,6 +11,8 @@ import json
 from fnmatch import fnmatchcase
 from typing import Any
 
+from credentials.limits import OVERLAP_STATES_MAX
+
 GLOB_CHARACTERS = frozenset("*?[")
 
 
@@ -99,13 +101,16 @@ def _one_char_meets_both(a: tuple[str, str], b: tuple[str, str]) -> bool:
 
 def constraints_intersect(first: str, second: str) -> bool:
     """Whether some claim text meets both constraints (values or globs): a walk of both
-    patterns at once, a `*` matching nothing or one more character."""
+    patterns at once, a `*` matching nothing or one more character. Past OVERLAP_STATES_MAX
+    steps it answers True (they may overlap), which refuses the binding: the safe side."""
     a, b = _glob_tokens(first), _glob_tokens(second)
     seen, todo = set(), [(0, 0)]
     while todo:
         i, j = todo.pop()
         if (i, j) in seen:
             continue
+        if len(seen) >= OVERLAP_STATES_MAX:
+            return True
         seen.add((i, j))
         if i == len(a) and j == len(b):
             return True
