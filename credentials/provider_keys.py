@@ -8,7 +8,9 @@ that fails raises JwksUnavailable: the exchange answers 503 and issues nothing.
 import json
 import urllib.error
 import urllib.request
+from ipaddress import ip_address
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 from django.conf import settings
@@ -27,11 +29,37 @@ def _cache_key(provider: TrustProvider) -> str:
     return f"credentials:jwks:{provider.pk}:{provider.jwks_uri}"
 
 
+def _loopback(host: str | None) -> bool:
+    """Whether `host` is this machine: nothing on the network sits between it and the portal."""
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host or "").is_loopback
+    except ValueError:
+        return False
+
+
+def insecure_refusal(url: str) -> str | None:
+    """Why keys may not be fetched from `url` (None: they may): https only, plain http only
+    on this machine. Keys fetched over http could be swapped on the way, and whoever swaps
+    them signs tokens the portal would trust. Checked when a provider is saved and again
+    before every fetch (a provider saved before the rule, or changed in the database)."""
+    address = urlsplit(url)
+    if address.scheme == "https" or (address.scheme == "http" and _loopback(address.hostname)):
+        return None
+    return (
+        "an https address (plain http only on this machine, e.g. http://127.0.0.1): keys "
+        "fetched over http could be swapped on the way."
+    )
+
+
 def fetch(url: str) -> dict[str, Any]:
     """GET a JWK Set. Any failure is a JwksUnavailable that says what went wrong."""
+    if refusal := insecure_refusal(url):
+        raise JwksUnavailable(f"{url} is not {refusal}")
     request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
     try:
-        with urllib.request.urlopen(  # noqa: S310 (http(s) only: checked when the provider is saved)
+        with urllib.request.urlopen(  # noqa: S310 (insecure_refusal above)
             request, timeout=settings.JWKS_FETCH_TIMEOUT_SECONDS
         ) as response:
             body = response.read(MAX_JWKS_BYTES + 1)

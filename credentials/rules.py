@@ -104,7 +104,8 @@ def constraints_intersect(first: str, second: str) -> bool:
     patterns at once, a `*` matching nothing or one more character. Past OVERLAP_STATES_MAX
     steps it answers True (they may overlap), which refuses the binding: the safe side."""
     a, b = _glob_tokens(first), _glob_tokens(second)
-    seen, todo = set(), [(0, 0)]
+    seen: set[tuple[int, int]] = set()
+    todo = [(0, 0)]
     while todo:
         i, j = todo.pop()
         if (i, j) in seen:

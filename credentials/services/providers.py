@@ -1,8 +1,6 @@
 """Trust providers: security adds, changes and removes them; each change is audited."""
 
-from ipaddress import ip_address
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -32,16 +30,6 @@ def check_algorithms(algorithms: Any) -> list[str]:
     return sorted(set(algorithms), key=algorithms.index)
 
 
-def _loopback(host: str | None) -> bool:
-    """Whether `host` is this machine: nothing on the network sits between it and the portal."""
-    if host == "localhost":
-        return True
-    try:
-        return ip_address(host or "").is_loopback
-    except ValueError:
-        return False
-
-
 def check_keys(jwks_uri: str, jwks: Any) -> None:
     """Exactly one source of keys: an https jwks_uri (plain http only from this machine), or
     an inline JWK Set. Keys fetched over plain http could be swapped on the way, and whoever
@@ -50,16 +38,8 @@ def check_keys(jwks_uri: str, jwks: Any) -> None:
         raise ApplicationError(
             "Give the provider's keys one way: a jwks_uri or an inline jwks.", field="jwks_uri"
         )
-    if jwks_uri:
-        address = urlsplit(jwks_uri)
-        if not (
-            address.scheme == "https" or (address.scheme == "http" and _loopback(address.hostname))
-        ):
-            raise ApplicationError(
-                "jwks_uri: an https address (plain http only on this machine, e.g. "
-                "http://127.0.0.1): keys fetched over http could be swapped on the way.",
-                field="jwks_uri",
-            )
+    if jwks_uri and (refusal := provider_keys.insecure_refusal(jwks_uri)):
+        raise ApplicationError(f"jwks_uri: {refusal}", field="jwks_uri")
     if jwks and (not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list)):
         raise ApplicationError("jwks: a JWK Set, an object with a 'keys' list.", field="jwks")
     if jwks and not provider_keys.usable_keys(jwks):

@@ -66,10 +66,15 @@ def _duplicates(agent: Agent) -> dict[str, list[str]]:
     return found
 
 
-def _save(agent: Agent, **kwargs: Any) -> Agent:
+def _save(agent: Agent, changed: set[str] | None = None, **kwargs: Any) -> Agent:
+    """Check and save; `changed`: only those fields are checked (an edit is not refused for
+    a value it did not touch, e.g. a description stored before its limit)."""
     errors = _duplicates(agent)
+    unchanged = [
+        f.name for f in Agent._meta.fields if changed is not None and f.name not in changed
+    ]
     try:
-        agent.full_clean(validate_unique=False)
+        agent.full_clean(exclude=unchanged, validate_unique=False)
     except ValidationError as exc:
         errors = {**exc.message_dict, **errors}
     if errors:
@@ -143,7 +148,7 @@ def agent_update(*, actor: User, agent: Agent, **changes: Any) -> Agent:
     for field, value in changes.items():
         setattr(agent, field, value)
     with audit_actor(actor):
-        _save(agent)
+        _save(agent, changed=set(changes))
     if tier_changes:
         tier_changed.send(sender=Agent, agent=agent, previous=previous_tier, actor=actor)
     return agent

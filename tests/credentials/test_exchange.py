@@ -226,6 +226,21 @@ def test_an_unreachable_jwks_is_a_503_and_issues_nothing(client, world, platform
     assert not IssuedCredential.objects.exists()
 
 
+def test_keys_are_never_fetched_over_plain_http_from_another_host(
+    client, world, platform, jwks_server
+):
+    """A provider saved before the https rule (or changed in the database) is refused at the
+    fetch too: nothing leaves for the network, nothing is issued."""
+    from credentials.models import TrustProvider
+
+    TrustProvider.objects.update(jwks_uri="http://keys.example/jwks")
+    response = exchange(client, platform.token(SANDBOX_SUBJECT), "github:read")
+    assert response.status_code == 503
+    assert "is not an https address" in response.json()["error_description"]
+    assert jwks_server.hits == 0
+    assert not IssuedCredential.objects.exists()
+
+
 def test_keys_are_cached_and_an_unknown_kid_is_fetched_again_once(
     client, world, platform, jwks_server
 ):

@@ -226,3 +226,19 @@ def test_a_tier_change_is_told_to_other_apps_once_and_nothing_else_is(security, 
     finally:
         tier_changed.disconnect(dispatch_uid="test.listen")
     assert heard == [("bot", "sandbox", "production", "sec1")]
+
+
+def test_an_edit_is_not_refused_for_a_value_it_did_not_touch(engineer, security, team):
+    """A description stored before its 4000-character limit does not block security's tier
+    change; editing the description itself is checked against the limit."""
+    agent = AgentFactory(slug="old-bot", owner=engineer, team=team, tier="sandbox")
+    Agent.objects.filter(pk=agent.pk).update(description="x" * 5000)
+    agent.refresh_from_db()
+    services.agent_update(actor=security, agent=agent, tier="internal")
+    agent.refresh_from_db()
+    assert (agent.tier, len(agent.description)) == ("internal", 5000)
+    with pytest.raises(ValidationError) as refused:
+        services.agent_update(actor=engineer, agent=agent, description="y" * 4001)
+    assert "description" in refused.value.message_dict
+    agent.refresh_from_db()
+    assert agent.description == "x" * 5000
