@@ -54,17 +54,22 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:
     """The portal on a copy of this test's database in a SQLite file, under gunicorn with 3
     worker processes of 2 threads each; yields its base URL and the file."""
     url = child_database_url(tmp_path)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
     env.pop("CELERY_BROKER_URL", None)  # the embedded default: tasks run in-process
-    server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind",
-         f"127.0.0.1:{port}", "--workers", "3", "--threads", "2", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )  # fmt: skip
+    # gunicorn is handed the listening socket itself (fd://), so no other process can take
+    # the port between choosing it and gunicorn binding it.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(64)
+        port = listener.getsockname()[1]
+        fd = listener.fileno()
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "gunicorn", "portal.wsgi:application", "--bind", f"fd://{fd}",
+             "--workers", "3", "--threads", "2", "--log-level", "warning"],
+            cwd=ROOT,
+            env=env,
+            pass_fds=[fd],
+        )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base)
@@ -77,7 +82,7 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:
 def _wait_for(base: str) -> None:
     deadline = time.monotonic() + 60
     answered = 0
-    while answered < 6:  # enough answers that every worker has booted
+    while answered < 6:  # the server answers (the workers share one listening socket)
         try:
             with urllib.request.urlopen(f"{base}/healthz", timeout=5):  # noqa: S310
                 answered += 1
