@@ -1,9 +1,9 @@
-"""The embedded default under concurrent writes: a SQLite file served by gunicorn (processes and
-threads, as `make run` users and a small deployment would), with the portal's own settings for
-SQLite (portal/settings.py: WAL, a busy timeout, transactions that take the write lock when
-they begin). Six identical requests filed at once, three security members pressing the final
-Approve at once: one wins, the others get the ordinary 400 that says why, never a 503
-"database is locked"."""
+"""Concurrent writes through a real server: gunicorn (processes and threads, as `make run`
+users and a small deployment would) on the embedded default, a SQLite file with the portal's
+own settings for it (portal/databases.py: WAL, a busy timeout, transactions that take the write
+lock when they begin), and on PostgreSQL (row locks). Six identical requests filed at once,
+three security members pressing the final Approve at once: one wins, the others get the
+ordinary 400 that says why, never a 503 "database is locked"."""
 
 import json
 import os
@@ -27,15 +27,10 @@ from tests.child_database import child_database_url
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
 
-pytestmark = pytest.mark.django_db
+# Committed: the server's processes read this test's data (on PostgreSQL, the test database).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _sqlite_only():
-    if connection.vendor != "sqlite":
-        pytest.skip("the SQLite settings: PostgreSQL's row locks are tested in test_concurrency")
 
 
 @pytest.fixture
@@ -50,9 +45,9 @@ def world():
 
 
 @pytest.fixture
-def served(tmp_path) -> Iterator[tuple[str, Path]]:
-    """The portal on a copy of this test's database in a SQLite file, under gunicorn with 3
-    worker processes of 2 threads each; yields its base URL and the file."""
+def served(tmp_path) -> Iterator[tuple[str, Path | None]]:
+    """The portal on this test's data (SQLite: a copy in a file), under gunicorn with 3 worker
+    processes of 2 threads each; yields its base URL and the SQLite file (None: PostgreSQL)."""
     url = child_database_url(tmp_path)
     env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
     env.pop("CELERY_BROKER_URL", None)  # the embedded default: tasks run in-process
@@ -73,7 +68,7 @@ def served(tmp_path) -> Iterator[tuple[str, Path]]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_for(base)
-        yield base, Path(url.removeprefix("sqlite:///"))
+        yield base, Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite") else None
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -123,7 +118,12 @@ def at_once(calls: list) -> list[tuple[int, dict]]:
     return answers
 
 
-def rows(database: Path, sql: str) -> list[tuple]:
+def rows(database: Path | None, sql: str) -> list[tuple]:
+    """What the server wrote: in the SQLite file, or in the PostgreSQL test database."""
+    if database is None:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            return cursor.fetchall()
     with sqlite3.connect(database) as reading:
         return reading.execute(sql).fetchall()
 
@@ -145,7 +145,8 @@ def test_six_identical_requests_at_once_file_one(world, served):
     answers = at_once(calls)
     assert outcomes(answers) == [(201, "")] + [(400, "duplicate_request")] * 5, answers
     assert rows(database, "SELECT status FROM access_accessrequest") == [("pending",)]
-    assert rows(database, "PRAGMA journal_mode") == [("wal",)]  # the settings, not luck
+    if database is not None:
+        assert rows(database, "PRAGMA journal_mode") == [("wal",)]  # the settings, not luck
 
 
 @pytest.fixture
