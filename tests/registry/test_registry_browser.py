@@ -48,6 +48,9 @@ def test_security_publishes_a_new_policy_version(live_server, page: Page, demo):
     login(page, live_server.url, "sam")
     page.get_by_role("link", name="Policy", exact=True).click()
     page.get_by_role("button", name="Open a draft from the published version").click()
+    # The editor's script reads the cells' values once the page has loaded: edit after that.
+    page.wait_for_url("**/policy/#draft", wait_until="load")
+    expect(page).to_have_title("Policy · Agent Governance Portal")  # no script tag in it
     draft = page.get_by_role("table", name="Draft v2")
     draft.get_by_label("sandbox github:write effect").select_option("approval")
     draft.get_by_label("sandbox github:write maximum hours").fill("2")
