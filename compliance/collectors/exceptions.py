@@ -8,21 +8,18 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
-    Case,
     Count,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
@@ -67,14 +64,14 @@ class ExceptionGovernance(Collector):
     ref_id = "AGC-07"
     checks = (
         "checked: exceptions in force during the period; failed: fewer distinct security "
-        "approvers than its risk needs (two for high and critical), approved by its "
+        "approvers than it needed when filed (two for high and critical), approved by its "
         "requester, longer than the maximum for its risk, no compensating controls for high "
         "or critical risk, or still marked active after it expired"
     )
 
     def collect(self, period: Period) -> Evidence:
         elevated = Q(risk__in=list(ELEVATED_RISKS))
-        exceptions = _with_approvals(exceptions_in_force_during(period), elevated)
+        exceptions = _with_approvals(exceptions_in_force_during(period))
         under, uncompensated, not_closed, failing = _failures()
         evidence = tally(
             exceptions,
@@ -96,8 +93,7 @@ class ExceptionGovernance(Collector):
         return evidence
 
     def population(self, period: Period) -> Population:
-        elevated = Q(risk__in=list(ELEVATED_RISKS))
-        exceptions = _with_approvals(exceptions_in_force_during(period), elevated)
+        exceptions = _with_approvals(exceptions_in_force_during(period))
         failing = _failures()[-1]
         return Population(Rows(_exception_rows(exceptions, failing), each(_exception_sample)))
 
@@ -113,7 +109,7 @@ def _failures() -> tuple[Q, Q, Q, Q]:
 
 
 def _with_approvals(
-    exceptions: QuerySet[PolicyException], elevated: Q
+    exceptions: QuerySet[PolicyException],
 ) -> "QuerySet[WithAnnotations[PolicyException]]":
     """Each exception with its distinct security `approvers` (not its requester), the number
     `needed`, whether it was `self_approved`, and its `span`."""
@@ -128,7 +124,9 @@ def _with_approvals(
     )
     return exceptions.annotate(
         approvers=Coalesce(Subquery(approvers), Value(0)),
-        needed=Case(When(elevated, then=Value(2)), default=Value(1), output_field=IntegerField()),
+        # The number stored when it was filed (exceptions.services.required_approvals_for),
+        # not the rule recomputed today: a later change of the rule judges no old exception.
+        needed=Greatest(F("required_approvals"), Value(1)),
         self_approved=Exists(
             ExceptionApproval.objects.filter(
                 exception=OuterRef("pk"), approver=OuterRef("requested_by")

@@ -131,6 +131,7 @@ def test_default_controls_for_capability():
 
 def _exception(agent, requester, *, risk="low", days=30, key="github:merge", **kwargs):
     from exceptions.models import PolicyException
+    from exceptions.services import required_approvals_for
 
     start = kwargs.pop("starts_at", timezone.now() - timedelta(days=1))
     return PolicyException.objects.create(
@@ -143,6 +144,7 @@ def _exception(agent, requester, *, risk="low", days=30, key="github:merge", **k
         starts_at=start,
         expires_at=start + timedelta(days=days),
         status=kwargs.pop("status", "active"),
+        required_approvals=kwargs.pop("required_approvals", required_approvals_for(risk)),
         **kwargs,
     )
 
@@ -190,6 +192,19 @@ def test_agc07_not_effective(engineer, security):
     assert evidence.figures["expired_but_not_closed"] == 1
     assert evidence.figures["approved_by_requester"] == 1
     assert evidence.figures["without_compensating_controls"] == 1
+    # The high one has one approver of two; the stale one none but its own requester.
+    assert evidence.figures["under_approved"] == 2
+
+
+def test_agc07_reads_the_approvals_stored_when_filed(engineer, security):
+    """What the exception needed when it was filed, not the rule recomputed from its risk: a
+    low-risk one filed when two approvers were needed, approved by one, is under-approved."""
+    agent = AgentFactory(owner=engineer)
+    strict = _exception(agent, engineer, required_approvals=2)
+    _approve(strict, security)
+    evidence = collect("AGC-07")
+    assert (evidence.status, evidence.figures["under_approved"]) == (Status.NOT_EFFECTIVE, 1)
+    assert evidence.samples[0].id == str(strict.pk)
 
 
 def test_an_exception_in_force_makes_a_failing_control_excepted(engineer, security):
