@@ -185,9 +185,14 @@ def test_a_pdf_export_logs_no_weasyprint_steps_or_css_warnings(client, auditor, 
     assert noisy == []
     caplog.clear()
     # The print stylesheet itself gives WeasyPrint nothing to warn about, even when listening.
+    # (A machine without HarfBuzz-Subset gets a warning about its font library, not about the
+    # stylesheet: .ci/run installs the library, so in CI there is none at all.)
     with caplog.at_level("WARNING", logger="weasyprint"):
         assert client.get(f"{PAGE}pdf/").status_code == 200
-    assert [r.getMessage() for r in caplog.records if r.name == "weasyprint"] == []
+    warnings = [r.getMessage() for r in caplog.records if r.name == "weasyprint"]
+    assert [w for w in warnings if "HarfBuzz-Subset" not in w] == []
+    if os.environ.get("CI"):
+        assert warnings == []
 
 
 def test_the_printable_report_behind_the_pdf_lists_every_control(records):
