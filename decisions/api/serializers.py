@@ -1,17 +1,16 @@
 """Input shapes of the activity report: one object or a batch, validated with `many=True`."""
 
-from datetime import timedelta
 from typing import Any
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from decisions.limits import ACTIVITY_BATCH_MAX, ACTIVITY_FUTURE_TOLERANCE
 from kernel.api.inputs import InputSerializer
 from kernel.errors import ApplicationError
 from kernel.validation import year_refusal
 
-MAX_BATCH = 1000
 _NOT_A_TIME = "'occurred_at' must be an ISO 8601 time with a zone, e.g. 2026-11-28T10:00:00Z."
 
 
@@ -54,7 +53,7 @@ class _ZonedTime(serializers.DateTimeField):
             parsed = None
         if parsed is None or timezone.is_naive(parsed):
             self.fail("invalid")
-        if parsed > timezone.now() + timedelta(minutes=5):
+        if parsed > timezone.now() + ACTIVITY_FUTURE_TOLERANCE:
             self.fail("future")
         refusal = year_refusal(parsed, "'occurred_at'")
         if refusal:  # the coverage window before year 1 would overflow: a 400, not a 500
@@ -88,7 +87,10 @@ def activity_input(data: Any) -> list[dict[str, Any]]:
     that names the item (`item 2: ...`) when a list was sent."""
     single = isinstance(data, dict)
     batch = ActivityListIn(
-        child=ActivityIn(), data=[data] if single else data, allow_empty=False, max_length=MAX_BATCH
+        child=ActivityIn(),
+        data=[data] if single else data,
+        allow_empty=False,
+        max_length=ACTIVITY_BATCH_MAX,
     )
     if batch.is_valid():
         return batch.validated_data

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from exceptions.limits import ELEVATED_RISKS
 from exceptions.models import ExceptionApproval, ExceptionReminder, PolicyException, ReminderKind
 from exceptions.services import required_approvals_for
 from portal.demo.people import demo_cast
@@ -129,7 +130,7 @@ def seed_exceptions() -> None:
             capability=caps[key],
             justification=f"Demo: {title.lower()}.",
             risk=risk,
-            compensating_controls=CONTROLS if risk in ("high", "critical") else "",
+            compensating_controls=CONTROLS if risk in ELEVATED_RISKS else "",
             requested_by=users[requester],
             starts_at=starts_at,
             expires_at=now + timedelta(days=end),
