@@ -12,6 +12,7 @@ from access.recheck import OPEN_STATUSES
 from kernel.errors import ApplicationError, Forbidden
 from kernel.validation import required_text
 from registry.models import Agent, AgentStatus, Capability, Effect, PolicyRule
+from registry.permissions import not_run_by_refusal
 from registry.selectors.policy import published_rule
 
 # What a duplicate is waiting for, in its refusal.
@@ -51,10 +52,7 @@ def filing_checks(actor: User, asked: Asked) -> tuple[AccessRequest, PolicyRule]
     Returns the request as filed (unsaved, judged under the latest policy) and the rule."""
     agent, capability, duration_hours = asked["agent"], asked["capability"], asked["duration_hours"]
     if not permissions.can_request_for(actor, agent):
-        raise Forbidden(
-            f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' "
-            "requests access for it."
-        )
+        raise Forbidden(not_run_by_refusal(agent, "requests access for it"))
     if agent.status != AgentStatus.ACTIVE:
         raise ApplicationError(
             f"Agent '{agent.slug}' is {agent.status}: it cannot receive access.",

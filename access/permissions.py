@@ -7,7 +7,7 @@ from access.models import Grant, RequestStatus
 from approvals import permissions as approvals
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
-from registry.permissions import agents_run_by, agents_with_records_visible_to, is_owner_or_member
+from registry.permissions import agents_run_by, is_owner_or_member, not_run_by_refusal
 
 
 def can_request_for(user: AnyUser, agent: Agent) -> bool:
@@ -41,11 +41,7 @@ def confirm_refusal(user: AnyUser, access_request) -> str | None:
     the people who request the agent's access (its owner and its team) do."""
     if can_request_for(user, access_request.agent):
         return None
-    agent = access_request.agent
-    return (
-        f"Only the owner of '{agent.slug}' or a member of team '{agent.team.slug}' confirms or "
-        "declines what the agent asked for."
-    )
+    return not_run_by_refusal(access_request.agent, "confirms or declines what the agent asked for")
 
 
 def to_confirm_q(user: AnyUser) -> Q:
@@ -90,10 +86,3 @@ def can_revoke_grant(user: AnyUser, grant: Grant) -> bool:
     """Security ends a grant that has not ended yet (the service refuses the others too)."""
     ended = grant.revoked_at is not None or grant.expires_at <= timezone.now()
     return can(user, Action.APPROVE) and not ended
-
-
-def can_read_records_of(user: AnyUser, agent: Agent) -> bool:
-    """Whether this person reads the agent's requests and grants (the scope of the selectors)."""
-    if agents_with_records_visible_to(user) is None:
-        return True
-    return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)

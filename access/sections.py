@@ -14,6 +14,7 @@ from access.selectors import (
 from approvals.queue import awaiting_approval_section
 from kernel.permissions import AnyUser
 from registry.models import Agent, AgentStatus
+from registry.permissions import reads_records_of
 
 
 def agent_access_section(agent: Agent, user: AnyUser) -> dict:
@@ -36,7 +37,7 @@ def agent_access_section(agent: Agent, user: AnyUser) -> dict:
         "void": agent.status != AgentStatus.ACTIVE,
         "requests": list(requests_visible_to(user).filter(agent=agent)[:AGENT_PAGE_REQUESTS]),
         "can_request": permissions.can_request_for(user, agent),
-        "records_visible": permissions.can_read_records_of(user, agent),
+        "records_visible": reads_records_of(user, agent),
     }
 
 

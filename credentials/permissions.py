@@ -12,7 +12,11 @@ from approvals import permissions as approvals
 from credentials.models import IdentityBinding
 from kernel.permissions import Action, AnyUser, can, refusal
 from registry.models import Agent
-from registry.permissions import agents_with_records_visible_to, is_owner_or_member
+from registry.permissions import (
+    agents_with_records_visible_to,
+    is_owner_or_member,
+    not_run_by_refusal,
+)
 
 
 def bind_refusal(user: AnyUser, agent: Agent) -> str | None:
@@ -21,10 +25,7 @@ def bind_refusal(user: AnyUser, agent: Agent) -> str | None:
         return refusal(Action.REGISTER_AGENT)
     if can(user, Action.MANAGE_POLICY) or is_owner_or_member(user, agent):
         return None
-    return (
-        f"Only the owner of '{agent.slug}', a member of team '{agent.team.slug}' or security "
-        "binds workload identities to it."
-    )
+    return not_run_by_refusal(agent, "binds workload identities to it", or_security=True)
 
 
 def approval_refusal(user: AnyUser, binding: IdentityBinding) -> str | None:
@@ -34,14 +35,6 @@ def approval_refusal(user: AnyUser, binding: IdentityBinding) -> str | None:
         binding,
         own_request="You asked for this binding: someone else in security must approve it.",
     )
-
-
-def can_view_bindings_of(user: AnyUser, agent: Agent) -> bool:
-    """Bindings say which pipelines may act as the agent: the people who run it, security
-    and auditors read them."""
-    if agents_with_records_visible_to(user) is None:
-        return True
-    return can(user, Action.VIEW_PORTAL) and is_owner_or_member(user, agent)
 
 
 def bindings_visible_to(user: AnyUser) -> QuerySet[IdentityBinding]:

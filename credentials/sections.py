@@ -16,6 +16,7 @@ from credentials.models import RefusedExchange, SigningKey
 from credentials.selectors import bindings_awaiting, bindings_of, credentials_of
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
+from registry.permissions import reads_records_of
 
 AGENT_PAGE_CREDENTIALS = 10
 
@@ -24,7 +25,7 @@ def agent_identities_section(agent: Agent, user: AnyUser) -> dict | None:
     """Who may present itself as this agent, and what the portal issued to it lately."""
     if not can(user, Action.VIEW_PORTAL):
         return None
-    visible = permissions.can_view_bindings_of(user, agent)
+    visible = reads_records_of(user, agent)
     can_bind = permissions.bind_refusal(user, agent) is None
     return {
         "key": "identities",

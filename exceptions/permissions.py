@@ -6,7 +6,11 @@ from approvals import permissions as approvals
 from exceptions.models import PolicyException
 from kernel.permissions import Action, AnyUser, can, refusal
 from registry.models import Agent
-from registry.permissions import agents_with_records_visible_to, is_owner_or_member
+from registry.permissions import (
+    agents_with_records_visible_to,
+    is_owner_or_member,
+    not_run_by_refusal,
+)
 
 
 def can_request_exception_for(user: AnyUser, agent: Agent) -> bool:
@@ -21,10 +25,7 @@ def request_refusal(user: AnyUser, agent: Agent) -> str | None:
         return None
     if not can(user, Action.REQUEST_EXCEPTION):
         return refusal(Action.REQUEST_EXCEPTION)
-    return (
-        f"Only the owner of '{agent.slug}', a member of team '{agent.team.slug}' or security "
-        "requests exceptions for it."
-    )
+    return not_run_by_refusal(agent, "requests exceptions for it", or_security=True)
 
 
 def approval_refusal(user: AnyUser, exception: PolicyException) -> str | None:
@@ -70,13 +71,6 @@ def renewal_refusal(user: AnyUser, exception: PolicyException) -> str | None:
     if user.pk not in (exception.requested_by_id, exception.agent.owner_id):
         return "Only the person who requested this exception or the agent's owner renews it."
     return None
-
-
-def can_view_exceptions_of(user: AnyUser, agent: Agent) -> bool:
-    """Whether this person reads an agent's exceptions (the scope of exceptions_visible_to)."""
-    if agents_with_records_visible_to(user) is None:
-        return True
-    return can(user, Action.VIEW_PORTAL) and is_owner_or_member(user, agent)
 
 
 def exceptions_visible_to(user: AnyUser) -> QuerySet[PolicyException]:

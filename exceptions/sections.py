@@ -8,6 +8,7 @@ from exceptions.context import with_approver_rules, with_rules_deviated_from
 from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
+from registry.permissions import reads_records_of
 
 
 def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
@@ -20,7 +21,7 @@ def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
         "template": "exceptions/_agent_section.html",
         "agent": agent,
         "exceptions": list(exceptions_in_force_for_agent(agent.pk, user)),
-        "visible": permissions.can_view_exceptions_of(user, agent),
+        "visible": reads_records_of(user, agent),
         "void": agent.status != AgentStatus.ACTIVE,  # suspension voids its exceptions
         "can_request": permissions.can_request_exception_for(user, agent),
         "now": timezone.now(),

@@ -15,6 +15,14 @@ def is_owner_or_member(user: AnyUser, agent: Agent) -> bool:
     return agent.team.members.filter(pk=user.pk).exists()
 
 
+def not_run_by_refusal(agent: Agent, doing: str, *, or_security: bool = False) -> str:
+    """The refusal for someone who does not run the agent, in one wording: "Only the owner of
+    'a', a member of team 't' or security `doing`." (`or_security`: security may too)."""
+    owner, member = f"the owner of '{agent.slug}'", f"a member of team '{agent.team.slug}'"
+    people = f"{owner}, {member} or security" if or_security else f"{owner} or {member}"
+    return f"Only {people} {doing}."
+
+
 def agents_run_by(user: AnyUser) -> QuerySet[Agent]:
     """`is_owner_or_member` as a query: the agents this person owns or whose team they are in
     (each once)."""
@@ -62,13 +70,20 @@ AGENT_RECORDS_REFUSAL = (
 )
 
 
-def may_read_agent_records(user: AnyUser, agent: Agent) -> bool:
-    """What an agent holds (grants, exceptions, their scopes and windows, what it may do now):
-    whoever reads those records (security, auditors, the agent's owner and team) and the
-    gateways, which are told as much by every decision."""
-    if may_read_every_agents_records(user):
+def reads_records_of(user: AnyUser, agent: Agent) -> bool:
+    """Whether this person reads what the agent holds (its requests, grants, exceptions and
+    identity bindings): security and auditors every agent's, engineers those of the agents
+    they run. The scope of `agents_with_records_visible_to`, for one agent."""
+    if agents_with_records_visible_to(user) is None:
         return True
     return can(user, Action.REQUEST_ACCESS) and is_owner_or_member(user, agent)
+
+
+def may_read_agent_records(user: AnyUser, agent: Agent) -> bool:
+    """What an agent holds (grants, exceptions, their scopes and windows, what it may do now):
+    the people who read its records (`reads_records_of`) and the gateways, which are
+    told as much by every decision."""
+    return can(user, Action.CALL_DECISION_API) or reads_records_of(user, agent)
 
 
 def may_read_every_agents_records(user: AnyUser) -> bool:

@@ -16,7 +16,6 @@ from credentials.api.serializers import (
 )
 from credentials.filters import CredentialFilter
 from credentials.models import IdentityBinding, IssuedCredential
-from credentials.permissions import can_view_bindings_of
 from credentials.services import bindings as binding_services
 from credentials.services import providers as provider_services
 from kernel.api.filters import SelectorFilters
@@ -24,6 +23,7 @@ from kernel.api.inputs import referenced, validated
 from kernel.api.permissions import ActionPermission
 from kernel.errors import ApplicationError, NotFound
 from kernel.permissions import Action
+from registry.permissions import reads_records_of
 from registry.selectors.agents import agent_get
 
 
@@ -82,7 +82,7 @@ class IdentityViewSet(viewsets.GenericViewSet):
 
     def _agent(self):
         agent = agent_get(self.kwargs["agent_slug"])
-        if not can_view_bindings_of(self.request.user, agent):
+        if not reads_records_of(self.request.user, agent):
             raise NotFound(f"No identity bindings of agent '{agent.slug}' for you to see.")
         return agent
 
