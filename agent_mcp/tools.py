@@ -10,6 +10,7 @@ from typing import cast
 from django.utils import timezone
 
 from access.agent_requests import agent_request_file
+from access.filing import Asked
 from access.models import AccessRequest, Grant, RequestStatus
 from access.rules import grant_state
 from access.selectors import access_request_get_for_agent, access_request_get_for_user
@@ -190,28 +191,19 @@ def request_access(
     """File an access request through the portal's services, with their checks and refusals:
     as the person, or, for the agent acting as itself, "by agent X for owner Y", waiting for
     the owner (or the agent's team) to confirm it before security sees it."""
-    found = capability_get(capability)
+    asked = Asked(
+        agent=agent,
+        capability=capability_get(capability),
+        justification=justification,
+        duration_hours=duration_hours,
+        scope=scope,
+        ticket=ticket,
+    )
     person = person_of(caller)
     if person is None:
-        filed = agent_request_file(
-            agent=agent,
-            workload=cast(Workload, caller).identity,
-            capability=found,
-            justification=justification,
-            duration_hours=duration_hours,
-            scope=scope,
-            ticket=ticket,
-        )
+        filed = agent_request_file(workload=cast(Workload, caller).identity, **asked)
     else:
-        filed = access_request_submit(
-            actor=person,
-            agent=agent,
-            capability=found,
-            justification=justification,
-            duration_hours=duration_hours,
-            scope=scope,
-            ticket=ticket,
-        )
+        filed = access_request_submit(actor=person, **asked)
     return status_answer(access_request_get_for_agent(agent, filed.pk))
 
 
