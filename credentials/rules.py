@@ -5,6 +5,9 @@ subject exactly, and every claim the binding names is present in the token and e
 binding's value, or matches it as a glob when the value has `*`, `?` or `[` (case-sensitive:
 `refs/heads/main` is not `refs/heads/Main`). A claim the token carries as a number or a
 boolean is compared as its JSON text (`true`, `42`); a list or object never matches.
+
+A binding takes effect only once it has the security approvals its agent's tier asks
+(`required_approvals_for`): one on production, none elsewhere.
 """
 
 import json
@@ -12,8 +15,14 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from credentials.limits import OVERLAP_STATES_MAX
+from registry.models import Agent, Tier
 
 GLOB_CHARACTERS = frozenset("*?[")
+
+
+def required_approvals_for(agent: Agent) -> int:
+    """Security approves a binding on a production agent (0: active when added)."""
+    return 1 if agent.tier == Tier.PRODUCTION else 0
 
 
 def claim_text(value: Any) -> str | None:

@@ -17,6 +17,7 @@ from credentials.models import (
     TrustProvider,
 )
 from credentials.permissions import bindings_visible_to
+from credentials.rules import bindings_overlap
 from kernel.errors import NotFound
 from kernel.filtering import filtered
 from kernel.permissions import AnyUser
@@ -44,6 +45,28 @@ def bindings_of(agent: Agent) -> QuerySet[IdentityBinding]:
         .prefetch_related("approvals")
         .order_by("id")
     )
+
+
+def live_bindings_of_subject(provider_id: int, subject: str) -> QuerySet[IdentityBinding]:
+    """The live bindings (pending and active) of this provider and subject, oldest first,
+    with their agent."""
+    return (
+        IdentityBinding.objects.filter(
+            provider_id=provider_id, subject=subject, status__in=LIVE_BINDING_STATUSES
+        )
+        .select_related("agent")
+        .order_by("id")
+    )
+
+
+def overlapping_binding(binding: IdentityBinding) -> IdentityBinding | None:
+    """Another agent's live binding that a token could match along with `binding`
+    (credentials.rules.bindings_overlap), or None. While there is one, `binding` does not
+    become active: every exchange with such a token would be refused."""
+    for other in live_bindings_of_subject(binding.provider_id, binding.subject):
+        if other.agent_id != binding.agent_id and bindings_overlap(binding.claims, other.claims):
+            return other
+    return None
 
 
 def binding_get_for_user(user: AnyUser, agent: Agent, pk: object) -> IdentityBinding:

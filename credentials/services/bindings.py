@@ -17,13 +17,13 @@ from approvals.workflow import Pipeline
 from credentials import permissions
 from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
 from credentials.models import BindingApproval, BindingStatus, IdentityBinding, TrustProvider
-from credentials.rules import bindings_overlap
-from credentials.selectors import LIVE_BINDING_STATUSES
+from credentials.rules import bindings_overlap, required_approvals_for
+from credentials.selectors import live_bindings_of_subject
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.permissions import Action, require
 from kernel.validation import required_text
-from registry.models import Agent, AgentStatus, Tier
+from registry.models import Agent, AgentStatus
 
 PIPELINE: Pipeline[BindingStatus] = Pipeline(
     "binding",
@@ -37,11 +37,6 @@ PIPELINE: Pipeline[BindingStatus] = Pipeline(
         BindingStatus.ACTIVE: (BindingStatus.PENDING, BindingStatus.REMOVED),
     },
 )
-
-
-def required_approvals_for(agent: Agent) -> int:
-    """Security approves a binding on a production agent (0: active when added)."""
-    return 1 if agent.tier == Tier.PRODUCTION else 0
 
 
 def check_claims(claims: Any) -> dict[str, str]:
@@ -64,19 +59,21 @@ def check_claims(claims: Any) -> dict[str, str]:
     return {str(name): value for name, value in claims.items()}
 
 
+def overlap_text(other: IdentityBinding) -> str:
+    """What a binding that overlaps `other` (another agent's live binding) means."""
+    return (
+        f"A token could match both this binding and binding #{other.pk} of agent "
+        f"'{other.agent.slug}' (this subject, claims that do not exclude each other): "
+        "every exchange with it would be refused."
+    )
+
+
 def _refuse_overlap(agent: Agent, provider: TrustProvider, subject: str, claims: dict) -> None:
     """One token, one agent: refuse a binding that a token could match along with a live
     (pending or active) binding of another agent (credentials.rules.bindings_overlap), since
     every exchange such a token makes would be refused; and the same binding twice."""
     TrustProvider.objects.select_for_update().filter(pk=provider.pk).first()  # one add at once
-    live = (
-        IdentityBinding.objects.filter(
-            provider=provider, subject=subject, status__in=LIVE_BINDING_STATUSES
-        )
-        .select_related("agent")
-        .order_by("id")
-    )
-    for other in live:
+    for other in live_bindings_of_subject(provider.pk, subject):
         if other.claims == claims:
             whose = "this agent" if other.agent_id == agent.pk else f"agent '{other.agent.slug}'"
             raise ApplicationError(
@@ -85,10 +82,8 @@ def _refuse_overlap(agent: Agent, provider: TrustProvider, subject: str, claims:
             )
         if other.agent_id != agent.pk and bindings_overlap(claims, other.claims):
             raise ApplicationError(
-                f"A token could match both this binding and binding #{other.pk} of agent "
-                f"'{other.agent.slug}' (this subject, claims that do not exclude each other): "
-                "every exchange with it would be refused. Require a claim value that binding "
-                "excludes, or have that binding removed first.",
+                f"{overlap_text(other)} Require a claim value that binding excludes, or have "
+                "that binding removed first.",
                 code="overlap",
             )
 
