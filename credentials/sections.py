@@ -12,13 +12,20 @@ from approvals.queue import awaiting_approval_section
 from credentials import permissions
 from credentials.forms import BindingForm
 from credentials.keys import key_age_days
-from credentials.models import RefusedExchange, SigningKey
-from credentials.selectors import bindings_awaiting, bindings_of, credentials_of
+from credentials.models import BindingStatus, RefusedExchange, SigningKey
+from credentials.rules import required_approvals_for
+from credentials.selectors import (
+    bindings_awaiting,
+    bindings_of,
+    credentials_of,
+    overlapping_binding,
+)
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
 from registry.permissions import reads_records_of
 
 AGENT_PAGE_CREDENTIALS = 10
+HELD_BY = "held_by"  # on a binding of the agent page: the other agent's binding it overlaps
 
 
 def agent_identities_section(agent: Agent, user: AnyUser) -> dict | None:
@@ -27,13 +34,24 @@ def agent_identities_section(agent: Agent, user: AnyUser) -> dict | None:
         return None
     visible = reads_records_of(user, agent)
     can_bind = permissions.bind_refusal(user, agent) is None
+    bindings = list(bindings_of(agent)) if visible else []
+    needs_approval = required_approvals_for(agent) > 0
+    for binding in bindings:
+        # Below production a pending binding waits for no approval: it was left pending because
+        # it overlaps another agent's (credentials.services.bindings.bindings_release).
+        held = binding.status == BindingStatus.PENDING and not needs_approval
+        setattr(binding, HELD_BY, overlapping_binding(binding) if held else None)
     return {
         "key": "identities",
         "title": "Workload identities and credentials",
         "template": "credentials/_agent_section.html",
         "agent": agent,
         "visible": visible,
-        "bindings": list(bindings_of(agent)) if visible else [],
+        "bindings": bindings,
+        "needs_approval": needs_approval,
+        "waiting": sum(b.status == BindingStatus.PENDING for b in bindings)
+        if needs_approval
+        else 0,
         "credentials": credentials_of(agent, AGENT_PAGE_CREDENTIALS) if visible else [],
         "can_bind": can_bind,
         "form": BindingForm() if can_bind and agent.status != AgentStatus.RETIRED else None,

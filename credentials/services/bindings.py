@@ -1,10 +1,13 @@
 """Identity bindings: who adds them, when they take effect, and the security approval.
 
 A binding on a production agent waits for one security approval (the shared approval
-workflow, approvals.services); on any other tier it is active when added. Removing a binding
+workflow, approvals.services); on any other tier it is active when added. When the agent's
+tier changes, its bindings follow (bindings_follow_tier): pending again on production until
+security approves, active again below it, and the people concerned are told. Removing a binding
 keeps the row (status "removed"), so credentials issued through it stay explained.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -14,13 +17,14 @@ from django.utils import timezone
 
 from approvals import services as approvals
 from approvals.workflow import Pipeline
-from credentials import permissions
+from credentials import notifications, permissions
 from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
 from credentials.models import BindingApproval, BindingStatus, IdentityBinding, TrustProvider
 from credentials.rules import bindings_overlap, required_approvals_for
-from credentials.selectors import live_bindings_of_subject
+from credentials.selectors import live_bindings_of_subject, overlapping_binding
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
+from kernel.notifications import queue_notice
 from kernel.permissions import Action, require
 from kernel.validation import required_text
 from registry.models import Agent, AgentStatus
@@ -129,9 +133,20 @@ def binding_approve(*, actor: User, binding: IdentityBinding, comment: str = "")
         refusal=permissions.approval_refusal,
         comment=comment,
         related=("agent", "provider"),
+        check=_refuse_activating_overlap,
         final_fields={"activated_at": timezone.now()},
     )
     return result.subject
+
+
+def _refuse_activating_overlap(binding: IdentityBinding) -> None:
+    """A pending binding left pending because it overlaps another agent's live binding
+    (bindings_release) is not approved into effect either."""
+    other = overlapping_binding(binding)
+    if other is not None:
+        raise ApplicationError(
+            f"{overlap_text(other)} Have one of the two removed first.", code="overlap"
+        )
 
 
 def binding_reject(*, actor: User, binding: IdentityBinding, comment: str) -> IdentityBinding:
@@ -187,3 +202,57 @@ def bindings_reapproval(*, agent: Agent, actor: User | None) -> list[IdentityBin
             binding.activated_at = None
             binding.save(update_fields=["status", "required_approvals", "activated_at"])
     return lacking
+
+
+@dataclass(frozen=True)
+class Released:
+    """What bindings_release did: the bindings now active, and those left pending with the
+    other agent's live binding each overlaps."""
+
+    activated: list[IdentityBinding]
+    kept: list[tuple[IdentityBinding, IdentityBinding]]
+
+
+@transaction.atomic
+def bindings_release(*, agent: Agent, actor: User | None) -> Released:
+    """The agent's tier changed to one whose bindings need no approval (a move down from
+    production): its pending bindings are active, as a binding added on this tier is, each
+    change audited as `actor`'s, and exchanges through them work again. One that a token could
+    match along with another agent's live binding (overlapping_binding) stays pending: active,
+    every exchange with such a token would be refused, that agent's included."""
+    if required_approvals_for(agent) > 0:
+        return Released([], [])
+    pending = list(
+        IdentityBinding.objects.select_for_update(of=("self",))
+        .filter(agent=agent, status=BindingStatus.PENDING)
+        .order_by("id")
+    )
+    released = Released([], [])
+    now = timezone.now()
+    with audit_actor(actor):
+        for binding in pending:
+            other = overlapping_binding(binding)
+            if other is not None:
+                released.kept.append((binding, other))
+                continue
+            PIPELINE.set_status(binding, BindingStatus.ACTIVE)
+            binding.required_approvals = 0
+            binding.activated_at = now
+            binding.save(update_fields=["status", "required_approvals", "activated_at"])
+            released.activated.append(binding)
+    return released
+
+
+@transaction.atomic
+def bindings_follow_tier(*, agent: Agent, actor: User | None) -> None:
+    """registry.signals.tier_changed: the agent's bindings take the approvals its new tier
+    asks (bindings_reapproval on production, bindings_release below it), and when any moved
+    or stayed pending, its owner and team are told, and security too when it must approve
+    (credentials.notifications.bindings_after_tier_change, delivered once this commits)."""
+    if required_approvals_for(agent) > 0:
+        told = bool(bindings_reapproval(agent=agent, actor=actor))
+    else:
+        released = bindings_release(agent=agent, actor=actor)
+        told = bool(released.activated or released.kept)
+    if told:
+        queue_notice(notifications.bindings_after_tier_change, agent.pk)

@@ -14,11 +14,12 @@ from access import grant_upkeep
 from access import services as access
 from access.break_glass import break_glass_request
 from access.models import Grant
+from credentials.models import BindingStatus, IdentityBinding, TrustProvider
 from decisions.services.activity import activity_report
 from exceptions import services as exceptions
 from exceptions import upkeep
 from exceptions.rules import risk_floor
-from registry.services.agents import agent_suspend
+from registry.services.agents import agent_suspend, agent_update
 from tests.exceptions.factories import ExceptionFactory
 from tests.registry.factories import capability
 
@@ -110,6 +111,31 @@ def agent_suspended(world) -> Act:
         return agent.pk, f"/agents/{agent.slug}/"
 
     return act
+
+
+def _tier_move(agent_key: str, status: str, tier: str):
+    """An agent with one binding in `status` moves to `tier` (credentials follows)."""
+
+    def prepare(world) -> Act:
+        agent = world[agent_key]
+        IdentityBinding.objects.create(
+            agent=agent,
+            provider=TrustProvider.objects.create(
+                slug="gha", name="GitHub Actions", issuer="https://gha.example", audience="portal"
+            ),
+            subject=f"repo:acme/{agent.slug}:ref:refs/heads/main",
+            requested_by=world["engineer"],
+            required_approvals=0 if status == BindingStatus.ACTIVE else 1,
+            status=status,
+        )
+
+        def act():
+            agent_update(actor=world["security"], agent=agent, tier=tier)
+            return agent.pk, f"/agents/{agent.slug}/"
+
+        return act
+
+    return prepare
 
 
 def exception_filed(world) -> Act:
@@ -225,6 +251,18 @@ SCENARIOS = {
     "grant expiring": _s("grant.expiring", "grant", {ENGINEER}, grant_expiring),
     "grant revoked": _s("grant.revoked", "grant", {ENGINEER}, grant_revoked),
     "agent suspended": _s("agent.suspended", "agent", {ENGINEER}, agent_suspended),
+    "bindings await approval": _s(
+        "agent.bindings_await_approval",
+        "agent",
+        {ENGINEER, SECURITY},
+        _tier_move("sandbox", BindingStatus.ACTIVE, "production"),
+    ),
+    "bindings need no approval": _s(
+        "agent.bindings_need_no_approval",
+        "agent",
+        {ENGINEER},
+        _tier_move("prod", BindingStatus.PENDING, "sandbox"),
+    ),
     "exception filed": _s("exception.filed", "exception", {SECURITY}, exception_filed),
     "exception approved": _s("exception.approved", "exception", {ENGINEER}, exception_approved),
     "exception rejected": _s("exception.rejected", "exception", {ENGINEER}, exception_rejected),

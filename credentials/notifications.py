@@ -1,0 +1,113 @@
+"""Notices about identity bindings: what the people concerned are told, rendered in the
+transaction that made the change and delivered once it commits (kernel.notifications)."""
+
+from django.template.defaultfilters import pluralize
+
+from credentials.models import BindingStatus, IdentityBinding
+from credentials.rules import required_approvals_for
+from credentials.selectors import bindings_of, overlapping_binding
+from kernel.notifications import Event, link, notice, security_addresses
+from registry.models import Agent
+
+
+def describe(binding: IdentityBinding) -> str:
+    """One binding as people name it: its number, provider, subject and claims."""
+    claims = ", ".join(f"{name}={value}" for name, value in sorted(binding.claims.items()))
+    return (
+        f"#{binding.pk} {binding.provider.name} ({binding.provider.slug}), subject "
+        f"{binding.subject}" + (f", claims {claims}" if claims else "")
+    )
+
+
+def _people_of(agent: Agent) -> list[str]:
+    """The owner's and the team's addresses, the owner first."""
+    team = sorted(agent.team.members.exclude(email="").values_list("email", flat=True))
+    return [a for a in dict.fromkeys([agent.owner.email, *team]) if a]
+
+
+@notice
+def bindings_after_tier_change(pk: int) -> Event | None:
+    """The agent's tier changed and its bindings followed (credentials.services.bindings.
+    bindings_follow_tier). On production: its pending bindings wait for security, who must
+    approve them; the owner, the team and security are told. Below it: they need no approval
+    and are active, but for any a token could match along with another agent's binding; the
+    owner and the team are told."""
+    agent = Agent.objects.select_related("owner", "team").get(pk=pk)
+    bindings = list(bindings_of(agent))
+    pending = [b for b in bindings if b.status == BindingStatus.PENDING]
+    active = [b for b in bindings if b.status == BindingStatus.ACTIVE]
+    facts = {
+        "agent": agent.slug,
+        "tier": agent.tier,
+        "team": agent.team.slug,
+        "owner": agent.owner.username,
+    }
+    data = {"pending_bindings": [b.pk for b in pending], "active_bindings": [b.pk for b in active]}
+    if required_approvals_for(agent) > 0:
+        if not pending:
+            return None
+        return Event.about(
+            agent,
+            "agent.bindings_await_approval",
+            "agent",
+            facts,
+            subject=f"Agent {agent.slug} is production now: {len(pending)} workload identity "
+            f"binding{pluralize(len(pending))} wait{pluralize(len(pending), 's,')} for security",
+            body=_awaiting_body(agent, pending),
+            recipients=[*_people_of(agent), *security_addresses()],
+            data=data,
+        )
+    if not pending and not active:
+        return None
+    return Event.about(
+        agent,
+        "agent.bindings_need_no_approval",
+        "agent",
+        facts,
+        subject=f"Agent {agent.slug} is {agent.tier} now: its workload identity bindings need "
+        "no security approval",
+        body=_released_body(agent, active, pending),
+        recipients=_people_of(agent),
+        data=data,
+    )
+
+
+def _awaiting_body(agent: Agent, pending: list[IdentityBinding]) -> str:
+    listed = "".join(f"- {describe(binding)}\n" for binding in pending)
+    return (
+        f"{agent.name} ({agent.slug}, team {agent.team.slug}) is a production agent now. On "
+        "production a workload identity binding takes effect only once security approves it, "
+        "so these bindings are pending, and every token exchange through them is refused until "
+        f"security approves:\n{listed}\n"
+        f"Security: approve or reject them on the approvals page: "
+        f"{link('approvals:queue')}#identity-bindings\n"
+        "Owner and team: the agent's pipelines get no credential through these bindings until "
+        "then. There is nothing to add again: ask security to approve them, and remove on the "
+        "agent's page any you no longer need.\n"
+    )
+
+
+def _released_body(
+    agent: Agent, active: list[IdentityBinding], pending: list[IdentityBinding]
+) -> str:
+    body = (
+        f"{agent.name} ({agent.slug}, team {agent.team.slug}) is a {agent.tier} agent now. On "
+        f"{agent.tier} a workload identity binding needs no security approval: the bindings "
+        "that waited for it take effect"
+        + (", but for those still pending below.\n" if pending else ".\n")
+    )
+    if active:
+        body += "Active now, and token exchanges through them work:\n"
+        body += "".join(f"- {describe(binding)}\n" for binding in active)
+    for binding in pending:
+        other = overlapping_binding(binding)
+        if other is None:  # nothing holds it: a binding added on this tier is active
+            body += f"Still pending: {describe(binding)}. Remove it and add it again.\n"
+            continue
+        body += (
+            f"Still pending: {describe(binding)}: a token could match both it and binding "
+            f"#{other.pk} of agent '{other.agent.slug}', and every exchange with such a token "
+            "would be refused. Have one of the two removed, then add this one again (on "
+            f"{agent.tier} a binding is active when added).\n"
+        )
+    return body
