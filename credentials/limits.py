@@ -25,6 +25,8 @@ MAX_TOKEN_AGE_SECONDS = 24 * 3600
 LEEWAY_SECONDS = 30
 
 SUBJECT_MAX_LENGTH = 500
+# Security's dashboard counts the token exchanges refused over this many days.
+REFUSED_EXCHANGES_SHOWN_DAYS = 7
 CLAIMS_MAX = 20  # constraints per binding
 CLAIM_VALUE_MAX_LENGTH = 500
 # Comparing two glob constraints walks pairs of positions in them; past this many, they are

@@ -12,6 +12,7 @@ from approvals.queue import awaiting_approval_section
 from credentials import permissions
 from credentials.forms import BindingForm
 from credentials.keys import key_age_days
+from credentials.limits import REFUSED_EXCHANGES_SHOWN_DAYS
 from credentials.models import BindingStatus, RefusedExchange, SigningKey
 from credentials.rules import required_approvals_for
 from credentials.selectors import (
@@ -92,13 +93,13 @@ def credential_panels(user: AnyUser) -> list[dict]:
                 "link_label": "Rotate it: manage.py rotate_signing_key --as <you>",
             }
         )
-    since = timezone.now() - timedelta(days=7)
+    since = timezone.now() - timedelta(days=REFUSED_EXCHANGES_SHOWN_DAYS)
     refused = RefusedExchange.objects.filter(at__gte=since).count()
     if refused:
         panels.append(
             {
                 "key": "refused-exchanges",
-                "title": "Token exchanges refused (last 7 days)",
+                "title": f"Token exchanges refused (last {REFUSED_EXCHANGES_SHOWN_DAYS} days)",
                 "value": refused,
                 "link": reverse("credentials:providers") + "#refused",
                 "link_label": "See who tried",
