@@ -1,6 +1,7 @@
 """HTML forms of the exceptions app: they validate input; services decide and write."""
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import cast
 
 from django import forms
@@ -21,10 +22,13 @@ from exceptions.limits import (
     TITLE_NEEDED,
     WHY_NEEDED,
 )
-from exceptions.models import Risk
+from exceptions.models import PolicyException, Risk
 from exceptions.rules import (
     END_IN_PAST,
     compensating_controls_refusal,
+    overlap_field,
+    overlap_refusal,
+    overlapping_exception,
     risk_floor_refusal,
     start_refusal,
     window_refusal,
@@ -159,7 +163,29 @@ class ExceptionForm(forms.Form):
             self._refuse("compensating_controls", compensating_controls_refusal(risk, controls))
         if agent and capability:
             self._refuse(None, _pending_refusal(agent, capability))
+        if agent and capability and expires_at and not self.errors:
+            self._refuse_overlap(agent, capability, starts_at or now, expires_at, now)
         return data
+
+    def _refuse_overlap(
+        self, agent: Agent, capability: Capability, starts: datetime, ends: datetime, now: datetime
+    ) -> None:
+        """A running exception this one would stack over (rules.overlapping_exception): said
+        next to the start or the end, with a link to it."""
+        asked = PolicyException(
+            agent=agent, capability=capability, starts_at=starts, expires_at=ends
+        )
+        other = overlapping_exception(asked, now)
+        if other is not None:
+            self.add_error(
+                overlap_field(other, starts),
+                format_html(
+                    '{} <a href="{}">See exception #{}</a>.',
+                    overlap_refusal(other, now),
+                    other.get_absolute_url(),
+                    other.pk,
+                ),
+            )
 
     def _refuse(self, field: str | None, refusal: str | None) -> None:
         if refusal:

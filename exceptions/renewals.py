@@ -6,6 +6,10 @@ it has. So a chain never forks, and no renewal starts further ahead than the exc
 continues ends (at most its risk's MAX_DAYS from now). Filing a renewal holds the renewed
 exception's row lock (services.exception_renew); approving one takes it too, so two renewals
 of the same exception approved at once are judged one after the other and only one is active.
+
+Renewing is also the only way to go on past a running exception: filing or approving another
+exception for the same agent and capability whose window overlaps it is refused
+(refuse_stacking), so exceptions are not stacked to outlast their risk's MAX_DAYS.
 """
 
 from datetime import datetime
@@ -13,7 +17,13 @@ from datetime import datetime
 from django.db.models import Q
 
 from exceptions.models import ExceptionStatus, PolicyException
-from exceptions.rules import exception_is_running, exception_running_q
+from exceptions.rules import (
+    exception_is_running,
+    exception_running_q,
+    overlap_field,
+    overlap_refusal,
+    overlapping_exception,
+)
 from kernel.errors import ApplicationError
 
 WHEN = "%Y-%m-%d %H:%M"
@@ -89,3 +99,20 @@ def refuse_overlap(renewal: PolicyException, now: datetime) -> None:
             code="already_renewed",
             renewal_id=other.pk,
         )
+
+
+def refuse_stacking(exception: PolicyException, now: datetime) -> None:
+    """Filing or approving `exception`: no running exception for the same agent and capability
+    overlaps its window (rules.overlapping_exception). Going on past an exception is renewing
+    it, with its checks (from its end, MAX_DAYS, one renewal at a time); a second exception
+    stacked over it would skip them. Approval judges it again: the other may have been approved
+    since this one was filed."""
+    other = overlapping_exception(exception, now)
+    if other is None:
+        return
+    raise ApplicationError(
+        overlap_refusal(other, now),
+        code="overlapping_exception",
+        field=overlap_field(other, exception.starts_at),
+        exception_id=other.pk,
+    )

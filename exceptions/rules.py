@@ -66,6 +66,51 @@ def exception_is_running(exception: PolicyException, now: datetime | None = None
     )
 
 
+def windows_overlap_q(starts_at: datetime, expires_at: datetime) -> Q:
+    """Exceptions whose window [starts_at, expires_at) shares a moment with the one given. One
+    ending exactly when the other starts only touches it (a renewal continues from there)."""
+    return Q(starts_at__lt=expires_at, expires_at__gt=starts_at)
+
+
+def overlapping_exception(exception: PolicyException, now: datetime) -> PolicyException | None:
+    """A running exception (exception_running_q) for the same agent and capability whose window
+    overlaps this one's: stacking it would outlast MAX_DAYS without a renewal's checks. Never
+    this one, nor for a renewal the exception it renews or that one's other renewals (the
+    renewal rules speak for those: exceptions.renewals). None when there is none."""
+    if exception.capability_id is None:
+        return None
+    others = PolicyException.objects.filter(
+        exception_running_q(now),
+        windows_overlap_q(exception.starts_at, exception.expires_at),
+        agent_id=exception.agent_id,
+        capability_id=exception.capability_id,
+    )
+    if exception.pk is not None:
+        others = others.exclude(pk=exception.pk)
+    if exception.renews_id is not None:
+        others = others.exclude(Q(pk=exception.renews_id) | Q(renews_id=exception.renews_id))
+    return others.select_related("agent", "capability").order_by("starts_at", "pk").first()
+
+
+def overlap_refusal(other: PolicyException, now: datetime) -> str:
+    """What filing or approving an exception that overlaps `other` is told: go on by renewing
+    `other` (once it is in force, when it has not started yet)."""
+    covers = (
+        f"Exception #{other.pk} for {other.capability.key if other.capability else 'controls'} "
+        f"on {other.agent.slug} already covers {other.starts_at:%Y-%m-%d %H:%M} to "
+        f"{other.expires_at:%Y-%m-%d %H:%M} UTC"
+    )
+    if other.starts_at > now:
+        return f"{covers}: renew it once it is in force instead."
+    return f"{covers}: renew it instead."
+
+
+def overlap_field(other: PolicyException, starts_at: datetime) -> str:
+    """The field an overlap with `other` is shown on: the end when `other` starts later (this
+    one runs into it), else the start (this one starts inside it)."""
+    return "expires_at" if other.starts_at > starts_at else "starts_at"
+
+
 def exception_expiring_within_q(days: int, now: datetime | None = None) -> Q:
     """Running now and ending within `days` days."""
     now = now or timezone.now()

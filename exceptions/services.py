@@ -170,6 +170,7 @@ def _file(actor: User, exception: PolicyException, controls: list, early: str) -
     start, end = exception.starts_at, exception.expires_at
     check_window(risk=risk, starts_at=start, expires_at=end, early=early)
     _refuse_duplicate(agent, capability)
+    renewals.refuse_stacking(exception, timezone.now())
     exception.requested_by = actor
     exception.required_approvals = required_approvals_for(risk)
     if not controls:
@@ -281,6 +282,7 @@ def exception_approve(
                 f"{locked.expires_at:%Y-%m-%d %H:%M} UTC: reject it and ask for a new one.",
                 code="window_passed",
             )
+        renewals.refuse_stacking(locked, now)
         if not isinstance(comment, str) or len(comment) > TEXT_MAX_LENGTH:
             raise ApplicationError(
                 f"comment is text of at most {TEXT_MAX_LENGTH} characters.", field="comment"
