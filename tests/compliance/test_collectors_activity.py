@@ -159,9 +159,12 @@ def _approve(exception, *approvers):
 def test_agc07_statuses(engineer, security, second_security):
     assert collect("AGC-07").status == Status.NO_EVIDENCE
     agent = AgentFactory(owner=engineer)
+    # Each on a capability of its own: two in force at once for one would fail as overlapping.
     _approve(_exception(agent, engineer), security)
     _approve(
-        _exception(agent, engineer, risk="high", compensating_controls="extra review"),
+        _exception(
+            agent, engineer, risk="high", compensating_controls="extra review", key="deploy:release"
+        ),
         security,
         second_security,
     )
@@ -169,7 +172,9 @@ def test_agc07_statuses(engineer, security, second_security):
     _exception(agent, engineer, status="rejected")
     evidence = collect("AGC-07")
     assert (evidence.status, evidence.checked) == (Status.EFFECTIVE, 2)
-    long_one = _exception(agent, engineer, risk="critical", days=20, compensating_controls="x")
+    long_one = _exception(
+        agent, engineer, risk="critical", days=20, compensating_controls="x", key="vault:write"
+    )
     _approve(long_one, security, second_security)
     evidence = collect("AGC-07")
     assert (evidence.status, evidence.figures["longer_than_risk_maximum"]) == (
