@@ -14,7 +14,8 @@ CONTROLS = "Every use is alerted to #sec-alerts and reviewed weekly; scope limit
 
 # status, risk, agent, capability, requester, title, (start, end) in days from now. Each risk
 # is at or above its floor (exceptions.rules.risk_floor): a high-risk capability is at least
-# high, on the production payments-fixer critical.
+# high, on the production payments-fixer critical. No two for the same agent and capability
+# are in force at once (exceptions.rules.overlapping_exception): they follow or touch.
 DEMO = (
     (
         "active",
@@ -56,7 +57,7 @@ DEMO = (
         (0, 21),
     ),
     ("pending", "critical", "ci-bot", "github:merge", "bob", "Merge release branches", (1, 10)),
-    ("expired", "low", "docs-helper", "github:write", "alice", "Push docs fixes", (-200, -20)),
+    ("expired", "low", "docs-helper", "github:write", "alice", "Push docs fixes", (-200, -30)),
     (
         "expired",
         "medium",
@@ -99,9 +100,9 @@ DEMO = (
         "revoked",
         "critical",
         "payments-fixer",
-        "deploy:release",
+        "vault:read_secret",
         "alice",
-        "Friday releases",
+        "Ledger key reads on Fridays",
         (-5, 5),
     ),
     (

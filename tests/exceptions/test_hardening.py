@@ -4,6 +4,8 @@ exceptions on the agent page."""
 import pytest
 from django.core.management import call_command
 
+from compliance.collectors import COLLECTORS
+from compliance.period import period_parse
 from exceptions import services
 from exceptions.models import PolicyException, Risk
 from exceptions.rules import risk_floor
@@ -113,13 +115,18 @@ def test_the_form_shows_the_floor_on_the_risk_field(client, engineer, world, pro
     assert not PolicyException.objects.exists()
 
 
-def test_the_demo_data_obeys_the_floor():
+def test_the_demo_data_obeys_the_floor_and_never_stacks():
     call_command("seed_demo", verbosity=0)
     exceptions = PolicyException.objects.select_related("agent", "capability")
     assert exceptions.exists()
     for exception in exceptions:
         floor = risk_floor(exception.agent, exception.capability)
         assert Risk.values.index(exception.risk) >= Risk.values.index(floor), exception.title
+    # Nor are two in force at once for the same agent and capability: the demo's AGC-07 shows
+    # no overlap (they follow one another, or touch).
+    evidence = COLLECTORS["AGC-07"].collect(period_parse(None, None))
+    assert evidence.figures["exceptions_in_force"] > 5
+    assert evidence.figures["overlapping_another_exception"] == 0
 
 
 # --- 2. approval judges the present ------------------------------------------------------------
