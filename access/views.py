@@ -26,7 +26,7 @@ from approvals.context import attach_agent_context
 from approvals.rules import waiting_for
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires
+from kernel.http import AuthenticatedHttpRequest, form_status, paginate, post_step, requires
 from kernel.permissions import Action, AnyUser, can
 from kernel.sorting import sort_rows
 from registry.selectors.policy import policy_latest_published, policy_rules
@@ -110,6 +110,7 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "access/form.html",
         {"form": form, "policy_data": {**_rules_for_form(), "tiers": agent_tiers}},
+        status=form_status(form),
     )
 
 

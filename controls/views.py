@@ -26,7 +26,7 @@ from controls.forms import (
 from controls.models import Control, FrameworkItem, Relationship
 from controls.services import MAX_RATIONALE_CHARS
 from kernel.errors import NotFound
-from kernel.http import AuthenticatedHttpRequest, ViewFunc, requires, submit
+from kernel.http import AuthenticatedHttpRequest, ViewFunc, form_status, requires, submit
 from kernel.permissions import Action, can
 
 # The evidence form's ids: the control form has a `description` too (ids are unique on a page).
@@ -87,7 +87,7 @@ def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str)
             f"{item.framework.key} applicability statement.",
         )
         return redirect(url)
-    refused = request.method == "POST"
+    status = form_status(form)
     return render(
         request,
         "controls/item_applicability.html",
@@ -98,9 +98,9 @@ def item_applicability(request: AuthenticatedHttpRequest, key: str, ref_id: str)
             "history": statement_history(item.framework, item=item),
             "form": form,
             "action": url,
-            "refused": "The applicability was not changed: see below." if refused else "",
+            "refused": "The applicability was not changed: see below." if status == 400 else "",
         },
-        status=400 if refused else 200,
+        status=status,
     )
 
 
@@ -144,6 +144,7 @@ def control_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         request,
         "controls/control_list.html",
         {"controls": selectors.control_list(), "form": form},
+        status=form_status(form),
     )
 
 
@@ -180,7 +181,8 @@ def _control_page(
         context["evidence_form"] = EvidenceForm(auto_id=EVIDENCE_IDS)
         context.update(bound)
     context["refused"] = refused
-    return render(request, "controls/control_detail.html", context, status=400 if refused else 200)
+    status = form_status(refused=bool(refused))
+    return render(request, "controls/control_detail.html", context, status=status)
 
 
 def _control_step(step: Callable[..., str | dict[str, Any]]) -> ViewFunc:

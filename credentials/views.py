@@ -29,7 +29,14 @@ from credentials.services import bindings as binding_services
 from credentials.services import providers as provider_services
 from kernel.errors import ApplicationError, Forbidden, NotFound
 from kernel.filtering import page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
+from kernel.http import (
+    AuthenticatedHttpRequest,
+    form_status,
+    paginate,
+    post_step,
+    requires,
+    submit,
+)
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent
 from registry.selectors.agents import agent_get
@@ -90,7 +97,12 @@ def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if provider := submit(request, form, provider_services.provider_create):
         messages.success(request, f"Trust provider {provider.slug} added.")
         return redirect("credentials:providers")
-    return render(request, "credentials/provider_form.html", {"form": form, "provider": None})
+    return render(
+        request,
+        "credentials/provider_form.html",
+        {"form": form, "provider": None},
+        status=form_status(form),
+    )
 
 
 @requires(Action.MANAGE_TRUST)
@@ -101,7 +113,12 @@ def provider_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if submit(request, form, provider_services.provider_update, provider=provider):
         messages.success(request, f"Trust provider {provider.slug} updated.")
         return redirect("credentials:providers")
-    return render(request, "credentials/provider_form.html", {"form": form, "provider": provider})
+    return render(
+        request,
+        "credentials/provider_form.html",
+        {"form": form, "provider": provider},
+        status=form_status(form),
+    )
 
 
 @requires(Action.MANAGE_TRUST)
@@ -112,7 +129,10 @@ def provider_delete(request: AuthenticatedHttpRequest, slug: str) -> HttpRespons
         messages.success(request, f"Trust provider {slug} deleted.")
         return redirect("credentials:providers")
     return render(
-        request, "credentials/provider_confirm_delete.html", {"form": form, "provider": provider}
+        request,
+        "credentials/provider_confirm_delete.html",
+        {"form": form, "provider": provider},
+        status=form_status(form),
     )
 
 
@@ -179,7 +199,12 @@ def binding_add(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
             message = f"Binding #{binding.pk} added: active."
         messages.success(request, message)
         return redirect(binding)
-    return render(request, "credentials/binding_form.html", {"form": form, "agent": agent})
+    return render(
+        request,
+        "credentials/binding_form.html",
+        {"form": form, "agent": agent},
+        status=form_status(form),
+    )
 
 
 @requires(Action.REGISTER_AGENT)
@@ -201,6 +226,7 @@ def binding_remove(request: AuthenticatedHttpRequest, slug: str, pk: int) -> Htt
         request,
         "credentials/binding_confirm_remove.html",
         {"binding": binding, "agent": agent, "error": error},
+        status=form_status(refused=bool(error)),
     )
 
 

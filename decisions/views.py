@@ -17,7 +17,7 @@ from decisions.selectors import activity_list, decision_list
 from decisions.services.activity import activity_review
 from kernel.errors import ApplicationError, NotFound
 from kernel.filtering import filter_form, page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, requires
+from kernel.http import AuthenticatedHttpRequest, form_status, paginate, requires
 from kernel.permissions import Action
 
 # The review page's filters: `flagged` is implied (only flagged activity is reviewed).
@@ -66,7 +66,7 @@ def _review_page(
             "reviewed_count": reviewed.count(),
             "refused": {"pk": refused.pk, "error": error, "note": note} if refused else None,
         },
-        status=400 if refused else 200,
+        status=form_status(refused=refused is not None),
     )
 
 

@@ -28,7 +28,14 @@ from exceptions.models import (
 )
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, post_step, requires, submit
+from kernel.http import (
+    AuthenticatedHttpRequest,
+    form_status,
+    paginate,
+    post_step,
+    requires,
+    submit,
+)
 from kernel.permissions import Action
 from kernel.sorting import sort_rows
 from registry.models import Agent, Capability
@@ -89,7 +96,10 @@ def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         for risk, days in MAX_DAYS.items()
     ]
     return render(
-        request, "exceptions/form.html", {"form": form, "max_days": MAX_DAYS, "limits": limits}
+        request,
+        "exceptions/form.html",
+        {"form": form, "max_days": MAX_DAYS, "limits": limits},
+        status=form_status(form),
     )
 
 
@@ -171,6 +181,7 @@ def exception_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         request,
         "exceptions/renew.html",
         {"exc": exception, "form": form, "max_days": MAX_DAYS[exception.risk]},
+        status=form_status(form),
     )
 
 

@@ -63,7 +63,7 @@ def submit(
     """A posted form run through its service, `service(actor=request.user, **objects,
     **form.cleaned_data)`: what the service returned, or None when the form was not posted, is
     not valid, or the service refused (the refusal then stands on the form, on the field it
-    names, and the view renders the form again)."""
+    names, and the view renders the form again, with `form_status`: a 400)."""
     if request.method != "POST" or not form.is_valid():
         return None
     try:
@@ -71,6 +71,14 @@ def submit(
     except (ApplicationError, ValidationError) as exc:
         form_error(form, exc)
         return None
+
+
+def form_status(*forms: forms.BaseForm | None, refused: bool = False) -> int:
+    """The status of a page that shows forms again: 400 when one of them was posted and refused
+    (bound, with errors: the page shows them beside what was typed, and nothing changed), or
+    when the view says so (`refused`: a refusal it shows outside a form); else 200."""
+    posted_wrong = any(form is not None and form.is_bound and form.errors for form in forms)
+    return 400 if refused or posted_wrong else 200
 
 
 def valid_data(form: forms.Form, refusal: str) -> dict[str, Any]:

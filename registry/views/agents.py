@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from kernel.errors import Forbidden, NotFound
 from kernel.filtering import page_rows
-from kernel.http import AuthenticatedHttpRequest, paginate, requires, submit
+from kernel.http import AuthenticatedHttpRequest, form_status, paginate, requires, submit
 from kernel.permissions import Action, AnyUser, can, require
 from kernel.sorting import sort_rows
 from registry import permissions, rules
@@ -66,7 +66,12 @@ def _agent_form_page(
     if saved is not None:
         messages.success(request, done.format(slug=saved.slug))
         return redirect(saved)
-    return render(request, "registry/agent_form.html", {"form": form, "agent": agent})
+    return render(
+        request,
+        "registry/agent_form.html",
+        {"form": form, "agent": agent},
+        status=form_status(form),
+    )
 
 
 @require_safe
@@ -92,8 +97,7 @@ def _agent_page(
         "orphaned": is_orphaned(agent),
         "reassign_form": reassign_form,
     }
-    status = 400 if reassign_form is not None and reassign_form.is_bound else 200
-    return render(request, "registry/agent_detail.html", context, status=status)
+    return render(request, "registry/agent_detail.html", context, status=form_status(reassign_form))
 
 
 @requires(Action.REGISTER_AGENT)
@@ -189,8 +193,7 @@ def agent_transition(request: AuthenticatedHttpRequest, slug: str, transition: s
         "danger": transition != "reactivate",
         "cancel_url": agent.get_absolute_url(),
     }
-    status = 400 if request.method == "POST" else 200
-    return render(request, "confirm.html", context, status=status)
+    return render(request, "confirm.html", context, status=form_status(form))
 
 
 @requires(Action.REASSIGN_AGENT)

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kernel.errors import ApplicationError
-from kernel.http import AuthenticatedHttpRequest, requires, valid_data
+from kernel.http import AuthenticatedHttpRequest, form_status, requires, valid_data
 from kernel.permissions import Action, can
 from registry import policy_file
 from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm
@@ -67,7 +67,7 @@ def policy_draft_save(request: AuthenticatedHttpRequest, number: int) -> HttpRes
     form = _matrix_form(draft, request.POST)
     if not form.is_valid():
         messages.error(request, "Nothing was saved: fix the cells marked below.")
-        return _overview(request, draft_form=form, status=400)
+        return _overview(request, draft_form=form, status=form_status(form))
     changed = services.policy_draft_update(actor=request.user, version=draft, rules=form.rules())
     count = f"{changed} rules changed" if changed != 1 else "1 rule changed"
     messages.success(request, f"Draft v{number} saved: {count}.")
@@ -145,9 +145,11 @@ def policy_import(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Draft v{draft.number} opened from the file: review it.")
             return redirect("registry:policy-publish", number=draft.number)
-    status = 400 if request.method == "POST" else 200
     return render(
-        request, "registry/policy_import.html", {"form": form, "errors": errors}, status=status
+        request,
+        "registry/policy_import.html",
+        {"form": form, "errors": errors},
+        status=form_status(form, refused=bool(errors)),
     )
 
 

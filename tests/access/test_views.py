@@ -153,7 +153,7 @@ def test_bad_form_input_is_shown_and_changes_nothing(
     AgentFactory(slug="not-mine", owner=other_engineer)
     client.force_login(engineer)
     response = file_request(client, **overrides)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in str(response.context["form"].errors[field])
     assert not AccessRequest.objects.exists()
     assert not Grant.objects.exists()

@@ -61,6 +61,6 @@ def test_form_refuses_an_invisible_justification(client, engineer, world):  # no
             "justification": ZERO_WIDTH,
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Say why the agent needs this access" in response.content.decode()
     assert AccessRequest.objects.count() == 0

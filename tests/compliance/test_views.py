@@ -147,7 +147,7 @@ def test_security_creates_a_control(client, security):
 def test_duplicate_control_is_shown_on_the_form(client, security):
     client.force_login(security)
     response = client.post("/compliance/controls/", {"ref_id": "AGC-01", "title": "Again"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert b"Control AGC-01 already exists." in response.content
 
 

@@ -136,3 +136,28 @@ def test_a_refused_control_edit_is_said_on_its_field(client, security):
     assert 'value="A new title"' in page
     assert "owner_team:" not in page
     assert Control.objects.get(ref_id="AGC-02").title == before.title
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"ref_id": "AGC-12", "title": ""}, "id_title", "This field is required."),  # the form
+        ({"ref_id": "AGC-01", "title": "Again"}, "id_ref_id", "Control AGC-01 already exists."),
+    ],
+)
+def test_a_refused_new_control_is_a_400_on_the_list_with_what_was_typed(
+    client, security, data, field, message
+):
+    client.force_login(security)
+    count = Control.objects.count()
+    response = client.post(
+        "/compliance/controls/", {**data, "description": "Typed description", "active": "on"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert field_errors(page)[field] == message
+    assert f'value="{data["ref_id"]}"' in page
+    assert "Typed description</textarea>" in page
+    assert "Back to the dashboard" not in page
+    assert Control.objects.count() == count
+    assert Control.objects.get(ref_id="AGC-01").title != "Again"

@@ -149,7 +149,7 @@ def test_a_sandbox_binding_is_active_when_added(client, engineer, agents):
 )
 def test_a_bad_binding_comes_back_on_its_form(client, engineer, agents, overrides, message):
     response = add(login(client, engineer), **overrides)
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode()
     assert message in html
     assert "Bind a workload identity to pay-bot" in html
@@ -159,7 +159,7 @@ def test_a_bad_binding_comes_back_on_its_form(client, engineer, agents, override
 def test_a_duplicate_binding_is_refused_on_the_form(client, engineer, agents):
     make_binding(agents["sandbox"], gha(), subject=SUBJECT)
     response = add(login(client, engineer))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "already binds this subject and these claims to agent &#x27;play-bot&#x27;" in (
         response.content.decode()
     )
@@ -171,7 +171,7 @@ def test_a_binding_a_token_could_share_with_another_agent_is_refused_on_the_form
 ):
     theirs = make_binding(agents["other"], gha(), subject=SUBJECT, claims={"ref": "refs/*"})
     response = add(login(client, engineer), claims="ref=refs/heads/main")
-    assert response.status_code == 200
+    assert response.status_code == 400
     html = response.content.decode().replace("&#x27;", "'")
     assert (
         f"A token could match both this binding and binding #{theirs.pk} of agent 'other-bot'"
@@ -213,7 +213,7 @@ def test_the_owner_removes_a_binding_after_confirming(client, engineer, agents):
     assert binding.status == BindingStatus.REMOVED
     assert binding.closed_by == engineer
     again = client.post(f"/agents/pay-bot/identities/{binding.pk}/remove/")
-    assert again.status_code == 200
+    assert again.status_code == 400
     assert 'role="alert"' in again.content.decode()
     assert f"Binding #{binding.pk} is already removed." in again.content.decode()
 

@@ -67,7 +67,7 @@ def test_a_bad_provider_is_shown_on_the_form_and_nothing_is_created(
     client, security, overrides, message
 ):
     response = login(client, security).post("/trust/providers/new/", provider_data(**overrides))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not TrustProvider.objects.exists()
 
@@ -75,7 +75,7 @@ def test_a_bad_provider_is_shown_on_the_form_and_nothing_is_created(
 def test_a_duplicate_slug_is_refused_on_the_slug_field(client, security):
     make_provider("gha")
     response = login(client, security).post("/trust/providers/new/", provider_data())
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["slug"] == ["A trust provider 'gha' exists already."]
     assert TrustProvider.objects.count() == 1
 
@@ -85,7 +85,7 @@ def test_a_provider_with_the_issuer_and_audience_of_another_is_refused_on_the_fo
 ):
     make_provider("gha-old", issuer="https://token.actions.githubusercontent.com")
     response = login(client, security).post("/trust/providers/new/", provider_data())
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert response.context["form"].errors["issuer"] == [
         "Trust provider 'gha-old' already has this issuer and audience: tokens with them are "
         "verified by it. Change that provider, or give this one another audience."
@@ -96,7 +96,7 @@ def test_a_provider_with_the_issuer_and_audience_of_another_is_refused_on_the_fo
         "/trust/providers/gha/edit/",
         provider_data(issuer="https://token.actions.githubusercontent.com"),
     )
-    assert edited.status_code == 200
+    assert edited.status_code == 400
     assert "already has this issuer and audience" in str(edited.context["form"].errors["issuer"])
     assert TrustProvider.objects.get(slug="gha").issuer == "https://gha.example"
 
@@ -124,7 +124,7 @@ def test_security_edits_a_provider_but_not_its_slug(client, security):
     assert provider.jwks is None
 
     refused = client.post("/trust/providers/gha/edit/", {**data, "algorithms": ["none"]})
-    assert refused.status_code == 200
+    assert refused.status_code == 400
     assert "Select a valid choice" in refused.content.decode()
     provider.refresh_from_db()
     assert provider.algorithms == ["RS256", "EdDSA"]
@@ -138,7 +138,7 @@ def test_deleting_asks_for_the_slug_then_deletes(client, security):
     assert "Type the provider&#x27;s slug to confirm" in confirm
 
     wrong = client.post("/trust/providers/gha/delete/", {"confirm": "gh"})
-    assert wrong.status_code == 200
+    assert wrong.status_code == 400
     assert "Type &#x27;gha&#x27; exactly" in wrong.content.decode()
     assert TrustProvider.objects.filter(slug="gha").exists()
 
@@ -152,7 +152,7 @@ def test_a_provider_in_use_stays_and_the_page_says_why(client, security, enginee
     agents = make_agents(engineer, other_engineer)
     make_binding(agents["pay"], make_provider("gha"))
     response = login(client, security).post("/trust/providers/gha/delete/", {"confirm": "gha"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "has bindings or issued credentials" in response.content.decode()
     assert TrustProvider.objects.filter(slug="gha").exists()
 

@@ -45,7 +45,7 @@ def test_every_error_at_once_in_plain_words_beside_its_field(client, engineer, w
             "compensating_controls": "",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     errors = field_errors(response.content.decode())
     assert errors == {
         "title": "Give the exception a title.",

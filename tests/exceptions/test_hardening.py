@@ -110,7 +110,7 @@ def test_the_form_shows_the_floor_on_the_risk_field(client, engineer, world, pro
             "justification": "needed",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "its exceptions are at least critical risk (got low)" in response.content.decode()
     assert not PolicyException.objects.exists()
 

@@ -126,6 +126,6 @@ def test_page_offers_no_second_renewal(client, engineer, old):
         f"/exceptions/{old.pk}/renew/",
         {"expires_at": in_days(25).strftime("%Y-%m-%dT%H:%M"), "justification": "again"},
     )
-    assert posted.status_code == 200
+    assert posted.status_code == 400
     assert f"already renewed by #{first.pk}" in posted.content.decode()
     assert count() == 2

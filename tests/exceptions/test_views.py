@@ -104,7 +104,7 @@ def test_filing_through_the_form_explains_limits_and_shows_refusals(client, engi
     assert 'value="other-bot"' not in page  # only agents I may ask for
 
     too_long = client.post("/exceptions/new/", form_data(expires_at=local(in_days(40))))
-    assert too_long.status_code == 200
+    assert too_long.status_code == 400
     assert "A high-risk exception lasts at most 30 days" in too_long.content.decode()
     no_controls = client.post("/exceptions/new/", form_data(compensating_controls=""))
     assert "needs compensating controls" in no_controls.content.decode()

@@ -58,7 +58,7 @@ def test_invisible_compensating_controls_count_as_none(api, engineer, world):
 def test_form_refuses_an_invisible_title(client, engineer, world):
     client.force_login(engineer)
     response = client.post("/exceptions/new/", form_data(title="\u200b"))
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Give the exception a title." in response.content.decode()
     assert PolicyException.objects.count() == 0
 

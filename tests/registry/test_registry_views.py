@@ -76,7 +76,7 @@ def test_form_shows_a_duplicate_slug_on_the_field(client, engineer, world):
             "workload_identity": "spiffe://acme/dup",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "already exists" in str(response.context["form"].errors["slug"])
     assert Agent.objects.count() == 1
 
