@@ -81,20 +81,6 @@ def form_status(*forms: forms.BaseForm | None, refused: bool = False) -> int:
     return 400 if refused or posted_wrong else 200
 
 
-def valid_data(form: forms.Form, refusal: str) -> dict[str, Any]:
-    """The posted form's cleaned data. An invalid form refuses the step: an ApplicationError
-    saying `refusal` and each field's errors, which the error page shows."""
-    if form.is_valid():
-        return form.cleaned_data
-    errors = "; ".join(
-        f"{name}: {' '.join(map(str, messages))}"
-        if name != "__all__"
-        else " ".join(map(str, messages))
-        for name, messages in form.errors.items()
-    )
-    raise ApplicationError(f"{refusal}: {errors}")
-
-
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from kernel.errors import ApplicationError
-from kernel.http import AuthenticatedHttpRequest, form_status, requires, valid_data
+from kernel.http import AuthenticatedHttpRequest, form_status, requires, submit
 from kernel.permissions import Action, can
 from registry import policy_file
 from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm
@@ -104,7 +104,9 @@ def _review(request: HttpRequest, draft: PolicyVersion, form: PolicyPublishForm,
 @require_http_methods(["GET", "HEAD", "POST"])
 def policy_draft_publish(request: AuthenticatedHttpRequest, number: int) -> HttpResponse:
     """GET: review the draft before publishing it. POST: publish (with the reason, when the
-    draft loosens the policy: the service refuses otherwise, and the review says why)."""
+    draft loosens the policy: the service refuses otherwise). A refused publish (a reason too
+    long, none where one is needed) is the review again, what was typed kept and the refusal
+    beside the reason (400)."""
     draft = selectors.policy_version_get(number)
     if draft.is_published:
         messages.info(request, f"v{number} is already published.")
@@ -112,14 +114,9 @@ def policy_draft_publish(request: AuthenticatedHttpRequest, number: int) -> Http
     if request.method != "POST":
         return _review(request, draft, PolicyPublishForm())
     form = PolicyPublishForm(request.POST)
-    reason = valid_data(form, "The draft was not published")["reason"]
-    try:
-        version = services.policy_publish(actor=request.user, version=draft, reason=reason)
-    except ApplicationError as exc:
-        if exc.code != "reason_required":
-            raise
-        form.add_error("reason", exc.message)
-        return _review(request, draft, form, status=400)
+    version = submit(request, form, services.policy_publish, version=draft)
+    if version is None:
+        return _review(request, draft, form, status=form_status(form))
     messages.success(request, f"Policy v{version.number} published: decisions use it from now on.")
     return redirect("registry:policy")
 

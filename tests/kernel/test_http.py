@@ -4,8 +4,7 @@ import pytest
 from django import forms
 from django.test import RequestFactory
 
-from kernel.errors import ApplicationError
-from kernel.http import form_status, paginate, valid_data
+from kernel.http import form_status, paginate
 
 
 class _Form(forms.Form):
@@ -15,23 +14,6 @@ class _Form(forms.Form):
         if self.cleaned_data.get("days") == 7:
             raise forms.ValidationError("Not a week.")
         return self.cleaned_data
-
-
-def test_valid_data_returns_the_cleaned_data():
-    assert valid_data(_Form({"days": "3"}), "Not saved") == {"days": 3}
-
-
-@pytest.mark.parametrize(
-    ("data", "message"),
-    [
-        ({"days": "0"}, "Not saved: days: Ensure this value is greater than or equal to 1."),
-        ({"days": "7"}, "Not saved: Not a week."),
-    ],
-)
-def test_valid_data_refuses_with_each_fields_errors(data, message):
-    with pytest.raises(ApplicationError) as refused:
-        valid_data(_Form(data), "Not saved")
-    assert refused.value.message == message
 
 
 def test_a_page_whose_form_was_not_posted_is_a_200():

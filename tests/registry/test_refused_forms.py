@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Agent, PolicyRule, PolicyVersion
+from registry.services import policy as policy_services
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
 pytestmark = pytest.mark.django_db
@@ -65,6 +66,27 @@ def test_a_refused_edit_is_a_400_on_its_form_with_what_was_typed(client, enginee
     assert "A new description</textarea>" in page
     agent = Agent.objects.get(slug="pay-bot")
     assert (agent.name, agent.tier) == ("Pay bot", "production")
+
+
+@pytest.fixture
+def draft(security, world):
+    return policy_services.policy_draft_create(actor=security, notes="tighten")
+
+
+def test_a_publish_reason_too_long_is_a_400_on_the_review_with_what_was_typed(
+    client, security, draft
+):
+    client.force_login(security)
+    reason = "Because " + "x" * 2000
+    response = client.post(
+        reverse("registry:policy-publish", args=[draft.number]), {"reason": reason}
+    )
+    page = page_of(response)
+    assert "Ensure this value has at most 2000 characters (it has 2008)." in page
+    assert f"Review draft v{draft.number} before publishing" in page
+    assert f"{reason}</textarea>" in page
+    draft.refresh_from_db()
+    assert (draft.status, draft.publish_reason) == ("draft", "")
 
 
 def test_a_policy_file_with_errors_is_a_400_on_its_form_with_what_was_pasted(
