@@ -29,7 +29,7 @@ from compliance.period import EARLIEST, Period, period_parse
 from compliance.reports import export, pdf, records
 from compliance.reports.build import Report, report_build
 from controls import selectors
-from controls.models import Framework
+from controls.models import Control, Framework
 from kernel.errors import ApplicationError, NotFound
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
 from kernel.permissions import Action
@@ -141,9 +141,12 @@ def report(request: HttpRequest, key: str) -> HttpResponse:
     )
 
 
-def _period_form(start: str, end: str, error: ApplicationError | None = None) -> dict[str, str]:
+def _period_form(
+    start: str, end: str, error: ApplicationError | None = None, submit: str = "Show report"
+) -> dict[str, str]:
     """The report's period form: the days shown (or typed), the days a report may span
-    (`min`/`max`, the bounds period_parse accepts) and a refusal beside its field."""
+    (`min`/`max`, the bounds period_parse accepts), a refusal beside its field, and what its
+    button says."""
     latest = timezone.now().date() + datetime.timedelta(days=1)  # period_parse's tolerance
     return {
         "from": start,
@@ -152,19 +155,24 @@ def _period_form(start: str, end: str, error: ApplicationError | None = None) ->
         "max": latest.isoformat(),
         "error_field": error.field or "from" if error else "",
         "error": error.message if error else "",
+        "submit": submit,
     }
 
 
 def _period_refused(
-    request: HttpRequest, framework: Framework, error: ApplicationError
+    request: HttpRequest,
+    framework: Framework,
+    error: ApplicationError,
+    control: Control | None = None,
 ) -> HttpResponse:
-    """A period the report cannot cover: the period form again, what was typed kept and the
-    refusal beside its field (400); no report."""
-    form = _period_form(request.GET.get("from", ""), request.GET.get("to", ""), error)
+    """A period the report (or a `control`'s records page) cannot cover: the period form
+    again, what was typed kept and the refusal beside its field (400); no report, no records."""
+    submit = "Show records" if control else "Show report"
+    form = _period_form(request.GET.get("from", ""), request.GET.get("to", ""), error, submit)
     return render(
         request,
         "compliance/report_period_refused.html",
-        {"framework": framework, "period_form": form},
+        {"framework": framework, "control": control, "period_form": form},
         status=400,
     )
 
@@ -236,7 +244,12 @@ def control_records(request: HttpRequest, key: str, ref_id: str) -> HttpResponse
     samples); the period chosen here, like the report's."""
     framework = selectors.framework_get(key)
     control = records.control_in_report(framework, ref_id)
-    period = _period(request)
+    try:
+        period = _period(request)
+    except ApplicationError as exc:
+        if exc.code != "bad_period":
+            raise
+        return _period_refused(request, framework, exc, control)
     collector = collector_for(control.ref_id)
     evidence = collector.collect(period)
     population = collector.population(period)

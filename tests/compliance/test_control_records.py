@@ -232,6 +232,23 @@ def test_bad_periods_are_a_400(client, auditor):
     assert "is after" in response.content.decode()
 
 
+def test_a_bad_period_shows_the_records_period_form_again_with_what_was_typed(client, auditor):
+    client.force_login(auditor)
+    response = client.get(PAGE, {"from": "2026-03-10", "to": "2026-03-01"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Back to the dashboard" not in page  # its own page, not the error page
+    assert "AGC-10" in page.split("</h1>")[0].split("<h1>")[-1]
+    assert "No records for that period: change the dates below." in page
+    form = page[page.index('aria-label="Report period"') :]
+    field = form[form.index('name="from"') :].split("</div>")[0]
+    assert 'aria-invalid="true"' in field
+    assert "'from' (2026-03-10) is after 'to'" in field.replace("&#x27;", "'")
+    assert 'value="2026-03-10"' in form
+    assert 'value="2026-03-01"' in form
+    assert ">Show records</button>" in form
+
+
 # --- queries ----------------------------------------------------------------------------
 
 
