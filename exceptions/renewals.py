@@ -25,6 +25,7 @@ from exceptions.rules import (
     overlapping_exception,
 )
 from kernel.errors import ApplicationError
+from kernel.locks import hold_until_commit
 
 WHEN = "%Y-%m-%d %H:%M"
 
@@ -106,7 +107,12 @@ def refuse_stacking(exception: PolicyException, now: datetime) -> None:
     overlaps its window (rules.overlapping_exception). Going on past an exception is renewing
     it, with its checks (from its end, MAX_DAYS, one renewal at a time); a second exception
     stacked over it would skip them. Approval judges it again: the other may have been approved
-    since this one was filed."""
+    since this one was filed.
+
+    Takes the lock of the agent and capability first, held until commit, so that two filed or
+    approved at the same moment are judged one after the other (what runs after it in the
+    transaction, such as the pending-duplicate check, sees what the other committed)."""
+    hold_until_commit("exceptions.stacking", exception.agent_id, exception.capability_id)
     other = overlapping_exception(exception, now)
     if other is None:
         return

@@ -169,8 +169,8 @@ def _file(actor: User, exception: PolicyException, controls: list, early: str) -
         raise ApplicationError(nothing, field="capability", code="standing_allow")
     start, end = exception.starts_at, exception.expires_at
     check_window(risk=risk, starts_at=start, expires_at=end, early=early)
+    renewals.refuse_stacking(exception, timezone.now())  # first: it takes the pair's lock
     _refuse_duplicate(agent, capability)
-    renewals.refuse_stacking(exception, timezone.now())
     exception.requested_by = actor
     exception.required_approvals = required_approvals_for(risk)
     if not controls:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from decisions.selectors import decision_facts
 from exceptions.models import ExceptionApproval, PolicyException
 from exceptions.rules import risk_floor
+from exceptions.services import required_approvals_for
 from registry.models import Agent
 from tests.portal.factories import UserFactory
 from tests.registry.factories import AgentFactory, capability
@@ -28,7 +29,7 @@ class ExceptionFactory(factory.django.DjangoModelFactory):
     starts_at = factory.LazyFunction(lambda: timezone.now() - timedelta(minutes=1))
     expires_at = factory.LazyAttribute(lambda e: e.starts_at + timedelta(days=10))
     status = "pending"
-    required_approvals = factory.LazyAttribute(lambda e: 2 if e.risk in ("high", "critical") else 1)
+    required_approvals = factory.LazyAttribute(lambda e: required_approvals_for(e.risk))
 
 
 def active_exception(**kwargs) -> PolicyException:

@@ -136,3 +136,49 @@ def test_two_renewals_of_one_exception_approved_at_once_leave_one_in_force():
     )
     assert outcomes == ["active", "already_renewed"]
     assert PolicyException.objects.filter(renews=old, status="active").count() == 1
+
+
+def _stacked_asks(agent, cap):
+    """Two people ask at once for overlapping exceptions for the same agent and capability."""
+    return [
+        lambda n=n: services.exception_request(
+            actor=agent.owner,
+            title=f"Ticket comments {n}",
+            agent=agent,
+            capability=cap,
+            justification="backlog clean-up",
+            risk="low",
+            expires_at=in_days(10 + n),
+        )
+        for n in range(2)
+    ]
+
+
+def test_two_overlapping_exceptions_filed_at_once_leave_one_pending():
+    owner = make_user("owner", "engineer")
+    agent = AgentFactory(slug="docs-bot", owner=owner, team=TeamFactory(slug="docs"))
+    outcomes = race(_stacked_asks(agent, capability("jira:write")))
+    # The second takes the agent and capability's lock after the first commits, and sees it.
+    assert outcomes == ["duplicate_exception", "pending"]
+    assert PolicyException.objects.filter(agent=agent).count() == 1
+
+
+def test_two_overlapping_exceptions_approved_at_once_leave_one_in_force():
+    owner = make_user("owner", "engineer")
+    agent = AgentFactory(slug="docs-bot", owner=owner, team=TeamFactory(slug="docs"))
+    cap = capability("jira:write")
+    # Two pending at once (filed before the rule, or written directly), windows overlapping.
+    stacked = [
+        ExceptionFactory(agent=agent, capability=cap, expires_at=in_days(days)) for days in (10, 20)
+    ]
+    approvers = [make_user(f"approver{i}", "security") for i in range(2)]
+    outcomes = race(
+        [
+            lambda user=user, exception=exception: services.exception_approve(
+                actor=user, exception=exception
+            )
+            for user, exception in zip(approvers, stacked, strict=True)
+        ]
+    )
+    assert outcomes == ["active", "overlapping_exception"]
+    assert PolicyException.objects.filter(agent=agent, status="active").count() == 1
