@@ -23,7 +23,7 @@ from access.refusals import exception_form_url, refusal_on_form
 from approvals import permissions as approvals_permissions
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
-from approvals.rules import waiting_for
+from approvals.rules import approved_message
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, form_status, paginate, post_step, requires
@@ -175,10 +175,8 @@ def request_approve(request: AuthenticatedHttpRequest, target: AccessRequest) ->
     )
     # decision_comment carries what the re-check of the present found (access.recheck).
     note = f" {done.decision_comment}" if done.decision_comment else ""
-    if done.status == "approved":
-        return f"Request #{done.pk} approved: grant issued.{note}", done
-    waiting = waiting_for(done.approvals.count(), done.required_approvals)
-    return f"You approved request #{done.pk}; {waiting}.{note}", done
+    final = done.status == RequestStatus.APPROVED
+    return approved_message("request", done, final=final, outcome="grant issued") + note, done
 
 
 @post_step(Action.APPROVE, load=selectors.access_request_get_for_user)

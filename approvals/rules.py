@@ -55,6 +55,16 @@ def waiting_for(approved: int, required: int) -> str:
     return f"waiting for {number(missing)} more security approvers"
 
 
+def approved_message(label: str, subject: Any, *, final: bool, outcome: str) -> str:
+    """What the person who pressed Approve is told, in every workflow: "<Label> #n approved:
+    <outcome>." when theirs was the last approval needed, else "You approved <label> #n;
+    waiting for a second security approver." (`label`: "request", "exception", "binding")."""
+    if final:
+        return f"{label.capitalize()} #{subject.pk} approved: {outcome}."
+    waiting = waiting_for(subject.approvals.count(), subject.required_approvals)
+    return f"You approved {label} #{subject.pk}; {waiting}."
+
+
 def with_approver_rules(subjects: Iterable[Any], rule: Callable[[Any], ApproverRule]) -> None:
     """Set, for pages, `approver_rule` (why each subject needs its approvers, by `rule`: the
     workflow's `approver_rule_for` as it reads now; empty when it needs none) and `waiting`

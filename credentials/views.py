@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from access.models import Grant
+from approvals.rules import approved_message
 from credentials import permissions, selectors
 from credentials.forms import BindingForm, CredentialFilterForm, ProviderDeleteForm, ProviderForm
 from credentials.keys import key_age_days
@@ -247,9 +248,8 @@ def binding_approve(
 ) -> tuple[str, IdentityBinding]:
     comment = request.POST.get("comment", "")
     done = binding_services.binding_approve(actor=request.user, binding=target, comment=comment)
-    if done.status == BindingStatus.ACTIVE:
-        return f"Binding #{done.pk} approved: it is active.", done
-    return f"Approval recorded on binding #{done.pk}; another approval is needed.", done
+    final = done.status == BindingStatus.ACTIVE
+    return approved_message("binding", done, final=final, outcome="it is active"), done
 
 
 @post_step(Action.APPROVE, load=_binding_get_for_user)

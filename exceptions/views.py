@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
-from approvals.rules import waiting_for
+from approvals.rules import approved_message
 from exceptions import permissions, renewals, rules, selectors, services
 from exceptions.confirmations import REVOKE_EXCEPTION, WITHDRAW_EXCEPTION
 from exceptions.context import with_approver_rules, with_rules_deviated_from
@@ -191,10 +191,8 @@ def exception_approve(
 ) -> tuple[str, PolicyException]:
     comment = request.POST.get("comment", "")
     done = services.exception_approve(actor=request.user, exception=target, comment=comment)
-    if done.status == ExceptionStatus.ACTIVE:
-        return f"Exception #{done.pk} approved: it is active.", done
-    waiting = waiting_for(done.approvals.count(), done.required_approvals)
-    return f"You approved exception #{done.pk}; {waiting}.", done
+    final = done.status == ExceptionStatus.ACTIVE
+    return approved_message("exception", done, final=final, outcome="it is active"), done
 
 
 @post_step(Action.APPROVE, load=selectors.exception_get_for_user)
