@@ -165,6 +165,17 @@ def test_refused_forms_show_the_message_on_the_field_and_pass_axe(
     assert not problems, "\n".join(problems)
 
 
+def test_a_message_after_a_step_passes_axe(live_server, page: Page, demo, axe_source):
+    """The message a step leaves ("Draft v2 opened ...") is read out as a status and keeps the
+    list it sits in a list (axe's `list` rule: no <li> taking another role)."""
+    login(page, live_server.url, "sam")
+    page.goto(f"{live_server.url}/policy/")
+    page.get_by_role("button", name="Open a draft from the published version").click()
+    expect(page.get_by_role("status").first).to_contain_text("v2")
+    expect(page.locator(".messages > li")).to_have_count(1)
+    assert not check(page, axe_source, "policy page with a message")
+
+
 def test_skip_link_focus_ring_and_favicon(live_server, page: Page, demo):
     login(page, live_server.url, "sam")
     page.goto(f"{live_server.url}/audit/")
