@@ -92,10 +92,14 @@ def _released_body(
 ) -> str:
     body = (
         f"{agent.name} ({agent.slug}, team {agent.team.slug}) is a {agent.tier} agent now. On "
-        f"{agent.tier} a workload identity binding needs no security approval: the bindings "
-        "that waited for it take effect"
-        + (", but for those still pending below.\n" if pending else ".\n")
+        f"{agent.tier} a workload identity binding needs no security approval"
     )
+    if not active:
+        body += ", but the bindings below stay pending.\n"
+    else:
+        body += ": the bindings that waited for it take effect" + (
+            ", except those still pending below.\n" if pending else ".\n"
+        )
     if active:
         body += "Active now, and token exchanges through them work:\n"
         body += "".join(f"- {describe(binding)}\n" for binding in active)

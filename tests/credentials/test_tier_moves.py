@@ -186,6 +186,11 @@ def test_moving_down_leaves_a_binding_that_overlaps_another_agents_pending_and_s
     (told,) = mail.outbox
     assert told.to == ["eve@example.com"]
     assert "Active now" not in told.body
+    assert "take effect" not in told.body  # none did
+    assert (
+        "On sandbox a workload identity binding needs no security approval, but the bindings "
+        "below stay pending.\n" in told.body
+    )
     assert (
         f"Still pending: #{waiting.pk} GitHub Actions (github-actions), subject "
         f"{GITHUB_SUBJECT}, claims environment=production, event_name=push, "
