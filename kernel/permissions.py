@@ -69,7 +69,8 @@ ACTIONS: dict[Action, Rule] = {
     ),
     Action.APPROVE: Rule(
         frozenset({Role.SECURITY}),
-        "Only security approves, denies and revokes access requests, grants and exceptions.",
+        "Only security approves, denies and revokes access requests, grants, exceptions and "
+        "identity bindings.",
     ),
     Action.MANAGE_POLICY: Rule(
         frozenset({Role.SECURITY}),

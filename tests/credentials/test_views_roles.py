@@ -17,6 +17,10 @@ from tests.credentials.pages import (
 pytestmark = pytest.mark.django_db
 
 MANAGE_TRUST_REFUSAL = "Only security manages trust providers and signing keys."
+APPROVE_REFUSAL = (
+    "Only security approves, denies and revokes access requests, grants, exceptions and "
+    "identity bindings."  # a binding's approve and reject buttons name bindings
+)
 
 
 @pytest.fixture
@@ -170,8 +174,8 @@ def test_binding_decisions_per_role(client, users, agents, step, role):
             "/trust/credentials/",
             "Only security and auditors read the credentials the portal issued.",
         ),
-        ("engineer", "post", "/trust/bindings/99999/approve/", "Only security approves"),
-        ("auditor", "post", "/trust/bindings/99999/reject/", "Only security approves"),
+        ("engineer", "post", "/trust/bindings/99999/approve/", APPROVE_REFUSAL),
+        ("auditor", "post", "/trust/bindings/99999/reject/", APPROVE_REFUSAL),
         (
             "auditor",
             "post",
