@@ -58,7 +58,8 @@ ACTIONS: dict[Action, Rule] = {
     ),
     Action.VIEW_COMPLIANCE: Rule(HUMAN_ROLES, "Your role may not read compliance data."),
     Action.REGISTER_AGENT: Rule(
-        frozenset({Role.ENGINEER, Role.SECURITY}), "Only engineers and security register agents."
+        frozenset({Role.ENGINEER, Role.SECURITY}),
+        "Only engineers and security register and change agents.",
     ),
     Action.REQUEST_ACCESS: Rule(
         frozenset({Role.ENGINEER, Role.SECURITY}), "Only engineers and security request access."

@@ -180,13 +180,13 @@ def test_binding_decisions_per_role(client, users, agents, step, role):
             "auditor",
             "post",
             "/agents/no-such-agent/identities/add/",
-            "Only engineers and security register agents.",
+            "Only engineers and security register and change agents.",
         ),
         (
             "auditor",
             "get",
             "/agents/no-such-agent/identities/99999/remove/",
-            "Only engineers and security register agents.",
+            "Only engineers and security register and change agents.",
         ),
     ],
 )
