@@ -26,7 +26,7 @@ from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
 from kernel.permissions import Action, can
-from kernel.validation import TEXT_MAX_LENGTH, required_text
+from kernel.validation import required_text
 from registry.models import Agent, Capability, Effect, Tier
 
 # The request pipeline: which statuses a request may move to from each status.
@@ -183,7 +183,7 @@ def _approve(*, actor: User, access_request: AccessRequest, comment: str) -> Acc
         pipeline=PIPELINE,
         approved=RequestStatus.APPROVED,
         refusal=permissions.approval_refusal,
-        comment=(comment or "")[:TEXT_MAX_LENGTH],
+        comment=comment,
         related=("agent", "capability"),
         check=check,
         final_fields=final_fields,  # `check` adds the clamping note, read after it runs

@@ -17,14 +17,20 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from kernel.errors import ApplicationError
-from kernel.http import AuthenticatedHttpRequest, ViewFunc, redirect_back, requires
+from kernel.http import (
+    AuthenticatedHttpRequest,
+    Step,
+    ViewFunc,
+    redirect_back,
+    refused_step,
+    requires,
+    safe_next,
+)
 from kernel.permissions import Action
-
-Step = Callable[[Any, Any], tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -66,18 +72,11 @@ class Confirmation:
         }
 
 
-def _safe_next(request: HttpRequest, value: str) -> str:
-    allowed = url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return value if value and allowed else ""
-
-
 def _page(
     request: HttpRequest, confirmation: Confirmation, target: Any, *, status: int = 200, **kw: Any
 ) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
-    offer = confirmation.offer(target, next_url=_safe_next(request, source.get("next", "")), **kw)
+    offer = confirmation.offer(target, next_url=safe_next(request, source.get("next", "")), **kw)
     return render(request, "approvals/confirm.html", {"offer": offer}, status=status)
 
 
@@ -92,7 +91,8 @@ def confirmed_step(
     `check(user, target)` (raises what the step would refuse, so nobody confirms in vain);
     POST runs `step(request, target)`, which calls the service and returns (message, fallback
     page). A refusal of the reason (an ApplicationError on `reason_field`) shows the page again
-    with the error beside the field (400); other refusals are the error page."""
+    with the error beside the field (400); other refusals are the error page, with a link back
+    (`refused_step`)."""
 
     def decorator(step: Step) -> ViewFunc:
         @requires(*actions)
@@ -101,14 +101,17 @@ def confirmed_step(
         def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             target = load(request.user, pk)
             if request.method != "POST":
-                if check is not None:
-                    check(request.user, target)
+                try:
+                    if check is not None:
+                        check(request.user, target)
+                except ApplicationError as refusal:
+                    return refused_step(request, refusal, target)
                 return _page(request, confirmation, target)
             try:
                 message, fallback = step(request, target)
             except ApplicationError as exc:
                 if not confirmation.reason or exc.field != confirmation.reason_field:
-                    raise
+                    return refused_step(request, exc, target)
                 value = request.POST.get(confirmation.reason_field, "")
                 return _page(
                     request, confirmation, target, status=400, value=value, error=exc.message

@@ -43,7 +43,7 @@ from exceptions.selectors import pending_exception_for
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import queue_notice
-from kernel.validation import TEXT_MAX_LENGTH, required_text, year_refusal
+from kernel.validation import required_text, year_refusal
 from registry.models import Agent, AgentStatus, Capability
 
 ALLOWED: dict[ExceptionStatus, set[ExceptionStatus]] = {
@@ -283,10 +283,6 @@ def exception_approve(
                 code="window_passed",
             )
         renewals.refuse_stacking(locked, now)
-        if not isinstance(comment, str) or len(comment) > TEXT_MAX_LENGTH:
-            raise ApplicationError(
-                f"comment is text of at most {TEXT_MAX_LENGTH} characters.", field="comment"
-            )
 
     result = approvals.approve(
         actor=actor,
@@ -294,7 +290,7 @@ def exception_approve(
         pipeline=PIPELINE,
         approved=ExceptionStatus.ACTIVE,
         refusal=permissions.approval_refusal,
-        comment=comment.strip() if isinstance(comment, str) else "",
+        comment=comment,
         related=("agent", "agent__team", "capability"),
         check=check,
         final_fields={"activated_at": now},

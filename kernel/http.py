@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -29,14 +29,34 @@ class AuthenticatedHttpRequest(HttpRequest):
     user: User
 
 
+def safe_next(request: HttpRequest, target: str) -> str:
+    """`target` (a form's `next`: the page it came from) when it is on this site; else ""."""
+    allowed = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return target if target and allowed else ""
+
+
 def redirect_back(request: HttpRequest, fallback) -> HttpResponse:
     """Back to the page the form came from (`next`), when it is on this site; else `fallback`."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(fallback)
+    return redirect(safe_next(request, request.POST.get("next", "")) or fallback)
+
+
+def refused_step(request: HttpRequest, refusal: ApplicationError, target: Any) -> HttpResponse:
+    """The error page of a refused step (the middleware's, with its status), with a way back:
+    to the page the button or link was on (`next`), else to the object's own page."""
+    source = request.POST if request.method == "POST" else request.GET
+    back, label = safe_next(request, source.get("next", "")), "the page you were on"
+    if not back and hasattr(target, "get_absolute_url"):
+        back, label = target.get_absolute_url(), f"the {target._meta.verbose_name}"
+    context = {
+        "message": refusal.message,
+        "code": refusal.code,
+        "status": refusal.status_code,
+        "back": back,
+        "back_label": label,
+    }
+    return render(request, "error.html", context, status=refusal.status_code)
 
 
 def paginate(request: HttpRequest, rows: Any, per_page: int) -> tuple[Page, str]:
@@ -116,8 +136,8 @@ def post_step(*actions: Action, load: Callable[[User, int], Any]) -> Callable[[S
     The view behind it: the role gate (`requires`), POST only, the object loaded for this user
     (`load(user, pk)`, so a forged id is a 404, never a leak), then the decorated
     `step(request, obj)` calls the service and returns (success message, fallback page); the user
-    goes back to the page the button was on (`next`), else to the fallback. A refused step raises
-    ApplicationError, which the middleware renders as an error page.
+    goes back to the page the button was on (`next`), else to the fallback. A refused step (an
+    ApplicationError) is the error page, with a link back (`refused_step`).
     """
 
     def decorator(step: Step) -> ViewFunc:
@@ -125,7 +145,11 @@ def post_step(*actions: Action, load: Callable[[User, int], Any]) -> Callable[[S
         @require_POST
         @wraps(step)
         def view(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-            message, fallback = step(request, load(request.user, pk))
+            target = load(request.user, pk)
+            try:
+                message, fallback = step(request, target)
+            except ApplicationError as refusal:
+                return refused_step(request, refusal, target)
             messages.success(request, message)
             return redirect_back(request, fallback)
 
