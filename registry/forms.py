@@ -10,6 +10,7 @@ from kernel.errors import ApplicationError
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus, Capability, Effect, Team, Tier
 from registry.models.inventory import AGENT_DESCRIPTION_MAX_LENGTH
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from registry.policy_rules import RuleMap, validate_rule
 from registry.selectors.agents import owner_candidates
 
@@ -235,10 +236,21 @@ class PolicyImportForm(forms.Form):
         return data
 
 
+class PolicyDraftForm(forms.Form):
+    """Opening a draft from the published version: what it is for."""
+
+    notes = forms.CharField(
+        required=False,
+        max_length=POLICY_TEXT_MAX_LENGTH,
+        label="Notes for the new version",
+        widget=forms.TextInput(attrs={"placeholder": "why this change"}),
+    )
+
+
 class PolicyPublishForm(forms.Form):
     reason = forms.CharField(
         required=False,
-        max_length=2000,
+        max_length=POLICY_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why publish this version",
         help_text="Required when the draft loosens the policy (see the warnings).",

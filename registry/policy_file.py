@@ -26,6 +26,7 @@ from django.conf import settings
 
 from kernel.errors import ApplicationError
 from registry.models import Effect, PolicyVersion, Tier
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from registry.policy_rules import Rule, RuleMap, validate_rule
 from registry.selectors.policy import policy_rule_map
 
@@ -144,7 +145,7 @@ def json_schema() -> dict[str, Any]:
         "additionalProperties": False,
         "properties": {
             "format": {"const": FORMAT},
-            "comment": {"type": "string"},
+            "comment": {"type": "string", "maxLength": POLICY_TEXT_MAX_LENGTH},
             "tiers": {
                 "type": "object",
                 "additionalProperties": False,
@@ -276,6 +277,11 @@ class _Reader:
             comment = ""
         if not isinstance(comment, str) or "\x00" in comment:
             self.error(top["comment"], "comment", "must be text (no NUL characters).")
+            comment = ""
+        elif len(comment) > POLICY_TEXT_MAX_LENGTH:
+            self.error(
+                top["comment"], "comment", f"is at most {POLICY_TEXT_MAX_LENGTH} characters."
+            )
             comment = ""
         rules: RuleMap = {}
         tiers = self.mapping(top["tiers"], "tiers", Tier.values) if "tiers" in top else []

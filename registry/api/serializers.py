@@ -17,6 +17,7 @@ from registry.models import (
     ToolCategory,
 )
 from registry.models.inventory import AGENT_DESCRIPTION_MAX_LENGTH
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from registry.rules import is_stale
 
 
@@ -206,7 +207,9 @@ class PolicyVersionOut(PolicyVersionSummaryOut):
 
 
 class PolicyDraftIn(InputSerializer):
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=POLICY_TEXT_MAX_LENGTH
+    )
 
 
 class PolicyPublishIn(InputSerializer):
@@ -214,7 +217,7 @@ class PolicyPublishIn(InputSerializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=2000,
+        max_length=POLICY_TEXT_MAX_LENGTH,
         help_text="Why: required when the draft loosens the policy in force (see impact).",
     )
 

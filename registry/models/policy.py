@@ -21,6 +21,10 @@ class Effect(models.TextChoices):
 
 TIME_BOXED_EFFECTS = frozenset({Effect.JIT, Effect.APPROVAL})
 
+# What people write about a version (its notes, or a policy file's comment; the reason for a
+# loosening publish) is at most this long.
+POLICY_TEXT_MAX_LENGTH = 2000
+
 
 class PolicyVersion(models.Model):
     number = models.PositiveIntegerField(unique=True)

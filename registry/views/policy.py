@@ -10,7 +10,7 @@ from kernel.errors import ApplicationError
 from kernel.http import AuthenticatedHttpRequest, form_status, requires, submit
 from kernel.permissions import Action, can
 from registry import policy_file
-from registry.forms import PolicyImportForm, PolicyMatrixForm, PolicyPublishForm
+from registry.forms import PolicyDraftForm, PolicyImportForm, PolicyMatrixForm, PolicyPublishForm
 from registry.models import Capability, Effect, PolicyVersion, Tier
 from registry.policy_review import review_sections
 from registry.selectors import policy as selectors
@@ -29,8 +29,14 @@ def _matrix_form(draft: PolicyVersion, data=None) -> PolicyMatrixForm:
     return PolicyMatrixForm(data, capabilities=capabilities, rules=selectors.policy_rule_map(draft))
 
 
-def _overview(request: HttpRequest, draft_form: PolicyMatrixForm | None = None, status=200):
-    """The published matrix, the history and diffs; for security, the draft as one form."""
+def _overview(
+    request: HttpRequest,
+    draft_form: PolicyMatrixForm | None = None,
+    open_form: PolicyDraftForm | None = None,
+    status=200,
+):
+    """The published matrix, the history and diffs; for security, the draft as one form (or,
+    with none open, the form that opens one)."""
     versions = list(selectors.policy_versions())
     published = selectors.policy_latest_published()
     shown = published
@@ -52,6 +58,7 @@ def _overview(request: HttpRequest, draft_form: PolicyMatrixForm | None = None, 
         "matrix": selectors.policy_matrix(shown),
         "draft": draft,
         "draft_form": draft_form,
+        "open_form": open_form or PolicyDraftForm(),
         "versions": versions,
         "diff": diff,
     }
@@ -77,7 +84,10 @@ def policy_draft_save(request: AuthenticatedHttpRequest, number: int) -> HttpRes
 @requires(Action.MANAGE_POLICY)
 @require_POST
 def policy_draft_open(request: AuthenticatedHttpRequest) -> HttpResponse:
-    draft = services.policy_draft_create(actor=request.user, notes=request.POST.get("notes", ""))
+    form = PolicyDraftForm(request.POST)
+    if not form.is_valid():
+        return _overview(request, open_form=form, status=form_status(form))
+    draft = services.policy_draft_create(actor=request.user, notes=form.cleaned_data["notes"])
     messages.success(request, f"Draft v{draft.number} opened from the published rules.")
     return redirect(reverse("registry:policy") + "#draft")
 

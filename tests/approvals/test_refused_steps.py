@@ -96,4 +96,3 @@ def test_a_next_on_another_site_is_not_offered_as_the_way_back(client, engineer,
     page = refused.content.decode()
     assert "evil.example" not in page
     assert f'href="/agents/pay-bot/#binding-{subject.pk}" data-testid="back"' in page
-

@@ -14,6 +14,7 @@ from django.conf import settings
 
 from registry import policy_file
 from registry.models import PolicyVersion
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from tests.registry.factories import capability, demo_policy, publish_policy
 
 pytestmark = pytest.mark.django_db
@@ -213,6 +214,7 @@ SCHEMA_REFUSES = {
     "capability not tool:action": doc({"github merge": {"effect": "deny"}}),
     "format 2": doc({}, format=2),
     "comment not text": doc({}, comment=["a"]),
+    "comment too long": doc({}, comment="x" * (POLICY_TEXT_MAX_LENGTH + 1)),
     "no tiers": {"format": 1},
     "no format": {"tiers": {}},
     "a tier that is a list": {"format": 1, "tiers": {"sandbox": ["github:read"]}},

@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Agent, PolicyVersion
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy, draft_matrix
 
 pytestmark = pytest.mark.django_db
@@ -289,3 +290,18 @@ def test_a_description_over_the_limit_is_refused_on_its_field(client, api, engin
     assert "description" in edit.context["form"].errors
     assert not Agent.objects.filter(slug="long-bot").exists()
     assert Agent.objects.get(slug="pay-bot").description != body["description"]
+
+
+def test_notes_over_the_limit_open_no_draft_and_say_why_beside_the_field(client, security, world):
+    client.force_login(security)
+    long_notes = "why " * (POLICY_TEXT_MAX_LENGTH // 4) + "!"
+    refused = client.post(reverse("registry:policy-draft-open"), {"notes": long_notes})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert f"Ensure this value has at most {POLICY_TEXT_MAX_LENGTH} characters" in page
+    assert f'name="notes" value="{long_notes}"' in page  # what was typed is kept
+    assert not PolicyVersion.objects.filter(status="draft").exists()
+
+    done = client.post(reverse("registry:policy-draft-open"), {"notes": "  tighten sandbox "})
+    assert done.status_code == 302
+    assert PolicyVersion.objects.get(status="draft").notes == "tighten sandbox"
