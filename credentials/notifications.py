@@ -1,6 +1,8 @@
 """Notices about identity bindings: what the people concerned are told, rendered in the
 transaction that made the change and delivered once it commits (kernel.notifications)."""
 
+from typing import Any
+
 from django.template.defaultfilters import pluralize
 
 from credentials.models import BindingStatus, IdentityBinding
@@ -23,6 +25,77 @@ def _people_of(agent: Agent) -> list[str]:
     """The owner's and the team's addresses, the owner first."""
     team = sorted(agent.team.members.exclude(email="").values_list("email", flat=True))
     return [a for a in dict.fromkeys([agent.owner.email, *team]) if a]
+
+
+# A binding's status after security decided it, as the event's name.
+DECIDED: dict[str, str] = {
+    BindingStatus.ACTIVE: "binding.approved",
+    BindingStatus.REJECTED: "binding.rejected",
+}
+
+
+def _load(pk: int) -> IdentityBinding:
+    return IdentityBinding.objects.select_related(
+        "agent__owner", "agent__team", "provider", "requested_by", "closed_by"
+    ).get(pk=pk)
+
+
+def _about(binding: IdentityBinding, name: str, **said: Any) -> Event:
+    """An event about one binding: its facts, then what the notice says (`Event.about`)."""
+    facts = {
+        "agent": binding.agent.slug,
+        "tier": binding.agent.tier,
+        "provider": binding.provider.slug,
+        "status": binding.status,
+        "requested_by": binding.requested_by.username,
+        "required_approvals": binding.required_approvals,
+    }
+    return Event.about(binding, name, "binding", facts, **said)
+
+
+@notice
+def binding_waiting(pk: int) -> Event:
+    """Security: a binding was added to a production agent and waits for approval."""
+    binding = _load(pk)
+    agent = binding.agent
+    return _about(
+        binding,
+        "binding.filed",
+        subject=f"Identity binding approval needed: #{pk} for agent {agent.slug}",
+        body=f"{binding.requested_by.username} added a workload identity binding to the "
+        f"production agent {agent.name} ({agent.slug}, team {agent.team.slug}, owner "
+        f"{agent.owner.username}):\n- {describe(binding)}\n"
+        "Token exchanges through it are refused until security approves it. Approve or reject "
+        f"it on the approvals page: {link('approvals:queue')}#identity-bindings\n",
+        recipients=security_addresses(),
+    )
+
+
+@notice
+def binding_decided(pk: int) -> Event | None:
+    """Whoever added the binding and the agent's owner: security approved it (it is active,
+    the agent's pipelines get credentials through it) or rejected it, and why."""
+    binding = _load(pk)
+    name = DECIDED.get(binding.status)
+    if name is None:
+        return None
+    body = f"{describe(binding)}, agent {binding.agent.slug}.\n"
+    if binding.status == BindingStatus.ACTIVE:
+        body += "Security approved it: token exchanges through it work from now on.\n"
+    else:
+        body += (
+            f"Rejected by {binding.closed_by.username if binding.closed_by else 'security'}: "
+            f"{binding.close_comment}\nNo credential is issued through it.\n"
+        )
+    return _about(
+        binding,
+        name,
+        subject=f"Identity binding #{pk} for agent {binding.agent.slug} {binding.status}",
+        body=body,
+        recipients=[
+            a for a in dict.fromkeys([binding.requested_by.email, binding.agent.owner.email]) if a
+        ],
+    )
 
 
 @notice

@@ -24,7 +24,7 @@ from credentials.rules import bindings_overlap, required_approvals_for
 from credentials.selectors import live_bindings_of_subject, overlapping_binding
 from kernel.audit import audit_actor
 from kernel.errors import ApplicationError, Forbidden
-from kernel.notifications import queue_notice
+from kernel.notifications import Notice, queue_notice
 from kernel.permissions import Action, require
 from kernel.validation import required_text
 from registry.models import Agent, AgentStatus
@@ -112,7 +112,7 @@ def binding_add(
     _refuse_overlap(agent, provider, subject, constraints)
     needed = required_approvals_for(agent)
     with audit_actor(actor):
-        return IdentityBinding.objects.create(
+        binding = IdentityBinding.objects.create(
             agent=agent,
             provider=provider,
             subject=subject,
@@ -122,8 +122,12 @@ def binding_add(
             status=BindingStatus.ACTIVE if needed == 0 else BindingStatus.PENDING,
             activated_at=timezone.now() if needed == 0 else None,
         )
+    if needed > 0:
+        queue_notice(notifications.binding_waiting, binding.pk)
+    return binding
 
 
+@transaction.atomic
 def binding_approve(*, actor: User, binding: IdentityBinding, comment: str = "") -> IdentityBinding:
     result = approvals.approve(
         actor=actor,
@@ -136,6 +140,8 @@ def binding_approve(*, actor: User, binding: IdentityBinding, comment: str = "")
         check=_refuse_activating_overlap,
         final_fields={"activated_at": timezone.now()},
     )
+    if result.final:
+        queue_notice(notifications.binding_decided, result.subject.pk)
     return result.subject
 
 
@@ -152,7 +158,7 @@ def _refuse_activating_overlap(binding: IdentityBinding) -> None:
 def binding_reject(*, actor: User, binding: IdentityBinding, comment: str) -> IdentityBinding:
     require(actor, Action.APPROVE)
     why = required_text(comment, "comment", "Say why the binding is rejected (comment).")
-    return _close(actor, binding, BindingStatus.REJECTED, why)
+    return _close(actor, binding, BindingStatus.REJECTED, why, notifications.binding_decided)
 
 
 def binding_remove(*, actor: User, binding: IdentityBinding) -> IdentityBinding:
@@ -163,7 +169,9 @@ def binding_remove(*, actor: User, binding: IdentityBinding) -> IdentityBinding:
     return _close(actor, binding, BindingStatus.REMOVED, "")
 
 
-def _close(actor: User, binding: IdentityBinding, status: str, comment: str) -> IdentityBinding:
+def _close(
+    actor: User, binding: IdentityBinding, status: str, comment: str, notice: Notice | None = None
+) -> IdentityBinding:
     return approvals.close(
         actor=actor,
         subject=binding,
@@ -171,6 +179,7 @@ def _close(actor: User, binding: IdentityBinding, status: str, comment: str) -> 
         status=status,
         fields={"closed_at": timezone.now(), "closed_by": actor, "close_comment": comment},
         related=("agent", "provider"),
+        notice=notice,
     )
 
 

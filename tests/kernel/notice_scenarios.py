@@ -15,6 +15,7 @@ from access import services as access
 from access.break_glass import break_glass_request
 from access.models import Grant
 from credentials.models import BindingStatus, IdentityBinding, TrustProvider
+from credentials.services import bindings
 from decisions.services.activity import activity_report
 from exceptions import services as exceptions
 from exceptions import upkeep
@@ -113,6 +114,51 @@ def agent_suspended(world) -> Act:
     return act
 
 
+def _gha() -> TrustProvider:
+    return TrustProvider.objects.create(
+        slug="gha", name="GitHub Actions", issuer="https://gha.example", audience="portal"
+    )
+
+
+def binding_filed(world) -> Act:
+    agent, provider = world["prod"], _gha()
+
+    def act():
+        binding = bindings.binding_add(
+            actor=world["engineer"],
+            agent=agent,
+            provider=provider,
+            subject="repo:acme/payments-api:environment:production",
+        )
+        return binding.pk, f"/agents/{agent.slug}/#binding-{binding.pk}"
+
+    return act
+
+
+def _binding_decided(decide):
+    def prepare(world) -> Act:
+        agent = world["prod"]
+        binding = bindings.binding_add(
+            actor=world["engineer"], agent=agent, provider=_gha(), subject="repo:acme/pay:ref:x"
+        )
+
+        def act():
+            decide(world["security"], binding)
+            return binding.pk, f"/agents/{agent.slug}/#binding-{binding.pk}"
+
+        return act
+
+    return prepare
+
+
+def _approve_binding(security, binding):
+    bindings.binding_approve(actor=security, binding=binding)
+
+
+def _reject_binding(security, binding):
+    bindings.binding_reject(actor=security, binding=binding, comment="use the release workflow")
+
+
 def _tier_move(agent_key: str, status: str, tier: str):
     """An agent with one binding in `status` moves to `tier` (credentials follows)."""
 
@@ -120,9 +166,7 @@ def _tier_move(agent_key: str, status: str, tier: str):
         agent = world[agent_key]
         IdentityBinding.objects.create(
             agent=agent,
-            provider=TrustProvider.objects.create(
-                slug="gha", name="GitHub Actions", issuer="https://gha.example", audience="portal"
-            ),
+            provider=_gha(),
             subject=f"repo:acme/{agent.slug}:ref:refs/heads/main",
             requested_by=world["engineer"],
             required_approvals=0 if status == BindingStatus.ACTIVE else 1,
@@ -262,6 +306,13 @@ SCENARIOS = {
         "agent",
         {ENGINEER},
         _tier_move("prod", BindingStatus.PENDING, "sandbox"),
+    ),
+    "binding filed": _s("binding.filed", "binding", {SECURITY}, binding_filed),
+    "binding approved": _s(
+        "binding.approved", "binding", {ENGINEER}, _binding_decided(_approve_binding)
+    ),
+    "binding rejected": _s(
+        "binding.rejected", "binding", {ENGINEER}, _binding_decided(_reject_binding)
     ),
     "exception filed": _s("exception.filed", "exception", {SECURITY}, exception_filed),
     "exception approved": _s("exception.approved", "exception", {ENGINEER}, exception_approved),
