@@ -21,7 +21,9 @@ import pytest
 
 IDP_DIR = Path(__file__).resolve().parents[1] / "idp"
 REQUIRED = {s.strip() for s in os.environ.get("PORTAL_REQUIRE", "").split(",") if s.strip()}
-READY_TIMEOUT = 60.0
+# Node loading oidc-provider takes about a second when idle; a CI machine under load (two
+# test stages and a browser at once) once took over 60 s. Waiting costs nothing when it starts.
+READY_TIMEOUT = 180.0
 
 DEFAULT_ACCOUNTS = {
     "sara": {
