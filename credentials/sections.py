@@ -1,6 +1,6 @@
 """What credentials add to other pages: the agent page section (bindings and recent
 credentials), the approval queue section (bindings awaiting security) and dashboard panels
-(an old signing key, refused exchanges)."""
+(bindings waiting for my approval, an old signing key, refused exchanges)."""
 
 from datetime import timedelta
 
@@ -21,6 +21,7 @@ from credentials.selectors import (
     credentials_of,
     overlapping_binding,
 )
+from kernel.dashboard import attention
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
 from registry.permissions import reads_records_of
@@ -78,10 +79,21 @@ def approval_queue_section(user: AnyUser) -> dict | None:
 
 
 def credential_panels(user: AnyUser) -> list[dict]:
-    """Security: the active signing key when it is older than allowed; refused exchanges."""
-    if not can(user, Action.MANAGE_TRUST):
-        return []
+    """Security: bindings waiting for my approval, the active signing key when it is older
+    than allowed, refused exchanges."""
     panels: list[dict] = []
+    if can(user, Action.APPROVE):
+        panels.append(
+            attention(
+                "bindings-awaiting-me",
+                "Identity bindings waiting for my approval",
+                bindings_awaiting(user).count(),
+                reverse("approvals:queue") + "#identity-bindings",
+                rank=13,
+            )
+        )
+    if not can(user, Action.MANAGE_TRUST):
+        return panels
     key = SigningKey.objects.filter(retired_at__isnull=True).first()
     if key is not None and key_age_days(key) > settings.SIGNING_KEY_MAX_AGE_DAYS:
         panels.append(

@@ -11,6 +11,7 @@ import uuid
 from html.parser import HTMLParser
 
 from access.models import AccessRequest, Grant
+from credentials.models import BindingStatus, IdentityBinding, TrustProvider
 from decisions.models import Activity, Decision
 from tests.exceptions.factories import ExceptionFactory, active_exception
 from tests.portal.factories import make_user
@@ -43,6 +44,9 @@ def seed(eve, oscar, security, *, copies: int = 1) -> dict:
         ),
     }
     world = {"agents": agents, "caps": caps, "people": (eve, oscar, security)}
+    world["provider"] = TrustProvider.objects.create(
+        slug="gha", name="GitHub Actions", issuer="https://gha.example", audience="portal"
+    )
     for copy in range(copies):
         add_records(world, copy)
     return world
@@ -54,6 +58,7 @@ def add_records(world: dict, copy: int) -> None:
     _requests(agents, caps, eve, oscar, copy)
     _grants(agents, caps, security)
     _exceptions(agents, caps, eve, oscar, security)
+    _bindings(agents, world["provider"], eve, copy)
     _decisions()
     _activity(security)
 
@@ -133,6 +138,19 @@ def _exceptions(agents, caps, eve, oscar, security) -> None:
         status="revoked",
         revoked_at=NOW - HOUR,
     )
+
+
+def _bindings(agents, provider, eve, copy: int) -> None:
+    """eve's binding of pay-bot (production) waits for security; ci-bot's is active."""
+    for agent, status in (("pay-bot", BindingStatus.PENDING), ("ci-bot", BindingStatus.ACTIVE)):
+        IdentityBinding.objects.create(
+            agent=agents[agent],
+            provider=provider,
+            subject=f"repo:acme/{agent}:ref:refs/heads/release-{copy}",
+            requested_by=eve,
+            required_approvals=1 if status == BindingStatus.PENDING else 0,
+            status=status,
+        )
 
 
 # (days before NOW, outcome, how many): 5 allow and 2 deny inside the 30 days, 5 outside.

@@ -58,6 +58,7 @@ ROLE_ITEMS = {
     "security": [
         "approval-queue",
         "exceptions-awaiting-me",
+        "bindings-awaiting-me",
         "break-glass",
         "drift",
         "exceptions-expiring",

@@ -24,11 +24,11 @@ def queries(client, url: str) -> list[str]:
 
 # With the compliance figures cached. Everyone: session, user, roles, the inventory's counts,
 # grants (by tier, ending), exceptions (by risk, ending). Engineer: their requests by status.
-# Security: their requests, requests and exceptions awaiting them, break-glass to review, drift
-# to review, drift per week, decisions per day, the outbox (2), the signing key, refused
-# exchanges. Auditor: decisions per day. Security and auditors: which days the charts read from
-# daily rollups (one query for both charts).
-DASHBOARD_QUERIES = {"engineer": 7, "security": 18, "auditor": 8}
+# Security: their requests, requests, exceptions and bindings awaiting them, break-glass to
+# review, drift to review, drift per week, decisions per day, the outbox (2), the signing key,
+# refused exchanges. Auditor: decisions per day. Security and auditors: which days the charts
+# read from daily rollups (one query for both charts).
+DASHBOARD_QUERIES = {"engineer": 7, "security": 19, "auditor": 8}
 
 
 @pytest.mark.parametrize("role", ["engineer", "security", "auditor"])
