@@ -20,7 +20,7 @@ from approvals.workflow import Pipeline
 from kernel.audit import audit_actor, audit_source
 from kernel.errors import ApplicationError, Forbidden
 from kernel.notifications import Notice, queue_notice
-from kernel.validation import TEXT_MAX_LENGTH
+from kernel.validation import optional_text
 
 S = TypeVar("S", bound=ApprovalWorkflow)
 
@@ -60,7 +60,7 @@ def approve(
     None; `check(subject)` raises for what else the workflow refuses (e.g. a passed window).
     On the final approval `final_fields` are set with the status, in the same UPDATE. The
     caller keeps its own side effects (grants, notices) for when `final` is true. The comment
-    is optional text of at most TEXT_MAX_LENGTH characters, kept stripped.
+    is optional text (`kernel.validation.optional_text`).
     """
     subject = lock(subject, *related)
     reason = refusal(actor, subject)
@@ -69,7 +69,7 @@ def approve(
     pipeline.check(subject, approved)  # a subject no longer pending: refused, naming why
     if check is not None:
         check(subject)
-    comment = _approval_comment(comment)
+    comment = optional_text(comment, "comment")
     already = f"You have approved this {pipeline.noun} already"
     if subject.approvals.filter(approver=actor).exists():
         raise ApplicationError(
@@ -89,16 +89,6 @@ def approve(
             setattr(subject, field, value)
         subject.save(update_fields=["status", *(final_fields or {})])
     return Approved(subject, final=True)
-
-
-def _approval_comment(comment: object) -> str:
-    if comment is None:
-        return ""
-    if not isinstance(comment, str) or len(comment) > TEXT_MAX_LENGTH:
-        raise ApplicationError(
-            f"comment is text of at most {TEXT_MAX_LENGTH} characters.", field="comment"
-        )
-    return comment.strip()
 
 
 @transaction.atomic

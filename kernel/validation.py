@@ -96,6 +96,20 @@ def required_text(value: object, field: str, message: str, limit: int = TEXT_MAX
     stripped; `message` when missing or invisible."""
     if not isinstance(value, str) or not has_visible_text(value):
         raise ApplicationError(message, field=field)
-    if len(value) > limit:
+    return optional_text(value, field, limit)
+
+
+def optional_text(
+    value: object, field: str, limit: int = TEXT_MAX_LENGTH, *, strip: bool = True
+) -> str:
+    """Text that may be left out (None, or with `strip` nothing visible: ""), stripped, then
+    at most `limit` characters, as a form or serializer field counts them. `strip=False`
+    keeps it exactly as given (a policy file's comment round-trips byte for byte)."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise ApplicationError(f"{field} must be text.", field=field)
+    text = value.strip() if strip else value
+    if len(text) > limit:
         raise ApplicationError(f"{field} is limited to {limit} characters.", field=field)
-    return value.strip()
+    return "" if strip and not has_visible_text(text) else text

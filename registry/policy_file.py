@@ -78,7 +78,11 @@ class PolicyFileInvalid(ApplicationError):
 
 
 def document_of(version: PolicyVersion) -> PolicyDocument:
-    return PolicyDocument(comment=version.notes, rules=policy_rule_map(version))
+    """The version as a file. Notes saved before they were limited may be longer than a
+    comment may be: the file keeps the first POLICY_TEXT_MAX_LENGTH characters, so that every
+    export imports again."""
+    comment = version.notes[:POLICY_TEXT_MAX_LENGTH]
+    return PolicyDocument(comment=comment, rules=policy_rule_map(version))
 
 
 def _tiers(document: PolicyDocument) -> dict[str, dict[str, dict[str, Any]]]:

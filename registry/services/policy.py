@@ -8,8 +8,9 @@ from django.utils import timezone
 from kernel.audit import audit_actor, audit_batch
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, require
-from kernel.validation import has_visible_text
+from kernel.validation import optional_text
 from registry.models import Capability, PolicyRule, PolicyStatus, PolicyVersion
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from registry.policy_file import PolicyDocument
 from registry.policy_rules import RuleMap, validate_rule
 from registry.selectors.policy import policy_loosenings, policy_rule_map
@@ -38,6 +39,7 @@ def _open_draft(*, actor: User, notes: str) -> tuple[PolicyVersion, PolicyVersio
             code="draft_exists",
             draft=existing.number,
         )
+    notes = optional_text(notes, "notes", POLICY_TEXT_MAX_LENGTH, strip=False)  # as typed
     base = PolicyVersion.objects.filter(status=PolicyStatus.PUBLISHED).order_by("-number").first()
     number = (PolicyVersion.objects.aggregate(top=Max("number"))["top"] or 0) + 1
     try:
@@ -187,7 +189,7 @@ def policy_publish(*, actor: User, version: PolicyVersion, reason: str = "") -> 
     require(actor, Action.MANAGE_POLICY)
     version = _lock_draft(version)
     warnings = [warning.as_dict() for warning in policy_loosenings(version)]
-    reason = reason.strip() if has_visible_text(reason) else ""
+    reason = optional_text(reason, "reason", POLICY_TEXT_MAX_LENGTH)
     if warnings and not reason:
         raise ApplicationError(
             f"Publishing v{version.number} loosens the policy in {len(warnings)} places: "

@@ -85,9 +85,14 @@ def policy_draft_save(request: AuthenticatedHttpRequest, number: int) -> HttpRes
 @require_POST
 def policy_draft_open(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = PolicyDraftForm(request.POST)
-    if not form.is_valid():
+    valid = form.is_valid()
+    if not valid and selectors.policy_draft() is None:
+        # Said at the top too: on a phone the field is far below the fold.
+        messages.error(request, "No draft was opened: fix the notes below.")
         return _overview(request, open_form=form, status=form_status(form))
-    draft = services.policy_draft_create(actor=request.user, notes=form.cleaned_data["notes"])
+    # A draft opened meanwhile is what to say (the service refuses it before the notes).
+    notes = form.cleaned_data["notes"] if valid else request.POST.get("notes", "")
+    draft = services.policy_draft_create(actor=request.user, notes=notes)
     messages.success(request, f"Draft v{draft.number} opened from the published rules.")
     return redirect(reverse("registry:policy") + "#draft")
 

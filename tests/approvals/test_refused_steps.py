@@ -59,7 +59,7 @@ def test_an_approval_comment_over_the_limit_is_refused_and_nothing_is_recorded(
     )
     assert refused.status_code == 400
     page = refused.content.decode()
-    assert f"comment is text of at most {TEXT_MAX_LENGTH} characters." in page
+    assert f"comment is limited to {TEXT_MAX_LENGTH} characters." in page
     assert '<a href="/approvals/" data-testid="back">Back to the page you were on</a>' in page
     subject.refresh_from_db()
     assert subject.status == pending
@@ -85,14 +85,40 @@ def test_a_refused_step_without_a_next_links_to_the_objects_own_page(
     )
 
 
-def test_a_next_on_another_site_is_not_offered_as_the_way_back(client, engineer, security, agent):
+@pytest.mark.parametrize(
+    "elsewhere", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
+)
+def test_a_next_off_this_site_is_not_offered_as_the_way_back(
+    client, engineer, security, agent, elsewhere
+):
     subject, approve, _ = pending_binding(engineer, agent)
     client.force_login(security)
     refused = client.post(
-        approve.format(subject.pk),
-        {"comment": "x" * (TEXT_MAX_LENGTH + 1), "next": "https://evil.example/"},
+        approve.format(subject.pk), {"comment": "x" * (TEXT_MAX_LENGTH + 1), "next": elsewhere}
     )
     assert refused.status_code == 400
     page = refused.content.decode()
     assert "evil.example" not in page
+    assert "javascript:" not in page
     assert f'href="/agents/pay-bot/#binding-{subject.pk}" data-testid="back"' in page
+
+
+def test_a_confirmation_refused_before_confirming_links_back_too(client, engineer, security, agent):
+    """Revoke asks first; an exception that is not running has nothing to revoke: said on
+    opening the confirmation (GET) and on a stale one posted (POST), each with a way back."""
+    exception = ExceptionFactory(agent=agent, requested_by=engineer, required_approvals=1)
+    client.force_login(security)
+    opened = client.get(f"/exceptions/{exception.pk}/revoke/", {"next": "/approvals/"})
+    assert opened.status_code == 400
+    page = opened.content.decode()
+    assert "is pending and not running: there is nothing to revoke." in page
+    assert '<a href="/approvals/" data-testid="back">Back to the page you were on</a>' in page
+
+    posted = client.post(f"/exceptions/{exception.pk}/revoke/", {"reason": "no longer needed"})
+    assert posted.status_code == 400
+    assert (
+        f'<a href="/exceptions/{exception.pk}/" data-testid="back">'
+        "Back to the policy exception</a>" in posted.content.decode()
+    )
+    exception.refresh_from_db()
+    assert exception.status == ExceptionStatus.PENDING

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from registry.models import PolicyRule, PolicyStatus, PolicyVersion
+from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from registry.policy_rules import describe
 from tests.child_database import child_database_url
 from tests.registry.factories import demo_policy
@@ -217,6 +218,17 @@ def test_publish_a_loosening_without_a_reason_keeps_the_draft(security, v1, tmp_
     ]
     assert PolicyVersion.objects.get(number=2).status == PolicyStatus.DRAFT
     assert PolicyVersion.objects.filter(status=PolicyStatus.PUBLISHED).count() == 1
+
+
+def test_a_publish_reason_over_the_limit_is_refused_and_keeps_the_draft(security, v1, tmp_path):
+    path = write(tmp_path, looser())
+    reason = "x" * (POLICY_TEXT_MAX_LENGTH + 1)
+    error = refused("import", path, "--as", security.username, "--publish", "--reason", reason)
+    assert str(error).splitlines() == [
+        f"reason is limited to {POLICY_TEXT_MAX_LENGTH} characters.",
+        "Draft v2 is kept, unpublished.",
+    ]
+    assert PolicyVersion.objects.get(number=2).status == PolicyStatus.DRAFT
 
 
 def test_publish_a_loosening_with_a_reason_stores_it(security, v1, tmp_path):

@@ -249,3 +249,20 @@ def test_what_only_the_catalogue_knows_passes_the_schema_and_fails_the_import(sc
         (6, "tiers.sandbox.github:read"),
     ]
     assert "duplicate key (first on line 4)" in refused.value.errors[1].message
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json"])
+def test_notes_longer_than_a_comment_may_be_are_cut_so_the_export_imports_again(
+    api, security, schema, fmt
+):
+    """Notes saved before they were limited: the file holds what a comment may hold."""
+    notes = "n" * POLICY_TEXT_MAX_LENGTH + " and the rest"
+    with_notes(demo_policy(security), notes)
+    client = api.as_user(security)
+    first = export(client, 1, fmt)
+    body = json.loads(first) if fmt == "json" else yaml.safe_load(first)
+    assert body["comment"] == "n" * POLICY_TEXT_MAX_LENGTH
+    assert schema_errors(schema, body) == []
+    import_file(client, first, fmt)
+    assert PolicyVersion.objects.get(number=2).notes == "n" * POLICY_TEXT_MAX_LENGTH
+    assert export(client, 2, fmt) == first
