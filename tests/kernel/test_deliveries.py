@@ -96,6 +96,19 @@ def test_a_retry_that_fails_again_waits_for_its_backoff_with_fresh_attempts(
     assert failed.last_error == "ConnectionError: the receiver refused the connection"
 
 
+def test_the_retry_button_comes_back_to_the_page_it_was_on(client, security):
+    failed = _message(OutboxStatus.FAILED, 7)
+    client.force_login(security)
+    page = client.get("/deliveries/?page=1").content.decode()
+    assert '<input type="hidden" name="next" value="/deliveries/?page=1">' in page
+    # Retried meanwhile from another tab: the refusal links back to that page.
+    failed.status = OutboxStatus.PENDING
+    failed.save(update_fields=["status"])
+    refused = client.post(f"/deliveries/{failed.pk}/retry/", {"next": "/deliveries/?page=1"})
+    assert refused.status_code == 400
+    assert 'href="/deliveries/?page=1" data-testid="back"' in refused.content.decode()
+
+
 @pytest.mark.parametrize("status", [OutboxStatus.PENDING, OutboxStatus.DELIVERED])
 def test_only_a_failed_delivery_is_retried(client, security, status):
     message = _message(status, 6, attempts=1)
