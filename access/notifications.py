@@ -45,7 +45,7 @@ def _facts(access_request: AccessRequest) -> dict[str, Any]:
 
 def _load(pk: int) -> AccessRequest:
     return AccessRequest.objects.select_related(
-        "agent", "capability", "requested_by", "confirmed_by"
+        "agent__owner", "capability", "requested_by", "confirmed_by"
     ).get(pk=pk)
 
 
@@ -69,7 +69,9 @@ def request_waiting(pk: int) -> Event:
         + f"Needs {access_request.required_approvals} "
         + f"approval{pluralize(access_request.required_approvals)}. "
         + f"Everything waiting for security: {link('approvals:queue')}\n",
-        recipients=security_addresses(),
+        recipients=security_addresses(
+            but=[access_request.requested_by.email, access_request.agent.owner.email]
+        ),
     )
 
 

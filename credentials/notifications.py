@@ -67,7 +67,7 @@ def binding_waiting(pk: int) -> Event:
         f"{agent.owner.username}):\n- {describe(binding)}\n"
         "Token exchanges through it are refused until security approves it. Approve or reject "
         f"it on the approvals page: {link('approvals:queue')}#identity-bindings\n",
-        recipients=security_addresses(),
+        recipients=security_addresses(but=[binding.requested_by.email, agent.owner.email]),
     )
 
 
@@ -81,7 +81,12 @@ def binding_decided(pk: int) -> Event | None:
         return None
     body = f"{describe(binding)}, agent {binding.agent.slug}.\n"
     if binding.status == BindingStatus.ACTIVE:
-        body += "Security approved it: token exchanges through it work from now on.\n"
+        approvers = binding.approvals.order_by("created_at").values_list(
+            "approver__username", flat=True
+        )
+        body += (
+            f"Approved by {', '.join(approvers)}: token exchanges through it work from now on.\n"
+        )
     else:
         body += (
             f"Rejected by {binding.closed_by.username if binding.closed_by else 'security'}: "

@@ -64,7 +64,9 @@ def exception_waiting(pk: int) -> Event:
         + f"Needs {exception.required_approvals} "
         + f"approval{pluralize(exception.required_approvals)}. "
         + f"Everything waiting for security: {link('approvals:queue')}\n",
-        recipients=security_addresses(),
+        recipients=security_addresses(
+            but=[exception.requested_by.email, exception.agent.owner.email]
+        ),
     )
 
 

@@ -10,7 +10,7 @@ receiver that is down is retried alone, never re-sending the emails. Security's 
 live here, so every app tells security the same people.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -71,12 +71,15 @@ def deliver_notice(*, notice_name: str, pk: int) -> int:
     return queue_event(_notices[notice_name](pk))
 
 
-def security_addresses() -> list[str]:
+def security_addresses(*, but: Iterable[str] = ()) -> list[str]:
+    """Security's addresses (the team's mailbox too), `but` those: an "approval needed" notice
+    skips the people who may not approve it (whoever asked, the agent's owner)."""
     addresses = set(
         User.objects.filter(groups__name=Role.SECURITY, is_active=True)
         .exclude(email="")
         .values_list("email", flat=True)
     )
+    addresses.difference_update(but)
     if settings.SECURITY_TEAM_EMAIL:
         addresses.add(settings.SECURITY_TEAM_EMAIL)
     return sorted(addresses)

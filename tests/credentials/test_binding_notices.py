@@ -9,6 +9,7 @@ from django.core import mail
 from credentials.models import BindingStatus, IdentityBinding
 from kernel.models import OutboxMessage
 from tests.credentials.pages import login, make_agents, make_provider
+from tests.portal.factories import make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_the_owner_is_told_when_security_approves(client, engineer, security, ag
     (told,) = mail.outbox
     assert told.to == ["eve@example.com"]
     assert told.subject == f"[Agent portal] Identity binding #{binding.pk} for agent pay-bot active"
-    assert "Security approved it: token exchanges through it work from now on." in told.body
+    assert "Approved by sec1: token exchanges through it work from now on." in told.body
 
 
 def test_the_owner_is_told_why_security_rejected(client, engineer, security, agents, committed):
@@ -96,3 +97,30 @@ def test_removing_a_waiting_binding_tells_nobody(client, engineer, agents, commi
     binding.refresh_from_db()
     assert binding.status == BindingStatus.REMOVED
     assert mail.outbox == []
+
+
+def test_a_teammate_who_added_it_and_the_owner_are_both_told(
+    client, engineer, security, agents, committed
+):
+    mate = make_user("tess", "engineer")
+    agents["pay"].team.members.add(mate)
+    binding = added_before(login(client, mate), "pay-bot")
+    assert binding.requested_by == mate
+    with committed(execute=True):
+        login(client, security).post(f"/trust/bindings/{binding.pk}/approve/")
+    (told,) = mail.outbox
+    assert sorted(told.to) == ["eve@example.com", "tess@example.com"]
+
+
+def test_approval_needed_skips_security_who_asked_or_own_the_agent(
+    client, engineer, security, second_security, agents, committed, settings
+):
+    """sec1 owns pay-bot and sec2 adds a binding: neither may approve it; the team's mailbox
+    is told all the same."""
+    settings.SECURITY_TEAM_EMAIL = "security-team@example.com"
+    agents["pay"].owner = security
+    agents["pay"].save()
+    with committed(execute=True):
+        add(login(client, second_security), "pay-bot")
+    (told,) = mail.outbox
+    assert told.to == ["security-team@example.com"]
