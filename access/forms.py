@@ -16,7 +16,7 @@ from access.limits import (
 )
 from access.models import RequestStatus
 from kernel.permissions import AnyUser
-from kernel.validation import visible_text_validator
+from kernel.validation import TEXT_MAX_LENGTH, visible_text_validator
 from registry.models import Agent, AgentStatus, Capability, Tier
 from registry.permissions import agents_run_by
 
@@ -62,6 +62,7 @@ class AccessRequestForm(forms.Form):
         max_length=TICKET_MAX_LENGTH, required=False, help_text="e.g. JIRA-1234"
     )
     justification = forms.CharField(
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         validators=[visible_text_validator(WHY_NEEDED)],
         error_messages={"required": "Say why the agent needs this access."},

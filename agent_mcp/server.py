@@ -17,6 +17,7 @@ from agent_mcp import answers, resources, stdio, tools
 from agent_mcp.identity import StdioSpeaker
 from agent_mcp.speaking import speak
 from credentials.limits import CAPABILITIES_PER_TOKEN_MAX, RESOURCE_MAX_LENGTH
+from kernel.validation import TEXT_MAX_LENGTH
 
 NAME = "agent-governance-portal"
 INSTRUCTIONS = (
@@ -63,7 +64,7 @@ JustificationArg = Annotated[
     Field(
         description="Why the agent needs this access: the task, in a sentence or two.",
         min_length=1,
-        max_length=4000,
+        max_length=TEXT_MAX_LENGTH,
     ),
     NoNul,
 ]

@@ -7,14 +7,21 @@ from django.utils import timezone
 
 from controls import selectors
 from controls.models import STRENGTH_MAX, STRENGTH_MIN, Relationship
-from controls.services import EFFECTIVE_ON, MAX_RATIONALE_CHARS
+from controls.services import (
+    EFFECTIVE_ON,
+    MAX_DESCRIPTION_CHARS,
+    MAX_EVIDENCE_DESCRIPTION_CHARS,
+    MAX_RATIONALE_CHARS,
+)
 from kernel.validation import EARLIEST_YEAR, sane_year_validator
 
 
 class ControlForm(forms.Form):
     ref_id = forms.CharField(max_length=16, help_text="e.g. AGC-11; cannot change later")
     title = forms.CharField(max_length=200)
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    description = forms.CharField(
+        max_length=MAX_DESCRIPTION_CHARS, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
     owner = forms.ModelChoiceField(
         queryset=selectors.control_owner_choices(),
         to_field_name="username",
@@ -72,7 +79,7 @@ class EvidenceForm(forms.Form):
         initial=timezone.localdate,
         validators=[sane_year_validator(EFFECTIVE_ON)],
     )
-    description = forms.CharField(max_length=1000, required=False)
+    description = forms.CharField(max_length=MAX_EVIDENCE_DESCRIPTION_CHARS, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -27,12 +27,14 @@ from kernel.audit import audit_actor
 from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, can, require
-from kernel.validation import has_visible_text, year_refusal
+from kernel.validation import TEXT_MAX_LENGTH, has_visible_text, optional_text, year_refusal
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "owner", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
 MAX_EVIDENCE_BYTES = 50 * 1024 * 1024
 MAX_RATIONALE_CHARS = 1000
+MAX_DESCRIPTION_CHARS = TEXT_MAX_LENGTH  # a control's description
+MAX_EVIDENCE_DESCRIPTION_CHARS = 1000  # what an evidence file holds, shown beside it
 # How an evidence file's date is named in refusals (the form's and the service's alike).
 EFFECTIVE_ON = "The effective date"
 
@@ -106,6 +108,7 @@ def control_create(
 ) -> Control:
     require(actor, Action.MANAGE_CONTROLS)
     _check_owner(owner)
+    description = optional_text(description, "description", MAX_DESCRIPTION_CHARS)
     if Control.objects.filter(ref_id=ref_id).exists():
         raise ApplicationError(
             f"Control {ref_id} already exists.", code="duplicate", field="ref_id"
@@ -127,6 +130,10 @@ def control_create(
 def control_update(*, actor: User, control: Control, **changes: Any) -> Control:
     """Edit a control's title, description, owner (a security member), owner team or active
     flag (ref_id never changes)."""
+    if "description" in changes:
+        changes["description"] = optional_text(
+            changes["description"], "description", MAX_DESCRIPTION_CHARS
+        )
     control = _edited(actor, control, changes, CONTROL_FIELDS)
     if "owner" in changes:
         _check_owner(control.owner)
@@ -206,6 +213,7 @@ def evidence_upload(
     stored file is removed again so storage holds no evidence the database does not know.
     """
     require(actor, Action.MANAGE_CONTROLS)
+    description = optional_text(description, "description", MAX_EVIDENCE_DESCRIPTION_CHARS)
     if refusal := year_refusal(effective_on, EFFECTIVE_ON):
         raise ApplicationError(refusal, field="effective_on")
     if effective_on > timezone.localdate():

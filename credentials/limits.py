@@ -29,6 +29,7 @@ SUBJECT_MAX_LENGTH = 500
 REFUSED_EXCHANGES_SHOWN_DAYS = 7
 CLAIMS_MAX = 20  # constraints per binding
 CLAIM_VALUE_MAX_LENGTH = 500
+CLAIM_NAME_MAX_LENGTH = 100  # the longest platform claim names are about 30 characters
 # Comparing two glob constraints walks pairs of positions in them; past this many, they are
 # taken to overlap (the binding is refused: the safe side) rather than hold the provider's row
 # lock for seconds. Real constraints (refs/heads/*, repo names) take a few hundred.

@@ -12,7 +12,7 @@ from access.limits import (
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_is_active
 from kernel.api.inputs import InputSerializer
-from kernel.validation import visible_text_validator
+from kernel.validation import TEXT_MAX_LENGTH, visible_text_validator
 
 
 class GrantOut(serializers.ModelSerializer):
@@ -99,7 +99,7 @@ class AccessRequestIn(InputSerializer):
     agent = serializers.CharField(max_length=64, help_text="agent slug")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
     justification = serializers.CharField(
-        max_length=4000, validators=[visible_text_validator(WHY_NEEDED)]
+        max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
     )
     duration_hours = serializers.IntegerField(min_value=1, max_value=DURATION_HOURS_INPUT_MAX)
     scope = serializers.CharField(
@@ -124,7 +124,7 @@ class BreakGlassIn(InputSerializer):
     agent = serializers.CharField(max_length=64, help_text="agent slug (production, yours)")
     capability = serializers.CharField(max_length=130, help_text="tool:action")
     justification = serializers.CharField(
-        max_length=4000, validators=[visible_text_validator(WHY_NEEDED)]
+        max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
     )
     duration_hours = serializers.IntegerField(
         min_value=1, max_value=DURATION_HOURS_INPUT_MAX, help_text="at most the break-glass limit"

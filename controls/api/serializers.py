@@ -13,6 +13,7 @@ from controls.models import (
     Mapping,
     Relationship,
 )
+from controls.services import MAX_DESCRIPTION_CHARS
 from kernel.api.inputs import InputSerializer
 
 
@@ -184,7 +185,9 @@ class ControlDetailOut(ControlBase):
 class ControlIn(InputSerializer):
     ref_id = serializers.CharField(max_length=16, help_text="e.g. AGC-11")
     title = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_DESCRIPTION_CHARS
+    )
     owner = serializers.CharField(
         required=False, allow_null=True, max_length=150, help_text="a security member's username"
     )
@@ -196,7 +199,9 @@ class ControlIn(InputSerializer):
 
 class ControlPatchIn(InputSerializer):
     title = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_DESCRIPTION_CHARS
+    )
     owner = serializers.CharField(
         required=False,
         allow_null=True,

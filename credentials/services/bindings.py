@@ -18,7 +18,12 @@ from django.utils import timezone
 from approvals import services as approvals
 from approvals.workflow import Pipeline
 from credentials import notifications, permissions
-from credentials.limits import CLAIM_VALUE_MAX_LENGTH, CLAIMS_MAX, SUBJECT_MAX_LENGTH
+from credentials.limits import (
+    CLAIM_NAME_MAX_LENGTH,
+    CLAIM_VALUE_MAX_LENGTH,
+    CLAIMS_MAX,
+    SUBJECT_MAX_LENGTH,
+)
 from credentials.models import BindingApproval, BindingStatus, IdentityBinding, TrustProvider
 from credentials.rules import bindings_overlap, required_approvals_for
 from credentials.selectors import live_bindings_of_subject, overlapping_binding
@@ -49,6 +54,12 @@ def check_claims(claims: Any) -> dict[str, str]:
     if len(claims) > CLAIMS_MAX:
         raise ApplicationError(f"claims: at most {CLAIMS_MAX} constraints.", field="claims")
     for name, value in claims.items():
+        if not name.strip() or len(name) > CLAIM_NAME_MAX_LENGTH:
+            raise ApplicationError(
+                f"claims: each claim's name is 1 to {CLAIM_NAME_MAX_LENGTH} characters"
+                + (f" ('{name[:60]}…' is longer)." if name.strip() else "."),
+                field="claims",
+            )
         if not isinstance(value, str) or not value or len(value) > CLAIM_VALUE_MAX_LENGTH:
             raise ApplicationError(
                 f"claims: '{str(name)[:60]}' must be a value or glob of 1 to "

@@ -358,3 +358,15 @@ def test_approve_and_deny_comments_stop_at_the_servers_limit(client, engineer, s
         assert (
             len(re.findall(r'<input type="text" name="comment" [^>]*maxlength="4000">', page)) == 2
         )
+
+
+def test_a_justification_over_the_limit_is_refused_beside_its_field(client, engineer, world):
+    client.force_login(engineer)
+    form = client.get("/requests/new/").content.decode()
+    assert re.search(r'<textarea name="justification" [^>]*maxlength="4000"', form)
+    response = file_request(client, justification="why " * 1000 + "!")
+    assert response.status_code == 400
+    assert response.context["form"].errors["justification"] == [
+        "Ensure this value has at most 4000 characters (it has 4001)."
+    ]
+    assert not AccessRequest.objects.exists()

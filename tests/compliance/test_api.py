@@ -5,6 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from controls.models import Control, Mapping
+from controls.services import MAX_DESCRIPTION_CHARS, control_update
+from kernel.errors import ApplicationError
 from registry.models import Team
 from tests.compliance.factories import ControlFactory, FrameworkItemFactory, MappingFactory
 
@@ -156,6 +158,22 @@ def test_control_create_with_owner_team_and_unknown_team(api, security):
     )
     assert response.status_code == 400
     assert response.json()["errors"]["owner_team"] == ["No team with slug 'nope'."]
+
+
+def test_a_control_description_over_the_limit_is_refused_on_create_and_edit(api, security):
+    client = api.as_user(security)
+    long = {"description": "d" * (MAX_DESCRIPTION_CHARS + 1)}
+    created = client.post(
+        "/api/v1/controls/", {"ref_id": "AGC-12", "title": "Rotation", **long}, format="json"
+    )
+    assert created.status_code == 400
+    assert "description" in created.json()["errors"]
+    assert not Control.objects.filter(ref_id="AGC-12").exists()
+    edited = client.patch("/api/v1/controls/AGC-01/", long, format="json")
+    assert edited.status_code == 400
+    assert Control.objects.get(ref_id="AGC-01").description != long["description"]
+    with pytest.raises(ApplicationError, match="description is limited to 4000 characters"):
+        control_update(actor=security, control=Control.objects.get(ref_id="AGC-01"), **long)
 
 
 def test_mapping_with_slash_in_ref_id_round_trips(api, security):

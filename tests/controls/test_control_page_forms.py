@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from controls.models import Control, EvidenceFile, FrameworkItem, ItemApplicability, Mapping
+from kernel.validation import TEXT_MAX_LENGTH
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,12 @@ def test_a_refused_control_edit_is_said_on_its_field(client, security):
     [
         ({"ref_id": "AGC-12", "title": ""}, "id_title", "This field is required."),  # the form
         ({"ref_id": "AGC-01", "title": "Again"}, "id_ref_id", "Control AGC-01 already exists."),
+        (
+            {"ref_id": "AGC-12", "title": "Long", "description": "d" * (TEXT_MAX_LENGTH + 1)},
+            "id_description",
+            f"Ensure this value has at most {TEXT_MAX_LENGTH} characters (it has "
+            f"{TEXT_MAX_LENGTH + 1}).",
+        ),
     ],
 )
 def test_a_refused_new_control_is_a_400_on_the_list_with_what_was_typed(
@@ -150,14 +157,13 @@ def test_a_refused_new_control_is_a_400_on_the_list_with_what_was_typed(
 ):
     client.force_login(security)
     count = Control.objects.count()
-    response = client.post(
-        "/compliance/controls/", {**data, "description": "Typed description", "active": "on"}
-    )
+    typed = data.get("description", "Typed description")
+    response = client.post("/compliance/controls/", {"description": typed, **data, "active": "on"})
     assert response.status_code == 400
     page = response.content.decode()
     assert field_errors(page)[field] == message
     assert f'value="{data["ref_id"]}"' in page
-    assert "Typed description</textarea>" in page
+    assert f"{typed}</textarea>" in page
     assert "Back to the dashboard" not in page
     assert Control.objects.count() == count
     assert Control.objects.get(ref_id="AGC-01").title != "Again"

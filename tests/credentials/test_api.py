@@ -206,6 +206,10 @@ def test_only_the_agents_people_and_security_bind(api, world, provider, request,
         ),
         ({"provider": "github-actions", "subject": "x", "claims": ["a"]}, "claims"),
         (
+            {"provider": "github-actions", "subject": "x", "claims": {" ": "main"}},
+            "each claim's name is 1 to 100 characters.",
+        ),
+        (
             {"provider": "github-actions", "subject": GITHUB_SUBJECT, "claims": GITHUB_CLAIMS},
             "already binds",
         ),

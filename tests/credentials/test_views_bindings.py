@@ -143,6 +143,11 @@ def test_a_sandbox_binding_is_active_when_added(client, engineer, agents):
         ({"claims": "=main"}, "line 1: write name=value"),
         ({"claims": "ref=a\nref=b"}, "line 2: &#x27;ref&#x27; is named twice."),
         ({"claims": "sub=repo:acme/x"}, "&#x27;sub&#x27; is checked by the portal itself"),
+        (
+            {"claims": "n" * 101 + "=main"},
+            "claims: each claim&#x27;s name is 1 to 100 characters (&#x27;" + "n" * 60,
+        ),
+        ({"claims": "ref=" + "v" * 501}, "must be a value or glob of 1 to 500 characters"),
         ({"subject": ""}, "This field is required."),
         ({"provider": "gitlab"}, "Select a valid choice."),
     ],
