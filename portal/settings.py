@@ -295,8 +295,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # WeasyPrint (PDF export) logs each rendering step and each CSS rule it skips: errors only.
-    "loggers": {name: {"level": "ERROR"} for name in ("weasyprint", "fontTools")},
+    "loggers": {
+        # Django's own console handler (DEBUG only) would print each line a second time: its
+        # records reach the root's handler anyway. (Its mail_admins goes too: ADMINS is unset.)
+        "django": {"handlers": [], "propagate": True},
+        # WeasyPrint (PDF export) logs each rendering step and each CSS rule it skips.
+        **{name: {"level": "ERROR"} for name in ("weasyprint", "fontTools")},
+    },
 }
 
 # The longest time box a jit/approval policy rule may allow: no standing access in disguise.

@@ -145,3 +145,17 @@ def test_check_deploy_is_clean_with_production_settings():
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "no issues" in out.stdout
+
+
+@pytest.mark.parametrize("debug", ["true", "false"])
+def test_a_refused_request_is_logged_once(debug):
+    """Django's own console handler (DEBUG only) used to print each django.request line a
+    second time, beside the root's."""
+    env = {**PROD_ENV, "DEBUG": debug}
+    result = _run(
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.request').warning('Bad Request: /probe/')",
+        **env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Bad Request: /probe/") == 1, result.stderr
