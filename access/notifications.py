@@ -7,6 +7,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from access.models import AccessRequest, Grant, RequestStatus
+from approvals.rules import approved_by
 from kernel.notifications import Event, link, notice, security_addresses
 
 # A request's status after a decision, as the event's name.
@@ -119,7 +120,10 @@ def request_decided(pk: int) -> Event | None:
     data: dict[str, Any] = {}
     if access_request.status == RequestStatus.APPROVED:
         grant = Grant.objects.get(request=access_request)
-        body += f"Approved. Grant #{grant.pk} expires at {grant.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+        body += (
+            f"{approved_by(access_request)} Grant #{grant.pk} expires at "
+            f"{grant.expires_at:%Y-%m-%d %H:%M} UTC.\n"
+        )
         data = {"grant_id": grant.pk, "expires_at": grant.expires_at}
     if access_request.decision_comment:
         body += f"Comment: {access_request.decision_comment}\n"

@@ -65,6 +65,19 @@ def approved_message(label: str, subject: Any, *, final: bool, outcome: str) -> 
     return f"You approved {label} #{subject.pk}; {waiting}."
 
 
+def approved_by(subject: Any) -> str:
+    """Who approved the subject, in order, each with their comment, for the notice that tells
+    the people concerned: 'Approved by sam ("pipeline checked") and sara.'"""
+    names = [
+        f"{a.approver.get_username()}" + (f" (“{a.comment}”)" if a.comment else "")
+        for a in subject.approvals.select_related("approver").order_by("created_at", "id")
+    ]
+    if not names:
+        return "Approved."
+    listed = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+    return f"Approved by {listed}."
+
+
 def with_approver_rules(subjects: Iterable[Any], rule: Callable[[Any], ApproverRule]) -> None:
     """Set, for pages, `approver_rule` (why each subject needs its approvers, by `rule`: the
     workflow's `approver_rule_for` as it reads now; empty when it needs none) and `waiting`

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.template.defaultfilters import pluralize
 
+from approvals.rules import approved_by
 from credentials.models import BindingStatus, IdentityBinding
 from credentials.rules import required_approvals_for
 from credentials.selectors import bindings_of, overlapping_binding
@@ -81,12 +82,7 @@ def binding_decided(pk: int) -> Event | None:
         return None
     body = f"{describe(binding)}, agent {binding.agent.slug}.\n"
     if binding.status == BindingStatus.ACTIVE:
-        approvers = binding.approvals.order_by("created_at").values_list(
-            "approver__username", flat=True
-        )
-        body += (
-            f"Approved by {', '.join(approvers)}: token exchanges through it work from now on.\n"
-        )
+        body += f"{approved_by(binding)} Token exchanges through it work from now on.\n"
     else:
         body += (
             f"Rejected by {binding.closed_by.username if binding.closed_by else 'security'}: "

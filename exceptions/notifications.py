@@ -7,6 +7,7 @@ from typing import Any
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from approvals.rules import approved_by
 from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException
 from kernel.notifications import Event, link, notice, security_addresses
 
@@ -78,6 +79,8 @@ def exception_decided(pk: int) -> Event | None:
     if name is None:
         return None
     body = _describe(exception)
+    if exception.status == ExceptionStatus.ACTIVE:
+        body += f"{approved_by(exception)}\n"
     if exception.rejection_comment:
         body += f"Rejected: {exception.rejection_comment}\n"
     if exception.revoke_reason:

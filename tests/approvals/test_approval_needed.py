@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from access import services as access
 from exceptions import services as exceptions
+from kernel.models import OutboxMessage
+from tests.exceptions.factories import ExceptionFactory
 from tests.portal.factories import make_user
 from tests.registry.factories import AgentFactory, TeamFactory, capability, demo_policy
 
@@ -58,3 +60,33 @@ def test_an_exception_filed_by_an_engineer_goes_to_security_but_the_owner(
     (told,) = mail.outbox
     assert told.to == ["sec2@example.com"]
     assert "Exception approval needed" in told.subject
+
+
+def test_the_requester_reads_who_approved_and_what_they_said(
+    engineer, security, second_security, committed
+):
+    demo_policy(security)
+    team = TeamFactory(slug="platform", members=[engineer])
+    agent = AgentFactory(slug="ship-bot", owner=engineer, team=team, tier="production")
+    request = access.access_request_submit(
+        actor=engineer,
+        agent=agent,
+        capability=capability("github:merge", high_risk=True),
+        justification="hotfix",
+        duration_hours=1,
+    )
+    access.access_request_approve(actor=security, access_request=request, comment="PR reviewed")
+    OutboxMessage.objects.all().delete()  # the filing's notice: not this test's
+    with committed(execute=True):
+        access.access_request_approve(actor=second_security, access_request=request)
+    (told,) = mail.outbox
+    assert told.to == ["eve@example.com"]
+    assert "Approved by sec1 (“PR reviewed”) and sec2. Grant #" in told.body
+
+
+def test_an_exception_approved_names_its_approver(engineer, security, committed):
+    exception = ExceptionFactory(requested_by=engineer, required_approvals=1)
+    with committed(execute=True):
+        exceptions.exception_approve(actor=security, exception=exception, comment="")
+    (told,) = mail.outbox
+    assert "Approved by sec1.\n" in told.body

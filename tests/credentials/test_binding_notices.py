@@ -71,7 +71,7 @@ def test_the_owner_is_told_when_security_approves(client, engineer, security, ag
     (told,) = mail.outbox
     assert told.to == ["eve@example.com"]
     assert told.subject == f"[Agent portal] Identity binding #{binding.pk} for agent pay-bot active"
-    assert "Approved by sec1: token exchanges through it work from now on." in told.body
+    assert "Approved by sec1. Token exchanges through it work from now on." in told.body
 
 
 def test_the_owner_is_told_why_security_rejected(client, engineer, security, agents, committed):
