@@ -1,5 +1,6 @@
-""" "Approval needed" goes to the security members who may approve: not to whoever asked, nor
-to the agent's owner (approvals refuse both), in every workflow (bindings: tests/credentials/
+"""What the approval workflow tells people: "approval needed" goes to the security members
+who may approve, not to whoever asked nor the agent's owner (approvals refuse both); "approved"
+names who approved and what each said. In every workflow (bindings: tests/credentials/
 test_binding_notices.py)."""
 
 from datetime import timedelta
