@@ -12,6 +12,7 @@ from access.models import AccessRequest, RequestStatus
 from access.permissions import to_confirm_q
 from access.rules import grant_active_q, grant_expiring_within_q
 from access.selectors import break_glass_awaiting_review, grants_visible_to, requests_awaiting
+from approvals.queue import waiting_in_queue
 from kernel.charts import Cell, Chart, Row, Series
 from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
@@ -29,25 +30,22 @@ def access_panels(user: AnyUser) -> list[dict]:
     if can(user, Action.REQUEST_ACCESS):
         panels.extend(_my_requests(user))
     if can(user, Action.APPROVE):
-        queue = reverse("approvals:queue")
-        panels.append(
-            attention(
+        panels += [
+            waiting_in_queue(
                 "approval-queue",
                 "Access requests waiting for my approval",
                 requests_awaiting(user).count(),
-                queue + "#access-requests",
+                "access-requests",
                 rank=10,
-            )
-        )
-        panels.append(
-            attention(
+            ),
+            waiting_in_queue(
                 "break-glass",
                 "Break-glass uses to review",
                 break_glass_awaiting_review(user).count(),
-                queue + "#break-glass",
+                "break-glass",
                 rank=20,
-            )
-        )
+            ),
+        ]
     if can(user, Action.VIEW_PORTAL):
         panels.extend(_grants(user))
     return panels

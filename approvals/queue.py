@@ -4,12 +4,21 @@ A provider takes the user and returns None or a dict with `key`, `title`, `templ
 and `items`. Access and exceptions register theirs in their `AppConfig.ready()`.
 """
 
+from django.urls import reverse
+
+from kernel.dashboard import attention
 from kernel.permissions import AnyUser
 from kernel.sections import Sections
 
 queue_sections: Sections[[AnyUser]] = Sections()
 register_queue_section = queue_sections.register
 queue_for = queue_sections.collect
+
+
+def waiting_in_queue(key: str, title: str, count: int, section: str, *, rank: int) -> dict:
+    """A dashboard item of security's "needs my attention": `count` things waiting for them,
+    linking to their `section` of the approvals queue."""
+    return attention(key, title, count, reverse("approvals:queue") + f"#{section}", rank=rank)
 
 
 def awaiting_approval_section(

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from approvals.queue import awaiting_approval_section
+from approvals.queue import awaiting_approval_section, waiting_in_queue
 from credentials import permissions
 from credentials.forms import BindingForm
 from credentials.keys import key_age_days
@@ -21,7 +21,6 @@ from credentials.selectors import (
     credentials_of,
     overlapping_binding,
 )
-from kernel.dashboard import attention
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
 from registry.permissions import reads_records_of
@@ -84,11 +83,11 @@ def credential_panels(user: AnyUser) -> list[dict]:
     panels: list[dict] = []
     if can(user, Action.APPROVE):
         panels.append(
-            attention(
+            waiting_in_queue(
                 "bindings-awaiting-me",
                 "Identity bindings waiting for my approval",
                 bindings_awaiting(user).count(),
-                reverse("approvals:queue") + "#identity-bindings",
+                "identity-bindings",
                 rank=13,
             )
         )

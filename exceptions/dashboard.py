@@ -7,6 +7,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from approvals.queue import waiting_in_queue
 from exceptions.limits import EXPIRING_SOON_DAYS
 from exceptions.models import Risk
 from exceptions.permissions import exceptions_visible_to
@@ -48,11 +49,11 @@ def exception_panels(user: AnyUser) -> list[dict]:
     ]
     if can(user, Action.APPROVE):
         panels.append(
-            attention(
+            waiting_in_queue(
                 "exceptions-awaiting-me",
                 "Exceptions waiting for my approval",
                 exceptions_awaiting(user).count(),
-                reverse("approvals:queue") + "#exceptions",
+                "exceptions",
                 rank=12,
             )
         )
