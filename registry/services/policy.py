@@ -192,8 +192,8 @@ def policy_publish(*, actor: User, version: PolicyVersion, reason: str = "") -> 
     reason = optional_text(reason, "reason", POLICY_TEXT_MAX_LENGTH)
     if warnings and not reason:
         raise ApplicationError(
-            f"Publishing v{version.number} loosens the policy in {len(warnings)} places: "
-            "say why (a reason) to publish it.",
+            f"Publishing v{version.number} loosens the policy in {len(warnings)} "
+            f"place{'' if len(warnings) == 1 else 's'}: say why (a reason) to publish it.",
             code="reason_required",
             field="reason",
             warnings=warnings,

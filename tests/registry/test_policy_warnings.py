@@ -237,6 +237,15 @@ def test_the_review_page_shows_the_warnings_and_asks_for_a_reason(client, securi
     assert [w["kind"] for w in v2.publish_warnings] == ["high_risk_opened"]
 
 
+def test_the_refusal_counts_one_loosening_as_one_place(client, security, loose_draft):
+    client.force_login(security)
+    refused = client.post(review_page(2), {"reason": ""})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "Publishing v2 loosens the policy in 1 place: say why (a reason) to publish it." in page
+    assert "1 places" not in page
+
+
 def test_the_review_page_of_a_tightening_says_so(client, security):
     demo_policy(security)
     draft_with(security, TIGHTENING)
