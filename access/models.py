@@ -81,7 +81,8 @@ class AccessRequest(ApprovalWorkflow):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.agent_id} {self.capability_id} ({self.status})"
+        # Names, not ids: the audit trail keeps this as the object's label.
+        return f"#{self.pk} {self.agent.slug} {self.capability.key} ({self.status})"
 
     def get_absolute_url(self) -> str:
         return reverse("access:request-detail", kwargs={"pk": self.pk})
@@ -94,7 +95,7 @@ class Approval(ApprovalRecord):
         constraints = [approval_once_per_person("request", "approval_once_per_person")]
 
     def __str__(self) -> str:
-        return f"{self.approver_id} approved #{self.request_id}"
+        return f"{self.approver.username} approved request #{self.request_id}"
 
 
 class Grant(models.Model):

@@ -139,7 +139,7 @@ class ExceptionApproval(ApprovalRecord):
         constraints = [approval_once_per_person("exception", "exception_approval_once_per_person")]
 
     def __str__(self) -> str:
-        return f"{self.approver_id} approved exception #{self.exception_id}"
+        return f"{self.approver.username} approved exception #{self.exception_id}"
 
 
 class ReminderKind(models.TextChoices):

@@ -360,12 +360,17 @@ def _shown(field: Any, value: Any, objects: _Objects) -> str:
 
 
 def _listed(text: str) -> str:
-    """A recorded JSON list (`["acme/api", "acme/ledger"]`) as `acme/api, acme/ledger`."""
+    """A recorded JSON list (`["acme/api", "acme/ledger"]`) as `acme/api, acme/ledger`; a list
+    of messages (a policy version's publish warnings, `[{"message": …, …}]`) as its messages."""
     try:
         value = json.loads(text)
     except ValueError:
         return text
-    return ", ".join(map(str, value)) if isinstance(value, list) else text
+    if not isinstance(value, list):
+        return text
+    if value and all(isinstance(item, dict) and "message" in item for item in value):
+        return "; ".join(str(item["message"]) for item in value)
+    return ", ".join(map(str, value))
 
 
 def _moment(text: str) -> str:

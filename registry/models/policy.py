@@ -87,7 +87,7 @@ class PolicyRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tier} {self.capability_id}: {self.effect}"
+        return f"{self.tier} {self.capability.key}: {self.effect}"
 
 
 auditlog.register(PolicyVersion)

@@ -67,6 +67,66 @@ def test_objects_without_a_page_link_to_the_object_they_belong_to(client, audito
     assert f'href="{control.get_absolute_url()}"' in page  # a mapping has no page: its control
 
 
+def test_requests_approvals_and_rules_are_labelled_by_name_not_id(
+    client, auditor, engineer, security
+):
+    """The trail keeps each object's label as it was written: a request names its agent and
+    capability, an approval its approver, a rule its capability; never their database ids."""
+    from access.services import access_request_approve, access_request_submit
+    from registry.services import policy as policy_services
+    from tests.registry.factories import demo_policy
+
+    team = TeamFactory(slug="payments", members=[engineer])
+    demo_policy(security)
+    agent = AgentFactory(slug="pay-bot", owner=engineer, team=team, tier="internal")
+    merge = capability("github:merge")
+    asked = access_request_submit(
+        actor=engineer, agent=agent, capability=merge, duration_hours=1, justification="Fix."
+    )
+    access_request_approve(actor=security, access_request=asked)
+    draft = policy_services.policy_draft_create(actor=security)
+    policy_services.policy_rule_set(
+        actor=security,
+        version=draft,
+        tier="sandbox",
+        capability=merge,
+        effect="jit",
+        max_duration_hours=8,
+    )
+    policy_services.policy_publish(actor=security, version=draft, reason="Hackathon week.")
+    client.force_login(auditor)
+
+    def trail(object_type: str) -> str:
+        return " | ".join(
+            rows_of(client.get(f"/audit/?object_type={object_type}").content.decode())
+        )
+
+    requests = trail("access.accessrequest")
+    assert f"created access request #{asked.pk} pay-bot github:merge (pending)" in requests
+    assert f"changed access request #{asked.pk} pay-bot github:merge (approved)" in requests
+    assert f"created approval sec1 approved request #{asked.pk}" in trail("access.approval")
+    assert "changed policy rule sandbox github:merge: jit" in trail("registry.policyrule")
+    # The publish warnings read as their messages, not as the stored dictionaries.
+    published = trail("registry.policyversion")
+    assert (
+        "Publish warnings : — → High-risk sandbox github:merge becomes &#x27;jit&#x27; "
+        "(was approval ≤ 8h)." in published
+    )
+    assert "{" not in published
+
+
+def test_approval_labels_name_the_approver(security):
+    from credentials.models import BindingApproval
+    from exceptions.models import ExceptionApproval
+
+    assert str(ExceptionApproval(approver=security, exception_id=5)) == (
+        f"{security.username} approved exception #5"
+    )
+    assert str(BindingApproval(approver=security, binding_id=7)) == (
+        f"{security.username} approved binding #7"
+    )
+
+
 def test_filters_use_human_names_and_the_action(client, auditor, moved):
     client.force_login(auditor)
     page = client.get("/audit/").content.decode()
