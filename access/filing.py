@@ -6,7 +6,7 @@ from typing import NotRequired, TypedDict
 from django.contrib.auth.models import User
 
 from access import permissions
-from access.limits import TICKET_MAX_LENGTH, WHY_NEEDED
+from access.limits import DEVIATION_HINT, TICKET_MAX_LENGTH, WHY_NEEDED
 from access.models import AccessRequest, RequestStatus
 from access.recheck import OPEN_STATUSES
 from kernel.errors import ApplicationError, Forbidden
@@ -70,8 +70,7 @@ def filing_checks(actor: User, asked: Asked) -> tuple[AccessRequest, PolicyRule]
     if version is None or rule is None or rule.effect == Effect.DENY:
         reason = "denies" if rule else "has no rule for (so it denies)"
         raise ApplicationError(
-            f"Policy v{version.number if version else '—'} {reason} {where}. "
-            "To ask for a deviation, request a policy exception.",
+            f"Policy v{version.number if version else '—'} {reason} {where}. {DEVIATION_HINT}",
             code="policy_deny",
             field="capability",
         )

@@ -15,6 +15,8 @@ WORKLOAD_MAX_LENGTH = 600
 DURATION_HOURS_INPUT_MAX = 100_000
 # What a missing (or invisible) justification or incident is told, in forms, API and services.
 WHY_NEEDED = "Say why the agent needs this access (justification)."
+# How a refusal for a capability the policy denies ends (the request form links its last words).
+DEVIATION_HINT = "To ask for a deviation, request a policy exception."
 INCIDENT_NEEDED = "Break-glass needs an incident reference."
 # An agent filing for itself (over MCP) waits for its owner: at most this many of its requests
 # await confirmation at once, so a looping agent cannot flood its owner and team with notices.

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from access.limits import DEVIATION_HINT
 from kernel.errors import ApplicationError
 from registry.models import Agent, Capability
 
@@ -24,8 +25,8 @@ def refusal_on_form(form: forms.Form, exc: ApplicationError, data: dict[str, Any
     message: str = exc.message
     if exc.code == "policy_deny" and data.get("agent") and data.get("capability"):
         message = format_html(
-            '{} <a href="{}">Request a policy exception</a> for {} on {}.',
-            exc.message,
+            '{} To ask for a deviation, <a href="{}">request a policy exception</a> for {} on {}.',
+            exc.message.removesuffix(f" {DEVIATION_HINT}"),
             exception_form_url(data["agent"], data["capability"]),
             data["capability"].key,
             data["agent"].slug,

@@ -55,7 +55,12 @@ class AgentForm(forms.Form):
 
     def __init__(self, *args, user: AnyUser, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams_for(user)
+        teams = teams_for(user)
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = teams
+        if not editing and "team" not in self.initial:
+            only = list(teams[:2])
+            if len(only) == 1:  # an engineer in one team: nothing to choose
+                self.initial["team"] = only[0].slug
         if editing:
             del self.fields["slug"]
             if not can(user, Action.MANAGE_POLICY):

@@ -143,7 +143,11 @@ def test_a_denying_policy_links_to_the_exception_form_prefilled(client, engineer
     client.force_login(engineer)
     refused = file(client, capability="vault:read_secret").content.decode()
     link = '<a href="/exceptions/new/?agent=pay-bot&amp;capability=vault%3Aread_secret">'
-    assert f"{link}Request a policy exception</a> for vault:read_secret on pay-bot." in refused
+    assert (
+        "Policy v1 denies vault:read_secret on production agents. To ask for a deviation, "
+        f"{link}request a policy exception</a> for vault:read_secret on pay-bot." in refused
+    )
+    assert refused.count("policy exception") == 1  # said once, as the link
     assert "/exceptions/new/." not in refused  # a link, not a path in the text
     form = client.get("/exceptions/new/?agent=pay-bot&capability=vault%3Aread_secret")
     page = form.content.decode()

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -322,3 +324,27 @@ def test_notes_over_the_limit_while_a_draft_is_open_say_the_draft_is_open(client
         refused.content.decode()
     )
     assert PolicyVersion.objects.get(status="draft").notes == "first"
+
+
+def test_the_team_is_chosen_for_an_engineer_in_one_team_only(client, engineer, security, world):
+    client.force_login(engineer)  # eve is in payments only
+    form = client.get("/agents/new/").content.decode()
+    assert '<option value="payments" selected>' in form
+    TeamFactory(slug="platform", members=[engineer])
+    form = client.get("/agents/new/").content.decode()
+    assert '<option value="" selected>---------</option>' in form  # two teams: eve picks
+
+
+def test_the_version_history_says_which_version_is_in_force(client, security, world):
+    client.force_login(security)
+    client.post(reverse("registry:policy-draft-open"), {"notes": "v2"})
+    client.post(reverse("registry:policy-publish", args=[2]), {"reason": "tighten"})
+    client.post(reverse("registry:policy-draft-open"), {"notes": "v3"})
+    history = client.get("/policy/").content.decode().split('id="history"', 1)[1]
+    rows = history.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    assert [re.search(r"<td>v(\d+)</td>", row)[1] for row in rows] == ["3", "2", "1"]
+    assert '<span class="badge status-draft">draft</span>' in rows[0]
+    assert 'data-testid="in-force">in force</span>' in rows[1]
+    assert "<small>Published: “tighten”</small>" in rows[1]  # no warning answered: no "despite"
+    assert "superseded" in rows[2]
+    assert "in force" not in rows[2]
