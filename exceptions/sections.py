@@ -5,14 +5,14 @@ from django.utils import timezone
 from approvals.queue import awaiting_approval_section
 from exceptions import permissions
 from exceptions.context import with_approver_rules, with_rules_deviated_from
-from exceptions.selectors import exceptions_awaiting, exceptions_in_force_for_agent
+from exceptions.selectors import exceptions_awaiting, exceptions_open_for_agent
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Agent, AgentStatus
 from registry.permissions import reads_records_of
 
 
 def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
-    """Approved exceptions still running (or about to start) for this agent."""
+    """This agent's exceptions in force, starting later or awaiting approval."""
     if not can(user, Action.VIEW_PORTAL):
         return None
     return {
@@ -20,7 +20,7 @@ def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:
         "title": "Policy exceptions",
         "template": "exceptions/_agent_section.html",
         "agent": agent,
-        "exceptions": list(exceptions_in_force_for_agent(agent.pk, user)),
+        "exceptions": list(exceptions_open_for_agent(agent.pk, user)),
         "visible": reads_records_of(user, agent),
         "void": agent.status != AgentStatus.ACTIVE,  # suspension voids its exceptions
         "can_request": permissions.can_request_exception_for(user, agent),

@@ -5,7 +5,7 @@ What "in force" and "running" mean is stated once, in exceptions.rules.
 
 from collections.abc import Mapping
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from approvals.selectors import awaiting_approval_by
@@ -61,13 +61,15 @@ def exceptions_awaiting(user: AnyUser) -> QuerySet[PolicyException]:
     return awaiting_approval_by(user, exceptions_visible_to(user))
 
 
-def exceptions_in_force_for_agent(agent_id: int, user: AnyUser) -> QuerySet[PolicyException]:
-    """Approved exceptions of an agent not yet over (in force, or starting later)."""
+def exceptions_open_for_agent(agent_id: int, user: AnyUser) -> QuerySet[PolicyException]:
+    """An agent's exceptions still open: approved and not over (in force, or starting later)
+    and those awaiting approval (with `approved`, how many approvals they have)."""
     now = timezone.now()
     return (
         permissions.exceptions_visible_to(user)
-        .filter(exception_running_q(now), agent_id=agent_id)
+        .filter(exception_running_q(now) | Q(status=ExceptionStatus.PENDING), agent_id=agent_id)
         .select_related("capability")
+        .annotate(approved=Count("approvals", distinct=True))
         .order_by("expires_at", "id")
     )
 

@@ -271,18 +271,28 @@ def test_approval_queue_section(rf: RequestFactory, engineer, security, second_s
     assert 'name="next" value="/approvals/"' in html
 
 
-def test_agent_page_lists_active_exceptions_only(client, engineer, security, world):
+def test_agent_page_lists_exceptions_in_force_and_awaiting_approval(
+    client, engineer, security, world
+):
+    """In force, and (whoever filed one looks for it there, as for a pending request) awaiting
+    approval, each saying which; nothing over, revoked or withdrawn."""
     shown = active_exception(agent=world["agent"], title="Shown one")
     revoked = active_exception(agent=world["agent"], capability=world["merge"], title="Gone one")
     revoked.status, revoked.revoked_at = "revoked", in_days(-0.1)
     revoked.save()
-    ExceptionFactory(agent=world["agent"], capability=world["jira"], title="Waiting one")
+    waiting = ExceptionFactory(
+        agent=world["agent"], capability=world["jira"], title="Waiting one", required_approvals=2
+    )
+    ExceptionFactory(agent=world["agent"], title="Withdrawn one", status="withdrawn")
     client.force_login(engineer)
     page = client.get("/agents/pay-bot/").content.decode()
     section = page[page.index('data-section="exceptions"') :]
     assert "Shown one" in section
     assert "Gone one" not in section
-    assert "Waiting one" not in section
+    assert "Withdrawn one" not in section
+    row = section[section.index(f'data-exception="{waiting.pk}"') :]
+    row = row[: row.index("</tr>")]
+    assert 'data-testid="exception-status">awaiting approval, 0 / 2</span>' in row
     assert "Request an exception for this agent" in section
     assert f'data-exception="{shown.pk}"' in section
 
