@@ -126,6 +126,8 @@ def test_cancelling_asks_first_and_works_without_javascript(
     done = client.post(f"/requests/{request.pk}/cancel/", follow=True)
     assert f"Request #{request.pk} cancelled." in done.content.decode()
     assert AccessRequest.objects.get().status == "cancelled"
+    page = client.get(f"/requests/{request.pk}/").content.decode()
+    assert 'data-testid="approval-state">Cancelled by eve, who filed it, 20' in page
     # Nothing left to cancel, and nobody else's to cancel: said before anyone confirms.
     again = client.get(f"/requests/{request.pk}/cancel/")
     assert again.status_code == 400
