@@ -154,17 +154,20 @@ def _grant_rows(grants: "QuerySet[WithAnnotations[Grant, GrantLimits]]") -> Quer
         "over_limit",
         "request_id",
         "starts_at",
+        "revoked_at",
     )
 
 
 def _grant_sample(row: tuple) -> Sample:
-    pk, agent, capability, length, limit, over, request_id, starts = row
+    """A grant as issued (what AGC-03 judges), and when it was revoked, if it was."""
+    pk, agent, capability, length, limit, over, request_id, starts, revoked = row
     return Sample(
         kind="grant",
         id=str(pk),
         label=f"grant #{pk}: {agent} {capability}, from {starts:%Y-%m-%d %H:%M} UTC for "
         f"{_hours(length)} h "
-        + (f"(max {limit} h)" if limit is not None else "(no rule allows a grant)"),
+        + (f"(max {limit} h)" if limit is not None else "(no rule allows a grant)")
+        + (f", revoked {revoked:%Y-%m-%d %H:%M} UTC" if revoked else ""),
         url=url_or_blank("access:request-detail", pk=request_id)
         if request_id
         else agent_url(agent),

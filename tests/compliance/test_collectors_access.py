@@ -68,6 +68,11 @@ def test_agc03_statuses(security, engineer):
     assert (evidence.status, evidence.failed) == (Status.PARTIALLY_EFFECTIVE, 1)
     assert evidence.samples[0].id == str(too_long.pk)
     assert evidence.samples[0].failed
+    # Revoked early: judged as issued, and the sample says when it ended.
+    too_long.revoked_at = too_long.starts_at + timedelta(hours=1)
+    too_long.save(update_fields=["revoked_at"])
+    revoked = f"revoked {too_long.revoked_at:%Y-%m-%d %H:%M} UTC"
+    assert collect("AGC-03").samples[0].label.endswith(f"for 12.0 h (max 8 h), {revoked}")
     # Outside the period: not counted.
     _grant(agent, "github:write", 12, starts_at=timezone.now() - timedelta(days=45))
     assert collect("AGC-03").checked == 2
