@@ -26,6 +26,7 @@ from exceptions.models import (
     PolicyException,
     Risk,
 )
+from kernel.audit_trail import TrailRow, present
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
 from kernel.http import (
@@ -115,11 +116,12 @@ def risk_floor_of(agent_slug: str, capability_key: str) -> str:
     return rules.risk_floor(agent, capability)
 
 
-def _history(exception: PolicyException) -> list[LogEntry]:
-    """Audit entries of the exception and of its approvals, oldest first."""
+def _history(exception: PolicyException) -> list[TrailRow]:
+    """Audit entries of the exception and of its approvals, oldest first, as the audit trail
+    reads them (fields by their labels, ids by names; a creation's empty fields left out)."""
     types = ContentType.objects.get_for_models(PolicyException, ExceptionApproval)
     approval_ids = [str(approval.pk) for approval in exception.approvals.all()]
-    return list(
+    return present(
         LogEntry.objects.filter(
             Q(content_type=types[PolicyException], object_pk=str(exception.pk))
             | Q(content_type=types[ExceptionApproval], object_pk__in=approval_ids)
