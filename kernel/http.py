@@ -30,11 +30,13 @@ class AuthenticatedHttpRequest(HttpRequest):
 
 
 def safe_next(request: HttpRequest, target: str) -> str:
-    """`target` (a form's `next`: the page it came from) when it is on this site; else ""."""
+    """`target` (a form's `next`: the page it came from) when it is a path on this site; else
+    "". Only a path: a bare word ("NaN", "-1") is no page, and `redirect` would take it for a
+    URL name and fail to reverse it (a 500)."""
     allowed = url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )
-    return target if target and allowed else ""
+    return target if target.startswith("/") and allowed else ""
 
 
 def redirect_back(request: HttpRequest, fallback) -> HttpResponse:

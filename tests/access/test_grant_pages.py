@@ -147,6 +147,19 @@ def test_a_foreign_next_is_ignored(client, security, world):
     assert done["Location"] == f"/grants/{grant.pk}/"
 
 
+@pytest.mark.parametrize("bare", ["NaN", "-1", "9999-12-31T23:59:59", "admin:index"])
+def test_a_next_that_is_not_a_path_is_ignored(client, security, world, bare):
+    """A bare word is no page: the step is done and the user lands on the grant's page (it
+    was taken for a URL name, failed to reverse, and answered 500)."""
+    grant = world["grant"]
+    client.force_login(security)
+    done = client.post(f"/grants/{grant.pk}/revoke/", {"reason": "r", "next": bare})
+    assert done.status_code == 302
+    assert done["Location"] == f"/grants/{grant.pk}/"
+    grant.refresh_from_db()
+    assert grant.revoked_at is not None
+
+
 def test_unknown_and_forged_grants_are_404(client, security):
     client.force_login(security)
     for url in ("/grants/999/", "/grants/999/revoke/"):
