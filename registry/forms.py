@@ -126,6 +126,9 @@ class AgentStatusForm(forms.Form):
         self.fields["reason"].required = required
 
 
+UNKNOWN_EFFECT = f"Pick an effect from the list ({', '.join(Effect.values)}) or no rule."
+
+
 class PolicyMatrixForm(forms.Form):
     """The whole draft in one form: an effect and a maximum per (tier, capability).
 
@@ -144,6 +147,7 @@ class PolicyMatrixForm(forms.Form):
                     initial=effect,
                     label=f"{tier} {capability.key} effect",
                     widget=forms.Select(attrs={"aria-label": f"{tier} {capability.key} effect"}),
+                    error_messages={"invalid_choice": UNKNOWN_EFFECT},
                 )
                 self.fields[self.hours_name(tier, capability.key)] = forms.IntegerField(
                     required=False,

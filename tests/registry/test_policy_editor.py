@@ -58,6 +58,8 @@ def test_saving_the_matrix_changes_exactly_the_edited_cells(client, security, dr
         ("allow", "4", "An allow rule has no maximum duration: leave it empty."),
         ("", "4", "No rule has no maximum: pick an effect."),
         ("jit", "soon", "Give the maximum as a whole number of hours."),
+        # An effect not on offer (a forged post): said on its cell, not only "fix the cells".
+        ("NaN", "", "Pick an effect from the list (allow, jit, approval, deny) or no rule."),
     ],
 )
 def test_a_bad_cell_saves_nothing_keeps_what_was_typed_and_says_why_on_it(
