@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from directory import oidc
 from directory.mapping import role_groups
@@ -78,8 +78,10 @@ def sso_failed(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def no_role(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Signed in, but no IdP group gives a role: say so, and whom to ask."""
+    """Signed in, but no IdP group gives a role: say so, and whom to ask. A page to read, with
+    no form of its own: a POST is the wrong kind of request (405), said on the error page."""
     account = DirectoryAccount.objects.filter(user=request.user).first()
     mapping = sorted((group, sorted(roles)) for group, roles in role_groups().items())
     return render(

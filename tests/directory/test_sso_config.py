@@ -123,6 +123,13 @@ def test_someone_with_no_role_is_told_so(client, sso):
     assert "have no role here yet" in response.content.decode()
 
 
+def test_a_post_to_the_no_role_page_is_refused_saying_why(client, sso):
+    client.force_login(make_user("newbie"))
+    response = client.post("/accounts/no-role/")
+    assert response.status_code == 405
+    assert "Wrong kind of request" in response.content.decode()
+
+
 def test_logout_is_a_post_and_ends_the_session(client, engineer):
     client.force_login(engineer)
     assert client.get("/accounts/logout/").status_code == 405
