@@ -6,6 +6,7 @@ attempt is refused before the password is checked, so the right password does no
 guesser; a successful login clears the username's count.
 """
 
+import hashlib
 import time
 
 from django.core.cache import cache
@@ -18,7 +19,10 @@ _PREFIX = "login-failures"
 
 
 def _username_key(username: str) -> str:
-    return f"{_PREFIX}:username:{username.strip().lower()}"
+    """A digest of the name as typed (case and spaces folded): whatever was typed, the key
+    is short and ASCII, as memcached needs, and Redis holds no 10 KB keys."""
+    typed = username.strip().lower().encode("utf-8", "surrogatepass")
+    return f"{_PREFIX}:username:{hashlib.sha256(typed).hexdigest()}"
 
 
 def _keys(username: str, address: str) -> list[str]:

@@ -2,9 +2,11 @@
 API-only login, and the Content-Security-Policy header."""
 
 from datetime import timedelta
+from unittest.mock import patch
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -131,6 +133,23 @@ def test_a_success_resets_the_username_count(api, engineer):
     assert _get_token(api, "eve").status_code == 200
     assert _get_token(api, "eve", "wrong", REMOTE_ADDR="10.0.0.9").status_code == 400
     assert _get_token(api, "eve", REMOTE_ADDR="10.0.0.9").status_code == 200
+
+
+def test_a_name_of_any_length_or_script_is_counted_under_a_short_ascii_key(api, engineer):
+    """Whatever is typed as the username, the count's cache key stays short and ASCII (a
+    memcached key may not be longer than 250 bytes or hold spaces; Redis would keep 10 KB)."""
+    typed = " Ève 東京 😀 " + "x" * 10_000
+    keys = []
+    with patch.object(cache, "set", wraps=cache.set) as stored:
+        for _ in range(MAX_FAILURES):
+            _get_token(api, typed, "wrong", REMOTE_ADDR=f"10.0.0.{len(keys) + 1}")
+            keys = [call.args[0] for call in stored.call_args_list if "username" in call.args[0]]
+    assert keys
+    assert all(len(key) < 100 and key.isascii() and " " not in key for key in keys)
+    # ...and still counts that name, from any address, however it is cased or spaced.
+    assert _get_token(api, typed.upper().strip(), "wrong", REMOTE_ADDR="10.9.9.9").status_code == (
+        429
+    )
 
 
 def test_the_login_page_is_throttled_after_repeated_failures(client, engineer):
