@@ -3,13 +3,14 @@
 import logging
 from collections.abc import Callable
 from functools import cache
+from urllib.parse import urlsplit
 
 from auditlog.middleware import AuditlogMiddleware
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from csp.utils import build_policy
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.core.signals import setting_changed
 from django.db import InterfaceError, OperationalError
 from django.dispatch import receiver
@@ -29,11 +30,28 @@ def wants_json(request: HttpRequest) -> bool:
 
 
 def error_response(request: HttpRequest, *, code: str, message: str, status: int) -> HttpResponse:
-    """An error as the caller reads it: JSON `{detail, code}` under /api/, else the error page."""
+    """An error as the caller reads it: JSON `{detail, code}` under /api/, else the error page
+    (with a link back to the page the browser came from, when that is on this site)."""
     if wants_json(request):
         return JsonResponse({"detail": message, "code": code}, status=status)
-    context = {"message": message, "code": code, "status": status}
+    context = {"message": message, "code": code, "status": status, **came_from(request)}
     return render(request, "error.html", context, status=status)
+
+
+def came_from(request: HttpRequest) -> dict[str, str]:
+    """`back` (and its label): the page the browser came from, by its Referer, when that is
+    a page of this site other than this one; else nothing."""
+    referer = urlsplit(request.META.get("HTTP_REFERER", ""))
+    try:
+        host = request.get_host()
+    except DisallowedHost:  # the very reason for this 400: no way back to offer
+        return {}
+    if not referer.netloc or referer.netloc != host:
+        return {}
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    if not path.startswith("/") or path == request.get_full_path():
+        return {}
+    return {"back": path, "back_label": "the page you were on"}
 
 
 class ApplicationErrorMiddleware:
@@ -52,11 +70,8 @@ class ApplicationErrorMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         if not isinstance(exception, ApplicationError) or request.path.startswith("/api/"):
             return None
-        return render(
-            request,
-            "error.html",
-            {"message": exception.message, "code": exception.code, "status": exception.status_code},
-            status=exception.status_code,
+        return error_response(
+            request, code=exception.code, message=exception.message, status=exception.status_code
         )
 
 

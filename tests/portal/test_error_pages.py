@@ -30,6 +30,25 @@ def test_403_is_a_page_with_the_reason(client, engineer):
     assert "Only security and auditors" in page
 
 
+BACK = '<a href="{}" data-testid="back">Back to the page you were on</a>'
+
+
+@pytest.mark.parametrize("url", ["/audit/", "/no/such/page/", "/requests/999999/"])
+def test_a_refusal_links_back_to_the_page_of_this_site_the_browser_came_from(
+    client, engineer, url
+):
+    """A role refusal (before any object is read), a 404 from the router and one from a
+    service: each offers the page the person came from, by its Referer."""
+    client.force_login(engineer)
+    came = client.get(url, HTTP_REFERER="http://testserver/agents/?tier=production")
+    assert came.status_code in (403, 404)
+    assert BACK.format("/agents/?tier=production") in came.content.decode()
+    for elsewhere in ("https://evil.example/agents/", "", "not a url", f"http://testserver{url}"):
+        page = client.get(url, HTTP_REFERER=elsewhere).content.decode()
+        assert 'data-testid="back"' not in page, elsewhere
+        assert "Back to the dashboard" in page
+
+
 def test_405_is_a_page_not_a_blank_one(client, auditor):
     client.force_login(auditor)
     response = client.post("/audit/")
