@@ -34,9 +34,7 @@ BACK = '<a href="{}" data-testid="back">Back to the page you were on</a>'
 
 
 @pytest.mark.parametrize("url", ["/audit/", "/no/such/page/", "/requests/999999/"])
-def test_a_refusal_links_back_to_the_page_of_this_site_the_browser_came_from(
-    client, engineer, url
-):
+def test_a_refusal_links_back_to_the_page_of_this_site_the_browser_came_from(client, engineer, url):
     """A role refusal (before any object is read), a 404 from the router and one from a
     service: each offers the page the person came from, by its Referer."""
     client.force_login(engineer)

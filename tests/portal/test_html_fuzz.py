@@ -24,6 +24,7 @@ import re
 import traceback
 from collections.abc import Iterator
 from html.parser import HTMLParser
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
@@ -205,6 +206,16 @@ class _Forms(HTMLParser):
         self._textarea = None if tag == "textarea" else self._textarea
 
 
+def _drain(response: Any) -> None:
+    """Let go of a download's file as the test client does: by reading it to the end. Not
+    `response.close()`: that fires request_finished, whose close_old_connections closes the
+    test's database connection (on PostgreSQL, inside the test's transaction: every later
+    query fails). The client closed every other response itself, with that signal off."""
+    if response.streaming:
+        for _chunk in response.streaming_content:
+            pass
+
+
 def harvest_forms(pages: list[str], users: list[User | None]) -> dict[str, dict]:
     """URL path -> the fields of the forms that post there, as the pages fill them."""
     forms: dict[str, dict[str, str | None]] = {}
@@ -214,7 +225,7 @@ def harvest_forms(pages: list[str], users: list[User | None]) -> dict[str, dict]
             client.force_login(user)
         for page in pages:
             response = client.get(page)
-            response.close()  # a download's file
+            _drain(response)
             if "text/html" not in response.get("Content-Type", ""):
                 continue
             parser = _Forms()
@@ -280,7 +291,7 @@ def post(client: Client, url: str, body: dict) -> tuple[int | None, str, str]:
         policy_cache.clear()
     status, location = response.status_code, response.get("Location", "")
     silent = status >= 400 and not says_why(response.content.decode(errors="replace"))
-    response.close()  # a download's file
+    _drain(response)
     if status not in ALLOWED:
         return status, location, f"answered {status}"
     if silent:
