@@ -94,9 +94,6 @@ class Approval(ApprovalRecord):
     class Meta(ApprovalRecord.Meta):
         constraints = [approval_once_per_person("request", "approval_once_per_person")]
 
-    def __str__(self) -> str:
-        return f"{self.approver.username} approved request #{self.request_id}"
-
 
 class Grant(models.Model):
     """Time-boxed access. Active = not revoked and starts_at <= now < expires_at (selectors)."""

@@ -55,6 +55,19 @@ class ApprovalRecord(models.Model):
         abstract = True
         ordering = ["created_at", "id"]
 
+    def __str__(self) -> str:
+        """'sam approved exception #12', named by the subject's foreign key (the audit trail
+        keeps it as the approval's label)."""
+        subject = next(
+            field
+            for field in self._meta.concrete_fields
+            if field.is_relation and field.name != "approver"
+        )
+        return (
+            f"{self.approver.get_username()} approved {subject.name} "
+            f"#{getattr(self, subject.attname)}"
+        )
+
 
 def approval_once_per_person(subject_field: str, name: str) -> models.UniqueConstraint:
     """The same person counts once, whatever races the application layer loses."""

@@ -107,9 +107,6 @@ class BindingApproval(ApprovalRecord):
     class Meta(ApprovalRecord.Meta):
         constraints = [approval_once_per_person("binding", "binding_approval_once_per_person")]
 
-    def __str__(self) -> str:
-        return f"{self.approver.username} approved binding #{self.binding_id}"
-
 
 class SigningKey(models.Model):
     """One of the portal's signing keys. The active one has no `retired_at`; a retired key is

@@ -138,9 +138,6 @@ class ExceptionApproval(ApprovalRecord):
     class Meta(ApprovalRecord.Meta):
         constraints = [approval_once_per_person("exception", "exception_approval_once_per_person")]
 
-    def __str__(self) -> str:
-        return f"{self.approver.username} approved exception #{self.exception_id}"
-
 
 class ReminderKind(models.TextChoices):
     SEVEN_DAYS = "7d", "7 days before expiry"
