@@ -296,8 +296,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
-        # Django's own console handler (DEBUG only) would print each line a second time: its
-        # records reach the root's handler anyway. (Its mail_admins goes too: ADMINS is unset.)
+        # Only the root prints: Django's own handler (DEBUG) printed each line a second time.
         "django": {"handlers": [], "propagate": True},
         # WeasyPrint (PDF export) logs each rendering step and each CSS rule it skips.
         **{name: {"level": "ERROR"} for name in ("weasyprint", "fontTools")},

@@ -1,7 +1,6 @@
 import pytest
 
 from registry.models import Agent, Capability, PolicyVersion, Team, Tool
-from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy
 
 pytestmark = pytest.mark.django_db
@@ -398,16 +397,3 @@ def test_wrong_role_is_403_even_with_a_bad_body(api, auditor, world, method, url
     response = getattr(api.as_user(auditor), method)(url, {"nonsense": True}, format="json")
     assert response.status_code == 403
     assert response.json()["detail"]
-
-
-def test_draft_notes_over_the_limit_are_refused_and_open_no_draft(api, security, world):
-    client = api.as_user(security)
-    notes = {"notes": "x" * (POLICY_TEXT_MAX_LENGTH + 1)}
-    refused = client.post("/api/v1/policy/versions/", notes, format="json")
-    assert refused.status_code == 400
-    assert refused.json()["errors"]["notes"] == [
-        f"Ensure this field has no more than {POLICY_TEXT_MAX_LENGTH} characters."
-    ]
-    assert not PolicyVersion.objects.filter(status="draft").exists()
-    at_limit = {"notes": "n" * POLICY_TEXT_MAX_LENGTH}
-    assert client.post("/api/v1/policy/versions/", at_limit, format="json").status_code == 201

@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Agent, PolicyVersion
-from registry.models.policy import POLICY_TEXT_MAX_LENGTH
 from tests.registry.factories import AgentFactory, TeamFactory, demo_policy, draft_matrix
 
 pytestmark = pytest.mark.django_db
@@ -292,38 +291,6 @@ def test_a_description_over_the_limit_is_refused_on_its_field(client, api, engin
     assert "description" in edit.context["form"].errors
     assert not Agent.objects.filter(slug="long-bot").exists()
     assert Agent.objects.get(slug="pay-bot").description != body["description"]
-
-
-def test_notes_over_the_limit_open_no_draft_and_say_why_beside_the_field(client, security, world):
-    client.force_login(security)
-    long_notes = "why " * (POLICY_TEXT_MAX_LENGTH // 4) + "!"
-    refused = client.post(reverse("registry:policy-draft-open"), {"notes": long_notes})
-    assert refused.status_code == 400
-    page = refused.content.decode()
-    assert f"Ensure this value has at most {POLICY_TEXT_MAX_LENGTH} characters" in page
-    assert f'name="notes" value="{long_notes}"' in page  # what was typed is kept
-    # said at the top too (the field may be far below the fold), and the response opens at it
-    assert "No draft was opened: fix the notes below." in page
-    assert f'action="{reverse("registry:policy-draft-open")}#draft"' in page
-    assert not PolicyVersion.objects.filter(status="draft").exists()
-
-    at_limit = "n" * POLICY_TEXT_MAX_LENGTH
-    done = client.post(reverse("registry:policy-draft-open"), {"notes": f"  {at_limit} "})
-    assert done.status_code == 302
-    assert PolicyVersion.objects.get(status="draft").notes == at_limit
-
-
-def test_notes_over_the_limit_while_a_draft_is_open_say_the_draft_is_open(client, security, world):
-    """Another security member opened a draft meanwhile: that is what to say."""
-    client.force_login(security)
-    client.post(reverse("registry:policy-draft-open"), {"notes": "first"})
-    long_notes = "x" * (POLICY_TEXT_MAX_LENGTH + 1)
-    refused = client.post(reverse("registry:policy-draft-open"), {"notes": long_notes})
-    assert refused.status_code == 400
-    assert "Draft v2 is already open: edit or publish it, or discard it first." in (
-        refused.content.decode()
-    )
-    assert PolicyVersion.objects.get(status="draft").notes == "first"
 
 
 def test_the_team_is_chosen_for_an_engineer_in_one_team_only(client, engineer, security, world):
