@@ -23,6 +23,7 @@ import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -110,51 +111,47 @@ def day_start(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=UTC)
 
 
-def _decision_groups(day: datetime.date) -> QuerySet:
-    return (
-        Decision.objects.filter(decided_at__gte=day_start(day), decided_at__lt=day_start(day + DAY))
-        .annotate(reason_kind=REASON_KIND)
-        .values("agent_slug", "capability_key", "decision", "reason_kind", "policy_version")
-        .annotate(
-            day=Value(day),
-            count=Count("pk"),
-            first_at=Min("decided_at"),
-            last_at=Max("decided_at"),
-            max_id=Max("pk"),
-        )
-        .order_by()
-    )
-
-
-def _activity_groups(day: datetime.date) -> QuerySet:
-    return (
-        Activity.objects.filter(
-            occurred_at__gte=day_start(day), occurred_at__lt=day_start(day + DAY)
-        )
-        .annotate(logged=activity_logged())
-        .values("agent_slug", "capability_key", "logged", "flagged", "review_status")
-        .annotate(
-            day=Value(day),
-            count=Count("pk"),
-            first_at=Min("occurred_at"),
-            last_at=Max("occurred_at"),
-            max_id=Max("pk"),
-        )
-        .order_by()
-    )
-
-
 @dataclass(frozen=True)
 class _Source:
     raw: type[Decision] | type[Activity]
     time: str  # the raw rows' indexed time column
     rollup: type[DecisionRollup] | type[ActivityRollup]
-    groups: Callable[[datetime.date], QuerySet]
+    derived: Callable[[], dict[str, Any]]  # columns computed from the raw row, by name
+    keys: tuple[str, ...]  # what a rollup row groups by, in the rollup table's terms
+
+    def groups(self, day: datetime.date) -> QuerySet:
+        """One closed day of the raw log, grouped into the rollup's rows."""
+        window = {f"{self.time}__gte": day_start(day), f"{self.time}__lt": day_start(day + DAY)}
+        return (
+            self.raw.objects.filter(**window)
+            .annotate(**self.derived())
+            .values(*self.keys)
+            .annotate(
+                day=Value(day),
+                count=Count("pk"),
+                first_at=Min(self.time),
+                last_at=Max(self.time),
+                max_id=Max("pk"),
+            )
+            .order_by()
+        )
 
 
 SOURCES: dict[str, _Source] = {
-    Log.DECISIONS: _Source(Decision, "decided_at", DecisionRollup, _decision_groups),
-    Log.ACTIVITY: _Source(Activity, "occurred_at", ActivityRollup, _activity_groups),
+    Log.DECISIONS: _Source(
+        Decision,
+        "decided_at",
+        DecisionRollup,
+        derived=lambda: {"reason_kind": REASON_KIND},
+        keys=("agent_slug", "capability_key", "decision", "reason_kind", "policy_version"),
+    ),
+    Log.ACTIVITY: _Source(
+        Activity,
+        "occurred_at",
+        ActivityRollup,
+        derived=lambda: {"logged": activity_logged()},
+        keys=("agent_slug", "capability_key", "logged", "flagged", "review_status"),
+    ),
 }
 
 
