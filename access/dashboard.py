@@ -13,7 +13,7 @@ from access.permissions import to_confirm_q
 from access.rules import grant_active_q, grant_expiring_within_q
 from access.selectors import break_glass_awaiting_review, grants_visible_to, requests_awaiting
 from approvals.queue import waiting_in_queue
-from kernel.charts import Cell, Chart, Row, Series
+from kernel.charts import Chart, Series, counted, rows_by_choice
 from kernel.dashboard import attention, chart_panel
 from kernel.permissions import Action, AnyUser, can
 from registry.models import Tier
@@ -86,23 +86,12 @@ def _my_requests(user: AnyUser) -> list[dict]:
             key="my-requests",
             title="My access requests by status",
             series=[REQUESTS],
-            rows=[
-                Row(
-                    key=status.value,
-                    label=status.label,
-                    cells=[Cell(counts[status.value], f"{list_url}?status={status.value}")],
-                )
-                for status in shown
-            ],
+            rows=rows_by_choice(shown, counts, lambda status: f"{list_url}?status={status}"),
             row_heading="Status",
             horizontal=True,
             series_links=[list_url],
         )
-        chart.summary = (
-            f"{chart.grand_total} requests filed by me: "
-            + ", ".join(f"{counts[s.value]} {s.label.lower()}" for s in shown)
-            + "."
-        )
+        chart.summary = f"{chart.grand_total} requests filed by me: {counted(shown, counts)}."
         panels.append(chart_panel(chart, rank=5))
     return panels
 
@@ -122,21 +111,16 @@ def _grants(user: AnyUser) -> list[dict]:
         key="grants-by-tier",
         title="Active grants by tier",
         series=[ACTIVE_GRANTS],
-        rows=[
-            Row(
-                key=tier.value,
-                label=tier.label,
-                cells=[Cell(counts[tier.value], f"{grants_url}?{urlencode({'tier': tier.value})}")],
-            )
-            for tier in TIERS_RISKIEST_FIRST
-        ],
+        rows=rows_by_choice(
+            TIERS_RISKIEST_FIRST, counts, lambda tier: f"{grants_url}?{urlencode({'tier': tier})}"
+        ),
         row_heading="Agent tier",
         horizontal=True,
         series_links=[grants_url],
         empty="No grant is active.",
     )
-    chart.summary = f"{chart.grand_total} grants active now: " + ", ".join(
-        f"{counts[tier.value]} {tier.label.lower()}" for tier in TIERS_RISKIEST_FIRST
+    chart.summary = (
+        f"{chart.grand_total} grants active now: {counted(TIERS_RISKIEST_FIRST, counts)}"
     )
     panels = [chart_panel(chart, rank=20)]
     if not (can(user, Action.APPROVE) or can(user, Action.VIEW_AUDIT_TRAIL)):

@@ -7,8 +7,10 @@ pattern as well as a tone, the legend and the larger figures are written on the 
 same numbers, each a link, are in a table under it.
 """
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 PATTERNS = ("solid", "hatch", "dots", "cross", "lines", "open")
 TONES = ("accent", "ok", "warn", "bad", "info", "neutral")
@@ -115,6 +117,22 @@ class Chart:
     @cached_property
     def drawing(self) -> dict:
         return _draw_rows(self) if self.horizontal else _draw_columns(self)
+
+
+def rows_by_choice(
+    choices: Iterable[Any], counts: Mapping[str, int], link: Callable[[str], str]
+) -> list[Row]:
+    """A one-series chart's rows, one per choice (a status, a tier) in the order given: its
+    count in `counts` by value, linked to `link(value)`, the list it counts."""
+    return [
+        Row(key=c.value, label=c.label, cells=[Cell(counts[c.value], link(c.value))])
+        for c in choices
+    ]
+
+
+def counted(choices: Iterable[Any], counts: Mapping[str, int]) -> str:
+    """Each choice's count in words, for a chart's summary: "2 pending, 5 approved"."""
+    return ", ".join(f"{counts[c.value]} {c.label.lower()}" for c in choices)
 
 
 def nice_ceiling(value: int) -> tuple[int, int]:

@@ -62,6 +62,9 @@ def test_grants_active_by_tier_for_whoever_looks(client, engineer, security, wor
     mine = tables(client, engineer)["grants-by-tier"]
     assert values(mine, "active") == {"production": 2, "internal": 1}
     assert_list_matches(client, mine["production"]["active"][1], 2)
+    page = client.get("/").content.decode()
+    chart = page.split('data-panel="grants-by-tier"', 1)[1].split("</section>", 1)[0]
+    assert "3 grants active now: 2 production, 1 internal, 0 sandbox" in chart
 
 
 def test_exceptions_by_risk_and_expiry(client, engineer, security, world):

@@ -93,6 +93,8 @@ def test_my_requests_shows_them_all_by_status_not_an_empty_hidden_filter(client,
     for cells in table.values():
         value, link = cells["requests"]
         assert_list_matches(client, link, value)
+    summary = "6 requests filed by me: 2 pending, 3 approved, 1 denied, 0 cancelled, 0 expired"
+    assert summary in response.content.decode()
     legend = re.search(
         r'data-series="requests">.*?href="([^"]+)">(\d+)<', response.content.decode()
     )
