@@ -98,12 +98,7 @@ def provider_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if provider := submit(request, form, provider_services.provider_create):
         messages.success(request, f"Trust provider {provider.slug} added.")
         return redirect("credentials:providers")
-    return render(
-        request,
-        "credentials/provider_form.html",
-        {"form": form, "provider": None},
-        status=form_status(form),
-    )
+    return _provider_form_page(request, form, provider=None)
 
 
 @requires(Action.MANAGE_TRUST)
@@ -114,6 +109,13 @@ def provider_edit(request: AuthenticatedHttpRequest, slug: str) -> HttpResponse:
     if submit(request, form, provider_services.provider_update, provider=provider):
         messages.success(request, f"Trust provider {provider.slug} updated.")
         return redirect("credentials:providers")
+    return _provider_form_page(request, form, provider=provider)
+
+
+def _provider_form_page(
+    request: HttpRequest, form: ProviderForm, *, provider: TrustProvider | None
+) -> HttpResponse:
+    """The add and edit form (`provider` None when adding), with its errors' status."""
     return render(
         request,
         "credentials/provider_form.html",
