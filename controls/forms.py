@@ -14,6 +14,7 @@ from controls.services import (
     MAX_RATIONALE_CHARS,
 )
 from kernel.validation import EARLIEST_YEAR, sane_year_validator
+from registry.models import Team
 
 
 class ControlForm(forms.Form):
@@ -31,7 +32,7 @@ class ControlForm(forms.Form):
         help_text="the security member who answers for this control",
     )
     owner_team = forms.ModelChoiceField(
-        queryset=selectors.owner_team_model()._default_manager.order_by("slug"),
+        queryset=Team.objects.order_by("slug"),
         to_field_name="slug",
         required=False,
         empty_label="No owner team",

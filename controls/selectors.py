@@ -15,7 +15,6 @@ from django.db.models import (
     Count,
     F,
     IntegerField,
-    Model,
     OuterRef,
     Prefetch,
     Q,
@@ -280,20 +279,6 @@ def default_controls_for_capability(capability: RiskRated | None) -> QuerySet[Co
         return Control.objects.none()
     refs = CAPABILITY_CONTROLS + (HIGH_RISK_CONTROLS if capability.high_risk else ())
     return Control.objects.filter(ref_id__in=refs, active=True).order_by("ref_id")
-
-
-def owner_team_model() -> type[Model]:
-    """The team model a control's owner points at (the registry's, reached through the field,
-    so the controls catalogue does not import the registry)."""
-    return Control._meta.get_field("owner_team").related_model
-
-
-def owner_team_get(slug: str) -> Model:
-    team_model = owner_team_model()
-    try:
-        return team_model._default_manager.get(slug=slug)
-    except team_model.DoesNotExist:  # type: ignore[attr-defined]
-        raise NotFound(f"No team with slug '{slug}'.") from None
 
 
 def control_owner_choices() -> QuerySet[User]:

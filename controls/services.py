@@ -28,6 +28,7 @@ from kernel.editing import apply_changes, save_unique
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, can, require
 from kernel.validation import TEXT_MAX_LENGTH, has_visible_text, optional_text, year_refusal
+from registry.models import Team
 
 CONTROL_FIELDS = frozenset({"title", "description", "owner_team", "owner", "active"})
 MAPPING_FIELDS = frozenset({"relationship", "strength", "rationale"})
@@ -102,7 +103,7 @@ def control_create(
     ref_id: str,
     title: str,
     description: str = "",
-    owner_team: models.Model | None = None,
+    owner_team: Team | None = None,
     owner: User | None = None,
     active: bool = True,
 ) -> Control:
@@ -117,8 +118,7 @@ def control_create(
         ref_id=ref_id,
         title=title,
         description=description,
-        # The registry's Team, typed as a plain model: controls does not import the registry.
-        owner_team=owner_team,  # type: ignore[misc]
+        owner_team=owner_team,
         owner=owner,
         active=active,
     )

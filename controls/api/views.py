@@ -36,6 +36,7 @@ from controls.models import Control, FrameworkItem
 from kernel.api.inputs import referenced, validated
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.permissions import Action
+from registry.selectors.catalogue import team_get
 
 # Reads for every human role (the gateway is a machine and gets 403); writes for security.
 COMPLIANCE_ACTIONS = {"read": Action.VIEW_COMPLIANCE, "write": Action.MANAGE_CONTROLS}
@@ -105,9 +106,7 @@ class ControlViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def _owners(self, data: dict) -> None:
         """The owner and owner team named in the body, as objects (unknown: a 400)."""
         if data.get("owner_team") is not None:
-            data["owner_team"] = referenced(
-                selectors.owner_team_get, data["owner_team"], "owner_team"
-            )
+            data["owner_team"] = referenced(team_get, data["owner_team"], "owner_team")
         if data.get("owner") is not None:
             data["owner"] = referenced(selectors.control_owner_get, data["owner"], "owner")
 
