@@ -6,28 +6,24 @@ from typing import Any
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import urlencode
 
 from access.limits import DEVIATION_HINT
 from kernel.errors import ApplicationError
-from registry.models import Agent, Capability
-
-
-def exception_form_url(agent: Agent, capability: Capability) -> str:
-    """The exception form, prefilled with this agent and capability (it reads both)."""
-    query = urlencode({"agent": agent.slug, "capability": capability.key})
-    return f"{reverse('exceptions:create')}?{query}"
+from registry.deviations import deviation_form_url
 
 
 def refusal_on_form(form: forms.Form, exc: ApplicationError, data: dict[str, Any]) -> None:
     """Show a service's refusal on the form: on its field when it names one, with a link when
     it points elsewhere."""
     message: str = exc.message
+    deviation = ""
     if exc.code == "policy_deny" and data.get("agent") and data.get("capability"):
+        deviation = deviation_form_url(data["agent"], data["capability"])
+    if deviation:
         message = format_html(
             '{} To ask for a deviation, <a href="{}">request a policy exception</a> for {} on {}.',
             exc.message.removesuffix(f" {DEVIATION_HINT}"),
-            exception_form_url(data["agent"], data["capability"]),
+            deviation,
             data["capability"].key,
             data["agent"].slug,
         )

@@ -19,7 +19,7 @@ from access.filters import REQUEST_SORT
 from access.forms import AccessRequestForm, RequestFilterForm
 from access.limits import PAGE_SIZE
 from access.models import AccessRequest, RequestStatus
-from access.refusals import exception_form_url, refusal_on_form
+from access.refusals import refusal_on_form
 from approvals import permissions as approvals_permissions
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
@@ -29,6 +29,7 @@ from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, form_status, paginate, post_step, requires
 from kernel.permissions import Action, AnyUser, can
 from kernel.sorting import sort_rows
+from registry.deviations import deviation_form_url
 from registry.selectors.policy import policy_latest_published, policy_rules
 
 
@@ -148,7 +149,7 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel": CANCEL_REQUEST.offer(access_request)
             if pending and permissions.can_cancel(user, access_request)
             else None,
-            "exception_url": exception_form_url(access_request.agent, access_request.capability)
+            "exception_url": deviation_form_url(access_request.agent, access_request.capability)
             if access_request.status == "denied" and can(user, Action.REQUEST_EXCEPTION)
             else "",
             "can_review_break_glass": access_request.break_glass

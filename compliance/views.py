@@ -32,7 +32,7 @@ from controls import selectors
 from controls.models import Control, Framework
 from kernel.errors import ApplicationError, NotFound
 from kernel.http import AuthenticatedHttpRequest, paginate, requires
-from kernel.permissions import Action
+from kernel.permissions import Action, AnyUser, can
 
 # "records": every record each control checked, one CSV row each (not in the JSON: too large).
 EXPORT_FORMATS = ("csv", "json", "oscal", "pdf", "records")
@@ -105,6 +105,13 @@ def package_as_dict(request: HttpRequest, package: EvidencePackage, *, api: bool
             request.build_absolute_uri(reverse(name, kwargs={"pk": package.pk})) if ready else None
         ),
     }
+
+
+def report_link(framework: Framework, user: AnyUser) -> dict | None:
+    """The framework page's link to its audit report, for those who may read it."""
+    if not can(user, Action.EXPORT_EVIDENCE):
+        return None
+    return {"label": "Audit report", "url": reverse("compliance:report", args=[framework.key])}
 
 
 @requires(Action.EXPORT_EVIDENCE)

@@ -23,6 +23,7 @@ from controls.forms import (
     MappingEditForm,
     MappingForm,
 )
+from controls.framework_links import links_for
 from controls.models import Control, FrameworkItem, Relationship
 from controls.services import MAX_RATIONALE_CHARS
 from kernel.errors import NotFound
@@ -61,6 +62,7 @@ def framework_detail(request: HttpRequest, key: str) -> HttpResponse:
             "matrix": selectors.framework_matrix(framework),
             "history": statement_history(framework),
             "shared": frameworks_sharing_controls().get(framework.key, []),
+            "links": links_for(framework, request.user),
         },
     )
 

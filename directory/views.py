@@ -8,7 +8,7 @@ from django.contrib import auth
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.views.decorators.http import require_POST, require_safe
 
 from directory import oidc
@@ -24,15 +24,26 @@ FAILURE = "directory_sso_failure"
 
 def _unavailable(request: HttpRequest, reason: str) -> HttpResponse:
     logger.warning("Single sign-on unavailable: %s", reason)
+    title = f"{settings.OIDC_PROVIDER_NAME} sign-in is unavailable"
+    return _sso_problem(request, title, reason, status=503)
+
+
+def _sso_problem(
+    request: HttpRequest, title: str, reason: str, *, status: int, retry: bool = False
+) -> HttpResponse:
+    """Why signing in through the IdP did not work, and the password sign-in (settings'
+    LOGIN_URL, the shell's page) as the way in meanwhile."""
     return render(
         request,
         "directory/sso_problem.html",
         {
-            "title": f"{settings.OIDC_PROVIDER_NAME} sign-in is unavailable",
+            "title": title,
             "reason": reason,
+            "retry": retry,
             "break_glass": not settings.PASSWORD_LOGIN,
+            "login_url": resolve_url(settings.LOGIN_URL),
         },
-        status=503,
+        status=status,
     )
 
 
@@ -64,17 +75,7 @@ def sso_failed(request: HttpRequest) -> HttpResponse:
         "The identity provider's answer could not be accepted (an expired or replayed sign-in, "
         "or a deactivated account)."
     )
-    return render(
-        request,
-        "directory/sso_problem.html",
-        {
-            "title": "Sign-in was refused",
-            "reason": reason,
-            "retry": True,
-            "break_glass": not settings.PASSWORD_LOGIN,
-        },
-        status=400,
-    )
+    return _sso_problem(request, "Sign-in was refused", reason, status=400, retry=True)
 
 
 @login_required

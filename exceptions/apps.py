@@ -25,8 +25,10 @@ class ExceptionsConfig(AppConfig):
         from kernel.accounts import person_left
         from kernel.dashboard import register_panels
         from registry.agent_sections import register_agent_section
+        from registry.deviations import register_deviation_form
 
         person_left.connect(_on_person_left, dispatch_uid="exceptions.cancel_pending_of_leaver")
         register_panels(exception_panels)
         register_agent_section(sections.agent_exceptions_section)
         register_queue_section(sections.approval_queue_section)
+        register_deviation_form(sections.exception_form_url)

@@ -1,14 +1,23 @@
-"""What exceptions add to other pages: the agent page section and the approval queue section."""
+"""What exceptions add to other pages: the agent page section, the approval queue section and
+the form a denied request links to."""
 
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from approvals.queue import awaiting_approval_section
 from exceptions import permissions
 from exceptions.context import with_approver_rules, with_rules_deviated_from
 from exceptions.selectors import exceptions_awaiting, exceptions_open_for_agent
 from kernel.permissions import Action, AnyUser, can
-from registry.models import Agent, AgentStatus
+from registry.models import Agent, AgentStatus, Capability
 from registry.permissions import reads_records_of
+
+
+def exception_form_url(agent: Agent, capability: Capability) -> str:
+    """The exception form, prefilled with this agent and capability (it reads both)."""
+    query = urlencode({"agent": agent.slug, "capability": capability.key})
+    return f"{reverse('exceptions:create')}?{query}"
 
 
 def agent_exceptions_section(agent: Agent, user: AnyUser) -> dict | None:

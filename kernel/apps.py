@@ -23,9 +23,7 @@ class KernelConfig(AppConfig):
 
         connect_account_signals()
         from kernel import notifications  # noqa: F401  (registers the outbox's notice handler)
-        from kernel.dashboard import outbox_panels, register_panels
 
         post_migrate.connect(
             _ensure_role_groups, sender=self, dispatch_uid="kernel.ensure_role_groups"
         )
-        register_panels(outbox_panels)

@@ -16,10 +16,7 @@ layer order.
 
 from collections.abc import Callable
 
-from django.urls import reverse
-
 from kernel.charts import WIDTH, Chart
-from kernel.outbox import backlog
 from kernel.permissions import Action, AnyUser, can, roles_of
 
 PanelProvider = Callable[[AnyUser], list[dict]]
@@ -89,21 +86,3 @@ def dashboard_context(user: AnyUser) -> dict[str, object]:
         "charts": charts,
         "figures": [panel for panel in panels if panel.get("kind") not in (ATTENTION, CHART)],
     }
-
-
-def outbox_panels(user: AnyUser) -> list[dict]:
-    """Security: notices and builds the portal could not deliver (kept, retried, visible)."""
-    if not can(user, Action.MANAGE_DELIVERIES):
-        return []
-    waiting = backlog()
-    if not waiting["pending"] and not waiting["failed"]:
-        return []
-    return [
-        attention(
-            "outbox",
-            "Undelivered notices and builds (failed / waiting)",
-            f"{waiting['failed']} / {waiting['pending']}",
-            reverse("deliveries"),
-            rank=90,
-        )
-    ]

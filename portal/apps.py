@@ -6,3 +6,9 @@ class PortalConfig(AppConfig):
 
     name = "portal"
     verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from kernel.dashboard import register_panels
+        from portal.dashboard import outbox_panels
+
+        register_panels(outbox_panels)

@@ -1,11 +1,15 @@
-"""The shape of the code: no import cycles between modules, no long functions.
+"""The shape of the code: no import cycles between modules, no long functions, no page of a
+higher app named by a lower one.
 
-The layers between apps are checked by import-linter (`make lint`); these two checks hold
-inside each app too. Plain tests, no database.
+The layers between apps are checked by import-linter (`make lint`) on imports; a URL name is a
+dependency no import shows, so it is checked here against the same layers. Plain tests, no
+database.
 """
 
 import ast
 import itertools
+import re
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -145,3 +149,100 @@ def test_files_are_found() -> None:
     names = {path.relative_to(ROOT).as_posix() for path in application_files()}
     assert "kernel/permissions.py" in names
     assert not any("/migrations/" in name or name.startswith("portal/demo/") for name in names)
+
+
+def layers() -> dict[str, int]:
+    """Each app's height in the layers contract of pyproject.toml (siblings share one)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contract = next(c for c in config["tool"]["importlinter"]["contracts"] if c["type"] == "layers")
+    ordered = list(reversed(contract["layers"]))  # lowest first
+    return {app.strip(): height for height, layer in enumerate(ordered) for app in layer.split("|")}
+
+
+def url_owners() -> dict[str, set[str]]:
+    """Each URL name ("namespace:name", or bare) and the apps whose URL confs define it."""
+    owners: dict[str, set[str]] = {}
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*urls*.py")):
+            text = path.read_text()
+            namespace = re.search(r'^app_name = "(\w+)"', text, re.MULTILINE)
+            for name in re.findall(r'name="([\w-]+)"', text):
+                key = f"{namespace[1]}:{name}" if namespace else name
+                owners.setdefault(key, set()).add(package)
+    return owners
+
+
+NAMED = re.compile(r"[a-z_]+:[\w-]+")  # "namespace:name"
+TEMPLATE_URL = re.compile(r"""{% url ["']([\w:-]+)["']""")
+REVERSERS = {"reverse", "reverse_lazy", "redirect", "resolve_url"}
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    nodes = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, nodes)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def _names_in_code(tree: ast.AST) -> list[tuple[int, str]]:
+    """Any "namespace:name" string, and a bare name given to reverse() and kin."""
+    docstrings, found = _docstrings(tree), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
+            function = node.func
+            called = function.attr if isinstance(function, ast.Attribute) else ""
+            called = function.id if isinstance(function, ast.Name) else called
+            if called in REVERSERS and isinstance(node.args[0].value, str):
+                found.append((node.lineno, node.args[0].value))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and NAMED.fullmatch(node.value)
+        ):
+            found.append((node.lineno, node.value))
+    return found
+
+
+def url_references() -> list[tuple[str, str, str]]:
+    """(app, where, URL name) for every URL an app's code or templates name."""
+    found = []
+    for path in application_files():
+        app, where = path.relative_to(ROOT).parts[0], path.relative_to(ROOT)
+        tree = ast.parse(path.read_text(), filename=str(path))
+        found += [(app, f"{where}:{line}", name) for line, name in _names_in_code(tree)]
+    for package in PACKAGES:
+        for path in sorted((ROOT / "templates" / package).rglob("*.html")):
+            for line, text in enumerate(path.read_text().splitlines(), 1):
+                where = f"{path.relative_to(ROOT)}:{line}"
+                found += [(package, where, name) for name in TEMPLATE_URL.findall(text)]
+    return found
+
+
+def test_pages_of_higher_apps_are_not_named_by_lower_ones() -> None:
+    """A link from a lower app to a higher one (or a sibling) is registered by the higher app
+    (a section, a link provider) instead: the lower app never names its pages."""
+    height, owners = layers(), url_owners()
+    offenders = []
+    for app, where, name in url_references():
+        apps = owners.get(name)
+        if apps and app not in apps and min(height[owner] for owner in apps) >= height[app]:
+            offenders.append(f"  {where}: {app} names {name} ({', '.join(sorted(apps))})")
+    assert not offenders, "URL names pointing up or sideways:\n" + "\n".join(offenders)
+
+
+def test_url_references_are_found() -> None:
+    """The check above reads names and owners (guards against a scan that finds nothing)."""
+    owners = url_owners()
+    assert owners["exceptions:create"] == {"exceptions"}
+    assert owners["deliveries"] == {"portal"}
+    references = {(app, name) for app, _, name in url_references()}
+    assert ("compliance", "compliance:report") in references  # compliance/views.py
+    assert ("access", "access:request-detail") in references  # access/refusals.py
+    assert ("portal", "deliveries") in references  # portal/dashboard.py, a redirect
+    assert layers()["controls"] > layers()["registry"] == layers()["registry"]

@@ -8,13 +8,11 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.reverse import reverse
 
 from kernel.api.authentication import token_expired
 from kernel.api.inputs import InputSerializer
 from kernel.api.parsers import JSONParser
 from kernel.login import password_login_refusal
-from kernel.permissions import allowed_actions, roles_of
 from kernel.throttle import (
     client_address,
     login_failed,
@@ -63,28 +61,6 @@ class TokenView(ObtainAuthToken):
             token.delete()
             token = Token.objects.create(user=user)
         return Response({"token": token.key})
-
-
-@extend_schema(responses=inline_serializer("ApiRoot", {"me": serializers.DictField()}))
-@api_view(["GET"])
-@permission_classes([AllowAny])
-def api_root(request: Request) -> Response:
-    """The API's entry point: who you are and where to go next."""
-    me = None
-    if request.user.is_authenticated:
-        me = {
-            "username": request.user.get_username(),
-            "roles": sorted(roles_of(request.user)),
-            "actions": sorted(allowed_actions(request.user)),
-        }
-    return Response(
-        {
-            "me": me,
-            "auth_token": reverse("api-token", request=request),
-            "schema": reverse("api-schema", request=request),
-            "docs": reverse("api-docs", request=request),
-        }
-    )
 
 
 @extend_schema(exclude=True)

@@ -3,7 +3,8 @@ from rest_framework.routers import SimpleRouter
 
 from kernel.api.audit import AuditEventViewSet
 from kernel.api.deliveries import DeliveryViewSet
-from kernel.api.views import TokenView, api_not_found, api_root
+from kernel.api.views import TokenView, api_not_found
+from portal.api.views import api_root
 
 # Every app's API is mounted at /api/v1/ itself, in this order.
 API_APPS = (

@@ -44,6 +44,20 @@ def test_pages_render_for_every_human_role(client, role_users, role, url):
     assert forms_shown == (role == "security" and "controls/" in url)
 
 
+@pytest.mark.parametrize("role", HUMANS)
+def test_a_framework_page_links_its_audit_report_for_those_who_may_read_it(
+    client, role_users, role
+):
+    """Compliance puts the link there (controls.framework_links); the catalogue never names
+    the report's page."""
+    client.force_login(role_users[role])
+    page = client.get(f"/compliance/{NIST}/").content.decode()
+    link = f'<a class="button primary" href="/compliance/{NIST}/report/">Audit report</a>'
+    assert (link in page) == (role in ("security", "auditor"))
+    if role == "engineer":
+        assert client.get(f"/compliance/{NIST}/report/").status_code == 403
+
+
 @pytest.mark.parametrize("url", PAGES)
 @pytest.mark.parametrize("role", ["gateway", "norole"])
 def test_pages_refuse_machines_and_roleless_users_with_a_message(client, role_users, role, url):

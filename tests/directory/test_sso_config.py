@@ -61,6 +61,7 @@ def test_an_unreachable_identity_provider_gets_a_clear_page(client, sso):
     page = response.content.decode()
     assert "Okta sign-in is unavailable" in page
     assert "could not be read" in page
+    assert 'on the <a href="/accounts/login/">login page</a>' in page  # the way in meanwhile
 
 
 class _Discovery(BaseHTTPRequestHandler):
