@@ -74,13 +74,11 @@ def _providers_context(user: AnyUser) -> dict[str, Any]:
     live = Q(bindings__status__in=selectors.LIVE_BINDING_STATUSES)
     context: dict[str, Any] = {
         "providers": selectors.provider_list().annotate(live_bindings=Count("bindings", live)),
-        "can_manage": can(user, Action.MANAGE_TRUST),
-        "can_view_credentials": can(user, Action.VIEW_CREDENTIALS),
         "max_key_age": settings.SIGNING_KEY_MAX_AGE_DAYS,
     }
-    if context["can_manage"]:
+    if can(user, Action.MANAGE_TRUST):
         context["form"] = ProviderForm()
-    if context["can_view_credentials"]:
+    if can(user, Action.VIEW_CREDENTIALS):
         context["keys"] = _signing_keys()
         context["refused"] = selectors.refused_exchanges(REFUSED_SHOWN)
     return context
