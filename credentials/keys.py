@@ -88,7 +88,7 @@ def rotate(*, actor=None, algorithm: str | None = None) -> SigningKey:
             private_key=_fernet().encrypt(pem).decode(),
             created_at=now,
         )
-    _ACTIVE.clear()
+    forget_active_key()
     return key
 
 

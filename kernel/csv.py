@@ -40,10 +40,6 @@ class SafeWriter:
     def writerow(self, row: Iterable[Any]) -> Any:
         return self._writer.writerow([safe_cell(value) for value in row])
 
-    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
-        for row in rows:
-            self.writerow(row)
-
 
 def writer(handle: _Writable, **options: Any) -> SafeWriter:
     return SafeWriter(handle, **options)

@@ -37,5 +37,6 @@ def test_the_writer_escapes_every_cell_of_every_row():
     out = io.StringIO()
     writer = safe_csv.writer(out, lineterminator="\n")
     writer.writerow(["=1+1", -1.5, "-1.5", "ok"])
-    writer.writerows([["@x"], ["+y"]])
+    writer.writerow(["@x"])
+    writer.writerow(["+y"])
     assert out.getvalue() == "'=1+1,-1.5,-1.5,ok\n'@x\n'+y\n"
