@@ -23,7 +23,7 @@ from access.refusals import refusal_on_form
 from approvals import permissions as approvals_permissions
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
-from approvals.rules import approved_message
+from approvals.steps import decision_steps
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
 from kernel.http import AuthenticatedHttpRequest, form_status, paginate, post_step, requires
@@ -168,23 +168,18 @@ def _confirmation(user: AnyUser, access_request: AccessRequest) -> dict[str, Any
     return {"can_confirm": True, "decline": DECLINE_REQUEST.offer(access_request)}
 
 
-@post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
-def request_approve(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
-    comment = request.POST.get("comment", "")
-    done = services.access_request_approve(
-        actor=request.user, access_request=target, comment=comment
-    )
+request_approve, request_deny = decision_steps(
+    noun="request",
+    subject="access_request",
+    load=selectors.access_request_get_for_user,
+    approve=services.access_request_approve,
+    refuse=services.access_request_deny,
+    approved=RequestStatus.APPROVED,
+    outcome="grant issued",
+    refused="denied",
     # decision_comment carries what the re-check of the present found (access.recheck).
-    note = f" {done.decision_comment}" if done.decision_comment else ""
-    final = done.status == RequestStatus.APPROVED
-    return approved_message("request", done, final=final, outcome="grant issued") + note, done
-
-
-@post_step(Action.APPROVE, load=selectors.access_request_get_for_user)
-def request_deny(request: AuthenticatedHttpRequest, target: AccessRequest) -> tuple[str, Any]:
-    comment = request.POST.get("comment", "")
-    services.access_request_deny(actor=request.user, access_request=target, comment=comment)
-    return f"Request #{target.pk} denied.", target
+    note=lambda done: f" {done.decision_comment}" if done.decision_comment else "",
+)
 
 
 @post_step(Action.REQUEST_ACCESS, load=selectors.access_request_get_for_user)

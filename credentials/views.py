@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from access.models import Grant
-from approvals.rules import approved_message
+from approvals.steps import decision_steps
 from credentials import permissions, selectors
 from credentials.forms import BindingForm, CredentialFilterForm, ProviderDeleteForm, ProviderForm
 from credentials.keys import key_age_days
@@ -34,7 +34,6 @@ from kernel.http import (
     AuthenticatedHttpRequest,
     form_status,
     paginate,
-    post_step,
     requires,
     submit,
 )
@@ -242,20 +241,12 @@ def _binding_get_for_user(user: AnyUser, pk: int) -> IdentityBinding:
         raise NotFound(f"No identity binding #{pk}.") from None
 
 
-@post_step(Action.APPROVE, load=_binding_get_for_user)
-def binding_approve(
-    request: AuthenticatedHttpRequest, target: IdentityBinding
-) -> tuple[str, IdentityBinding]:
-    comment = request.POST.get("comment", "")
-    done = binding_services.binding_approve(actor=request.user, binding=target, comment=comment)
-    final = done.status == BindingStatus.ACTIVE
-    return approved_message("binding", done, final=final, outcome="it is active"), done
-
-
-@post_step(Action.APPROVE, load=_binding_get_for_user)
-def binding_reject(
-    request: AuthenticatedHttpRequest, target: IdentityBinding
-) -> tuple[str, IdentityBinding]:
-    comment = request.POST.get("comment", "")
-    binding_services.binding_reject(actor=request.user, binding=target, comment=comment)
-    return f"Binding #{target.pk} rejected.", target
+binding_approve, binding_reject = decision_steps(
+    noun="binding",
+    subject="binding",
+    load=_binding_get_for_user,
+    approve=binding_services.binding_approve,
+    refuse=binding_services.binding_reject,
+    approved=BindingStatus.ACTIVE,
+    outcome="it is active",
+)

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
-from approvals.rules import approved_message
+from approvals.steps import decision_steps
 from exceptions import permissions, renewals, rules, selectors, services
 from exceptions.confirmations import REVOKE_EXCEPTION, WITHDRAW_EXCEPTION
 from exceptions.context import with_approver_rules, with_rules_deviated_from
@@ -33,7 +33,6 @@ from kernel.http import (
     AuthenticatedHttpRequest,
     form_status,
     paginate,
-    post_step,
     requires,
     submit,
 )
@@ -187,23 +186,15 @@ def exception_renew(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
-def exception_approve(
-    request: AuthenticatedHttpRequest, target: PolicyException
-) -> tuple[str, PolicyException]:
-    comment = request.POST.get("comment", "")
-    done = services.exception_approve(actor=request.user, exception=target, comment=comment)
-    final = done.status == ExceptionStatus.ACTIVE
-    return approved_message("exception", done, final=final, outcome="it is active"), done
-
-
-@post_step(Action.APPROVE, load=selectors.exception_get_for_user)
-def exception_reject(
-    request: AuthenticatedHttpRequest, target: PolicyException
-) -> tuple[str, PolicyException]:
-    comment = request.POST.get("comment", "")
-    services.exception_reject(actor=request.user, exception=target, comment=comment)
-    return f"Exception #{target.pk} rejected.", target
+exception_approve, exception_reject = decision_steps(
+    noun="exception",
+    subject="exception",
+    load=selectors.exception_get_for_user,
+    approve=services.exception_approve,
+    refuse=services.exception_reject,
+    approved=ExceptionStatus.ACTIVE,
+    outcome="it is active",
+)
 
 
 def _revocable(user: User, exception: PolicyException) -> None:
