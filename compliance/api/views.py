@@ -4,6 +4,7 @@
 negotiation: errors are always JSON, and a CSV is streamed as it is written.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -52,12 +53,24 @@ PERIOD_PARAMETERS = [
 ]
 
 
-class ReportView(APIView):
-    """The audit report of a framework for a period."""
-
+# What security and auditors export: reports, records, evidence packages; JSON unless a
+# `format` is asked for. No docstring: the schema shows a view's docstring, else its base's.
+class ExportView(APIView):
     permission_classes = [ActionPermission]
     action_permissions = EXPORT_ACTIONS
     content_negotiation_class = JsonOnly
+
+    def format_asked(self, request: Request, formats: Sequence[str]) -> str:
+        """The `format` parameter, one of `formats` (default json); anything else is a 400."""
+        fmt = request.query_params.get("format", "json")
+        if fmt not in formats:
+            choices = " or ".join(formats) if len(formats) == 2 else f"one of {', '.join(formats)}"
+            raise ApplicationError(f"Unknown format '{fmt[:20]}': use {choices}.", field="format")
+        return fmt
+
+
+class ReportView(ExportView):
+    """The audit report of a framework for a period."""
 
     @extend_schema(
         parameters=[
@@ -67,12 +80,7 @@ class ReportView(APIView):
         responses={200: OpenApiTypes.OBJECT},
     )
     def get(self, request: Request, framework_key: str):
-        fmt = request.query_params.get("format", "json")
-        if fmt not in REPORT_FORMATS:
-            raise ApplicationError(
-                f"Unknown format '{fmt[:20]}': use one of {', '.join(REPORT_FORMATS)}.",
-                field="format",
-            )
+        fmt = self.format_asked(request, REPORT_FORMATS)
         framework = selectors.framework_get(framework_key)
         period = period_parse(request.query_params.get("from"), request.query_params.get("to"))
         report = report_build(framework, period)
@@ -105,14 +113,10 @@ class RecordPageOut(serializers.Serializer):
     results = RecordOut(many=True)
 
 
-class ReportRecordsView(APIView):
+class ReportRecordsView(ExportView):
     """Every record a control checked in the period (as many as its `checked`), failing ones
     first where the collector can order them so; 50 a page (`page`). `format=csv` streams them
     all as one CSV instead."""
-
-    permission_classes = [ActionPermission]
-    action_permissions = EXPORT_ACTIONS
-    content_negotiation_class = JsonOnly
 
     @extend_schema(
         parameters=[
@@ -122,9 +126,7 @@ class ReportRecordsView(APIView):
         responses={200: RecordPageOut, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request: Request, framework_key: str, ref_id: str):
-        fmt = request.query_params.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise ApplicationError(f"Unknown format '{fmt[:20]}': use json or csv.", field="format")
+        fmt = self.format_asked(request, ("json", "csv"))
         framework = selectors.framework_get(framework_key)
         control = records.control_in_report(framework, ref_id)
         period = period_parse(request.query_params.get("from"), request.query_params.get("to"))
@@ -174,12 +176,8 @@ PackageOut._declared_fields["from"] = serializers.DateField()
 PackageOut._declared_fields["to"] = serializers.DateField()
 
 
-class EvidencePackageList(APIView):
+class EvidencePackageList(ExportView):
     """Request an evidence package (built in the background), or list recent ones."""
-
-    permission_classes = [ActionPermission]
-    action_permissions = EXPORT_ACTIONS
-    content_negotiation_class = JsonOnly
 
     @extend_schema(responses=PackageOut(many=True))
     def get(self, request: Request) -> Response:
@@ -200,12 +198,8 @@ class EvidencePackageList(APIView):
         )
 
 
-class EvidencePackageDetail(APIView):
+class EvidencePackageDetail(ExportView):
     """Status and progress of a package; `download_url` once it is ready."""
-
-    permission_classes = [ActionPermission]
-    action_permissions = EXPORT_ACTIONS
-    content_negotiation_class = JsonOnly
 
     @extend_schema(responses=PackageOut)
     def get(self, request: Request, pk: int) -> Response:
@@ -213,12 +207,8 @@ class EvidencePackageDetail(APIView):
         return Response(package_as_dict(request, package, api=True))
 
 
-class EvidencePackageDownload(APIView):
+class EvidencePackageDownload(ExportView):
     """The zip of a ready package."""
-
-    permission_classes = [ActionPermission]
-    action_permissions = EXPORT_ACTIONS
-    content_negotiation_class = JsonOnly
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: int):
