@@ -1,5 +1,5 @@
 """The shape of the code: no import cycles between modules, no long functions, no page of a
-higher app named by a lower one.
+higher app named by a lower one, no logic written twice.
 
 The layers between apps are checked by import-linter (`make lint`) on imports; a URL name is a
 dependency no import shows, so it is checked here against the same layers. Plain tests, no
@@ -9,6 +9,7 @@ database.
 import ast
 import itertools
 import re
+import sys
 import tomllib
 from pathlib import Path
 
@@ -246,3 +247,39 @@ def test_url_references_are_found() -> None:
     assert ("access", "access:request-detail") in references  # access/refusals.py
     assert ("portal", "deliveries") in references  # portal/dashboard.py, a redirect
     assert layers()["controls"] > layers()["registry"] == layers()["registry"]
+
+
+# Lines that say nothing alone: a name or string in a list, brackets, imports, comments.
+THIN_LINE = re.compile(r"""^([\w."'\[\]]+,?|[)\]}]+,?|\(|from .*|import .*|#.*|)$""")
+COPY_LINES = 6
+
+
+def copied_runs() -> list[str]:
+    """Runs of COPY_LINES lines of logic (white space folded, thin lines skipped) that stand
+    in more than one place of the application."""
+    places: dict[tuple[str, ...], list[str]] = {}
+    for path in application_files():
+        numbered = enumerate(path.read_text().splitlines(), 1)
+        kept = [(n, " ".join(line.split())) for n, line in numbered]
+        kept = [(n, line) for n, line in kept if not THIN_LINE.match(line)]
+        for start in range(len(kept) - COPY_LINES + 1):
+            run = tuple(line for _, line in kept[start : start + COPY_LINES])
+            places.setdefault(run, []).append(f"{path.relative_to(ROOT)}:{kept[start][0]}")
+    return [" = ".join(where) for where in places.values() if len(where) > 1]
+
+
+def test_no_logic_is_written_twice() -> None:
+    """Six lines of logic, the same to the letter, in two places: make one piece of code serve
+    (names of the same shape, URL lists, model fields are declarations, not copies)."""
+    copies = copied_runs()
+    assert not copies, f"{len(copies)} run(s) written twice:\n  " + "\n  ".join(copies)
+
+
+def test_the_copy_finder_sees_a_copy(tmp_path, monkeypatch) -> None:
+    logic = "\n".join(f"total = total + {n}  # step" for n in range(COPY_LINES)) + "\n"
+    (tmp_path / "a.py").write_text("def f():\n" + logic)
+    (tmp_path / "b.py").write_text("x = [\n    'a',\n    'b',\n]\n" + logic)
+    found = [tmp_path / "a.py", tmp_path / "b.py"]
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "application_files", lambda: found)
+    assert copied_runs() == ["a.py:2 = b.py:5"]
