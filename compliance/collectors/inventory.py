@@ -10,6 +10,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count, F, Q, QuerySet
 from django.urls import reverse
 
@@ -82,7 +83,8 @@ class PeriodicAttestation(Collector):
     ref_id = "AGC-09"
     checks = (
         "checked: agents registered by the end of the period and not retired; "
-        "failed: not attested within the attestation window (90 days) at the period's end"
+        "failed: not attested within the attestation window "
+        f"({settings.ATTESTATION_MAX_AGE.days} days) at the period's end"
     )
 
     def collect(self, period: Period) -> Evidence:

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,6 +42,7 @@ def agent_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "query": query,
             "stale_before": stale_before,
+            "stale_days": settings.ATTESTATION_MAX_AGE.days,
             "sort": sort,
             # Owners come with the rows (select_related): no query per row.
             "orphaned": {agent.pk for agent in page if is_orphaned(agent)},
@@ -91,6 +93,7 @@ def _agent_page(
     context = {
         "agent": agent,
         "stale": rules.is_stale(agent),
+        "stale_days": settings.ATTESTATION_MAX_AGE.days,
         "can_edit": permissions.can_edit_agent(user, agent),
         "can_attest": permissions.can_attest_agent(user, agent),
         "sections": sections_for(agent, user),

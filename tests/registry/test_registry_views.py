@@ -166,6 +166,25 @@ def test_agent_list_filters_and_stale_badge(client, engineer, world):
     assert 'class="badge stale"' in page
 
 
+def test_the_stale_badge_names_the_configured_attestation_window(client, engineer, world, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.ATTESTATION_MAX_AGE = timedelta(days=30)
+    AgentFactory(
+        slug="month-bot",
+        team=world["team"],
+        last_attested_at=timezone.now() - timedelta(days=45),
+    )
+    client.force_login(engineer)
+    listed = client.get("/agents/").content.decode()
+    assert 'title="Not attested within 30 days">stale</span>' in listed
+    detail = client.get("/agents/month-bot/").content.decode()
+    assert "stale: not attested within 30 days" in detail
+    assert "90 days" not in listed + detail
+
+
 def test_agent_list_page_query_count_is_constant(
     client, engineer, world, django_assert_num_queries
 ):
