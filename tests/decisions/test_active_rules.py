@@ -1,8 +1,10 @@
-""" "Grant active at t" and "exception in force at t", each in its three forms, against ONE table.
+""" "Grant active at t" and "exception in force at t", each in its four forms, against ONE table.
 
 Each rule is stated once (access.rules, exceptions.rules) as an ORM `Q` and a predicate on a
-loaded row; the decision query (decisions.selectors.decision_facts) writes it in SQL. Every
-case below is asserted on all three forms, so they cannot drift apart.
+loaded row; the decision query (decisions.selectors.decision_facts) and the query of many
+decisions at once (decisions.many_facts: batches, effective access, with and without a list of
+capabilities) write it in SQL. Every case below is asserted on all four forms, so they cannot
+drift apart.
 """
 
 from datetime import timedelta
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from access.models import Grant
 from access.rules import grant_active_q, grant_is_active
+from decisions.many_facts import many_facts
 from decisions.selectors import decision_facts
 from exceptions.models import PolicyException
 from exceptions.rules import exception_in_force_q, exception_is_in_force
@@ -64,6 +67,9 @@ def test_grant_active_q_predicate_and_sql_agree(agent, starts, expires, revoked,
     assert Grant.objects.filter(grant_active_q(at), pk=grant.pk).exists() is active
     facts = decision_facts(agent_slug=agent.slug, capability_id=cap, at=at)
     assert facts.grants == ([(grant.pk, "")] if active else [])
+    for listed in ({cap}, None):  # a batch's capabilities; every capability
+        many = many_facts(slugs={agent.slug}, capability_ids=listed, at=at)
+        assert many.for_pair(agent.slug, cap).grants == facts.grants
 
 
 @pytest.mark.parametrize(
@@ -88,3 +94,6 @@ def test_exception_in_force_q_predicate_and_sql_agree(
     )
     facts = decision_facts(agent_slug=agent.slug, capability_id=cap, at=at)
     assert facts.exception_ids == ([exception.pk] if in_force else [])
+    for listed in ({cap}, None):  # a batch's capabilities; every capability
+        many = many_facts(slugs={agent.slug}, capability_ids=listed, at=at)
+        assert many.for_pair(agent.slug, cap).exception_ids == facts.exception_ids
