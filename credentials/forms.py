@@ -11,7 +11,10 @@ from credentials.limits import (
     DEFAULT_ALGORITHMS,
     DEFAULT_MAX_TOKEN_AGE_SECONDS,
     MAX_TOKEN_AGE_SECONDS,
+    MIN_TOKEN_AGE_SECONDS,
+    PROVIDER_TEXT_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
+    TOKEN_AGE_RANGE,
 )
 from credentials.selectors import provider_list
 
@@ -29,10 +32,11 @@ class ProviderForm(forms.Form):
     slug = forms.SlugField(max_length=64, help_text="a short name: letters, digits and dashes")
     name = forms.CharField(max_length=200)
     issuer = forms.CharField(
-        max_length=500, help_text="the exact issuer of its tokens (their iss claim)"
+        max_length=PROVIDER_TEXT_MAX_LENGTH,
+        help_text="the exact issuer of its tokens (their iss claim)",
     )
     jwks_uri = forms.URLField(
-        max_length=500,
+        max_length=PROVIDER_TEXT_MAX_LENGTH,
         required=False,
         assume_scheme="https",
         widget=forms.TextInput(attrs={"inputmode": "url"}),
@@ -46,7 +50,8 @@ class ProviderForm(forms.Form):
         help_text='its public keys as a JWK Set, {"keys": [...]}, instead of a JWKS URI',
     )
     audience = forms.CharField(
-        max_length=500, help_text="the audience its tokens must carry (their aud claim)"
+        max_length=PROVIDER_TEXT_MAX_LENGTH,
+        help_text="the audience its tokens must carry (their aud claim)",
     )
     algorithms = forms.MultipleChoiceField(
         choices=[(name, name) for name in ASYMMETRIC_ALGORITHMS],
@@ -55,10 +60,12 @@ class ProviderForm(forms.Form):
         help_text="asymmetric signatures only",
     )
     max_token_age_seconds = forms.IntegerField(
-        min_value=1,
+        min_value=MIN_TOKEN_AGE_SECONDS,
+        max_value=MAX_TOKEN_AGE_SECONDS,
         initial=DEFAULT_MAX_TOKEN_AGE_SECONDS,
         label="Max token age (seconds)",
-        help_text=f"a subject token older than this is refused (60 to {MAX_TOKEN_AGE_SECONDS})",
+        help_text="a subject token older than this is refused",
+        error_messages=dict.fromkeys(("min_value", "max_value"), TOKEN_AGE_RANGE),
     )
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:

@@ -20,11 +20,17 @@ SIGNING_ALGORITHMS = ("ES256", "EdDSA")
 
 # Subject tokens older than this are refused unless the provider allows more (seconds).
 DEFAULT_MAX_TOKEN_AGE_SECONDS = 3600
+MIN_TOKEN_AGE_SECONDS = 60  # a provider's allowance: no shorter (clocks, a token's trip)
 MAX_TOKEN_AGE_SECONDS = 24 * 3600
+TOKEN_AGE_RANGE = (
+    f"Give a number of seconds between {MIN_TOKEN_AGE_SECONDS} and {MAX_TOKEN_AGE_SECONDS}."
+)
 # Clock skew tolerated between the portal and a provider (seconds).
 LEEWAY_SECONDS = 30
 
 SUBJECT_MAX_LENGTH = 500
+# A trust provider's issuer, audience and JWKS address.
+PROVIDER_TEXT_MAX_LENGTH = 500
 # Security's dashboard counts the token exchanges refused over this many days.
 REFUSED_EXCHANGES_SHOWN_DAYS = 7
 CLAIMS_MAX = 20  # constraints per binding

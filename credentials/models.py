@@ -17,6 +17,7 @@ from approvals.models import ApprovalRecord, ApprovalWorkflow, approval_once_per
 from credentials.limits import (
     DEFAULT_ALGORITHMS,
     DEFAULT_MAX_TOKEN_AGE_SECONDS,
+    PROVIDER_TEXT_MAX_LENGTH,
     RESOURCE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
 )
@@ -33,12 +34,18 @@ class TrustProvider(models.Model):
 
     slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
-    issuer = models.CharField(max_length=500, help_text="the exact `iss` of its tokens")
-    jwks_uri = models.URLField(max_length=500, blank=True, help_text="where its public keys are")
+    issuer = models.CharField(
+        max_length=PROVIDER_TEXT_MAX_LENGTH, help_text="the exact `iss` of its tokens"
+    )
+    jwks_uri = models.URLField(
+        max_length=PROVIDER_TEXT_MAX_LENGTH, blank=True, help_text="where its public keys are"
+    )
     jwks = models.JSONField(
         null=True, blank=True, help_text="its public keys inline, instead of a jwks_uri"
     )
-    audience = models.CharField(max_length=500, help_text="the `aud` its tokens must carry")
+    audience = models.CharField(
+        max_length=PROVIDER_TEXT_MAX_LENGTH, help_text="the `aud` its tokens must carry"
+    )
     algorithms = models.JSONField(default=default_algorithms)
     max_token_age_seconds = models.PositiveIntegerField(
         default=DEFAULT_MAX_TOKEN_AGE_SECONDS,

@@ -5,9 +5,12 @@ from rest_framework import serializers
 
 from credentials.limits import (
     ASYMMETRIC_ALGORITHMS,
+    CLAIM_VALUE_MAX_LENGTH,
     DEFAULT_ALGORITHMS,
     DEFAULT_MAX_TOKEN_AGE_SECONDS,
     MAX_TOKEN_AGE_SECONDS,
+    MIN_TOKEN_AGE_SECONDS,
+    PROVIDER_TEXT_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
 )
 from credentials.models import IdentityBinding, IssuedCredential, TrustProvider
@@ -17,10 +20,12 @@ from kernel.api.inputs import InputSerializer
 class ProviderIn(InputSerializer):
     slug = serializers.SlugField(max_length=64)
     name = serializers.CharField(max_length=200)
-    issuer = serializers.CharField(max_length=500)
-    jwks_uri = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    issuer = serializers.CharField(max_length=PROVIDER_TEXT_MAX_LENGTH)
+    jwks_uri = serializers.URLField(
+        max_length=PROVIDER_TEXT_MAX_LENGTH, required=False, allow_blank=True, default=""
+    )
     jwks = serializers.JSONField(required=False, allow_null=True, default=None)
-    audience = serializers.CharField(max_length=500)
+    audience = serializers.CharField(max_length=PROVIDER_TEXT_MAX_LENGTH)
     algorithms = serializers.ListField(
         child=serializers.CharField(max_length=16),
         required=False,
@@ -28,7 +33,9 @@ class ProviderIn(InputSerializer):
         help_text=f"any of {', '.join(ASYMMETRIC_ALGORITHMS)} (never none or HMAC)",
     )
     max_token_age_seconds = serializers.IntegerField(
-        min_value=60, max_value=MAX_TOKEN_AGE_SECONDS, default=DEFAULT_MAX_TOKEN_AGE_SECONDS
+        min_value=MIN_TOKEN_AGE_SECONDS,
+        max_value=MAX_TOKEN_AGE_SECONDS,
+        default=DEFAULT_MAX_TOKEN_AGE_SECONDS,
     )
 
 
@@ -53,7 +60,7 @@ class BindingIn(InputSerializer):
     provider = serializers.SlugField(max_length=64, help_text="trust provider slug")
     subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH, help_text="the exact `sub`")
     claims = serializers.DictField(
-        child=serializers.CharField(max_length=500),
+        child=serializers.CharField(max_length=CLAIM_VALUE_MAX_LENGTH),
         required=False,
         default=dict,
         help_text="claim name to exact value or glob (`refs/heads/*`)",

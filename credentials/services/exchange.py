@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from access.models import Grant
 from credentials import keys
-from credentials.limits import CAPABILITIES_PER_TOKEN_MAX, RESOURCE_MAX_LENGTH
+from credentials.limits import CAPABILITIES_PER_TOKEN_MAX, RESOURCE_MAX_LENGTH, SUBJECT_MAX_LENGTH
 from credentials.models import (
     BindingStatus,
     IdentityBinding,
@@ -222,7 +222,7 @@ def _refuse(
     """Record a genuine token's refusal for security to see, then refuse."""
     RefusedExchange.objects.create(
         provider=verified.provider,
-        subject=verified.subject[:500],
+        subject=verified.subject[:SUBJECT_MAX_LENGTH],
         agent=binding.agent if binding else None,
         error=error,
         description=description[:1000],
@@ -314,7 +314,7 @@ def _credential(
         resource=resource,
         provider=verified.provider,
         binding=binding,
-        subject=verified.subject[:500],
+        subject=verified.subject[:SUBJECT_MAX_LENGTH],
         issued_at=issued,
         expires_at=expires,
         policy_version=results[0].policy_version,

@@ -6,7 +6,11 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from credentials import provider_keys
-from credentials.limits import ASYMMETRIC_ALGORITHMS, MAX_TOKEN_AGE_SECONDS
+from credentials.limits import (
+    ASYMMETRIC_ALGORITHMS,
+    MAX_TOKEN_AGE_SECONDS,
+    MIN_TOKEN_AGE_SECONDS,
+)
 from credentials.models import BindingStatus, TrustProvider
 from kernel.audit import audit_actor
 from kernel.editing import save_unique
@@ -49,9 +53,9 @@ def check_keys(jwks_uri: str, jwks: Any) -> None:
 def _checked(provider: TrustProvider) -> None:
     provider.algorithms = check_algorithms(provider.algorithms)
     check_keys(provider.jwks_uri, provider.jwks)
-    if not 60 <= provider.max_token_age_seconds <= MAX_TOKEN_AGE_SECONDS:
+    if not MIN_TOKEN_AGE_SECONDS <= provider.max_token_age_seconds <= MAX_TOKEN_AGE_SECONDS:
         raise ApplicationError(
-            f"max_token_age_seconds: between 60 and {MAX_TOKEN_AGE_SECONDS}.",
+            f"max_token_age_seconds: between {MIN_TOKEN_AGE_SECONDS} and {MAX_TOKEN_AGE_SECONDS}.",
             field="max_token_age_seconds",
         )
     for name in ("issuer", "audience"):
