@@ -16,6 +16,7 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from credentials.models import BindingApproval, BindingStatus, IdentityBinding, TrustProvider
+from credentials.rules import required_approvals_for
 from registry.models import Agent
 
 PROVIDER = "demo-ci"
@@ -86,7 +87,7 @@ def seed_credentials() -> None:
             subject=subject,
             claims=claims,
             requested_by=agent.owner,
-            required_approvals=1 if agent.tier == "production" else 0,
+            required_approvals=required_approvals_for(agent),
             status=BindingStatus.ACTIVE,
             activated_at=timezone.now(),
         )

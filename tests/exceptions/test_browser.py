@@ -48,6 +48,9 @@ def test_alice_asks_sam_and_sara_approve_alice_sees_it_active(live_server, page:
     page.get_by_label("Title").fill("Rotate the payments signing key")
     page.get_by_label("Agent").select_option("payments-fixer")
     page.get_by_label("Capability").select_option("vault:read_secret")
+    # The hint reads each risk's approvals from the limits table the server rendered.
+    page.get_by_label("Risk", exact=True).select_option("low")
+    expect(page.get_by_test_id("risk-hint")).to_contain_text("; needs one security approval.")
     # vault:read_secret is high-risk and payments-fixer is production: critical at least.
     page.get_by_label("Risk", exact=True).select_option("critical")
     expect(page.get_by_test_id("risk-hint")).to_contain_text("critical risk: at most 14 days")
