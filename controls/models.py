@@ -19,6 +19,9 @@ STRENGTH_MIN = 1
 STRENGTH_MAX = 10
 
 
+FRAMEWORK_KEY_MAX_LENGTH = 64
+
+
 class Relationship(models.TextChoices):
     """How a control relates to a framework item, in NIST OLIR terms (control vs item)."""
 
@@ -29,7 +32,9 @@ class Relationship(models.TextChoices):
 
 
 class Framework(models.Model):
-    key = models.CharField(max_length=64, unique=True, validators=[framework_key_validator])
+    key = models.CharField(
+        max_length=FRAMEWORK_KEY_MAX_LENGTH, unique=True, validators=[framework_key_validator]
+    )
     name = models.CharField(max_length=300)
     version = models.CharField(max_length=200, blank=True)
     publisher = models.CharField(max_length=300, blank=True)

@@ -24,7 +24,7 @@ from controls.forms import (
     MappingForm,
 )
 from controls.framework_links import links_for
-from controls.models import Control, FrameworkItem, Relationship
+from controls.models import STRENGTH_MAX, STRENGTH_MIN, Control, FrameworkItem, Relationship
 from controls.services import MAX_RATIONALE_CHARS
 from kernel.errors import NotFound
 from kernel.http import AuthenticatedHttpRequest, ViewFunc, form_status, requires, submit
@@ -167,6 +167,8 @@ def _control_page(
         "control": control,
         "relationships": Relationship.choices,
         "rationale_max": MAX_RATIONALE_CHARS,
+        "strength_min": STRENGTH_MIN,
+        "strength_max": STRENGTH_MAX,
     }
     if can(request.user, Action.MANAGE_CONTROLS):
         context["control_form"] = ControlForm(

@@ -5,11 +5,12 @@ from django_filters import rest_framework as filters
 
 from credentials.models import IssuedCredential
 from kernel.filtering import time_window
+from registry.models import CAPABILITY_KEY_MAX_LENGTH
 
 
 class CredentialFilter(filters.FilterSet):
     agent = filters.CharFilter(field_name="agent__slug")
-    capability = filters.CharFilter(method="with_capability", max_length=130)
+    capability = filters.CharFilter(method="with_capability", max_length=CAPABILITY_KEY_MAX_LENGTH)
     provider = filters.CharFilter(field_name="provider__slug")
     # `from` is a Python keyword: the parameter is named in the form, the filter `since`.
     since, to = time_window("issued_at", "Issued", since="from", until="to")

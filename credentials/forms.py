@@ -17,6 +17,7 @@ from credentials.limits import (
     TOKEN_AGE_RANGE,
 )
 from credentials.selectors import provider_list
+from kernel.validation import SLUG_MAX_LENGTH
 
 
 class JwksField(forms.JSONField):
@@ -29,7 +30,9 @@ class JwksField(forms.JSONField):
 
 
 class ProviderForm(forms.Form):
-    slug = forms.SlugField(max_length=64, help_text="a short name: letters, digits and dashes")
+    slug = forms.SlugField(
+        max_length=SLUG_MAX_LENGTH, help_text="a short name: letters, digits and dashes"
+    )
     name = forms.CharField(max_length=200)
     issuer = forms.CharField(
         max_length=PROVIDER_TEXT_MAX_LENGTH,
@@ -86,7 +89,9 @@ class ProviderForm(forms.Form):
 class ProviderDeleteForm(forms.Form):
     """Deleting asks for the provider's slug, typed: no removal by a stray click."""
 
-    confirm = forms.CharField(max_length=64, label="Type the provider's slug to confirm")
+    confirm = forms.CharField(
+        max_length=SLUG_MAX_LENGTH, label="Type the provider's slug to confirm"
+    )
 
     def __init__(self, *args: Any, slug: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

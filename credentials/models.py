@@ -21,6 +21,7 @@ from credentials.limits import (
     RESOURCE_MAX_LENGTH,
     SUBJECT_MAX_LENGTH,
 )
+from kernel.validation import SLUG_MAX_LENGTH
 from registry.models import Agent
 from registry.models.inventory import slug_validator
 
@@ -32,7 +33,7 @@ def default_algorithms() -> list[str]:
 class TrustProvider(models.Model):
     """A platform whose workload tokens the portal accepts (security manages, everyone reads)."""
 
-    slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     issuer = models.CharField(
         max_length=PROVIDER_TEXT_MAX_LENGTH, help_text="the exact `iss` of its tokens"

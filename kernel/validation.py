@@ -18,6 +18,8 @@ LATEST_YEAR = 2999
 # note): at most this many characters. Pages render it as the inputs' maxlength
 # (portal.context_processors.limits), so browsers stop where the server would.
 TEXT_MAX_LENGTH = 4000
+# Slugs: teams, agents, tools, actions, trust providers.
+SLUG_MAX_LENGTH = 64
 
 # rest_framework.validators.ProhibitSurrogateCharactersValidator's words, so a hand-written
 # check refuses a lone surrogate exactly as a serializer field does.

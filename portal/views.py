@@ -41,6 +41,9 @@ from kernel.outbox import (
 )
 from kernel.permissions import Action
 
+AUDIT_TRAIL_PAGE_SIZE = 50
+DELIVERIES_PAGE_SIZE = 50
+
 
 @never_cache
 @require_GET
@@ -149,7 +152,7 @@ def audit_trail(request: HttpRequest) -> HttpResponseBase:
         stamp = timezone.now().strftime("%Y%m%d-%H%M")
         response["Content-Disposition"] = f'attachment; filename="audit-trail-{stamp}.csv"'
         return response
-    page, query = paginate(request, entries, 50)
+    page, query = paginate(request, entries, AUDIT_TRAIL_PAGE_SIZE)
     return render(
         request,
         "audit/trail.html",
@@ -163,9 +166,6 @@ def audit_trail(request: HttpRequest) -> HttpResponseBase:
             "query": query,
         },
     )
-
-
-DELIVERIES_PAGE_SIZE = 50
 
 
 @require_safe

@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 
 from kernel.errors import ApplicationError
 from kernel.permissions import Action, AnyUser, can
+from kernel.validation import SLUG_MAX_LENGTH
 from registry.models import Agent, AgentStatus, Capability, Effect, Team, Tier
 from registry.models.inventory import AGENT_DESCRIPTION_MAX_LENGTH
 from registry.models.policy import POLICY_TEXT_MAX_LENGTH
@@ -38,7 +39,9 @@ class RepositoriesField(forms.CharField):
 
 
 class AgentForm(forms.Form):
-    slug = forms.SlugField(max_length=64, help_text="URL key, e.g. payments-fixer; cannot change")
+    slug = forms.SlugField(
+        max_length=SLUG_MAX_LENGTH, help_text="URL key, e.g. payments-fixer; cannot change"
+    )
     name = forms.CharField(max_length=200)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), to_field_name="slug")
     tier = forms.ChoiceField(choices=Tier.choices)

@@ -12,7 +12,8 @@ from access.limits import (
 from access.models import AccessRequest, Approval, Grant
 from access.rules import grant_is_active
 from kernel.api.inputs import InputSerializer
-from kernel.validation import TEXT_MAX_LENGTH, visible_text_validator
+from kernel.validation import SLUG_MAX_LENGTH, TEXT_MAX_LENGTH, visible_text_validator
+from registry.models import CAPABILITY_KEY_MAX_LENGTH
 
 
 class GrantOut(serializers.ModelSerializer):
@@ -96,8 +97,10 @@ class AccessRequestOut(serializers.ModelSerializer):
 
 
 class AccessRequestIn(InputSerializer):
-    agent = serializers.CharField(max_length=64, help_text="agent slug")
-    capability = serializers.CharField(max_length=130, help_text="tool:action")
+    agent = serializers.CharField(max_length=SLUG_MAX_LENGTH, help_text="agent slug")
+    capability = serializers.CharField(
+        max_length=CAPABILITY_KEY_MAX_LENGTH, help_text="tool:action"
+    )
     justification = serializers.CharField(
         max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
     )
@@ -121,8 +124,12 @@ class AccessRequestIn(InputSerializer):
 class BreakGlassIn(InputSerializer):
     """POST /api/v1/access-requests/break-glass/: an owner's emergency access."""
 
-    agent = serializers.CharField(max_length=64, help_text="agent slug (production, yours)")
-    capability = serializers.CharField(max_length=130, help_text="tool:action")
+    agent = serializers.CharField(
+        max_length=SLUG_MAX_LENGTH, help_text="agent slug (production, yours)"
+    )
+    capability = serializers.CharField(
+        max_length=CAPABILITY_KEY_MAX_LENGTH, help_text="tool:action"
+    )
     justification = serializers.CharField(
         max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
     )

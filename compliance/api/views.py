@@ -28,12 +28,14 @@ from compliance.views import (
     report_csv_response,
 )
 from controls import selectors
+from controls.models import FRAMEWORK_KEY_MAX_LENGTH
 from kernel.api.inputs import InputSerializer, referenced, validated
 from kernel.api.permissions import ActionPermission, AuthenticatedRequest
 from kernel.errors import ApplicationError
 from kernel.permissions import Action
 
 REPORT_FORMATS = ("json", "csv", "oscal")
+PACKAGES_LISTED = 50  # the most recent, newest first
 
 
 # Reports and packages are exports (reads of portal-wide evidence), asking for one included.
@@ -145,7 +147,7 @@ PackageIn = type(
     "PackageIn",
     (InputSerializer,),
     {
-        "framework": serializers.CharField(max_length=64),
+        "framework": serializers.CharField(max_length=FRAMEWORK_KEY_MAX_LENGTH),
         "from": serializers.CharField(max_length=10),
         "to": serializers.CharField(max_length=10),
     },
@@ -181,7 +183,7 @@ class EvidencePackageList(ExportView):
 
     @extend_schema(responses=PackageOut(many=True))
     def get(self, request: Request) -> Response:
-        recent = packages.packages_visible_to(request.user)[:50]
+        recent = packages.packages_visible_to(request.user)[:PACKAGES_LISTED]
         return Response([package_as_dict(request, p, api=True) for p in recent])
 
     @extend_schema(request=PackageIn, responses={202: PackageOut})

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from controls import selectors
 from controls.models import (
+    FRAMEWORK_KEY_MAX_LENGTH,
     STRENGTH_MAX,
     STRENGTH_MIN,
     Control,
@@ -15,6 +16,7 @@ from controls.models import (
 )
 from controls.services import MAX_DESCRIPTION_CHARS
 from kernel.api.inputs import InputSerializer
+from kernel.validation import SLUG_MAX_LENGTH
 
 
 class FrameworkOut(serializers.ModelSerializer):
@@ -192,7 +194,7 @@ class ControlIn(InputSerializer):
         required=False, allow_null=True, max_length=150, help_text="a security member's username"
     )
     owner_team = serializers.CharField(
-        required=False, allow_null=True, max_length=64, help_text="team slug"
+        required=False, allow_null=True, max_length=SLUG_MAX_LENGTH, help_text="team slug"
     )
     active = serializers.BooleanField(required=False, default=True)
 
@@ -209,13 +211,15 @@ class ControlPatchIn(InputSerializer):
         help_text="a security member's username, or null",
     )
     owner_team = serializers.CharField(
-        required=False, allow_null=True, max_length=64, help_text="team slug, or null"
+        required=False, allow_null=True, max_length=SLUG_MAX_LENGTH, help_text="team slug, or null"
     )
     active = serializers.BooleanField(required=False)
 
 
 class MappingIn(InputSerializer):
-    framework = serializers.CharField(max_length=64, help_text="framework key")
+    framework = serializers.CharField(
+        max_length=FRAMEWORK_KEY_MAX_LENGTH, help_text="framework key"
+    )
     ref_id = serializers.CharField(max_length=100, help_text="item ref_id exactly as published")
     relationship = serializers.ChoiceField(choices=Relationship.choices)
     strength = serializers.IntegerField(min_value=STRENGTH_MIN, max_value=STRENGTH_MAX)

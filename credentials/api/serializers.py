@@ -15,10 +15,11 @@ from credentials.limits import (
 )
 from credentials.models import IdentityBinding, IssuedCredential, TrustProvider
 from kernel.api.inputs import InputSerializer
+from kernel.validation import SLUG_MAX_LENGTH
 
 
 class ProviderIn(InputSerializer):
-    slug = serializers.SlugField(max_length=64)
+    slug = serializers.SlugField(max_length=SLUG_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     issuer = serializers.CharField(max_length=PROVIDER_TEXT_MAX_LENGTH)
     jwks_uri = serializers.URLField(
@@ -57,7 +58,7 @@ class ProviderOut(serializers.ModelSerializer):
 
 
 class BindingIn(InputSerializer):
-    provider = serializers.SlugField(max_length=64, help_text="trust provider slug")
+    provider = serializers.SlugField(max_length=SLUG_MAX_LENGTH, help_text="trust provider slug")
     subject = serializers.CharField(max_length=SUBJECT_MAX_LENGTH, help_text="the exact `sub`")
     claims = serializers.DictField(
         child=serializers.CharField(max_length=CLAIM_VALUE_MAX_LENGTH),

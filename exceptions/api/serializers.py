@@ -19,15 +19,18 @@ from exceptions.limits import (
 from exceptions.models import ExceptionApproval, ExceptionStatus, PolicyException, Risk
 from exceptions.rules import exception_is_in_force
 from kernel.api.inputs import InputSerializer
-from kernel.validation import sane_year_validator, visible_text_validator
+from kernel.validation import SLUG_MAX_LENGTH, sane_year_validator, visible_text_validator
+from registry.models import CAPABILITY_KEY_MAX_LENGTH
 
 
 class ExceptionIn(InputSerializer):
     title = serializers.CharField(
         max_length=TITLE_MAX_LENGTH, validators=[visible_text_validator(TITLE_NEEDED)]
     )
-    agent = serializers.CharField(max_length=64, help_text="agent slug")
-    capability = serializers.CharField(max_length=130, help_text="tool:action")
+    agent = serializers.CharField(max_length=SLUG_MAX_LENGTH, help_text="agent slug")
+    capability = serializers.CharField(
+        max_length=CAPABILITY_KEY_MAX_LENGTH, help_text="tool:action"
+    )
     justification = serializers.CharField(
         max_length=TEXT_MAX_LENGTH, validators=[visible_text_validator(WHY_NEEDED)]
     )

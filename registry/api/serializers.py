@@ -6,6 +6,7 @@ from django.contrib.auth.models import User
 from rest_framework import serializers
 
 from kernel.api.inputs import InputSerializer
+from kernel.validation import SLUG_MAX_LENGTH
 from registry.models import (
     Agent,
     Capability,
@@ -32,7 +33,7 @@ class TeamOut(serializers.ModelSerializer):
 
 
 class TeamIn(InputSerializer):
-    slug = serializers.CharField(max_length=64)
+    slug = serializers.CharField(max_length=SLUG_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     business_unit = serializers.CharField(max_length=200, required=False, allow_blank=True)
     members = serializers.ListField(child=serializers.CharField(), required=False)
@@ -67,9 +68,9 @@ class AgentOut(serializers.ModelSerializer):
 
 
 class AgentIn(InputSerializer):
-    slug = serializers.CharField(max_length=64)
+    slug = serializers.CharField(max_length=SLUG_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
-    team = serializers.CharField(max_length=64, help_text="team slug")
+    team = serializers.CharField(max_length=SLUG_MAX_LENGTH, help_text="team slug")
     tier = serializers.ChoiceField(choices=Tier.choices)
     workload_identity = serializers.CharField(max_length=255)
     description = serializers.CharField(
@@ -84,7 +85,7 @@ class AgentIn(InputSerializer):
 
 class AgentPatchIn(InputSerializer):
     name = serializers.CharField(max_length=200, required=False)
-    team = serializers.CharField(max_length=64, required=False)
+    team = serializers.CharField(max_length=SLUG_MAX_LENGTH, required=False)
     tier = serializers.ChoiceField(choices=Tier.choices, required=False)
     workload_identity = serializers.CharField(max_length=255, required=False)
     description = serializers.CharField(
@@ -146,7 +147,7 @@ class ToolOut(serializers.ModelSerializer):
 
 
 class ToolIn(InputSerializer):
-    slug = serializers.CharField(max_length=64)
+    slug = serializers.CharField(max_length=SLUG_MAX_LENGTH)
     name = serializers.CharField(max_length=200)
     category = serializers.ChoiceField(choices=ToolCategory.choices)
     description = serializers.CharField(required=False, allow_blank=True)
@@ -159,8 +160,8 @@ class ToolPatchIn(InputSerializer):
 
 
 class CapabilityIn(InputSerializer):
-    tool = serializers.CharField(max_length=64, help_text="tool slug")
-    action = serializers.CharField(max_length=64)
+    tool = serializers.CharField(max_length=SLUG_MAX_LENGTH, help_text="tool slug")
+    action = serializers.CharField(max_length=SLUG_MAX_LENGTH)
     high_risk = serializers.BooleanField(default=False)
     description = serializers.CharField(required=False, allow_blank=True)
 

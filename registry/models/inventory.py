@@ -6,8 +6,11 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
 
+from kernel.validation import SLUG_MAX_LENGTH
+
 # An agent's description: a few paragraphs, not a document (form, API and model alike).
 AGENT_DESCRIPTION_MAX_LENGTH = 4000
+CAPABILITY_KEY_MAX_LENGTH = 130  # "tool:action": two slugs and the colon fit, with one to spare
 
 slug_validator = RegexValidator(
     r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$",
@@ -37,7 +40,7 @@ class ToolCategory(models.TextChoices):
 
 
 class Team(models.Model):
-    slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     business_unit = models.CharField(max_length=200, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="teams", blank=True)
@@ -50,7 +53,7 @@ class Team(models.Model):
 
 
 class Agent(models.Model):
-    slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     description = models.TextField(
         blank=True,
@@ -94,7 +97,7 @@ class Agent(models.Model):
 
 
 class Tool(models.Model):
-    slug = models.SlugField(max_length=64, unique=True, validators=[slug_validator])
+    slug = models.SlugField(max_length=SLUG_MAX_LENGTH, unique=True, validators=[slug_validator])
     name = models.CharField(max_length=200)
     category = models.CharField(max_length=16, choices=ToolCategory.choices)
     description = models.TextField(blank=True)
@@ -110,8 +113,8 @@ class Capability(models.Model):
     """`tool:action`. `key` repeats it so a capability is found by one indexed lookup."""
 
     tool = models.ForeignKey(Tool, on_delete=models.PROTECT, related_name="capabilities")
-    action = models.SlugField(max_length=64, validators=[slug_validator])
-    key = models.CharField(max_length=130, unique=True, editable=False)
+    action = models.SlugField(max_length=SLUG_MAX_LENGTH, validators=[slug_validator])
+    key = models.CharField(max_length=CAPABILITY_KEY_MAX_LENGTH, unique=True, editable=False)
     high_risk = models.BooleanField(default=False)
     description = models.TextField(blank=True)
 
