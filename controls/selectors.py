@@ -6,6 +6,7 @@ applicability version says so) is out of the portal's scope, and is listed with 
 instead of counted as a gap.
 """
 
+import collections.abc
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -24,6 +25,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from controls.applicability import Statement, statement_get
+from controls.filters import ItemFilter
 from controls.models import (
     Control,
     EvidenceFile,
@@ -33,6 +35,7 @@ from controls.models import (
     Mapping,
 )
 from kernel.errors import NotFound
+from kernel.filtering import filtered
 from kernel.roles import Role
 
 # The crosswalk shown when none is asked for: the two frameworks auditors compare most.
@@ -92,9 +95,12 @@ def framework_get(key: str) -> Framework:
         raise NotFound(f"No framework with key '{key}'.") from None
 
 
-def framework_items(framework: Framework, *, kind: str | None = None) -> QuerySet[FrameworkItem]:
-    """Items in document order, with their parent, mapped controls and current applicability
-    version (`current_applicability`, a list of at most one) prefetched."""
+def framework_items(
+    framework: Framework, *, filters: collections.abc.Mapping[str, str] | None = None
+) -> QuerySet[FrameworkItem]:
+    """Items in document order, narrowed by `filters` (controls.filters.ItemFilter), with their
+    parent, mapped controls and current applicability version (`current_applicability`, a list
+    of at most one) prefetched."""
     items = (
         FrameworkItem.objects.filter(framework=framework)
         .select_related("parent")
@@ -113,9 +119,7 @@ def framework_items(framework: Framework, *, kind: str | None = None) -> QuerySe
         )
         .order_by("order")
     )
-    if kind:
-        items = items.filter(kind=kind)
-    return items
+    return filtered(ItemFilter, items, filters)
 
 
 def item_get(framework_key: str, ref_id: str) -> FrameworkItem:

@@ -42,10 +42,6 @@ from registry.selectors.catalogue import team_get
 COMPLIANCE_ACTIONS = {"read": Action.VIEW_COMPLIANCE, "write": Action.MANAGE_CONTROLS}
 
 
-class ItemFilter(filters.FilterSet):
-    kind = filters.CharFilter(field_name="kind")
-
-
 class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The shipped catalogues with their coverage: items with at least one active control."""
 
@@ -84,7 +80,7 @@ class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @action(detail=True, methods=["get"], filter_backends=[filters.DjangoFilterBackend])
     def items(self, request: Request, key: str | None = None) -> Response:
         framework = self.get_object()
-        queryset = ItemFilter(request.GET, queryset=selectors.framework_items(framework)).qs
+        queryset = selectors.framework_items(framework, filters=request.query_params)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(FrameworkItemOut(page, many=True).data)
 
