@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -23,6 +22,7 @@ from access.refusals import refusal_on_form
 from approvals import permissions as approvals_permissions
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
+from approvals.rules import security_approvals
 from approvals.steps import decision_steps
 from kernel.errors import ApplicationError, Forbidden
 from kernel.filtering import page_rows
@@ -98,12 +98,8 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             if access_request.status == "approved":
                 messages.success(request, f"Request #{access_request.pk} approved: grant issued.")
             else:
-                messages.success(
-                    request,
-                    f"Request #{access_request.pk} filed: it needs "
-                    f"{access_request.required_approvals} security "
-                    f"approval{pluralize(access_request.required_approvals)}.",
-                )
+                needs = security_approvals(access_request.required_approvals)
+                messages.success(request, f"Request #{access_request.pk} filed: it needs {needs}.")
             return redirect(access_request)
     agents = cast(forms.ModelChoiceField, form.fields["agent"]).queryset
     agent_tiers = {agent.slug: agent.tier for agent in agents or []}
@@ -187,11 +183,8 @@ def request_confirm(request: AuthenticatedHttpRequest, target: AccessRequest) ->
     done = agent_requests.agent_request_confirm(actor=request.user, access_request=target)
     if done.status == RequestStatus.APPROVED:
         return f"Request #{done.pk} confirmed and approved (just-in-time): grant issued.", done
-    return (
-        f"Request #{done.pk} confirmed: it now waits for {done.required_approvals} security "
-        f"approval{pluralize(done.required_approvals)}.",
-        done,
-    )
+    needs = security_approvals(done.required_approvals)
+    return f"Request #{done.pk} confirmed: it now waits for {needs}.", done
 
 
 @confirmed_step(

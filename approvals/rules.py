@@ -55,6 +55,12 @@ def waiting_for(approved: int, required: int) -> str:
     return f"waiting for {number(missing)} more security approvers"
 
 
+def security_approvals(count: int) -> str:
+    """ "1 security approval", "2 security approvals": what a filed request or exception waits
+    for, in the message its requester reads."""
+    return f"{count} security approval{'' if count == 1 else 's'}"
+
+
 def approved_message(label: str, subject: Any, *, final: bool, outcome: str) -> str:
     """What the person who pressed Approve is told, in every workflow: "<Label> #n approved:
     <outcome>." when theirs was the last approval needed, else "You approved <label> #n;

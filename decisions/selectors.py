@@ -23,6 +23,7 @@ from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.models import Activity, Decision
 from exceptions.models import PolicyException
 from kernel.api.authentication import token_cutoff_param
+from kernel.errors import NotFound
 from kernel.filtering import filtered
 from registry.models import Agent, PolicyStatus, PolicyVersion
 
@@ -147,6 +148,14 @@ def activity_list(*, filters: Mapping[str, str] | None = None) -> QuerySet[Activ
     """Reported activity, newest first, narrowed by ActivityFilter's query parameters."""
     activity = Activity.objects.select_related("reported_by", "reviewed_by")
     return filtered(ActivityFilter, activity.order_by("-occurred_at", "-id"), filters)
+
+
+def activity_get(pk: object) -> Activity:
+    """One reported action, or a 404 (an id that is not a number is not found either)."""
+    try:
+        return Activity.objects.get(pk=int(str(pk)))
+    except (Activity.DoesNotExist, ValueError):
+        raise NotFound(f"No activity #{pk}.") from None
 
 
 def activity_logged() -> Exists:

@@ -13,9 +13,9 @@ from decisions.limits import (
     REVIEW_PENDING_SHOWN,
 )
 from decisions.models import Activity, ReviewStatus
-from decisions.selectors import activity_list, decision_list
+from decisions.selectors import activity_get, activity_list, decision_list
 from decisions.services.activity import activity_review
-from kernel.errors import ApplicationError, NotFound
+from kernel.errors import ApplicationError
 from kernel.filtering import filter_form, page_rows
 from kernel.http import AuthenticatedHttpRequest, form_status, paginate, requires
 from kernel.permissions import Action
@@ -78,10 +78,7 @@ def _any(request: HttpRequest, form) -> bool:
 @requires(Action.REVIEW_ACTIVITY)
 @require_POST
 def review_submit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    try:
-        activity = Activity.objects.get(pk=pk)
-    except Activity.DoesNotExist:
-        raise NotFound(f"No activity #{pk}.") from None
+    activity = activity_get(pk)
     note, verdict = request.POST.get("note", ""), request.POST.get("verdict", "")
     try:
         activity = activity_review(

@@ -7,12 +7,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
 from approvals.confirm import confirmed_step
 from approvals.context import attach_agent_context
+from approvals.rules import security_approvals
 from approvals.steps import decision_steps
 from exceptions import permissions, renewals, rules, selectors, services
 from exceptions.confirmations import REVOKE_EXCEPTION, WITHDRAW_EXCEPTION
@@ -87,8 +87,8 @@ def exception_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     if exception := submit(request, form, services.exception_request):
         messages.success(
             request,
-            f"Exception #{exception.pk} filed: it needs {exception.required_approvals} "
-            f"security approval{pluralize(exception.required_approvals)}.",
+            f"Exception #{exception.pk} filed: it needs "
+            f"{security_approvals(exception.required_approvals)}.",
         )
         return redirect(exception)
     limits = [

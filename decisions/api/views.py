@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from decisions.api.serializers import ActivityIn, activity_input
 from decisions.filters import ActivityFilter, DecisionFilter
 from decisions.models import Activity, Decision, DecisionOutcome, ReviewStatus
-from decisions.selectors import activity_list, decision_list
+from decisions.selectors import activity_get, activity_list, decision_list
 from decisions.services.activity import activity_report, activity_review
 from decisions.services.log import decide_and_record
 from kernel.api.fast import token_caller, with_fast_path
@@ -16,7 +16,7 @@ from kernel.api.filters import SelectorFilters
 from kernel.api.inputs import InputSerializer, unknown_fields, validated
 from kernel.api.parsers import DECISION_PARSERS, body_too_large, json_body
 from kernel.api.permissions import ActionPermission
-from kernel.errors import ApplicationError, NotFound, UnsupportedMedia
+from kernel.errors import ApplicationError, UnsupportedMedia
 from kernel.permissions import Action
 from kernel.validation import TEXT_MAX_LENGTH, surrogate_refusal
 
@@ -240,9 +240,6 @@ class ActivityViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     @action(detail=True, methods=["post"])
     def review(self, request, pk=None):
         data = validated(ReviewIn, request.data)
-        try:
-            activity = Activity.objects.get(pk=int(pk))
-        except (Activity.DoesNotExist, ValueError):
-            raise NotFound(f"No activity #{pk}.") from None
+        activity = activity_get(pk)
         activity = activity_review(actor=request.user, activity=activity, **data)
         return Response(ActivityOut(activity).data)

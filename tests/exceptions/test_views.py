@@ -99,7 +99,8 @@ def test_filing_through_the_form_explains_limits_and_shows_refusals(client, engi
         "/exceptions/new/?agent=pay-bot&capability=vault:read_secret"
     ).content.decode()
     assert '"high": 30' in page  # the limits the hint script reads
-    assert re.search(r'data-risk="critical"><td>critical</td><td>14 days', page)
+    assert re.search(r'data-risk="critical" data-approvals="2"><td>critical</td><td>14 days', page)
+    assert 'data-risk="low" data-approvals="1"><td>low</td>' in page  # the hint reads these
     assert 'value="pay-bot" selected' in page
     assert 'value="other-bot"' not in page  # only agents I may ask for
 
