@@ -1,8 +1,9 @@
-"""The "awaiting me" read every approval workflow shares."""
+"""The reads every approval workflow shares: "awaiting me", and how many people approved."""
 
 from typing import TypeVar, cast
 
-from django.db.models import Exists, ManyToOneRel, OuterRef, QuerySet
+from django.db.models import Count, Exists, ManyToOneRel, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from approvals.models import PENDING, ApprovalWorkflow
 from kernel.permissions import Action, AnyUser, can
@@ -31,3 +32,15 @@ def awaiting_approval_by(
         .exclude(Exists(mine))
         .order_by("created_at", "id")
     )
+
+
+def distinct_approvers(approvals: QuerySet, subject: str) -> Coalesce:
+    """How many different people made `approvals` (approval rows filtered on their `subject`
+    field, e.g. `request=OuterRef("pk")`), as an annotation of the subject: 0 when none."""
+    counted = (
+        approvals.order_by()
+        .values(subject)
+        .annotate(n=Count("approver", distinct=True))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0))

@@ -23,6 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Greatest
 
 from access.models import AccessRequest, Approval, Grant, RequestStatus
+from approvals.selectors import distinct_approvers
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, failing_first, tally
 from compliance.collectors.links import agent_url, url_or_blank
 from compliance.collectors.people import security_people
@@ -220,12 +221,6 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
     number `needed`, and whether one was `self_approved` (asked for it, owns the agent, or
     confirmed what the agent filed) or an `outsider` to security."""
     approvals = Approval.objects.filter(request=OuterRef("pk"))
-    approvers = (
-        approvals.order_by()
-        .values("request")
-        .annotate(n=Count("approver", distinct=True))
-        .values("n")
-    )
     # The number stored when the request was filed (access.services.required_approvals_for),
     # not the rule recomputed today: the agent's tier or the capability may have changed
     # since. At least one, so that a high-risk request approved at once (a jit rule, which
@@ -237,7 +232,7 @@ def _high_risk_approved(period: Period) -> "QuerySet[WithAnnotations[AccessReque
         decided_at__gte=period.since,
         decided_at__lt=period.until,
     ).annotate(
-        approvers=Coalesce(Subquery(approvers), Value(0)),
+        approvers=distinct_approvers(approvals, "request"),
         needed=needed,
         self_approved=Exists(
             approvals.filter(

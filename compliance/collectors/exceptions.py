@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce, Greatest, Least
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from approvals.selectors import distinct_approvers
 from compliance.collectors.base import SAMPLE_SIZE, Collector, Evidence, failing_first, tally
 from compliance.collectors.links import url_or_blank
 from compliance.collectors.people import security_people
@@ -121,14 +122,8 @@ def _with_approvals(
     approvals = ExceptionApproval.objects.filter(
         exception=OuterRef("pk"), approver__in=security_people()
     ).exclude(approver=OuterRef("requested_by"))
-    approvers = (
-        approvals.order_by()
-        .values("exception")
-        .annotate(n=Count("approver", distinct=True))
-        .values("n")
-    )
     return exceptions.annotate(
-        approvers=Coalesce(Subquery(approvers), Value(0)),
+        approvers=distinct_approvers(approvals, "exception"),
         # The number stored when it was filed (exceptions.services.required_approvals_for),
         # not the rule recomputed today: a later change of the rule judges no old exception.
         needed=Greatest(F("required_approvals"), Value(1)),
