@@ -3,10 +3,10 @@ made the change and delivered once it commits (kernel.notifications)."""
 
 from typing import Any
 
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from access.models import AccessRequest, Grant, RequestStatus
+from approvals.notices import approvers_to_tell, waiting_for_approval
 from approvals.rules import approved_by
 from kernel.notifications import Event, link, notice, security_addresses
 
@@ -67,12 +67,8 @@ def request_waiting(pk: int) -> Event:
         ),
         body=_describe(access_request)
         + _filed_by_agent(access_request)
-        + f"Needs {access_request.required_approvals} "
-        + f"approval{pluralize(access_request.required_approvals)}. "
-        + f"Everything waiting for security: {link('approvals:queue')}\n",
-        recipients=security_addresses(
-            but=[access_request.requested_by.email, access_request.agent.owner.email]
-        ),
+        + waiting_for_approval(access_request),
+        recipients=approvers_to_tell(access_request),
     )
 
 

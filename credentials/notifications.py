@@ -5,6 +5,7 @@ from typing import Any
 
 from django.template.defaultfilters import pluralize
 
+from approvals.notices import approvers_to_tell
 from approvals.rules import approved_by
 from credentials.models import BindingStatus, IdentityBinding
 from credentials.rules import required_approvals_for
@@ -68,7 +69,7 @@ def binding_waiting(pk: int) -> Event:
         f"{agent.owner.username}):\n- {describe(binding)}\n"
         "Token exchanges through it are refused until security approves it. Approve or reject "
         f"it on the approvals page: {link('approvals:queue')}#identity-bindings\n",
-        recipients=security_addresses(but=[binding.requested_by.email, agent.owner.email]),
+        recipients=approvers_to_tell(binding),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
+from approvals.notices import approvers_to_tell, waiting_for_approval
 from approvals.rules import approved_by
 from exceptions.models import ExceptionReminder, ExceptionStatus, PolicyException
 from kernel.notifications import Event, link, notice, security_addresses
@@ -61,13 +62,8 @@ def exception_waiting(pk: int) -> Event:
         exception,
         "exception.filed",
         subject=f"Exception approval needed: #{pk} {exception.title}",
-        body=_describe(exception)
-        + f"Needs {exception.required_approvals} "
-        + f"approval{pluralize(exception.required_approvals)}. "
-        + f"Everything waiting for security: {link('approvals:queue')}\n",
-        recipients=security_addresses(
-            but=[exception.requested_by.email, exception.agent.owner.email]
-        ),
+        body=_describe(exception) + waiting_for_approval(exception),
+        recipients=approvers_to_tell(exception),
     )
 
 

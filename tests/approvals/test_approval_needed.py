@@ -42,6 +42,7 @@ def test_a_request_security_filed_is_not_announced_to_them_nor_to_the_owner(
     (told,) = mail.outbox
     assert told.to == ["sec3@example.com"]
     assert "Approval needed" in told.subject
+    assert "Needs 2 security approvals. Everything waiting for security: http" in told.body
 
 
 def test_an_exception_filed_by_an_engineer_goes_to_security_but_the_owner(
@@ -61,6 +62,7 @@ def test_an_exception_filed_by_an_engineer_goes_to_security_but_the_owner(
     (told,) = mail.outbox
     assert told.to == ["sec2@example.com"]
     assert "Exception approval needed" in told.subject
+    assert "Needs 2 security approvals. Everything waiting for security: http" in told.body
 
 
 def test_the_requester_reads_who_approved_and_what_they_said(
