@@ -20,6 +20,7 @@ from django.core.cache import cache
 from django.core.exceptions import SuspiciousOperation
 from django.db import transaction
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
@@ -201,7 +202,7 @@ class CallbackView(OIDCAuthenticationCallbackView):
 def provider_logout_url(request: HttpRequest) -> str:
     """Where to send the browser after the portal's logout: the provider's end-session
     endpoint (RP-initiated logout) when it offers one, else the login page."""
-    login = request.build_absolute_uri("/accounts/login/")
+    login = request.build_absolute_uri(resolve_url(settings.LOGIN_URL))
     try:
         endpoint = discovery().get("end_session_endpoint")
     except IdentityProviderUnavailable:

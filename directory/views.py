@@ -96,7 +96,7 @@ def no_role(request: AuthenticatedHttpRequest) -> HttpResponse:
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
     """End the portal session, and the provider's where it offers RP-initiated logout."""
-    target = "/accounts/login/"
+    target = resolve_url(settings.LOGIN_URL)
     if request.user.is_authenticated and request.session.get("oidc_id_token"):
         target = oidc.provider_logout_url(request)
     auth.logout(request)

@@ -161,21 +161,33 @@ def layers() -> dict[str, int]:
 
 
 def url_owners() -> dict[str, set[str]]:
-    """Each URL name ("namespace:name", or bare) and the apps whose URL confs define it."""
+    """Each URL name ("namespace:name", or bare) and the apps whose URL confs define it, read
+    from Django's resolver (so a router's "agent-list" is known as well as a written name)."""
+    from django.urls import URLResolver, get_resolver
+
     owners: dict[str, set[str]] = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*urls*.py")):
-            text = path.read_text()
-            namespace = re.search(r'^app_name = "(\w+)"', text, re.MULTILINE)
-            for name in re.findall(r'name="([\w-]+)"', text):
-                key = f"{namespace[1]}:{name}" if namespace else name
-                owners.setdefault(key, set()).add(package)
+
+    def walk(resolver: URLResolver, namespace: str, app: str) -> None:
+        module = resolver.urlconf_name  # a dotted path, a module, or a list of patterns
+        dotted = module if isinstance(module, str) else getattr(module, "__name__", None)
+        if dotted:
+            app = dotted.split(".")[0]
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern, inner, app)
+            elif pattern.name and app in PACKAGES:
+                owners.setdefault(namespace + pattern.name, set()).add(app)
+
+    walk(get_resolver(), "", "portal")
     return owners
 
 
 NAMED = re.compile(r"[a-z_]+:[\w-]+")  # "namespace:name"
+BARE = re.compile(r"[\w-]+")
 TEMPLATE_URL = re.compile(r"""{% url ["']([\w:-]+)["']""")
 REVERSERS = {"reverse", "reverse_lazy", "redirect", "resolve_url"}
+NAME_KEYWORDS = {"viewname", "to"}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:
@@ -190,63 +202,106 @@ def _docstrings(tree: ast.AST) -> set[int]:
     }
 
 
-def _names_in_code(tree: ast.AST) -> list[tuple[int, str]]:
-    """Any "namespace:name" string, and a bare name given to reverse() and kin."""
-    docstrings, found = _docstrings(tree), []
+def _reversed_name(node: ast.Call) -> ast.Constant | None:
+    """The constant a reverse()-like call names, positional or by keyword."""
+    function = node.func
+    called = function.attr if isinstance(function, ast.Attribute) else ""
+    called = function.id if isinstance(function, ast.Name) else called
+    if called not in REVERSERS:
+        return None
+    given = [*node.args[:1], *(k.value for k in node.keywords if k.arg in NAME_KEYWORDS)]
+    constant = next((arg for arg in given if isinstance(arg, ast.Constant)), None)
+    return constant if constant is not None and isinstance(constant.value, str) else None
+
+
+def _names_in_code(tree: ast.AST) -> list[tuple[int, str, bool]]:
+    """(line, name, given to reverse()): any "namespace:name" string, and the bare name a
+    reverse()-like call is given (a path such as "/x/" is not a name)."""
+    docstrings, found, reversed_ = _docstrings(tree), [], set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
-            function = node.func
-            called = function.attr if isinstance(function, ast.Attribute) else ""
-            called = function.id if isinstance(function, ast.Name) else called
-            if called in REVERSERS and isinstance(node.args[0].value, str):
-                found.append((node.lineno, node.args[0].value))
-        elif (
+        if isinstance(node, ast.Call) and (constant := _reversed_name(node)) is not None:
+            reversed_.add(id(constant))
+            if BARE.fullmatch(constant.value) or NAMED.fullmatch(constant.value):
+                found.append((node.lineno, constant.value, True))
+    for node in ast.walk(tree):
+        if (
             isinstance(node, ast.Constant)
             and isinstance(node.value, str)
-            and id(node) not in docstrings
+            and id(node) not in docstrings | reversed_
             and NAMED.fullmatch(node.value)
         ):
-            found.append((node.lineno, node.value))
+            found.append((node.lineno, node.value, False))
     return found
 
 
-def url_references() -> list[tuple[str, str, str]]:
-    """(app, where, URL name) for every URL an app's code or templates name."""
+def url_references() -> list[tuple[str, str, str, bool]]:
+    """(app, where, URL name, surely a URL name) for every URL an app's code or templates name.
+    Templates at the top of templates/ are the shell's frame (base.html, error.html), shared by
+    every app's pages: they are the shell's, as their names say."""
     found = []
     for path in application_files():
         app, where = path.relative_to(ROOT).parts[0], path.relative_to(ROOT)
         tree = ast.parse(path.read_text(), filename=str(path))
-        found += [(app, f"{where}:{line}", name) for line, name in _names_in_code(tree)]
+        found += [(app, f"{where}:{line}", name, sure) for line, name, sure in _names_in_code(tree)]
     for package in PACKAGES:
         for path in sorted((ROOT / "templates" / package).rglob("*.html")):
             for line, text in enumerate(path.read_text().splitlines(), 1):
                 where = f"{path.relative_to(ROOT)}:{line}"
-                found += [(package, where, name) for name in TEMPLATE_URL.findall(text)]
+                found += [(package, where, name, True) for name in TEMPLATE_URL.findall(text)]
     return found
+
+
+def upward_url_names(
+    height: dict[str, int],
+    owners: dict[str, set[str]],
+    references: list[tuple[str, str, str, bool]],
+) -> list[str]:
+    """Each reference to a page of a higher app or a sibling, or to a name no URL conf of the
+    application defines (a reverse() or {% url %} of a typo, a name defined elsewhere)."""
+    offenders = []
+    for app, where, name, sure in references:
+        apps = owners.get(name)
+        if apps is None:
+            if sure and not name.startswith("admin:"):
+                offenders.append(f"  {where}: {app} names {name}, which no URL conf defines")
+        elif app not in apps and min(height[owner] for owner in apps) >= height[app]:
+            offenders.append(f"  {where}: {app} names {name} ({', '.join(sorted(apps))})")
+    return offenders
 
 
 def test_pages_of_higher_apps_are_not_named_by_lower_ones() -> None:
     """A link from a lower app to a higher one (or a sibling) is registered by the higher app
     (a section, a link provider) instead: the lower app never names its pages."""
+    offenders = upward_url_names(layers(), url_owners(), url_references())
+    assert not offenders, "URL names pointing up, sideways or nowhere:\n" + "\n".join(offenders)
+
+
+def test_the_url_check_reads_the_application_and_sees_an_offender() -> None:
+    """The check above reads names and owners, and fails on what it is meant to catch."""
     height, owners = layers(), url_owners()
-    offenders = []
-    for app, where, name in url_references():
-        apps = owners.get(name)
-        if apps and app not in apps and min(height[owner] for owner in apps) >= height[app]:
-            offenders.append(f"  {where}: {app} names {name} ({', '.join(sorted(apps))})")
-    assert not offenders, "URL names pointing up or sideways:\n" + "\n".join(offenders)
-
-
-def test_url_references_are_found() -> None:
-    """The check above reads names and owners (guards against a scan that finds nothing)."""
-    owners = url_owners()
+    assert height["controls"] > height["registry"] > height["kernel"]
     assert owners["exceptions:create"] == {"exceptions"}
     assert owners["deliveries"] == {"portal"}
-    references = {(app, name) for app, _, name in url_references()}
+    assert owners["agent-list"] == {"registry"}  # a router's name
+    references = {(app, name) for app, _, name, _ in url_references()}
     assert ("compliance", "compliance:report") in references  # compliance/views.py
     assert ("access", "access:request-detail") in references  # access/refusals.py
-    assert ("portal", "deliveries") in references  # portal/dashboard.py, a redirect
-    assert layers()["controls"] > layers()["registry"] == layers()["registry"]
+    assert ("portal", "deliveries") in references  # portal/views.py, a redirect
+    assert ("controls", "controls:index") in references  # a template
+    code = ast.parse('reverse(viewname="deliveries")\nredirect("/x/")\nX = "vault:read"\n')
+    assert _names_in_code(code) == [(1, "deliveries", True), (3, "vault:read", False)]
+    planted = [
+        ("kernel", "kernel/x.py:1", "deliveries", True),
+        ("access", "templates/access/x.html:2", "exceptions:create", True),
+        ("access", "access/x.py:3", "acess:request-detail", True),
+        ("access", "access/x.py:4", "vault:read", False),  # a capability key, not a URL
+        ("portal", "portal/x.py:5", "exceptions:create", True),
+    ]
+    assert [line.split(":")[0].strip() for line in upward_url_names(height, owners, planted)] == [
+        "kernel/x.py",
+        "templates/access/x.html",
+        "access/x.py",
+    ]
 
 
 # Lines that say nothing alone: a name or string in a list, brackets, imports, comments.
