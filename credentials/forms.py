@@ -67,7 +67,10 @@ class ProviderForm(forms.Form):
         max_value=MAX_TOKEN_AGE_SECONDS,
         initial=DEFAULT_MAX_TOKEN_AGE_SECONDS,
         label="Max token age (seconds)",
-        help_text="a subject token older than this is refused",
+        help_text=(
+            "a subject token older than this is refused "
+            f"({MIN_TOKEN_AGE_SECONDS} to {MAX_TOKEN_AGE_SECONDS})"
+        ),
         error_messages=dict.fromkeys(("min_value", "max_value"), TOKEN_AGE_RANGE),
     )
 

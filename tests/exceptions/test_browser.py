@@ -48,9 +48,13 @@ def test_alice_asks_sam_and_sara_approve_alice_sees_it_active(live_server, page:
     page.get_by_label("Title").fill("Rotate the payments signing key")
     page.get_by_label("Agent").select_option("payments-fixer")
     page.get_by_label("Capability").select_option("vault:read_secret")
-    # The hint reads each risk's approvals from the limits table the server rendered.
+    # The hint reads each risk's approvals from the limits table the server rendered: change
+    # the table's number and the hint follows it.
     page.get_by_label("Risk", exact=True).select_option("low")
     expect(page.get_by_test_id("risk-hint")).to_contain_text("; needs one security approval.")
+    page.locator('tr[data-risk="medium"]').evaluate("row => { row.dataset.approvals = '3'; }")
+    page.get_by_label("Risk", exact=True).select_option("medium")
+    expect(page.get_by_test_id("risk-hint")).to_contain_text("needs three distinct security")
     # vault:read_secret is high-risk and payments-fixer is production: critical at least.
     page.get_by_label("Risk", exact=True).select_option("critical")
     expect(page.get_by_test_id("risk-hint")).to_contain_text("critical risk: at most 14 days")
